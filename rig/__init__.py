@@ -1,0 +1,1 @@
+"""EV roaming test rig: plans, runner, actors, checks, reports and the utility services."""
