@@ -137,7 +137,8 @@ def parse(text: str, file: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = error.problem or error.context or "invalid YAML"
-        raise YamlFileError([YamlIssue(file, line, column, "", f"YAML syntax: {problem}")]) from None
+        issue = YamlIssue(file, line, column, "", f"YAML syntax: {problem}")
+        raise YamlFileError([issue]) from None
     positions: dict[PathKey, tuple[int, int]] = {}
     if node is not None:
         duplicates = _duplicate_keys(node, file, set())
@@ -147,9 +148,7 @@ def parse(text: str, file: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
     return data, positions
 
 
-def validate(
-    data: Any, positions: dict[PathKey, tuple[int, int]], model: type[M], file: str
-) -> M:
+def validate(data: Any, positions: dict[PathKey, tuple[int, int]], model: type[M], file: str) -> M:
     """Validate parsed data with ``model``; raise :class:`YamlFileError` with positions."""
     try:
         return model.model_validate(data)
