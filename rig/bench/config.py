@@ -1,0 +1,360 @@
+"""The bench file: which instruments make up a bench, how to reach them, and who they are.
+
+A bench file is YAML, written by hand, one per physical bench (or one for the
+simulated bench CI uses). It names, per instrument, the driver (a meter register
+map, a load dialect, a pilot dialect), the transport settings that reach it, and
+the facts a lab audit asks for: serial number and calibration due date, and for
+meters the accuracy class. A short example::
+
+    bench: lab-2                       # a name for reports
+    eumd:                              # the End Use Measurement Device
+      map: sdm630                      # register map (drivers.meter registry)
+      transport: {kind: modbus_rtu, port: /dev/ttyUSB0, baudrate: 9600, unit: 1}
+      accuracy_class: "C12.20 0.5"
+      serial_number: "SDM-220417"
+      calibration_due: 2027-03-31
+    load:
+      dialect: chroma63800             # SCPI dialect (drivers.load registry)
+      resource: "TCPIP0::10.0.0.21::5025::SOCKET"
+    pilot:
+      dialect: can                     # pilot dialect (drivers.pilot registry)
+      transport: {kind: can, interface: pcan, channel: PCAN_USBBUS1, bitrate: 500000}
+
+A bench that has a ``simulation:`` section is simulated: :mod:`rig.bench.simulated`
+starts a simulator for each instrument on 127.0.0.1, all fed by one physical model,
+and rewrites the transports to point at them. In a simulated bench a TCP port of 0
+(or a serial/CAN channel of ``auto``) means "wherever the simulator listens".
+
+The schema is strict (``extra="forbid"``) so a mistyped key is an error, not a
+silently ignored setting. Use :func:`load_bench` to read a file: every problem is
+reported as ``file:line:col: where: what`` before any instrument is opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, validate
+
+#: Placeholder for a serial port or CAN channel the simulator assigns when it starts.
+AUTO = "auto"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- transports
+
+
+class ModbusTcp(_Strict):
+    """Modbus TCP: ``host:port`` and the unit (device) id behind it."""
+
+    kind: Literal["modbus_tcp"]
+    host: str = "127.0.0.1"
+    port: int = Field(default=502, ge=0, le=65535, description="0: simulator picks a free port")
+    unit: int = Field(default=1, ge=0, le=247)
+    timeout_s: float = Field(default=0.5, gt=0, le=30)
+
+    def describe(self) -> str:
+        return f"modbus_tcp {self.host}:{self.port} unit {self.unit}"
+
+
+class ModbusRtu(_Strict):
+    """Modbus RTU over RS-485: a serial port (a device path or a pyserial URL such as
+    ``socket://127.0.0.1:7001``), line settings and the unit id."""
+
+    kind: Literal["modbus_rtu"]
+    port: str
+    baudrate: int = Field(default=9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
+    unit: int = Field(default=1, ge=0, le=247)
+    timeout_s: float = Field(default=0.5, gt=0, le=30)
+
+    def describe(self) -> str:
+        line = f"{self.baudrate} {self.bytesize}{self.parity}{self.stopbits}"
+        return f"modbus_rtu {self.port} {line} unit {self.unit}"
+
+
+ModbusTransport = Annotated[ModbusTcp | ModbusRtu, Field(discriminator="kind")]
+
+
+class CanLink(_Strict):
+    """A CAN bus through python-can: ``interface`` and ``channel`` exactly as python-can
+    names them (``pcan``/``PCAN_USBBUS1``, ``kvaser``/``0``, ``slcan``/``/dev/ttyACM0``
+    or ``slcan``/``socket://host:port``, ``socketcan``/``can0``)."""
+
+    kind: Literal["can"]
+    interface: str = "slcan"
+    channel: str
+    bitrate: int = Field(default=500_000, gt=0)
+
+    def describe(self) -> str:
+        return f"can {self.interface} {self.channel} {self.bitrate} bit/s"
+
+
+class SerialLine(_Strict):
+    """A serial line through pyserial: a device path or a pyserial URL."""
+
+    kind: Literal["serial"]
+    port: str
+    baudrate: int = Field(default=9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    bytesize: Literal[7, 8] = 8
+    timeout_s: float = Field(default=0.5, gt=0, le=30)
+
+    def describe(self) -> str:
+        line = f"{self.baudrate} {self.bytesize}{self.parity}{self.stopbits}"
+        return f"serial {self.port} {line}"
+
+
+PilotTransport = Annotated[CanLink | SerialLine, Field(discriminator="kind")]
+
+
+# --------------------------------------------------------------------------- instruments
+
+#: Accuracy classes a meter may declare: ANSI C12.20 (US revenue) or MID (EU).
+AccuracyClass = Literal["C12.20 0.2", "C12.20 0.5", "MID A", "MID B", "MID C"]
+
+#: Maximum permissible error (%) per class, at rated conditions (requirements.md).
+ACCURACY_PCT: dict[str, float] = {
+    "C12.20 0.2": 0.2,
+    "C12.20 0.5": 0.5,
+    "MID A": 3.5,
+    "MID B": 2.0,
+    "MID C": 1.0,
+}
+
+
+class _Traceable(_Strict):
+    """What a calibration audit asks of every instrument."""
+
+    serial_number: str = ""
+    calibration_due: dt.date | None = None
+
+
+class MeterConfig(_Traceable):
+    """An energy meter on Modbus: the EUMD or the premise revenue meter."""
+
+    map: str = Field(description="register map name in the drivers.meter registry")
+    transport: ModbusTransport
+    accuracy_class: AccuracyClass = "C12.20 0.5"
+
+    @property
+    def accuracy_pct(self) -> float:
+        return ACCURACY_PCT[self.accuracy_class]
+
+
+class LoadConfig(_Traceable):
+    """A programmable AC load behind any VISA resource string."""
+
+    dialect: str = Field(description="SCPI dialect name in the drivers.load registry")
+    resource: str = Field(description="VISA resource, e.g. TCPIP0::10.0.0.21::5025::SOCKET")
+    visa_library: str = Field(default="@py", description="pyvisa backend; '@py' is pyvisa-py")
+    timeout_s: float = Field(default=1.0, gt=0, le=30)
+
+    def describe(self) -> str:
+        return f"visa {self.resource}"
+
+
+class PilotConfig(_Traceable):
+    """A J1772 pilot-signal simulator over CAN or serial."""
+
+    dialect: str = Field(description="pilot dialect name in the drivers.pilot registry")
+    transport: PilotTransport
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+class SimMeter(_Strict):
+    """How a simulated meter errs and what its registers hold.
+
+    ``bias_pct`` is a fixed gain error and must lie within the meter's declared
+    accuracy class; ``noise_pct`` is the 1-sigma noise on instantaneous readings.
+    """
+
+    bias_pct: float = Field(
+        default=0.1, ge=-10, le=10, description="fixed gain error, % of reading"
+    )
+    noise_pct: float = Field(default=0.02, ge=0, le=10, description="1-sigma noise, % of reading")
+    register_type: str | None = Field(
+        default=None, description="register type the simulator serves; None: the map's own"
+    )
+    start_total_wh: float = Field(default=0.0, ge=0, description="import total at start")
+
+
+class SimPremise(SimMeter):
+    """The simulated premise revenue meter: a base load plus the PEV."""
+
+    base_load_w: float = Field(default=1200.0, ge=0)
+
+
+class Simulation(_Strict):
+    """Present only in simulated benches: the coupled model behind the simulators."""
+
+    seed: int = 1
+    supply: Literal["cordset_120", "evse_240"] = "evse_240"
+    evse_max_a: float = Field(default=32.0, ge=6, le=80, description="EVSE ampacity limit")
+    eumd: SimMeter = SimMeter()
+    premise: SimPremise | None = None
+    rtu_line_timing: bool = Field(default=True, description="emulate the baud rate's byte timing")
+    clock: Literal["virtual", "wall"] = "virtual"
+    start: dt.datetime | None = Field(default=None, description="virtual clock start (UTC)")
+
+
+# --------------------------------------------------------------------------- the bench
+
+
+class BenchConfig(_Strict):
+    """A whole bench: the EUMD, an optional premise meter, the load and the pilot."""
+
+    bench: str = Field(min_length=1, description="bench name, shown in reports")
+    description: str = ""
+    eumd: MeterConfig
+    premise_meter: MeterConfig | None = None
+    load: LoadConfig
+    pilot: PilotConfig
+    simulation: Simulation | None = None
+
+    @property
+    def simulated(self) -> bool:
+        return self.simulation is not None
+
+    def meters(self) -> dict[str, MeterConfig]:
+        """The meters by role name (``eumd``, and ``premise_meter`` when present)."""
+        out = {"eumd": self.eumd}
+        if self.premise_meter is not None:
+            out["premise_meter"] = self.premise_meter
+        return out
+
+
+#: One cross-field problem: where in the file (key path) and what is wrong.
+Problem = tuple[PathKey, str]
+
+
+def placeholder_problems(config: BenchConfig) -> list[Problem]:
+    """Port 0 and ``auto`` mean "wherever the simulator listens": only a simulated bench may
+    use them; a real bench must say where its instruments are."""
+    if config.simulated:
+        return []
+    problems: list[Problem] = []
+    for role, meter in config.meters().items():
+        transport = meter.transport
+        if isinstance(transport, ModbusTcp) and transport.port == 0:
+            problems.append(
+                (
+                    (role, "transport", "port"),
+                    "port 0 is only for simulated benches: give the meter's Modbus TCP port "
+                    "(502 by convention)",
+                )
+            )
+        if isinstance(transport, ModbusRtu) and transport.port == AUTO:
+            problems.append(
+                (
+                    (role, "transport", "port"),
+                    f"'{AUTO}' is only for simulated benches: give the serial port "
+                    "(e.g. /dev/ttyUSB0)",
+                )
+            )
+    pilot = config.pilot.transport
+    if isinstance(pilot, CanLink) and pilot.channel == AUTO:
+        problems.append(
+            (
+                ("pilot", "transport", "channel"),
+                f"'{AUTO}' is only for simulated benches: give the CAN channel (e.g. PCAN_USBBUS1)",
+            )
+        )
+    if isinstance(pilot, SerialLine) and pilot.port == AUTO:
+        problems.append(
+            (
+                ("pilot", "transport", "port"),
+                f"'{AUTO}' is only for simulated benches: give the serial port",
+            )
+        )
+    if AUTO in config.load.resource.lower().split("::"):
+        problems.append(
+            (
+                ("load", "resource"),
+                f"'{AUTO}' is only for simulated benches: give the VISA resource string",
+            )
+        )
+    return problems
+
+
+def simulation_problems(config: BenchConfig) -> list[Problem]:
+    """A simulated bench's model settings must agree with its instruments."""
+    sim = config.simulation
+    if sim is None:
+        return []
+    problems: list[Problem] = []
+    if sim.premise is not None and config.premise_meter is None:
+        problems.append(
+            (
+                ("simulation", "premise"),
+                "a simulated premise load needs a premise_meter section to read it: "
+                "add one or remove simulation.premise",
+            )
+        )
+    pairs: list[tuple[str, SimMeter | None, MeterConfig | None]] = [
+        ("eumd", sim.eumd, config.eumd),
+        ("premise", sim.premise, config.premise_meter),
+    ]
+    for key, spec, meter in pairs:
+        if spec is not None and meter is not None and abs(spec.bias_pct) > meter.accuracy_pct:
+            problems.append(
+                (
+                    ("simulation", key, "bias_pct"),
+                    f"bias {spec.bias_pct} % is outside the meter's accuracy class "
+                    f"{meter.accuracy_class} (±{meter.accuracy_pct} %): lower the bias or "
+                    "change the class",
+                )
+            )
+    return problems
+
+
+def _issues(
+    problems: list[Problem], positions: dict[PathKey, tuple[int, int]], file: str
+) -> list[YamlIssue]:
+    issues = []
+    for path, message in problems:
+        line, column = positions.get(path, positions.get(path[:-1], (1, 1)))
+        issues.append(YamlIssue(file, line, column, ".".join(map(str, path)), message))
+    return sorted(issues, key=lambda issue: (issue.line, issue.column))
+
+
+def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
+    """Validate bench-file text; see :func:`load_bench`."""
+    from rig.bench.registry import unknown_driver_problems
+
+    data, positions = parse(text, file)
+    config = validate(data, positions, BenchConfig, file)
+    problems = (
+        placeholder_problems(config) + simulation_problems(config) + unknown_driver_problems(config)
+    )
+    if problems:
+        raise YamlFileError(_issues(problems, positions, file))
+    return config
+
+
+def load_bench(path: str | Path) -> BenchConfig:
+    """Read and validate a bench file.
+
+    Raises :class:`rig.yamlfile.YamlFileError` listing every problem as
+    ``file:line:col`` (unknown keys with a did-you-mean, wrong types, missing keys,
+    YAML syntax, driver names no registry knows, simulator-only placeholders in a
+    real bench). Nothing is opened or started here.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise YamlFileError([YamlIssue(file, 1, 1, "", f"cannot read: {error.strerror}")]) from None
+    return parse_bench(text, file)
