@@ -169,7 +169,7 @@ def validate(data: Any, positions: dict[PathKey, tuple[int, int]], model: type[M
                 message = f"missing required key '{loc[-1]}'"
             where = ".".join(str(part) for part in (path if path == loc else loc))
             issues.append(YamlIssue(file, line, column, where, message))
-        raise YamlFileError(sorted(issues, key=lambda i: (i.line, i.column))) from None
+        raise YamlFileError(sorted(issues, key=lambda i: (i.line, i.column, i.where))) from None
 
 
 def load_model(path: str | Path, model: type[M]) -> M:
