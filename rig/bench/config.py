@@ -33,9 +33,11 @@ reported as ``file:line:col: where: what`` before any instrument is opened.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, validate
@@ -58,7 +60,7 @@ class ModbusTcp(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=502, ge=0, le=65535, description="0: simulator picks a free port")
     unit: int = Field(default=1, ge=0, le=247)
-    timeout_s: float = Field(default=0.5, gt=0, le=30)
+    timeout_s: float | None = Field(default=None, gt=0, le=30, description="None: driver's")
 
     def describe(self) -> str:
         return f"modbus_tcp {self.host}:{self.port} unit {self.unit}"
@@ -75,7 +77,7 @@ class ModbusRtu(_Strict):
     stopbits: Literal[1, 2] = 1
     bytesize: Literal[7, 8] = 8
     unit: int = Field(default=1, ge=0, le=247)
-    timeout_s: float = Field(default=0.5, gt=0, le=30)
+    timeout_s: float | None = Field(default=None, gt=0, le=30, description="None: driver's")
 
     def describe(self) -> str:
         line = f"{self.baudrate} {self.bytesize}{self.parity}{self.stopbits}"
@@ -94,25 +96,27 @@ class CanLink(_Strict):
     interface: str = "slcan"
     channel: str
     bitrate: int = Field(default=500_000, gt=0)
+    base_id: int = Field(default=0x600, ge=0, le=0x7FF, description="device identifier block")
+    timeout_s: float | None = Field(default=None, gt=0, le=30)
+    options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="extra keyword arguments for can.Bus"
+    )
 
     def describe(self) -> str:
         return f"can {self.interface} {self.channel} {self.bitrate} bit/s"
 
 
 class SerialLine(_Strict):
-    """A serial line through pyserial: a device path or a pyserial URL."""
+    """A serial line (8N1) through pyserial: a device path or a pyserial URL such as
+    ``socket://host:port`` or ``rfc2217://host:port``."""
 
     kind: Literal["serial"]
     port: str
     baudrate: int = Field(default=9600, gt=0)
-    parity: Literal["N", "E", "O"] = "N"
-    stopbits: Literal[1, 2] = 1
-    bytesize: Literal[7, 8] = 8
-    timeout_s: float = Field(default=0.5, gt=0, le=30)
+    timeout_s: float | None = Field(default=None, gt=0, le=30)
 
     def describe(self) -> str:
-        line = f"{self.baudrate} {self.bytesize}{self.parity}{self.stopbits}"
-        return f"serial {self.port} {line}"
+        return f"serial {self.port} {self.baudrate} 8N1"
 
 
 PilotTransport = Annotated[CanLink | SerialLine, Field(discriminator="kind")]
@@ -158,7 +162,7 @@ class LoadConfig(_Traceable):
     dialect: str = Field(description="SCPI dialect name in the drivers.load registry")
     resource: str = Field(description="VISA resource, e.g. TCPIP0::10.0.0.21::5025::SOCKET")
     visa_library: str = Field(default="@py", description="pyvisa backend; '@py' is pyvisa-py")
-    timeout_s: float = Field(default=1.0, gt=0, le=30)
+    timeout_s: float | None = Field(default=None, gt=0, le=30, description="None: driver's")
 
     def describe(self) -> str:
         return f"visa {self.resource}"
@@ -330,12 +334,57 @@ def _issues(
     return sorted(issues, key=lambda issue: (issue.line, issue.column))
 
 
+#: Discriminator values pydantic puts in an error's path (``eumd.transport.modbus_tcp.port``).
+_UNION_TAGS = frozenset({"modbus_tcp", "modbus_rtu", "can", "serial"})
+
+
+def _without_union_tags(issue: YamlIssue) -> YamlIssue:
+    """``eumd.transport.modbus_tcp.port`` → ``eumd.transport.port``: say it as the file does."""
+    parts = issue.where.split(".")
+    kept = [
+        part
+        for index, part in enumerate(parts)
+        if not (part in _UNION_TAGS and index > 0 and parts[index - 1] == "transport")
+    ]
+    return replace(issue, where=".".join(kept))
+
+
+def _bad_scalar(text: str, file: str, error: ValueError) -> YamlIssue:
+    """Place a value PyYAML recognised but could not build (``2027-13-01``)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+        while stack:
+            node, where = stack.pop()
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    stack.append((value, f"{where}.{key.value}".lstrip(".")))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend((item, f"{where}.{index}") for index, item in enumerate(node.value))
+            else:
+                try:
+                    loader.construct_object(node, deep=True)
+                except ValueError as bad:
+                    mark = node.start_mark
+                    message = f"cannot read {node.value!r}: {bad}"
+                    return YamlIssue(file, mark.line + 1, mark.column + 1, where, message)
+    finally:
+        loader.dispose()
+    return YamlIssue(file, 1, 1, "", f"cannot read a value: {error}")
+
+
 def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
     """Validate bench-file text; see :func:`load_bench`."""
     from rig.bench.registry import unknown_driver_problems
 
-    data, positions = parse(text, file)
-    config = validate(data, positions, BenchConfig, file)
+    try:
+        data, positions = parse(text, file)
+        config = validate(data, positions, BenchConfig, file)
+    except YamlFileError as error:
+        raise YamlFileError([_without_union_tags(issue) for issue in error.issues]) from None
+    except ValueError as error:  # a scalar YAML resolved but could not construct
+        raise YamlFileError([_bad_scalar(text, file, error)]) from None
     problems = (
         placeholder_problems(config) + simulation_problems(config) + unknown_driver_problems(config)
     )

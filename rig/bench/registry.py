@@ -11,26 +11,35 @@ from __future__ import annotations
 
 import difflib
 
+from drivers.load import DIALECTS as LOAD_DIALECTS
+from drivers.meter import METER_MAPS
+from drivers.pilot import DIALECTS as PILOT_DIALECTS
+from drivers.pilot import CanPilot
 from rig.bench.config import BenchConfig, Problem
 
 
 def meter_maps() -> list[str]:
-    """Register map names the meter drivers know."""
-    return []
+    """Register map names the meter drivers know (``map:``)."""
+    return sorted(METER_MAPS)
 
 
 def load_dialects() -> list[str]:
-    """SCPI dialect names the load drivers know."""
-    return []
+    """SCPI dialect names the load drivers know (``load.dialect``)."""
+    return sorted(LOAD_DIALECTS)
 
 
 def pilot_dialects() -> list[str]:
-    """Dialect names the pilot drivers know."""
-    return []
+    """Dialect names the pilot drivers know (``pilot.dialect``)."""
+    return sorted(PILOT_DIALECTS)
+
+
+def pilot_transport_kind(dialect: str) -> str:
+    """The transport a pilot dialect runs over: ``can`` for the CAN driver, else ``serial``."""
+    return "can" if PILOT_DIALECTS.get(dialect) is CanPilot else "serial"
 
 
 def _unknown(name: str, known: list[str], what: str) -> str | None:
-    if not known or name in known:
+    if name in known:
         return None
     message = f"unknown {what} '{name}'"
     close = difflib.get_close_matches(name, known, n=1)
@@ -52,4 +61,14 @@ def unknown_driver_problems(config: BenchConfig) -> list[Problem]:
     message = _unknown(config.pilot.dialect, pilot_dialects(), "pilot dialect")
     if message:
         problems.append((("pilot", "dialect"), message))
+    else:
+        wanted = pilot_transport_kind(config.pilot.dialect)
+        if config.pilot.transport.kind != wanted:
+            problems.append(
+                (
+                    ("pilot", "transport", "kind"),
+                    f"the {config.pilot.dialect} pilot dialect runs over {wanted}, "
+                    f"not {config.pilot.transport.kind}: set transport.kind: {wanted}",
+                )
+            )
     return problems

@@ -1,0 +1,158 @@
+"""A bench file with a mistake is rejected with file, line, column and what is wrong.
+
+One test per class of mistake. Each writes a small bench file, loads it, and checks
+that the first issue points at the offending line and says what to do.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rig.bench.config import BenchConfig, load_bench
+from rig.yamlfile import YamlFileError, YamlIssue
+
+GOOD = """\
+bench: t
+eumd:
+  map: sdm630
+  transport: {kind: modbus_tcp, host: 10.0.0.5, port: 502, unit: 1}
+  accuracy_class: "C12.20 0.5"
+load:
+  dialect: chroma63800
+  resource: "TCPIP0::10.0.0.6::5025::SOCKET"
+pilot:
+  dialect: can
+  transport: {kind: can, interface: pcan, channel: PCAN_USBBUS1, bitrate: 500000}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bench.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def issues(tmp_path: Path, text: str) -> list[YamlIssue]:
+    path = write(tmp_path, text)
+    with pytest.raises(YamlFileError) as caught:
+        load_bench(path)
+    for issue in caught.value.issues:
+        assert issue.file == str(path)
+    return caught.value.issues
+
+
+def test_good_file_loads(tmp_path: Path) -> None:
+    config = load_bench(write(tmp_path, GOOD))
+    assert isinstance(config, BenchConfig)
+    assert not config.simulated
+    assert config.eumd.accuracy_pct == 0.5
+
+
+@pytest.mark.parametrize("path", ["fixtures/benches/sim.yaml", "fixtures/benches/lab-example.yaml"])
+def test_shipped_bench_files_load(path: str) -> None:
+    load_bench(Path(__file__).parents[2] / path)
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    found = issues(tmp_path, GOOD.replace("  map: sdm630", "  map: [sdm630"))
+    assert found[0].line in (3, 4)
+    assert "YAML syntax" in found[0].message
+
+
+def test_unknown_key_with_suggestion(tmp_path: Path) -> None:
+    text = GOOD.replace("channel: PCAN_USBBUS1", "chanel: PCAN_USBBUS1")
+    found = issues(tmp_path, text)
+    messages = {(i.line, i.where): i.message for i in found}
+    assert (11, "pilot.transport.chanel") in messages
+    assert "did you mean 'channel'" in messages[(11, "pilot.transport.chanel")]
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    found = issues(tmp_path, GOOD.replace("port: 502", "port: five-oh-two"))
+    assert (found[0].line, found[0].where) == (4, "eumd.transport.port")
+    assert "integer" in found[0].message
+
+
+def test_out_of_range(tmp_path: Path) -> None:
+    found = issues(tmp_path, GOOD.replace("unit: 1}", "unit: 300}"))
+    assert (found[0].line, found[0].where) == (4, "eumd.transport.unit")
+    assert "247" in found[0].message
+
+
+def test_missing_key(tmp_path: Path) -> None:
+    text = GOOD.replace('  resource: "TCPIP0::10.0.0.6::5025::SOCKET"\n', "")
+    found = issues(tmp_path, text)
+    assert found[0].line == 6
+    assert "missing required key 'resource'" in found[0].message
+
+
+def test_bad_accuracy_class(tmp_path: Path) -> None:
+    found = issues(tmp_path, GOOD.replace('"C12.20 0.5"', '"C12.20 1.0"'))
+    assert (found[0].line, found[0].where) == (5, "eumd.accuracy_class")
+    assert "MID B" in found[0].message  # lists what is allowed
+
+
+def test_unknown_transport_kind(tmp_path: Path) -> None:
+    found = issues(tmp_path, GOOD.replace("kind: modbus_tcp", "kind: modbus_udp"))
+    assert found[0].line == 4
+    assert "modbus_rtu" in found[0].message
+
+
+def test_bad_date(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "  dialect: chroma63800\n", "  dialect: chroma63800\n  calibration_due: 2027-13-01\n"
+    )
+    found = issues(tmp_path, text)
+    assert (found[0].line, found[0].where) == (8, "load.calibration_due")
+
+
+def test_duplicate_key(tmp_path: Path) -> None:
+    found = issues(tmp_path, GOOD.replace("  map: sdm630\n", "  map: sdm630\n  map: sunspec\n"))
+    assert found[0].line == 4
+    assert "duplicate key" in found[0].message
+
+
+def test_unknown_driver_names_list_the_known_ones(tmp_path: Path) -> None:
+    text = GOOD.replace("map: sdm630", "map: sdm360").replace("chroma63800", "chroma6380")
+    found = issues(tmp_path, text)
+    by_where = {i.where: i for i in found}
+    assert by_where["eumd.map"].line == 3
+    assert "did you mean 'sdm630'" in by_where["eumd.map"].message
+    assert by_where["load.dialect"].line == 7
+    assert "it8600" in by_where["load.dialect"].message
+
+
+def test_simulator_placeholders_rejected_on_a_real_bench(tmp_path: Path) -> None:
+    text = GOOD.replace("port: 502", "port: 0").replace("channel: PCAN_USBBUS1", "channel: auto")
+    found = issues(tmp_path, text)
+    assert [(i.line, i.where) for i in found] == [
+        (4, "eumd.transport.port"),
+        (11, "pilot.transport.channel"),
+    ]
+    assert "502" in found[0].message
+
+
+def test_simulated_bias_outside_accuracy_class(tmp_path: Path) -> None:
+    text = GOOD + "simulation:\n  seed: 1\n  eumd:\n    bias_pct: 0.8\n"
+    found = issues(tmp_path, text)
+    assert (found[0].line, found[0].where) == (15, "simulation.eumd.bias_pct")
+    assert "C12.20 0.5" in found[0].message
+
+
+def test_every_issue_reported_at_once(tmp_path: Path) -> None:
+    text = GOOD.replace("unit: 1}", "unit: -1}").replace("bitrate: 500000", "bitrate: fast")
+    found = issues(tmp_path, text)
+    assert [i.line for i in found] == [4, 11]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(YamlFileError, match="cannot read"):
+        load_bench(tmp_path / "nope.yaml")
+
+
+def test_issue_text_is_file_line_col(tmp_path: Path) -> None:
+    found = issues(tmp_path, GOOD.replace("unit: 1}", "unit: 300}"))
+    assert str(found[0]).startswith(f"{tmp_path / 'bench.yaml'}:4:")
