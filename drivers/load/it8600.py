@@ -1,0 +1,53 @@
+"""ITECH IT8600 series programmable AC/DC load (IT8615, IT8616, IT8617, …).
+
+Settings use the short SCPI forms of the ITECH source subsystem. All four readings
+come from one ``MEAS?`` query, which replies with a comma-separated list.
+
+**Assumed ``MEAS?`` field order** (five fields; check it against your firmware's
+programming guide and change :data:`MEAS_FIELDS` if it differs)::
+
+    voltage V rms, current A rms, real power W, apparent power VA, power factor
+    e.g.  230.02,15.998,3496.1,3679.9,0.950
+
+The apparent power is not part of :class:`~drivers.kinds.LoadReading`, but the
+driver still requires all five fields, so a cut-off list is an error, not a
+reading.
+
+========================  ==========================  =====================
+sent                      meaning                     reply
+========================  ==========================  =====================
+``FUNC CURR``             constant-current mode       --
+``CURR 16.000``           CC setpoint, A rms          --
+``CURR?``                 CC setpoint                 ``16.000``
+``PFAC 0.950``            power factor                --
+``PFAC?``                 power factor                ``0.950``
+``INP:STAT 1`` / ``0``    input on / off              --
+``INP:STAT?``             input state                 ``1`` / ``0``
+``MEAS?``                 all readings, CSV           see above
+``*IDN?``                 identity                    ``ITECH Ltd.,IT8615,…``
+``SYST:ERR?``             next error-queue entry      ``0,"No error"``
+========================  ==========================  =====================
+"""
+
+from __future__ import annotations
+
+from drivers.load.dialect import CsvQuery, LoadCommands, ScpiLoad
+
+MEAS_FIELDS: tuple[str | None, ...] = ("voltage", "current", "power", None, "power_factor")
+
+
+class It8600(ScpiLoad):
+    """ITECH IT8600 series AC load in constant-current mode."""
+
+    dialect = "it8600"
+    commands = LoadCommands(
+        constant_current="FUNC CURR",
+        set_current="CURR {amps}",
+        current_setpoint="CURR?",
+        set_power_factor="PFAC {pf}",
+        power_factor_setpoint="PFAC?",
+        input_on="INP:STAT 1",
+        input_off="INP:STAT 0",
+        input_state="INP:STAT?",
+        measure=CsvQuery(command="MEAS?", fields=MEAS_FIELDS),
+    )

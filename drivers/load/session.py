@@ -1,0 +1,278 @@
+"""A SCPI conversation over any VISA resource, with every failure typed.
+
+:class:`ScpiSession` is the only place in :mod:`drivers.load` that touches pyvisa.
+It opens a resource string (``TCPIP0::host::5025::SOCKET``, ``USB0::…::INSTR``,
+``GPIB0::5::INSTR``, ``ASRL/dev/ttyUSB0::INSTR``) on the pyvisa-py backend (``@py``)
+unless told otherwise, and offers three verbs:
+
+``query(command)``
+    One write and one read. This is the hot path: nothing else happens on success,
+    so a driver query costs what a plain ``resource.query`` costs.
+``write(command)``
+    One write, no reply expected.
+``setting(command)``
+    A write followed by ``SYST:ERR?``. A non-zero entry raises
+    :class:`~drivers.errors.InstrumentRejected` naming the instrument, the command
+    and every entry drained from the queue. Settings are rare and must not fail
+    silently, so they pay one extra round trip; queries do not.
+
+One reply is read before the next command is written (the Chroma 63800 and most
+serial instruments need this). Timeouts are short (0.5 s by default) so a hung
+instrument costs well under a second per try.
+
+Failures map to :mod:`drivers.errors`:
+
+- the VISA timeout → :class:`InstrumentTimeout`, unless the peer has closed the
+  socket (pyvisa-py reports an EOF on a socket as a timeout; the session peeks at the
+  socket to tell the two apart) → :class:`InstrumentConnectionError`;
+- lost link, refused connection, I/O errors → :class:`InstrumentConnectionError`;
+- bytes that do not decode as ASCII → :class:`InstrumentReplyError` with the bytes.
+
+After a timeout or a lost link the stream can no longer be trusted (a late or
+partial reply may still arrive), so the session marks itself stale and the *next*
+call reopens the resource first. The failed call itself is never retried: the
+caller decides whether repeating it is safe. This also lets a safe-state teardown
+reach an instrument whose connection dropped mid-session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+import pyvisa
+from pyvisa import constants
+from pyvisa.errors import VisaIOError
+
+from drivers.errors import (
+    InstrumentConnectionError,
+    InstrumentError,
+    InstrumentRejected,
+    InstrumentReplyError,
+    InstrumentTimeout,
+)
+from drivers.load import replies
+
+DEFAULT_TIMEOUT_S = 0.5
+DEFAULT_BACKEND = "@py"
+ERROR_QUERY = "SYST:ERR?"
+_MAX_DRAIN = 32
+
+_GARBLED = frozenset(
+    {
+        constants.StatusCode.error_serial_framing,
+        constants.StatusCode.error_serial_parity,
+        constants.StatusCode.error_serial_overrun,
+    }
+)
+
+_managers: dict[str, pyvisa.ResourceManager] = {}
+
+
+def resource_manager(backend: str = DEFAULT_BACKEND) -> pyvisa.ResourceManager:
+    """One shared pyvisa ResourceManager per backend (creating one is not free)."""
+    manager = _managers.get(backend)
+    if manager is None:
+        manager = _managers[backend] = pyvisa.ResourceManager(backend)
+    return manager
+
+
+class ScpiSession:
+    """One open VISA resource that speaks SCPI, raising only :mod:`drivers.errors`."""
+
+    def __init__(
+        self,
+        resource: str,
+        *,
+        name: str = "load",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        backend: str = DEFAULT_BACKEND,
+        read_termination: str = "\n",
+        write_termination: str = "\n",
+        error_query: str = ERROR_QUERY,
+        clear_on_open: str | None = "*CLS",
+        visa_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.resource = resource
+        self.name = name
+        self.timeout_s = timeout_s
+        self.error_query = error_query
+        self._backend = backend
+        self._terminations = (read_termination, write_termination)
+        self._clear_on_open = clear_on_open
+        self._visa_options = dict(visa_options or {})
+        self._res: Any = None
+        self._stale = False
+        self._closed = False
+        self._open()
+
+    # -- the three verbs --------------------------------------------------------
+
+    def query(self, command: str) -> str:
+        """Send ``command`` and return its reply, termination stripped."""
+        res = self._reopen() if self._stale else self._res
+        try:
+            reply: str = res.query(command)
+        except Exception as exc:  # mapped to a typed error, never swallowed
+            raise self._failure(exc, command) from exc
+        return reply
+
+    def write(self, command: str) -> None:
+        """Send ``command``; no reply is read."""
+        res = self._reopen() if self._stale else self._res
+        try:
+            res.write(command)
+        except Exception as exc:
+            raise self._failure(exc, command) from exc
+
+    def setting(self, command: str) -> None:
+        """Send ``command``, then raise if the error queue holds an entry."""
+        self.write(command)
+        reply = self.query(self.error_query)
+        if reply[:2] == "0," or reply[:3] == "+0,":
+            return
+        self._check_entry(command, reply)
+
+    def check_errors(self) -> None:
+        """Raise :class:`InstrumentRejected` if the error queue is not empty."""
+        self._check_entry(None, self.query(self.error_query))
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        self._closed = True
+        res, self._res = self._res, None
+        if res is not None:
+            with contextlib.suppress(Exception):  # a dead link must not mask the real error
+                res.close()
+
+    def __enter__(self) -> ScpiSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------
+
+    def _check_entry(self, command: str | None, reply: str) -> None:
+        code, _ = replies.error_entry(self.name, self.error_query, reply)
+        if code == 0:
+            return
+        entries = [reply]
+        for _ in range(_MAX_DRAIN):
+            more = self.query(self.error_query)
+            if replies.error_entry(self.name, self.error_query, more)[0] == 0:
+                break
+            entries.append(more)
+        queue = "; ".join(entries)
+        what = f"refused {command!r}" if command is not None else "reports errors"
+        raise InstrumentRejected(
+            self.name, f"{what}: error queue {queue}", sent=command, received=queue
+        )
+
+    def _open(self) -> None:
+        read_term, write_term = self._terminations
+        timeout_ms = max(1, round(self.timeout_s * 1000))
+        try:
+            manager = resource_manager(self._backend)
+            self._res = manager.open_resource(
+                self.resource,
+                read_termination=read_term,
+                write_termination=write_term,
+                timeout=timeout_ms,
+                open_timeout=timeout_ms,
+                **self._visa_options,
+            )
+        except Exception as exc:
+            raise InstrumentConnectionError(
+                self.name, f"cannot open {self.resource!r}: {_describe(exc)}"
+            ) from exc
+        self._stale = False
+        if "SOCKET" in self.resource.upper():
+            _no_delay(self._res)
+        if self._clear_on_open:
+            self.write(self._clear_on_open)
+
+    def _reopen(self) -> Any:
+        if self._closed:
+            raise InstrumentConnectionError(self.name, "the session is closed")
+        old, self._res = self._res, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        self._open()
+        if "SOCKET" not in self.resource.upper():
+            # device clear drops a late reply still queued in the instrument
+            with contextlib.suppress(Exception):
+                self._res.clear()
+        return self._res
+
+    def _failure(self, exc: Exception, command: str) -> InstrumentError:
+        if self._res is None:
+            return InstrumentConnectionError(self.name, "the session is closed", sent=command)
+        if isinstance(exc, UnicodeDecodeError):
+            return InstrumentReplyError(
+                self.name, "reply is not ASCII text", sent=command, received=bytes(exc.object)
+            )
+        self._stale = True
+        if isinstance(exc, VisaIOError):
+            if exc.error_code == constants.StatusCode.error_timeout:
+                if _peer_closed(self._res):
+                    return InstrumentConnectionError(
+                        self.name, "the instrument closed the connection", sent=command
+                    )
+                return InstrumentTimeout(
+                    self.name,
+                    f"no complete reply within {self.timeout_s:g} s",
+                    sent=command,
+                )
+            if exc.error_code in _GARBLED:
+                return InstrumentReplyError(
+                    self.name, f"garbled reply: {_describe(exc)}", sent=command
+                )
+        return InstrumentConnectionError(self.name, f"link failed: {_describe(exc)}", sent=command)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, VisaIOError):
+        return f"{exc.abbreviation} ({exc.description})"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _socket_of(res: Any) -> socket.socket | None:
+    """The TCP socket under a pyvisa-py SOCKET session, or None (other backends)."""
+    try:
+        sock = res.visalib.sessions[res.session].interface
+    except Exception:
+        return None
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _no_delay(res: Any) -> None:
+    """Turn Nagle's algorithm off: a setting is two small writes in a row (command,
+    then ``SYST:ERR?``), and with Nagle on the second waits for the instrument's
+    delayed ACK, some 40 ms. pyvisa-py does not honour VI_ATTR_TCPIP_NODELAY, so the
+    socket is set directly; other backends get the VISA attribute."""
+    sock = _socket_of(res)
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return
+    with contextlib.suppress(Exception):
+        res.set_visa_attribute(
+            constants.ResourceAttribute.tcpip_nodelay, constants.VisaBoolean.true
+        )
+
+
+def _peer_closed(res: Any) -> bool:
+    """True when a pyvisa-py socket session's peer has closed (EOF waiting)."""
+    sock = _socket_of(res)
+    if sock is None:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
