@@ -12,6 +12,15 @@ each validation error into a :class:`YamlIssue` at the deepest path it can place
 YAML syntax errors and duplicate keys are reported the same way. Nothing is
 half-loaded: the caller gets a valid model or a :class:`YamlFileError` listing all
 issues at once.
+
+Keys brought in by a merge key (``<<: *defaults``) are placed where the anchor
+defines them. Loaders that assemble one document from several files (test plans
+with ``include:``) use the located variants: :func:`parse_located` returns a
+:class:`SourceMap` whose positions each name their own file, and
+:func:`validate_located` reports against it. A validator that knows *where inside a
+value* the problem is (a column in a condition expression) raises a pydantic error
+whose context carries ``offset`` (0-based, in the value's text); the issue then
+points at that character when the value is a one-line scalar.
 """
 
 from __future__ import annotations
@@ -27,6 +36,34 @@ from pydantic import BaseModel, ValidationError
 M = TypeVar("M", bound=BaseModel)
 
 PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A position in a named file (line and column count from 1)."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each key path of a parsed document came from.
+
+    ``keys`` holds the position of each mapping key (or sequence item, or the
+    document itself at ``()``); ``values`` holds, for one-line scalars only, the
+    position of the first character of the value's text, so an ``offset`` into
+    the value can be turned into a column.
+    """
+
+    keys: dict[PathKey, Spot]
+    values: dict[PathKey, Spot]
+
+    @classmethod
+    def of_file(cls, file: str, positions: dict[PathKey, tuple[int, int]]) -> SourceMap:
+        """A map for one file from plain ``(line, column)`` positions."""
+        return cls({path: Spot(file, *where) for path, where in positions.items()}, {})
 
 
 @dataclass(frozen=True)
@@ -52,18 +89,53 @@ class YamlFileError(ValueError):
         super().__init__("\n".join(str(issue) for issue in issues))
 
 
-def _positions(node: yaml.Node, path: PathKey, out: dict[PathKey, tuple[int, int]]) -> None:
-    """Record the position of ``node`` and everything under it, keyed by path."""
-    out.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
+def _positions(node: yaml.Node, path: PathKey, file: str, text: list[str], out: SourceMap) -> None:
+    """Record the position of ``node`` and everything under it, keyed by path.
+
+    Explicit keys win over merged ones, as in YAML: a key brought in by ``<<`` is
+    recorded (where the anchor defines it) only if the mapping does not set it.
+    """
+    out.keys.setdefault(path, _spot(node.start_mark, file))
+    if isinstance(node, yaml.ScalarNode):
+        _value_position(node, path, file, text, out)
+    elif isinstance(node, yaml.MappingNode):
+        merged: list[yaml.Node] = []
         for key_node, value_node in node.value:
-            key = key_node.value
-            child = (*path, key)
-            out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _positions(value_node, child, out)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged += (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                continue
+            child = (*path, key_node.value)
+            out.keys[child] = _spot(key_node.start_mark, file)
+            _positions(value_node, child, file, text, out)
+        for source in merged:
+            for key_node, value_node in (
+                source.value if isinstance(source, yaml.MappingNode) else []
+            ):
+                child = (*path, key_node.value)
+                if child not in out.keys:
+                    out.keys[child] = _spot(key_node.start_mark, file)
+                    _positions(value_node, child, file, text, out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _positions(item, (*path, index), out)
+            _positions(item, (*path, index), file, text, out)
+
+
+def _spot(mark: yaml.Mark, file: str) -> Spot:
+    return Spot(file, mark.line + 1, mark.column + 1)
+
+
+def _value_position(
+    node: yaml.ScalarNode, path: PathKey, file: str, text: list[str], out: SourceMap
+) -> None:
+    """Record where a one-line scalar's text starts, when the source shows it verbatim."""
+    start, end = node.start_mark, node.end_mark
+    if start.line != end.line or node.style not in (None, "", '"', "'"):
+        return
+    column = start.column + (1 if node.style in ('"', "'") else 0)
+    if text[start.line][column : column + len(node.value)] == node.value:
+        out.values[path] = Spot(file, start.line + 1, column + 1)
 
 
 def _duplicate_keys(node: yaml.Node, file: str, seen_nodes: set[int]) -> list[YamlIssue]:
@@ -115,21 +187,43 @@ def _nested_field_names(annotation: Any, seen: set[type[BaseModel]]) -> set[str]
     return names
 
 
-def _place(
-    loc: tuple[str | int, ...], positions: dict[PathKey, tuple[int, int]]
-) -> tuple[PathKey, tuple[int, int]]:
-    """The deepest path of ``loc`` that exists in the file, skipping pydantic's union tags."""
-    best: PathKey = ()
+def _place(loc: tuple[str | int, ...], sources: SourceMap) -> tuple[PathKey, PathKey]:
+    """The deepest path of ``loc`` that exists in the file, and the parts of ``loc`` worth
+    naming: those in the file plus a last part that is not (a missing key), skipping
+    pydantic's union tags and type names in between."""
     path: PathKey = ()
-    for part in loc:
+    named: PathKey = ()
+    for index, part in enumerate(loc):
         candidate = (*path, part)
-        if candidate in positions:
-            path = best = candidate
-    return best, positions.get(best, (1, 1))
+        if candidate in sources.keys:
+            path = named = candidate
+        elif index == len(loc) - 1:
+            named = (*named, part)
+    return path, named
 
 
-def parse(text: str, file: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
-    """Parse YAML text into plain data and a map from key path to (line, column)."""
+def _issue(detail: Any, sources: SourceMap, known: set[str], default_file: str) -> YamlIssue:
+    loc = tuple(detail["loc"])
+    path, named = _place(loc, sources)
+    spot = sources.keys.get(path, Spot(default_file, 1, 1))
+    message = detail["msg"]
+    offset = (detail.get("ctx") or {}).get("offset")
+    if detail["type"] == "extra_forbidden":
+        message = "unknown key"
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        if close:
+            message += f" (did you mean '{close[0]}'?)"
+    elif detail["type"] == "missing":
+        message = f"missing required key '{loc[-1]}'"
+    elif isinstance(offset, int) and path == named and path in sources.values:
+        value = sources.values[path]
+        spot = Spot(value.file, value.line, value.column + offset)
+    where = ".".join(str(part) for part in named)
+    return YamlIssue(spot.file, spot.line, spot.column, where, message)
+
+
+def parse_located(text: str, file: str) -> tuple[Any, SourceMap]:
+    """Parse YAML text into plain data and a :class:`SourceMap` into ``file``."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -139,37 +233,41 @@ def parse(text: str, file: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
         problem = error.problem or error.context or "invalid YAML"
         issue = YamlIssue(file, line, column, "", f"YAML syntax: {problem}")
         raise YamlFileError([issue]) from None
-    positions: dict[PathKey, tuple[int, int]] = {}
+    sources = SourceMap({}, {})
     if node is not None:
         duplicates = _duplicate_keys(node, file, set())
         if duplicates:
             raise YamlFileError(duplicates)
-        _positions(node, (), positions)
-    return data, positions
+        _positions(node, (), file, text.splitlines(), sources)
+    return data, sources
 
 
-def validate(data: Any, positions: dict[PathKey, tuple[int, int]], model: type[M], file: str) -> M:
-    """Validate parsed data with ``model``; raise :class:`YamlFileError` with positions."""
+def parse(text: str, file: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
+    """Parse YAML text into plain data and a map from key path to (line, column)."""
+    data, sources = parse_located(text, file)
+    return data, {path: (spot.line, spot.column) for path, spot in sources.keys.items()}
+
+
+def validate_located(data: Any, sources: SourceMap, model: type[M], file: str = "") -> M:
+    """Validate ``data`` with ``model``; raise :class:`YamlFileError` placing each problem
+    at the file and position ``sources`` gives (``file`` where it gives none)."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
         known = _field_names(model, set())
-        issues = []
-        for detail in error.errors(include_url=False):
-            loc = tuple(detail["loc"])
-            path, (line, column) = _place(loc, positions)
-            message = detail["msg"]
-            if detail["type"] == "extra_forbidden":
-                message = "unknown key"
-                close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-                if close:
-                    message += f" (did you mean '{close[0]}'?)"
-                path = loc if loc in positions else path
-            elif detail["type"] == "missing":
-                message = f"missing required key '{loc[-1]}'"
-            where = ".".join(str(part) for part in (path if path == loc else loc))
-            issues.append(YamlIssue(file, line, column, where, message))
-        raise YamlFileError(sorted(issues, key=lambda i: (i.line, i.column, i.where))) from None
+        issues = [
+            _issue(detail, sources, known, file) for detail in error.errors(include_url=False)
+        ]
+        raise YamlFileError(sorted(issues, key=_issue_order)) from None
+
+
+def _issue_order(issue: YamlIssue) -> tuple[str, int, int, str]:
+    return (issue.file, issue.line, issue.column, issue.where)
+
+
+def validate(data: Any, positions: dict[PathKey, tuple[int, int]], model: type[M], file: str) -> M:
+    """Validate parsed data with ``model``; raise :class:`YamlFileError` with positions."""
+    return validate_located(data, SourceMap.of_file(file, positions), model, file)
 
 
 def load_model(path: str | Path, model: type[M]) -> M:
