@@ -47,18 +47,27 @@ difference is what the home utility keeps (negative: what it makes up).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Literal
+from itertools import pairwise
+from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 KWH_QUANTUM = Decimal("0.001")
 """Pieces of an interval are rounded to whole Wh."""
 MONEY_QUANTUM = Decimal("0.01")
 """Line amounts are rounded to cents."""
+HOUR = timedelta(hours=1)
+_CUT_GRID = timedelta(minutes=15)
+"""Every real time zone changes its UTC offset on a UTC quarter-hour: cutting there
+too catches daylight-saving changes, where local boundaries do not exist or repeat."""
+_WH_PER_KWH = Decimal(1000)
 
 
 class PricingError(ValueError):
@@ -102,15 +111,62 @@ class PriceComponent(_Model):
     step_size: int = Field(default=1, ge=1)
 
 
-class TariffRestrictions(_Model):
-    """OCPI TariffRestrictions (time of day, dates, weekdays) plus ``day_type``."""
+_HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
-    start_time: str | None = None
-    end_time: str | None = None
+
+class TariffRestrictions(_Model):
+    """OCPI TariffRestrictions (time of day, dates, weekdays) plus ``day_type``.
+
+    All in the tariff's local time. ``start_time``/``end_time`` come together; the
+    end is exclusive and an end earlier than the start wraps past midnight
+    (``"21:00"``-``"07:00"``; ``"00:00"`` ends at midnight). ``end_date`` is exclusive.
+    """
+
+    start_time: str | None = Field(default=None, pattern=_HH_MM)
+    end_time: str | None = Field(default=None, pattern=_HH_MM)
     start_date: date | None = None
     end_date: date | None = None
-    day_of_week: list[DayOfWeek] | None = None
-    day_type: list[DayType] | None = None
+    day_of_week: list[DayOfWeek] | None = Field(default=None, min_length=1)
+    day_type: list[DayType] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.start_time is None) != (self.end_time is None):
+            raise ValueError("start_time and end_time come together")
+        if self.start_time is not None and self.start_time == self.end_time:
+            raise ValueError("start_time equals end_time: leave both out for all day")
+        if self.start_date and self.end_date and self.start_date >= self.end_date:
+            raise ValueError("start_date must be before end_date (end_date is exclusive)")
+        return self
+
+    def time_window(self) -> tuple[time, time] | None:
+        """``(start, end)`` local times of day, or ``None`` for all day."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return time.fromisoformat(self.start_time), time.fromisoformat(self.end_time)
+
+    def hold_at(self, local: datetime, day_type: DayType) -> bool:
+        """Whether every restriction holds at the local moment ``local`` of a ``day_type`` day."""
+        day = local.date()
+        if self.start_date is not None and day < self.start_date:
+            return False
+        if self.end_date is not None and day >= self.end_date:
+            return False
+        if self.day_of_week is not None and _WEEKDAYS[local.weekday()] not in self.day_of_week:
+            return False
+        if self.day_type is not None and day_type not in self.day_type:
+            return False
+        window = self.time_window()
+        if window is None:
+            return True
+        start, end = window
+        moment = local.time().replace(tzinfo=None)
+        if start < end:
+            return start <= moment < end
+        return moment >= start or moment < end
+
+
+_WEEKDAYS = tuple(DayOfWeek)
 
 
 class TariffElement(_Model):
@@ -120,12 +176,23 @@ class TariffElement(_Model):
     restrictions: TariffRestrictions | None = None
     period: RatePeriod = RatePeriod.FLAT
 
+    @field_validator("period")
+    @classmethod
+    def _not_hourly(cls, period: RatePeriod) -> RatePeriod:
+        if period is RatePeriod.HOURLY:
+            raise ValueError("'hourly' names published hourly prices, not an element")
+        return period
+
 
 class HourlyPrice(_Model):
     """A price per kWh for the hour starting at ``start`` (aware), published ahead (PG-RTP)."""
 
-    start: datetime
+    start: AwareDatetime
     price: Decimal = Field(ge=0)
+
+    @property
+    def end(self) -> datetime:
+        return self.start + HOUR
 
 
 class Tariff(_Model):
@@ -137,6 +204,41 @@ class Tariff(_Model):
     holidays: list[date] = Field(default_factory=list)
     elements: list[TariffElement] = Field(default_factory=list)
     hourly_prices: list[HourlyPrice] = Field(default_factory=list)
+    """Kept sorted by start; hours may not overlap."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown IANA time zone {name!r}") from error
+        return name
+
+    @field_validator("hourly_prices")
+    @classmethod
+    def _sorted_without_overlap(cls, prices: list[HourlyPrice]) -> list[HourlyPrice]:
+        ordered = sorted(prices, key=lambda price: price.start)
+        for earlier, later in pairwise(ordered):
+            if later.start < earlier.end:
+                raise ValueError(f"hourly prices at {earlier.start} and {later.start} overlap")
+        return ordered
+
+    @model_validator(mode="after")
+    def _has_prices(self) -> Self:
+        if not self.elements and not self.hourly_prices:
+            raise ValueError("a tariff needs elements, hourly_prices or both")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def day_type(self, day: date) -> DayType:
+        """Holiday if listed (whatever the weekday), else weekend or weekday."""
+        if day in self.holidays:
+            return DayType.HOLIDAY
+        return DayType.WEEKEND if day.weekday() >= 5 else DayType.WEEKDAY
 
 
 @dataclass(frozen=True)
@@ -177,7 +279,10 @@ class SessionBill:
     tariff_id: str
     currency: str
     lines: tuple[BillLine, ...]
+    metered_kwh: Decimal
+    """The intervals' energy as the EUMD reported it."""
     total_kwh: Decimal
+    """Billed energy: the metered energy rounded up to the energy step size."""
     total_amount: Decimal
 
 
@@ -195,18 +300,198 @@ class RoamingSettlement:
     """``customer_amount - roaming_utility_owed``; negative when the home utility makes up."""
 
 
+@dataclass(frozen=True)
+class _Price:
+    """The price in force at a moment and where it comes from (pieces merge on ``source``)."""
+
+    source: tuple[str, int | datetime]
+    period: RatePeriod
+    rate: Decimal
+    step_size_wh: int
+
+
+@dataclass(frozen=True)
+class _Piece:
+    start: datetime
+    end: datetime
+    price: _Price
+
+
 def price_spans(tariff: Tariff, start: datetime, end: datetime) -> tuple[PricedSpan, ...]:
     """The prices in force over ``[start, end)``, one span per contiguous price."""
-    raise NotImplementedError
+    _require_aware(start, end)
+    return tuple(
+        PricedSpan(piece.start, piece.end, piece.price.period, piece.price.rate)
+        for piece in _pieces(tariff, start, end)
+    )
 
 
 def price_session(tariff: Tariff, intervals: list[MeteredInterval]) -> SessionBill:
     """Split, price and round a session's metered intervals (see the module docstring)."""
-    raise NotImplementedError
+    priced: list[tuple[_Piece, Decimal]] = []
+    for interval in _checked(intervals):
+        pieces = _pieces(tariff, interval.start, interval.end)
+        priced.extend(zip(pieces, _share_by_time(interval, pieces), strict=True))
+    runs = _contiguous_runs(priced)
+    metered = sum((interval.kwh for interval in intervals), Decimal(0))
+    if runs:
+        last_piece, last_kwh = runs[-1]
+        runs[-1] = (last_piece, last_kwh + _step_rounding(metered, last_piece.price.step_size_wh))
+    lines = tuple(
+        BillLine(
+            start=piece.start,
+            end=piece.end,
+            kwh=kwh,
+            rate_period=piece.price.period,
+            rate=piece.price.rate,
+            amount=(kwh * piece.price.rate).quantize(MONEY_QUANTUM, ROUND_HALF_UP),
+        )
+        for piece, kwh in runs
+    )
+    return SessionBill(
+        tariff_id=tariff.id,
+        currency=tariff.currency,
+        lines=lines,
+        metered_kwh=metered,
+        total_kwh=sum((line.kwh for line in lines), Decimal(0)),
+        total_amount=sum((line.amount for line in lines), Decimal(0)),
+    )
 
 
 def settle_roaming(
     customer_tariff: Tariff, settlement_tariff: Tariff, intervals: list[MeteredInterval]
 ) -> RoamingSettlement:
     """Price an SC-4 session for the customer and for the inter-utility settlement."""
-    raise NotImplementedError
+    if customer_tariff.currency != settlement_tariff.currency:
+        raise PricingError(
+            f"cannot settle {customer_tariff.currency} against {settlement_tariff.currency}"
+        )
+    customer_bill = price_session(customer_tariff, intervals)
+    settlement_bill = price_session(settlement_tariff, intervals)
+    return RoamingSettlement(
+        customer_bill=customer_bill,
+        settlement_bill=settlement_bill,
+        customer_amount=customer_bill.total_amount,
+        roaming_utility_owed=settlement_bill.total_amount,
+        home_utility_keeps=customer_bill.total_amount - settlement_bill.total_amount,
+    )
+
+
+def _require_aware(*moments: datetime) -> None:
+    for moment in moments:
+        if moment.utcoffset() is None:
+            raise PricingError(f"{moment} has no time zone; give aware datetimes")
+
+
+def _checked(intervals: list[MeteredInterval]) -> list[MeteredInterval]:
+    """The intervals in time order (they may arrive out of order), or a PricingError."""
+    ordered = sorted(intervals, key=lambda interval: interval.start)
+    for interval in ordered:
+        _require_aware(interval.start, interval.end)
+        if interval.end <= interval.start:
+            raise PricingError(f"interval {interval.start}-{interval.end} does not move forward")
+        if interval.kwh < 0:
+            raise PricingError(f"interval at {interval.start} has negative energy")
+    for earlier, later in pairwise(ordered):
+        if later.start < earlier.end:
+            raise PricingError(f"intervals at {earlier.start} and {later.start} overlap")
+    return ordered
+
+
+def _pieces(tariff: Tariff, start: datetime, end: datetime) -> list[_Piece]:
+    """``[start, end)`` cut wherever the price may change, merged where it did not (UTC)."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    cuts = sorted({start, end, *_candidate_cuts(tariff, start, end)})
+    pieces: list[_Piece] = []
+    for piece_start, piece_end in pairwise(cuts):
+        price = _price_at(tariff, piece_start)
+        if pieces and pieces[-1].price.source == price.source:
+            pieces[-1] = _Piece(pieces[-1].start, piece_end, price)
+        else:
+            pieces.append(_Piece(piece_start, piece_end, price))
+    return pieces
+
+
+def _candidate_cuts(tariff: Tariff, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Instants strictly inside ``(start, end)`` (UTC) where the price might change."""
+    grid = start.replace(minute=0, second=0, microsecond=0)
+    while grid < end:
+        if grid > start:
+            yield grid
+        grid += _CUT_GRID
+    zone = tariff.zone
+    boundaries = {time(0)}
+    for element in tariff.elements:
+        window = element.restrictions.time_window() if element.restrictions else None
+        if window is not None:
+            boundaries.update(window)
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    while day <= end.astimezone(zone).date():
+        for boundary in boundaries:
+            for fold in (0, 1):
+                local = datetime.combine(day, boundary, tzinfo=zone).replace(fold=fold)
+                if start < local < end:
+                    yield local.astimezone(UTC)
+        day += timedelta(days=1)
+    for hourly in tariff.hourly_prices:
+        for edge in (hourly.start, hourly.end):
+            if start < edge < end:
+                yield edge.astimezone(UTC)
+
+
+def _price_at(tariff: Tariff, moment: datetime) -> _Price:
+    """Published hourly price if any covers ``moment``, else the first matching element."""
+    hourly = tariff.hourly_prices
+    index = bisect_right([price.start for price in hourly], moment) - 1
+    if index >= 0 and moment < hourly[index].end:
+        published = hourly[index]
+        return _Price(("hour", published.start), RatePeriod.HOURLY, published.price, 1)
+    local = moment.astimezone(tariff.zone)
+    day_type = tariff.day_type(local.date())
+    for position, element in enumerate(tariff.elements):
+        if element.restrictions is None or element.restrictions.hold_at(local, day_type):
+            component = element.price_components[0]
+            return _Price(
+                ("element", position), element.period, component.price, component.step_size
+            )
+    raise PricingError(f"tariff {tariff.id} has no price at {local.isoformat()}")
+
+
+def _share_by_time(interval: MeteredInterval, pieces: list[_Piece]) -> list[Decimal]:
+    """The interval's energy over its pieces, pro rata by time, rounded to whole Wh.
+
+    The energy delivered up to each cut is rounded (half up, never past the total);
+    each piece is the difference between consecutive cuts: never negative, and the
+    pieces sum to the interval's energy exactly.
+    """
+    duration = Decimal((interval.end - interval.start) / timedelta(microseconds=1))
+    shares: list[Decimal] = []
+    delivered = Decimal(0)
+    for piece in pieces[:-1]:
+        elapsed = Decimal((piece.end - interval.start) / timedelta(microseconds=1))
+        upto = min(
+            (interval.kwh * elapsed / duration).quantize(KWH_QUANTUM, ROUND_HALF_UP), interval.kwh
+        )
+        shares.append(upto - delivered)
+        delivered = upto
+    shares.append(interval.kwh - delivered)
+    return shares
+
+
+def _contiguous_runs(priced: list[tuple[_Piece, Decimal]]) -> list[tuple[_Piece, Decimal]]:
+    """Join pieces that follow one another at the same price, across intervals."""
+    runs: list[tuple[_Piece, Decimal]] = []
+    for piece, kwh in priced:
+        if runs:
+            previous, previous_kwh = runs[-1]
+            if previous.end == piece.start and previous.price.source == piece.price.source:
+                runs[-1] = (_Piece(previous.start, piece.end, piece.price), previous_kwh + kwh)
+                continue
+        runs.append((piece, kwh))
+    return runs
+
+
+def _step_rounding(metered_kwh: Decimal, step_size_wh: int) -> Decimal:
+    """Extra kWh to bill so the session's energy is a whole number of OCPI steps."""
+    steps = (metered_kwh * _WH_PER_KWH / step_size_wh).to_integral_value(ROUND_CEILING)
+    return steps * step_size_wh / _WH_PER_KWH - metered_kwh
