@@ -1,0 +1,186 @@
+"""Driver for the nsayer ev_sim (open-hardware J1772 EV simulator), serial at 9600 8N1.
+
+Bench file::
+
+    pilot:
+      dialect: ev_sim
+      url: /dev/ttyACM0          # or socket://127.0.0.1:PORT for the simulator
+
+The device streams a report every second and takes one-character commands with
+no reply (see :mod:`drivers.pilot.evsim`). So this driver keeps a reader thread
+that holds the newest report line and when it arrived:
+
+- ``status()`` returns the newest report if it is fresh (younger than 1.5 report
+  periods), else waits up to 1.5 periods for the next one. A silent device costs
+  1.5 periods (1.5 s on the real one; it cannot be asked for a report).
+- ``set_state(s)`` sends the letter, then waits for the *second* report after it
+  (the first may straddle the change) and confirms it: by the report's ``state``
+  field when the firmware sends one, else by classifying the pilot high level.
+  Only A–D exist; E, F and ``set_duty`` raise
+  :class:`~drivers.errors.UnsupportedFeature`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from drivers.errors import (
+    InstrumentConnectionError,
+    InstrumentError,
+    InstrumentReplyError,
+    InstrumentTimeout,
+    UnsupportedFeature,
+)
+from drivers.kinds import Identity, PilotState, PilotStatus
+from drivers.pilot import evsim
+from drivers.pilot.link import SerialLink
+from drivers.pilot.protocol import ProtocolError
+from drivers.pilot.readings import confirm_state
+
+IDENTITY = Identity(manufacturer="nsayer", model="ev_sim")
+_READ_SLICE_S = 0.05
+
+
+class EvSimPilot:
+    """The nsayer ev_sim over ``serial.serial_for_url(url)``."""
+
+    def __init__(
+        self,
+        name: str = "pilot",
+        *,
+        url: str,
+        baudrate: int = evsim.BAUDRATE,
+        report_period_s: float = evsim.REPORT_PERIOD_S,
+        window_s: float = evsim.REPORT_PERIOD_S,
+    ) -> None:
+        self.name = name
+        self.report_period_s = report_period_s
+        self.window_s = window_s
+        self._link = SerialLink(name, url, baudrate=baudrate, timeout_s=_READ_SLICE_S)
+        self._commanded: PilotState | None = None
+        self._changed = threading.Condition()
+        self._latest: tuple[float, str] | None = None
+        self._count = 0
+        self._error: InstrumentError | None = None
+        self._stop = threading.Event()
+        self._reader = threading.Thread(
+            target=self._read_forever, name=f"{name}-reader", daemon=True
+        )
+        self._reader.start()
+
+    # -- reader thread ----------------------------------------------------------------------
+
+    def _read_forever(self) -> None:
+        port = self._link.port
+        buffer = bytearray()
+        while not self._stop.is_set():
+            try:
+                chunk = port.read(max(1, port.in_waiting))
+            except Exception as exc:  # any failure of a port that is not being closed
+                if not self._stop.is_set():
+                    self._publish_error(
+                        InstrumentConnectionError(
+                            self.name,
+                            f"link to {self._link.url} lost: {exc}",
+                            received=bytes(buffer) or None,
+                        )
+                    )
+                return
+            buffer.extend(chunk)
+            while (end := buffer.find(b"\n")) >= 0:
+                line = buffer[:end].decode("ascii", errors="replace").strip()
+                del buffer[: end + 1]
+                if line:
+                    self._publish(line)
+
+    def _publish(self, line: str) -> None:
+        with self._changed:
+            self._latest = (time.monotonic(), line)
+            self._count += 1
+            self._changed.notify_all()
+
+    def _publish_error(self, error: InstrumentError) -> None:
+        with self._changed:
+            self._error = error
+            self._changed.notify_all()
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def _line_after(self, count: int, sent: str | None) -> str:
+        """The first report line numbered above ``count`` (or a fresh one if count < 0)."""
+        wait_s = 1.5 * self.report_period_s
+
+        def ready() -> bool:
+            if self._error is not None:
+                return True
+            if count >= 0:
+                return self._count > count
+            return self._latest is not None and time.monotonic() - self._latest[0] <= wait_s
+
+        with self._changed:
+            self._changed.wait_for(ready, timeout=wait_s if count < 0 else 2 * wait_s)
+            if self._error is not None:
+                raise self._error
+            if not ready() or self._latest is None:
+                raise InstrumentTimeout(
+                    self.name, f"no report within {wait_s:.2f} s", sent=sent, received=None
+                )
+            return self._latest[1]
+
+    def _status_of(self, line: str, sent: str | None) -> tuple[PilotStatus, evsim.Report]:
+        try:
+            report = evsim.parse_report(line)
+            return evsim.to_status(report, self._commanded, self.window_s), report
+        except ProtocolError as exc:
+            raise InstrumentReplyError(self.name, str(exc), sent=sent, received=line) from exc
+
+    # -- Pilot ------------------------------------------------------------------------------
+
+    def identity(self) -> Identity:
+        """The ev_sim has no identity query; the dialect names the device."""
+        return IDENTITY
+
+    def status(self) -> PilotStatus:
+        return self._status_of(self._line_after(-1, None), None)[0]
+
+    def set_state(self, state: PilotState) -> None:
+        wanted = PilotState(state)
+        if wanted not in evsim.COMMANDS:
+            raise UnsupportedFeature(
+                self.name, f"the ev_sim sets vehicle states A-D only, not {wanted.value}"
+            )
+        command = evsim.COMMANDS[wanted]
+        with self._changed:
+            before = self._count
+        self._link.write(command, sent=command.decode())
+        self._commanded = wanted
+        # the first report after the command may straddle the change: take the second
+        line = self._line_after(before + 1, command.decode())
+        status, report = self._status_of(line, command.decode())
+        if report.state is None:  # older firmware: judge by the level the resistor gives
+            status = PilotStatus(
+                state=evsim.state_from_level(status.high_v),
+                high_v=status.high_v,
+                low_v=status.low_v,
+                duty_pct=status.duty_pct,
+                frequency_hz=status.frequency_hz,
+                proximity_ohm=status.proximity_ohm,
+            )
+        confirm_state(self.name, status, wanted, command.decode())
+
+    def set_duty(self, duty_pct: float) -> None:
+        raise UnsupportedFeature(
+            self.name, "the ev_sim is vehicle-side only: it cannot set the EVSE's PWM duty"
+        )
+
+    def close(self) -> None:
+        self._stop.set()
+        self._link.close()
+        self._reader.join(1.0)
+
+    def __enter__(self) -> EvSimPilot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

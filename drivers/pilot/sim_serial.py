@@ -1,0 +1,78 @@
+"""The simulated pilot device on a serial line (TCP, for ``socket://`` URLs): the line protocol.
+
+One reply line per command line (:mod:`drivers.pilot.lines`), plus an
+unsolicited ``!STATUS ...`` line every ``periodic_s`` seconds of wall time and
+after every applied ``STATE`` / ``DUTY``. Faults change the replies: SILENCE
+sends nothing, GARBAGE sends a line of noise, TRUNCATED sends the first half of
+the line, OUT_OF_RANGE reports an impossible reading.
+"""
+
+from __future__ import annotations
+
+from drivers.pilot import lines
+from drivers.pilot.protocol import LINE_END, UNSOLICITED, Command, Reply, ResultCode
+from drivers.pilot.sim_device import Fault, PilotDevice, truncate
+from drivers.pilot.sim_tcp import Connection, TcpWire
+
+#: What a GARBAGE reply looks like: line noise, a stray NUL, high bytes.
+GARBAGE_LINE = b"\xfe\x00ST\xffA#\x13~x9=\xe2\x80"
+
+
+class SerialPilotWire(TcpWire):
+    """A TCP server speaking the rig's pilot line protocol."""
+
+    def __init__(self, device: PilotDevice, *, periodic_s: float | None = 1.0) -> None:
+        super().__init__()
+        self.device = device
+        self.tick_s = periodic_s
+        self._buffers: dict[Connection, bytearray] = {}
+
+    def on_bytes(self, connection: Connection, data: bytes) -> None:
+        buffer = self._buffers.setdefault(connection, bytearray())
+        buffer.extend(data)
+        while (end := buffer.find(LINE_END)) >= 0:
+            line = buffer[:end].decode("ascii", errors="replace").strip()
+            del buffer[: end + 1]
+            if self.device.fault is Fault.SILENCE:
+                continue
+            reply, changed = self._answer(line)
+            self._send(connection, reply)
+            if changed:
+                self._send(connection, UNSOLICITED + lines.format_status(self.device.status()))
+
+    def _answer(self, line: str) -> tuple[str, bool]:
+        """The reply to ``line``, and whether the device changed state."""
+        try:
+            command = lines.parse_command(line)
+        except lines.LineCommandError as exc:
+            return lines.format_error(exc.code, str(exc)), False
+        if command.keyword == Command.STATUS:
+            return lines.format_status(self.device.status()), False
+        if command.keyword == Command.IDENTITY:
+            return lines.format_identity(self.device.identity), False
+        if command.state is not None:
+            code = self.device.set_state(command.state)
+        else:
+            assert command.duty_pct is not None
+            code = self.device.set_duty(command.duty_pct)
+        if code is ResultCode.OK:
+            return Reply.OK, True
+        return lines.format_error(code, f"{line} refused"), False
+
+    def _send(self, connection: Connection, line: str) -> None:
+        fault = self.device.fault
+        raw = line.encode("ascii")
+        if fault is Fault.SILENCE:
+            return
+        if fault is Fault.GARBAGE:
+            raw = GARBAGE_LINE
+        elif fault is Fault.TRUNCATED:
+            raw = truncate(raw)
+        connection.send(raw + LINE_END)
+
+    def on_tick(self, connection: Connection) -> None:
+        if self.device.fault is not Fault.SILENCE:
+            self._send(connection, UNSOLICITED + lines.format_status(self.device.status()))
+
+    def on_close(self, connection: Connection) -> None:
+        self._buffers.pop(connection, None)
