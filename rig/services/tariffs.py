@@ -129,6 +129,15 @@ class TariffRestrictions(_Model):
     day_of_week: list[DayOfWeek] | None = Field(default=None, min_length=1)
     day_type: list[DayType] | None = Field(default=None, min_length=1)
 
+    @field_validator("start_time", "end_time", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int):
+            raise ValueError(
+                "quote times of day: YAML reads an unquoted 16:00 as the number 960; write '16:00'"
+            )
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if (self.start_time is None) != (self.end_time is None):
