@@ -32,19 +32,29 @@ that timed out, came back garbled or lost its connection is retried ``retries``
 times (default 1) on a fresh connection, so a late reply to the first try can never
 be taken for the answer to the second. A Modbus exception response is the device's
 considered answer and is never retried.
+
+The link registers two reply classes with pymodbus (its ``client.register`` hook)
+that decode FC03/FC04 replies with one ``struct.unpack`` instead of one call per
+register; on the simulator's wire that makes a 74-register snapshot through the
+driver at least as fast as the same read through a plain pymodbus client.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
 from dataclasses import dataclass, replace
-from typing import Final, Literal
+from typing import Final, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
-from pymodbus.exceptions import ConnectionException, ModbusException
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
+from pymodbus.pdu.register_message import (
+    ReadHoldingRegistersResponse,
+    ReadInputRegistersResponse,
+)
 
 from drivers.errors import (
     InstrumentConnectionError,
@@ -81,6 +91,31 @@ _TCP_SCHEMES: Final = {"tcp", "modbus+tcp", "modbus-tcp"}
 _RTU_TCP_SCHEMES: Final = {"socket", "rtu+tcp", "rtu-tcp", "rtu-over-tcp"}
 _SERIAL_SCHEMES: Final = {"serial", "rtu", ""}
 _PYSERIAL_URL_SCHEMES: Final = {"rfc2217", "loop", "spy", "hwgrep", "alt"}
+
+
+def _unpack_registers(pdu: ModbusPDU, data: bytes) -> None:
+    """Decode a register reply's byte count and words in one struct call."""
+    byte_count = data[0]
+    if byte_count >= len(data) or byte_count % 2:
+        raise ModbusIOException(
+            f"byte_count {byte_count} does not fit a packet of {len(data)} bytes",
+            function_code=pdu.function_code,
+        )
+    pdu.registers = list(struct.unpack(f">{byte_count // 2}H", data[1 : 1 + byte_count]))
+
+
+class _HoldingRegistersReply(ReadHoldingRegistersResponse):
+    """pymodbus's FC03 reply, decoded with one ``struct.unpack`` instead of one per word."""
+
+    def decode(self, data: bytes) -> None:
+        _unpack_registers(self, data)
+
+
+class _InputRegistersReply(ReadInputRegistersResponse):
+    """pymodbus's FC04 reply, decoded with one ``struct.unpack`` instead of one per word."""
+
+    def decode(self, data: bytes) -> None:
+        _unpack_registers(self, data)
 
 
 def char_time_s(baudrate: int) -> float:
@@ -231,6 +266,9 @@ class ModbusLink:
         self._sent = b""
         self._received = b""
         self._client = self._make_client(settings)
+        # pymodbus's documented hook for custom replies: same frames, faster decoding.
+        self._client.register(_HoldingRegistersReply)
+        self._client.register(_InputRegistersReply)
 
     # -- the wire -------------------------------------------------------------
 
@@ -360,7 +398,7 @@ class ModbusLink:
                 sent=self._sent,
                 received=self._received,
             )
-        registers = list(reply.registers)
+        registers = cast(list[int], reply.registers)
         if len(registers) != count:
             raise InstrumentReplyError(
                 self.instrument,

@@ -7,7 +7,7 @@ a real measurement. It is shared by every map so the rule is the same for all:
   does not drive, or a garbled read);
 - voltage, current, frequency and the energy total are magnitudes and may not be
   negative; power is signed (negative means export, e.g. a reversed current clamp,
-  which the checks judge, not the driver);
+  which the checks judge, not the driver), within ±1 GW;
 - values beyond any plausible AC meter (a 2 kV line, 100 kHz) are misreads.
 
 A reading that fails raises :class:`~drivers.errors.InstrumentReplyError` naming
@@ -35,7 +35,7 @@ class Limits:
 LIMITS: Final[dict[str, Limits]] = {
     "voltage_v": Limits(0.0, 2000.0),
     "current_a": Limits(0.0, 10000.0),
-    "power_w": Limits(None, None),
+    "power_w": Limits(-1e9, 1e9),
     "frequency_hz": Limits(0.0, 1000.0),
     "import_energy_wh": Limits(0.0, None),
 }

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import ClassVar, Final, NoReturn
 
-from drivers.errors import InstrumentRejected
+from drivers.errors import InstrumentRejected, InstrumentReplyError
 from drivers.kinds import Identity, MeterSnapshot
 from drivers.meter.energy import float32_resolution_wh
 from drivers.meter.modbus_link import ModbusLink
@@ -83,6 +83,7 @@ _FIELD_INDEX: Final = tuple(
     (field, register, (register.address - SNAPSHOT_START) // 2)
     for field, register in SNAPSHOT_FIELDS
 )
+_INDICES: Final = tuple(index for _, _, index in _FIELD_INDEX)
 _PAIR: Final = struct.Struct(">HH")
 
 
@@ -109,10 +110,30 @@ class SDM630:
         """V, I, P, f and import energy from one FC04 read of 0x0000-0x0049."""
         words = self.link.read_input(SNAPSHOT_START, SNAPSHOT_COUNT)
         floats = _SNAPSHOT_FLOATS.unpack(_SNAPSHOT_WORDS.pack(*words))
-        values: dict[str, float] = {}
+        voltage, current, power, hz, kwh = (floats[i] for i in _INDICES)
+        # Fast path: one chained comparison is False for NaN, infinities and negatives.
+        if not (
+            0.0 <= voltage <= 2000.0
+            and 0.0 <= current <= 10000.0
+            and -1e9 < power < 1e9
+            and 0.0 <= hz <= 1000.0
+            and 0.0 <= kwh < 3.4e38
+        ):
+            self._reject(floats)
+        return MeterSnapshot(
+            voltage_v=voltage,
+            current_a=current,
+            power_w=power,
+            frequency_hz=hz,
+            import_energy_wh=kwh * IMPORT_ENERGY.to_si,
+            energy_resolution_wh=float32_resolution_wh(kwh, IMPORT_ENERGY.to_si),
+        )
+
+    def _reject(self, floats: tuple[float, ...]) -> NoReturn:
+        """Raise the typed error that names the first implausible register."""
         sent, received = self.link.last_exchange
         for field, register, index in _FIELD_INDEX:
-            values[field] = check_value(
+            check_value(
                 self.name,
                 field,
                 floats[index] * register.to_si,
@@ -120,14 +141,8 @@ class SDM630:
                 sent=sent,
                 received=received,
             )
-        energy_kwh = floats[_FIELD_INDEX[-1][2]]
-        return MeterSnapshot(
-            voltage_v=values["voltage_v"],
-            current_a=values["current_a"],
-            power_w=values["power_w"],
-            frequency_hz=values["frequency_hz"],
-            import_energy_wh=values["import_energy_wh"],
-            energy_resolution_wh=float32_resolution_wh(energy_kwh, IMPORT_ENERGY.to_si),
+        raise InstrumentReplyError(
+            self.name, f"implausible snapshot {floats!r}", sent=sent, received=received
         )
 
     def read(self, register: Float32Input) -> float:
