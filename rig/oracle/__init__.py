@@ -1,0 +1,1 @@
+"""The independent oracle: what a session should have produced, and whether it did."""
