@@ -32,7 +32,9 @@ After a timeout or a lost link the stream can no longer be trusted (a late or
 partial reply may still arrive), so the session marks itself stale and the *next*
 call reopens the resource first. The failed call itself is never retried: the
 caller decides whether repeating it is safe. This also lets a safe-state teardown
-reach an instrument whose connection dropped mid-session.
+reach an instrument whose connection dropped mid-session. ``*CLS`` is sent when the
+session first opens (so old entries are not blamed on the first setting), not on a
+reopen: the queue may explain the failure that forced it.
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ class ScpiSession:
             self.name, f"{what}: error queue {queue}", sent=command, received=queue
         )
 
-    def _open(self) -> None:
+    def _open(self, *, clear: bool = True) -> None:
         read_term, write_term = self._terminations
         timeout_ms = max(1, round(self.timeout_s * 1000))
         try:
@@ -192,7 +194,7 @@ class ScpiSession:
         self._stale = False
         if "SOCKET" in self.resource.upper():
             _no_delay(self._res)
-        if self._clear_on_open:
+        if clear and self._clear_on_open:
             self.write(self._clear_on_open)
 
     def _reopen(self) -> Any:
@@ -202,7 +204,7 @@ class ScpiSession:
         if old is not None:
             with contextlib.suppress(Exception):
                 old.close()
-        self._open()
+        self._open(clear=False)  # keep the queue: it may say why the last call failed
         if "SOCKET" not in self.resource.upper():
             # device clear drops a late reply still queued in the instrument
             with contextlib.suppress(Exception):
