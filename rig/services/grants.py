@@ -163,16 +163,15 @@ def grant(
     charge_from = now + delay
 
     slots = [
-        _allowed_power(request, grid, start, end, reasons)
+        _allowed_power(request, grid, start, end)
         for start, end in pairwise(_cuts(grid, charge_from, request.departure))
     ]
     if request.prefers_off_peak and prices:
-        order = sorted(slots, key=lambda slot: (slot.rate, slot.start))
-    else:
-        order = slots
-    schedule = _merge(
-        sorted(_fill(order, request.energy_requested_kwh), key=lambda slot: slot.start)
-    )
+        slots.sort(key=lambda slot: (slot.rate, slot.start))
+    filled, visited = _fill(slots, request.energy_requested_kwh)
+    schedule = _merge(sorted(filled, key=lambda slot: slot.start))
+    for slot in sorted(visited, key=lambda slot: slot.start):
+        reasons.extend(slot.limited_by)
 
     energy = sum((slot.kwh for slot in schedule), Decimal(0))
     power = max((slot.kw for slot in schedule), default=Decimal(0))
@@ -224,6 +223,8 @@ class _Slot:
     end: datetime
     kw: Decimal
     rate: Decimal
+    limited_by: tuple[Reason, ...]
+    """The constraints that hold ``kw`` below the power requested."""
 
 
 def _check(request: EnergyRequest, now: datetime, grid: _Grid, max_random_delay: timedelta) -> None:
@@ -258,16 +259,15 @@ def _cuts(grid: _Grid, start: datetime, end: datetime) -> list[datetime]:
     return sorted(edge for edge in edges if start <= edge <= end) if end > start else []
 
 
-def _allowed_power(
-    request: EnergyRequest, grid: _Grid, start: datetime, end: datetime, reasons: list[Reason]
-) -> _Slot:
-    """The slot ``[start, end)`` at the least of every limit in force; note what bound it."""
+def _allowed_power(request: EnergyRequest, grid: _Grid, start: datetime, end: datetime) -> _Slot:
+    """The slot ``[start, end)`` at the least of every limit in force, and what bound it."""
     wanted = request.power_requested_kw
     kw = wanted
+    limited_by: list[Reason] = []
     for slot in grid.capacity:
         if slot.start <= start < slot.end and slot.available_kw < wanted:
             kw = min(kw, slot.available_kw)
-            reasons.append(
+            limited_by.append(
                 Reason(
                     ("BR-07",),
                     f"capacity {slot.available_kw} kW from {slot.start.isoformat()} to "
@@ -277,7 +277,7 @@ def _allowed_power(
     for event in grid.dr_events:
         if event.start <= start < event.end and event.limit_kw < wanted:
             kw = min(kw, event.limit_kw)
-            reasons.append(
+            limited_by.append(
                 Reason(
                     ("PG-DLC", "BR-08"),
                     f"demand-response event {event.event_id} limits charging to "
@@ -288,7 +288,7 @@ def _allowed_power(
     in_force = [limit for limit in grid.load_limits if limit.effective <= start]
     if in_force and in_force[-1].limit_kw < wanted:
         kw = min(kw, in_force[-1].limit_kw)
-        reasons.append(
+        limited_by.append(
             Reason(
                 ("PG-ALM",),
                 f"active load management limits charging to {in_force[-1].limit_kw} kW from "
@@ -296,29 +296,35 @@ def _allowed_power(
             )
         )
     rate = next((span.rate for span in grid.prices if span.start <= start < span.end), Decimal(0))
-    return _Slot(start, end, kw, rate)
+    return _Slot(start, end, kw, rate, tuple(limited_by))
 
 
-def _fill(order: list[_Slot], energy_kwh: Decimal) -> list[ScheduleSlot]:
-    """Take slots in ``order`` at their allowed power until ``energy_kwh`` is scheduled."""
+def _fill(order: list[_Slot], energy_kwh: Decimal) -> tuple[list[ScheduleSlot], list[_Slot]]:
+    """Take slots in ``order`` at their allowed power until ``energy_kwh`` is scheduled.
+
+    Returns the schedule and the slots looked at on the way (their limits mattered).
+    """
     schedule: list[ScheduleSlot] = []
+    visited: list[_Slot] = []
     remaining = energy_kwh
     for slot in order:
         if remaining <= 0:
             break
+        visited.append(slot)
         if slot.kw <= 0:
             continue
         hours = Decimal((slot.end - slot.start) / timedelta(seconds=1)) / _SECONDS_PER_HOUR
         full = (slot.kw * hours).quantize(KWH_QUANTUM, ROUND_DOWN)
         if full < remaining:
-            schedule.append(ScheduleSlot(slot.start, slot.end, slot.kw, full))
-            remaining -= full
+            if full > 0:  # a slot too short for a whole Wh is left out
+                schedule.append(ScheduleSlot(slot.start, slot.end, slot.kw, full))
+                remaining -= full
             continue
         seconds = (remaining * _SECONDS_PER_HOUR / slot.kw).to_integral_value(ROUND_CEILING)
         end = min(slot.start + timedelta(seconds=int(seconds)), slot.end)
         schedule.append(ScheduleSlot(slot.start, end, slot.kw, remaining))
         remaining = Decimal(0)
-    return schedule
+    return schedule, visited
 
 
 def _merge(schedule: list[ScheduleSlot]) -> list[ScheduleSlot]:
