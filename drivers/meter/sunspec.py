@@ -258,15 +258,15 @@ class SunSpecMeter:
             values[field] = check_value(
                 self.name,
                 field,
-                self._scaled(words, points, sent, received),
+                self._scaled(words, field, points, sent, received),
                 register=f"{points[0].name} (register {model.address + points[0].offset})",
                 sent=sent,
                 received=received,
             )
         count = (words[TOT_WH_IMP.offset] << 16) | words[TOT_WH_IMP.offset + 1]
         if count == ACC32_NOT_IMPLEMENTED:
-            raise self._not_implemented(TOT_WH_IMP, sent, received)
-        sf = self._sf(words, TOT_WH_SF, sent, received)
+            raise self._not_implemented(TOT_WH_IMP, sent, received, "import_energy_wh")
+        sf = self._sf(words, TOT_WH_SF, sent, received, "import_energy_wh")
         step = acc32_resolution_wh(sf)
         self.energy_rollover_wh = acc32_rollover_wh(sf)
         return MeterSnapshot(
@@ -279,7 +279,12 @@ class SunSpecMeter:
         )
 
     def _scaled(
-        self, words: list[int], points: tuple[Point, ...], sent: bytes, received: bytes
+        self,
+        words: list[int],
+        field: str,
+        points: tuple[Point, ...],
+        sent: bytes,
+        received: bytes,
     ) -> float:
         for point in points:
             raw = words[point.offset]
@@ -287,29 +292,31 @@ class SunSpecMeter:
                 continue
             assert point.scale_factor is not None
             sf_point = _SF_POINTS[point.scale_factor]
-            return int16(raw) * 10.0 ** self._sf(words, sf_point, sent, received)
-        raise self._not_implemented(points[0], sent, received)
+            return int16(raw) * 10.0 ** self._sf(words, sf_point, sent, received, field)
+        raise self._not_implemented(points[0], sent, received, field)
 
-    def _sf(self, words: list[int], point: Point, sent: bytes, received: bytes) -> int:
+    def _sf(self, words: list[int], point: Point, sent: bytes, received: bytes, field: str) -> int:
         raw = words[point.offset]
         if raw == INT16_NOT_IMPLEMENTED:
-            raise self._not_implemented(point, sent, received)
+            raise self._not_implemented(point, sent, received, field)
         sf = int16(raw)
         if not -10 <= sf <= 10:
             raise InstrumentReplyError(
                 self.name,
-                f"{point.name} = {sf} is not a SunSpec scale factor",
+                f"{field} scale factor {point.name} = {sf} is not a SunSpec scale factor",
                 sent=sent,
                 received=received,
             )
         return sf
 
-    def _not_implemented(self, point: Point, sent: bytes, received: bytes) -> InstrumentReplyError:
+    def _not_implemented(
+        self, point: Point, sent: bytes, received: bytes, field: str
+    ) -> InstrumentReplyError:
         sentinel = "0" if point.type == "acc32" else "0x8000"
         model = self.meter_model
         return InstrumentReplyError(
             self.name,
-            f"{point.name} (register {model.address + point.offset}) reads {sentinel}, "
+            f"{field} from {point.name} (register {model.address + point.offset}) reads {sentinel}, "
             f"SunSpec's 'not implemented': model {model.model_id} does not measure it",
             sent=sent,
             received=received,
