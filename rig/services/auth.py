@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 CallerKind = Literal["esi", "utility", "clearinghouse"]
 
@@ -70,11 +71,17 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def authenticator(credentials: Credentials) -> Callable[[Request], Caller]:
-    """A FastAPI dependency returning the caller, or raising 401."""
+_bearer = HTTPBearer(auto_error=False, description="the caller's own token from the data set")
 
-    def current_caller(request: Request) -> Caller:
-        token = bearer_token(request)
+
+def authenticator(credentials: Credentials) -> Callable[..., Caller]:
+    """A FastAPI dependency returning the caller, or raising 401 (documented in OpenAPI)."""
+
+    def current_caller(
+        request: Request,
+        given: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+    ) -> Caller:
+        token = given.credentials.strip() if given is not None else None
         caller = credentials.lookup(token) if token else None
         if caller is None:
             raise HTTPException(

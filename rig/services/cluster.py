@@ -1,0 +1,174 @@
+"""Start every service of a data set on 127.0.0.1 in this process, and stop them.
+
+:class:`Cluster` is what both ``rig serve`` and the pytest fixture use. For a data
+set with utilities ``A`` and ``B`` and a clearinghouse it
+
+1. binds one listening socket per service on ``127.0.0.1`` (port 0: the OS picks
+   free ports, so parallel test runs never collide) — the URLs are known before any
+   service starts, so each can be told where the others are;
+2. opens each service's database (see :func:`database_url`), creates the schema,
+   stores the data set and seeds its signals;
+3. runs one uvicorn server per service, each on its own thread and event loop.
+
+:attr:`Cluster.endpoints` maps each service's name — the utility IDs and
+``clearinghouse`` — to its base URL. :meth:`Cluster.stop` stops the servers,
+flushes the audit logs and closes the databases; a cluster started again on the
+same database files finds everything it had recorded.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from rig.clock import Clock, WallClock
+from rig.services import clearinghouse_api, utility_api
+from rig.services.clearinghouse_service import ClearinghouseService
+from rig.services.dataset import LoadedDataset, load_dataset
+from rig.services.db import Database, sqlite_url
+from rig.services.utility_service import UtilityService
+
+CLEARINGHOUSE = "clearinghouse"
+
+
+def database_url(db: str | None, state_dir: Path, service: str) -> tuple[str, str]:
+    """The URL and table prefix of one service's database.
+
+    * no ``db``: a SQLite file ``<state_dir>/<service>.sqlite``;
+    * a URL containing ``{service}``: that URL with the service's name filled in;
+    * a SQLite URL: the file name gets ``-<service>`` before its suffix, one file each;
+    * any other URL (PostgreSQL): one shared database, tables prefixed ``<service>_``.
+    """
+    name = service.lower().replace(":", "_").replace(".", "_")
+    if db is None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        return sqlite_url(str(state_dir / f"{name}.sqlite")), ""
+    if "{service}" in db:
+        return db.replace("{service}", name), ""
+    url = make_url(db)
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database)
+        return str(url.set(database=str(path.with_name(f"{path.stem}-{name}{path.suffix}")))), ""
+    return db, f"{name}_"
+
+
+@dataclass
+class _Running:
+    name: str
+    app: FastAPI
+    server: uvicorn.Server
+    thread: threading.Thread
+    service: UtilityService | ClearinghouseService
+    db: Database
+
+
+@dataclass
+class Cluster:
+    """All services of one data set, running on 127.0.0.1 until stopped."""
+
+    dataset: LoadedDataset
+    clock: Clock = field(default_factory=WallClock)
+    db: str | None = None
+    state_dir: Path = Path("reports/services")
+    port: int = 0
+    endpoints: dict[str, str] = field(default_factory=dict)
+    _running: list[_Running] = field(default_factory=list)
+
+    @classmethod
+    def from_file(cls, data: str | Path, **kwargs: Any) -> Cluster:
+        return cls(load_dataset(data), **kwargs)
+
+    @property
+    def services(self) -> dict[str, UtilityService | ClearinghouseService]:
+        return {r.name: r.service for r in self._running}
+
+    def start(self) -> Cluster:
+        names = [u.id for u in self.dataset.data.utilities] + [CLEARINGHOUSE]
+        sockets: dict[str, socket.socket] = {}
+        try:
+            for i, name in enumerate(names):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", self.port + i if self.port else 0))
+                sock.listen(1024)
+                sockets[name] = sock
+                self.endpoints[name] = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            utility_urls = {n: u for n, u in self.endpoints.items() if n != CLEARINGHOUSE}
+            for name in names:
+                url, prefix = database_url(self.db, self.state_dir, name)
+                db = Database(url, prefix=prefix)
+                service: UtilityService | ClearinghouseService
+                if name == CLEARINGHOUSE:
+                    service = ClearinghouseService(
+                        self.dataset, db, self.clock, utility_urls=utility_urls
+                    )
+                    app = clearinghouse_api.create_app(service)
+                else:
+                    service = UtilityService(
+                        self.dataset,
+                        name,
+                        db,
+                        self.clock,
+                        clearinghouse_url=self.endpoints[CLEARINGHOUSE],
+                    )
+                    app = utility_api.create_app(service)
+                service.start()
+                self._serve(name, app, service, db, sockets[name])
+        except BaseException:
+            for sock in sockets.values():
+                sock.close()
+            self.stop()
+            raise
+        return self
+
+    def _serve(
+        self,
+        name: str,
+        app: FastAPI,
+        service: UtilityService | ClearinghouseService,
+        db: Database,
+        sock: socket.socket,
+    ) -> None:
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+            backlog=1024,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{name}", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"service {name} did not start")
+            time.sleep(0.005)
+        self._running.append(_Running(name, app, server, thread, service, db))
+
+    def stop(self) -> None:
+        for r in self._running:
+            r.server.should_exit = True
+        for r in self._running:
+            r.thread.join(timeout=10)
+            r.app.state.audit.close()
+            r.service.close()
+            r.db.dispose()
+        self._running.clear()
+
+    def __enter__(self) -> Cluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

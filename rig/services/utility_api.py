@@ -1,0 +1,138 @@
+"""The utility's HTTP API: thin routes over :class:`~rig.services.utility_service.UtilityService`.
+
+Every route needs ``Authorization: Bearer <token>`` (an ESI's, the utility's own,
+or the clearinghouse's; see :mod:`rig.services.auth`). Routes validate the body
+with the models of :mod:`rig.services.api_models` and hand it to the service, which
+answers 4xx for anything wrong and writes nothing in that case.
+
+=========================================  ==================  ==========================
+route                                      caller              what
+=========================================  ==================  ==========================
+``POST /bindings``                         ESI                 bind a PEV: payer, tariff,
+                                                               incentive or refusal
+``POST /bindings/{id}/energy-requests``    ESI                 energy request → grant
+``GET  /signals?since=&premise_id=``       ESI, utility        DLC, hourly prices, ALM
+``POST /signals``                          utility (itself)    publish a grid signal
+``POST /sessions/{id}/intervals``          ESI                 interval records (+ close)
+``GET  /sessions/{id}``                    ESI, utility        the session / its CDR
+``GET  /accounts/{id}/statement``          ESI, utility        line items for a period
+``POST /roaming/charges``                  clearinghouse       SC-4 charge to home account
+``GET  /audit``, ``GET /health``           any / none          audit log, liveness
+=========================================  ==================  ==========================
+"""
+
+from typing import Annotated
+
+from fastapi import Body, Depends, FastAPI, Path, Query
+from pydantic import AwareDatetime
+
+from rig.services import api_models as m
+from rig.services.app_common import ERRORS, make_app
+from rig.services.auth import Caller
+from rig.services.utility_service import UtilityService
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+PathId = Annotated[str, Path(min_length=1, max_length=80, pattern=ID_PATTERN)]
+
+
+def create_app(service: UtilityService) -> FastAPI:
+    """The FastAPI application of one utility."""
+    built = make_app(
+        title=f"Utility {service.u.name} ({service.id})",
+        description=(
+            "Utility back office for PEV roaming scenarios: binding, energy grants, grid "
+            "signals, session interval records, billing and audit."
+        ),
+        role="utility",
+        service_id=service.id,
+        db=service.db,
+        clock=service.clock,
+        credentials=service.credentials(),
+    )
+    app = built.app
+    CallerDep = Annotated[Caller, Depends(built.caller)]
+
+    @app.post("/bindings", response_model=m.BindingResponse, responses=ERRORS, tags=["binding"])
+    def bind(caller: CallerDep, req: Annotated[m.BindingRequest, Body()]) -> m.BindingResponse:
+        """Bind a PEV at the ESI's premise; unknown PEVs are asked of the clearinghouse."""
+        return service.bind(caller, req)
+
+    @app.post(
+        "/bindings/{binding_id}/energy-requests",
+        response_model=m.GrantResponse,
+        responses=ERRORS,
+        tags=["grant"],
+    )
+    def energy_request(
+        caller: CallerDep, binding_id: PathId, req: Annotated[m.EnergyRequestIn, Body()]
+    ) -> m.GrantResponse:
+        """Energy request → grant (BR-07, BR-08)."""
+        return service.energy_request(caller, binding_id, req)
+
+    @app.get("/signals", response_model=m.SignalsPage, responses=ERRORS, tags=["signals"])
+    def signals(
+        caller: CallerDep,
+        since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        premise_id: Annotated[
+            str | None, Query(min_length=1, max_length=80, pattern=ID_PATTERN)
+        ] = None,
+    ) -> m.SignalsPage:
+        """Grid signals announced so far (PG-DLC, PG-RTP, PG-ALM), after ``since``."""
+        return service.signals(caller, premise_id, since)
+
+    @app.post("/signals", response_model=m.SignalOut, responses=ERRORS, tags=["signals"])
+    def publish(caller: CallerDep, sig: Annotated[m.SignalIn, Body()]) -> m.SignalOut:
+        """Publish a grid signal (the utility operator only)."""
+        return service.publish_signal(caller, sig)
+
+    @app.post(
+        "/sessions/{session_id}/intervals",
+        response_model=m.SessionRecord,
+        responses=ERRORS,
+        tags=["sessions"],
+    )
+    def report(
+        caller: CallerDep, session_id: PathId, body: Annotated[m.SessionReportIn, Body()]
+    ) -> m.SessionRecord:
+        """Interval records of a session, idempotent per interval; ``close`` ends it (BR-12)."""
+        return service.report(caller, session_id, body)
+
+    @app.get(
+        "/sessions/{session_id}",
+        response_model=m.SessionRecord,
+        responses=ERRORS,
+        tags=["sessions"],
+    )
+    def session(caller: CallerDep, session_id: PathId) -> m.SessionRecord:
+        """The session as recorded: intervals, totals, OCPI charging periods, line items."""
+        return service.session(caller, session_id)
+
+    @app.get(
+        "/accounts/{account_id}/statement",
+        response_model=m.Statement,
+        responses=ERRORS,
+        tags=["billing"],
+    )
+    def statement(
+        caller: CallerDep,
+        account_id: PathId,
+        start: Annotated[AwareDatetime, Query()],
+        end: Annotated[AwareDatetime, Query()],
+    ) -> m.Statement:
+        """Line items of an account whose start is in ``[start, end)``, with totals."""
+        return service.statement(caller, account_id, start, end)
+
+    @app.post(
+        "/roaming/charges",
+        response_model=m.RoamingChargeOut,
+        responses=ERRORS,
+        tags=["roaming"],
+    )
+    def roaming_charge(
+        caller: CallerDep, charge: Annotated[m.RoamingChargeIn, Body()]
+    ) -> m.RoamingChargeOut:
+        """An SC-4 session forwarded by the clearinghouse to the PEV owner's account."""
+        return service.receive_roaming_charge(caller, charge)
+
+    app.state.audit = built.audit
+    return app
