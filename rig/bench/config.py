@@ -183,14 +183,21 @@ class SimMeter(_Strict):
 
     ``bias_pct`` is a fixed gain error and must lie within the meter's declared
     accuracy class; ``noise_pct`` is the 1-sigma noise on instantaneous readings.
+    The simulator serves both maps from one device: the SDM630 map's registers are
+    float32 (resolution shrinks as the total grows), the SunSpec map's are int16
+    with scale factors and an acc32 energy counter (``sunspec_model``,
+    ``energy_scale``).
     """
 
     bias_pct: float = Field(
         default=0.1, ge=-10, le=10, description="fixed gain error, % of reading"
     )
     noise_pct: float = Field(default=0.02, ge=0, le=10, description="1-sigma noise, % of reading")
-    register_type: str | None = Field(
-        default=None, description="register type the simulator serves; None: the map's own"
+    sunspec_model: Literal[201, 203] = Field(
+        default=203, description="SunSpec meter model served (201 single phase, 203 wye)"
+    )
+    energy_scale: int = Field(
+        default=0, ge=-3, le=3, description="SunSpec TotWh_SF: acc32 energy step 10^SF Wh"
     )
     start_total_wh: float = Field(default=0.0, ge=0, description="import total at start")
 

@@ -1,0 +1,244 @@
+"""The ``rig`` command: one entry point for the bench, the simulators and the services.
+
+Subcommands:
+
+``rig sim --bench FILE --endpoints FILE``
+    Start a simulated bench standalone (wall clock) and serve until Ctrl-C or
+    SIGTERM; write where each simulated instrument listens as JSON, so third-party
+    tools (mbpoll, a VISA shell, a raw socket, python-can) can talk to it.
+``rig bench check --bench FILE``
+    Open every instrument (starting the simulators when the bench is simulated),
+    print its identity and one live reading; exit 1 naming any instrument it cannot
+    reach and what to check.
+``rig demo [--bench FILE]``
+    One short simulated charge on a virtual clock, with a table of what the pilot,
+    load and meter saw at each step.
+``rig serve``
+    The utility and clearinghouse services (from :mod:`rig.services.serve`, when
+    that module is installed).
+
+Exit status: 0 success; 1 the bench or the run failed (an instrument unreachable,
+a check failed); 2 bad input (a bench file with errors: every problem is printed
+as ``file:line:col`` before any instrument is opened); 3 safe state could not be
+confirmed (the bench may be live); 130 Ctrl-C; 143 SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rig.bench.safe import SafeStateError, Terminated, sigterm_raises
+from rig.yamlfile import YamlFileError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNSAFE = 3
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+DEFAULT_SIM_BENCH = "fixtures/benches/sim.yaml"
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def default_bench() -> str:
+    """``fixtures/benches/sim.yaml`` in the working directory, else in the project checkout."""
+    here = Path(DEFAULT_SIM_BENCH)
+    if here.exists():
+        return str(here)
+    return str(Path(__file__).resolve().parents[1] / DEFAULT_SIM_BENCH)
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- rig sim
+
+
+def write_endpoints(path: Path, endpoints: dict[str, Any]) -> None:
+    """Write ``endpoints`` as JSON atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(endpoints, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from rig.bench.config import load_bench
+    from rig.bench.simulated import SimulatedBench
+
+    config = load_bench(args.bench)
+    if config.simulation is None:
+        _err(
+            f"{args.bench}: not a simulated bench (it has no `simulation:` section); "
+            "`rig sim` only starts simulators. Use `rig bench check` for a real bench."
+        )
+        return EXIT_BAD_INPUT
+    endpoints_file = Path(args.endpoints) if args.endpoints else None
+    with SimulatedBench(config, clock=args.clock) as sim:
+        document = sim.endpoints
+        if endpoints_file is not None:
+            write_endpoints(endpoints_file, document)
+        print(json.dumps(document, indent=2), flush=True)
+        print(
+            f"simulated bench '{config.bench}' serving on 127.0.0.1 ({args.clock} clock); "
+            "Ctrl-C or SIGTERM to stop",
+            flush=True,
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except (KeyboardInterrupt, Terminated):
+            return EXIT_OK  # the way to stop `rig sim`
+        finally:
+            if endpoints_file is not None:
+                endpoints_file.unlink(missing_ok=True)
+            print("simulated bench stopped", flush=True)
+
+
+def add_sim(commands: Any) -> None:
+    parser = commands.add_parser(
+        "sim",
+        help="serve a simulated bench on 127.0.0.1 until Ctrl-C / SIGTERM",
+        description="Start the simulated instruments of a bench file and serve until "
+        "SIGINT or SIGTERM. Endpoints are printed and, with --endpoints, written as JSON.",
+    )
+    parser.add_argument("--bench", default=default_bench(), help="simulated bench file")
+    parser.add_argument("--endpoints", help="write the endpoints JSON here")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "virtual"),
+        default="wall",
+        help="model clock (default wall: the instruments live in real time)",
+    )
+    parser.set_defaults(run=cmd_sim)
+
+
+# --------------------------------------------------------------------------- rig bench check
+
+
+def cmd_bench_check(args: argparse.Namespace) -> int:
+    from rig.bench.check import check_bench, render
+    from rig.bench.config import load_bench
+    from rig.bench.simulated import SimulatedBench
+
+    config = load_bench(args.bench)
+    if config.simulation is not None:
+        with SimulatedBench(config) as sim:
+            results = check_bench(sim.config)
+    else:
+        results = check_bench(config)
+    report = render(config, results)
+    ok = all(result.ok for result in results)
+    print(report, flush=True)
+    if not ok:
+        failed = ", ".join(r.role for r in results if not r.ok)
+        _err(f"rig bench check: cannot reach {failed} (see above); fix it in {args.bench}")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def add_bench(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="bench commands (check)")
+    sub = bench.add_subparsers(dest="bench_command", metavar="COMMAND", required=True)
+    check = sub.add_parser(
+        "check",
+        help="open every instrument, print identity and a live reading",
+        description="Open every instrument of the bench file (starting the simulators "
+        "for a simulated bench), print its identity and one live reading. Exit 1 "
+        "naming any instrument that cannot be reached.",
+    )
+    check.add_argument("--bench", required=True, help="bench file (YAML)")
+    check.set_defaults(run=cmd_bench_check)
+
+
+# --------------------------------------------------------------------------- rig demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rig.bench.demo import run_demo
+
+    return run_demo(args.bench)
+
+
+def add_demo(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="one short simulated charge, with what each instrument saw",
+        description="Start the simulated bench on a virtual clock, run one short charge "
+        "(A, B, advertise 16 A, C, contactor, load on, 15 min, B, A) and print a table.",
+    )
+    parser.add_argument("--bench", default=default_bench(), help="simulated bench file")
+    parser.set_defaults(run=cmd_demo)
+
+
+# --------------------------------------------------------------------------- rig serve
+# `rig serve` is provided by rig/services/serve.py: add_arguments(parser) and
+# run(args) -> int. It is wired in here when that module exists.
+
+
+def add_serve(commands: Any) -> None:
+    try:
+        from rig.services import serve  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return
+    parser = commands.add_parser(
+        "serve", help="run the utility and clearinghouse services", description=serve.__doc__
+    )
+    serve.add_arguments(parser)
+    parser.set_defaults(run=serve.run)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rig",
+        description="EV charging roaming test rig: bench, simulators and services.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_sim(commands)
+    add_bench(commands)
+    add_demo(commands)
+    add_serve(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    run: Command = args.run
+    try:
+        with sigterm_raises():
+            return run(args)
+    except YamlFileError as error:
+        _err(str(error))
+        _err("fix the bench file at the positions above; nothing was opened or started")
+        return EXIT_BAD_INPUT
+    except SafeStateError as error:
+        _err(str(error))
+        return EXIT_UNSAFE
+    except KeyboardInterrupt:
+        _err("interrupted (Ctrl-C)")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        _err("terminated (SIGTERM)")
+        return EXIT_TERMINATED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
