@@ -42,6 +42,8 @@ from itertools import pairwise
 from rig.services.tariffs import KWH_QUANTUM, PricedSpan
 
 _SECONDS_PER_HOUR = Decimal(3600)
+_MICROSECOND = timedelta(microseconds=1)
+_MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
 
 
 class GrantStatus(StrEnum):
@@ -313,7 +315,7 @@ def _fill(order: list[_Slot], energy_kwh: Decimal) -> tuple[list[ScheduleSlot], 
         visited.append(slot)
         if slot.kw <= 0:
             continue
-        hours = Decimal((slot.end - slot.start) / timedelta(seconds=1)) / _SECONDS_PER_HOUR
+        hours = Decimal((slot.end - slot.start) // _MICROSECOND) / _MICROSECONDS_PER_HOUR
         full = (slot.kw * hours).quantize(KWH_QUANTUM, ROUND_DOWN)
         if full < remaining:
             if full > 0:  # a slot too short for a whole Wh is left out

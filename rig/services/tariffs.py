@@ -30,9 +30,11 @@ the applicable price may change (rate-period and day boundaries in local time, t
 hours of published prices, daylight-saving changes) and gives each piece of the
 interval energy **pro rata by time**: the EUMD reports only the interval total, so
 a uniform draw within the interval is the only assumption that needs no other data.
-Pieces are rounded to 0.001 kWh (1 Wh, ``ROUND_HALF_UP``) and the last piece of an
-interval takes the remainder, so the pieces always sum to the interval's energy
-exactly. Contiguous pieces at the same price become one :class:`BillLine`.
+The energy up to each cut is rounded to 0.001 kWh (1 Wh, ``ROUND_HALF_UP``, never
+past the interval's total) and each piece is the difference between consecutive
+cuts, so pieces are never negative and always sum to the interval's energy
+exactly. Contiguous pieces at the same price (the same element or the same
+published hour) become one :class:`BillLine`, across intervals too.
 
 Money is :class:`~decimal.Decimal`. Each line's amount is ``kwh × rate`` rounded to
 0.01 with ``ROUND_HALF_UP`` **per line**; the session total is the sum of the line
@@ -68,6 +70,7 @@ _CUT_GRID = timedelta(minutes=15)
 """Every real time zone changes its UTC offset on a UTC quarter-hour: cutting there
 too catches daylight-saving changes, where local boundaries do not exist or repeat."""
 _WH_PER_KWH = Decimal(1000)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class PricingError(ValueError):
@@ -337,9 +340,11 @@ def price_spans(tariff: Tariff, start: datetime, end: datetime) -> tuple[PricedS
 
 def price_session(tariff: Tariff, intervals: list[MeteredInterval]) -> SessionBill:
     """Split, price and round a session's metered intervals (see the module docstring)."""
+    ordered = _checked(intervals)
+    spans = _pieces(tariff, ordered[0].start, ordered[-1].end) if ordered else []
     priced: list[tuple[_Piece, Decimal]] = []
-    for interval in _checked(intervals):
-        pieces = _pieces(tariff, interval.start, interval.end)
+    for interval in ordered:
+        pieces = _clipped(spans, interval)
         priced.extend(zip(pieces, _share_by_time(interval, pieces), strict=True))
     runs = _contiguous_runs(priced)
     metered = sum((interval.kwh for interval in intervals), Decimal(0))
@@ -421,6 +426,19 @@ def _pieces(tariff: Tariff, start: datetime, end: datetime) -> list[_Piece]:
     return pieces
 
 
+def _clipped(spans: list[_Piece], interval: MeteredInterval) -> list[_Piece]:
+    """The parts of the session's price spans that lie inside one interval."""
+    first = bisect_right(spans, interval.start, key=lambda span: span.end)
+    pieces: list[_Piece] = []
+    for span in spans[first:]:
+        if span.start >= interval.end:
+            break
+        pieces.append(
+            _Piece(max(span.start, interval.start), min(span.end, interval.end), span.price)
+        )
+    return pieces
+
+
 def _candidate_cuts(tariff: Tariff, start: datetime, end: datetime) -> Iterator[datetime]:
     """Instants strictly inside ``(start, end)`` (UTC) where the price might change."""
     grid = start.replace(minute=0, second=0, microsecond=0)
@@ -451,7 +469,7 @@ def _candidate_cuts(tariff: Tariff, start: datetime, end: datetime) -> Iterator[
 def _price_at(tariff: Tariff, moment: datetime) -> _Price:
     """Published hourly price if any covers ``moment``, else the first matching element."""
     hourly = tariff.hourly_prices
-    index = bisect_right([price.start for price in hourly], moment) - 1
+    index = bisect_right(hourly, moment, key=lambda price: price.start) - 1
     if index >= 0 and moment < hourly[index].end:
         published = hourly[index]
         return _Price(("hour", published.start), RatePeriod.HOURLY, published.price, 1)
@@ -473,11 +491,11 @@ def _share_by_time(interval: MeteredInterval, pieces: list[_Piece]) -> list[Deci
     each piece is the difference between consecutive cuts: never negative, and the
     pieces sum to the interval's energy exactly.
     """
-    duration = Decimal((interval.end - interval.start) / timedelta(microseconds=1))
+    duration = Decimal((interval.end - interval.start) // _MICROSECOND)
     shares: list[Decimal] = []
     delivered = Decimal(0)
     for piece in pieces[:-1]:
-        elapsed = Decimal((piece.end - interval.start) / timedelta(microseconds=1))
+        elapsed = Decimal((piece.end - interval.start) // _MICROSECOND)
         upto = min(
             (interval.kwh * elapsed / duration).quantize(KWH_QUANTUM, ROUND_HALF_UP), interval.kwh
         )
