@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from rig.record import MeteringInterval
+from rig.record import (
+    BillLine,
+    Communication,
+    GuestCharging,
+    MeteringInterval,
+    PevFacts,
+    PortalArrangement,
+    PremiseFacts,
+    PremiseKind,
+    RoamingOption,
+    SessionFacts,
+)
 from rig.services.tariffs import Tariff
 
 
@@ -100,3 +111,75 @@ STRADDLE = [
 STRADDLE_TOTAL = Decimal("1.04")
 
 TARIFFS = {t.id: t for t in (TOU, FLAT_DEFAULT, GUEST, SETTLEMENT, HOURLY)}
+
+
+def facts(
+    *,
+    owner: str = "ACC-PEV-1",
+    home_utility: str = "U-A",
+    premise_utility: str = "U-A",
+    premise_account: str = "ACC-HOST-2",
+    kind: PremiseKind = "residential",
+    guest_charging: GuestCharging = "guest_pays",
+    arrangement: PortalArrangement = "host_pays",
+    revenue_meter: bool = True,
+    program: str | None = "TOU-PEV",
+    known: bool = True,
+    validated: bool = True,
+    communication: Communication = "established",
+    eumd_available: bool = True,
+    option: RoamingOption = "guest_rate",
+) -> SessionFacts:
+    """SC-3 by default: PEV-1 of utility U-A charging at host ACC-HOST-2's premise, guest pays."""
+    return SessionFacts(
+        pev=PevFacts("PEV-1", known, home_utility, owner, program, validated),
+        premise=PremiseFacts(
+            premise_id="PREM-2",
+            portal_id="PORTAL-2",
+            account_id=premise_account,
+            default_tariff_id="FLAT-RES",
+            kind=kind,
+            utility_id=premise_utility,
+            guest_tariff_id="GUEST-B",
+            settlement_tariff_id="SETTLE-B",
+            guest_charging=guest_charging,
+            portal_arrangement=arrangement,
+            has_revenue_meter=revenue_meter,
+        ),
+        communication=communication,
+        eumd_available=eumd_available,
+        roaming_option=option,
+    )
+
+
+def line(
+    start: datetime,
+    end: datetime,
+    kwh: str,
+    rate: str,
+    amount: str,
+    *,
+    period: str,
+    account: str = "ACC-PEV-1",
+    kind: str = "charge",
+    tariff: str = "TOU-PEV",
+) -> BillLine:
+    return BillLine(
+        account,
+        kind,
+        start,
+        end,
+        Decimal(kwh),
+        tariff,
+        period,
+        Decimal(rate),
+        Decimal(amount),
+        "USD",
+    )
+
+
+#: What a correct utility bills for STRADDLE at TOU-PEV (see the hand computation above).
+STRADDLE_LINES = [
+    line(local(25, 15, 52), local(25, 16), "1.067", "0.12", "0.13", period="off_peak"),
+    line(local(25, 16), local(25, 16, 22), "2.933", "0.31", "0.91", period="on_peak"),
+]

@@ -1,0 +1,260 @@
+"""Hold the services' records to the oracle's expectations, one measurement per question.
+
+Each function here takes what the oracle expects (:mod:`rig.oracle.payer`,
+:mod:`~rig.oracle.tariff`, :mod:`~rig.oracle.netting`, :mod:`~rig.oracle.settlement`)
+and what the utility or clearinghouse recorded (:class:`~rig.record.ServiceRecords`),
+and returns :class:`~rig.measurements.Measurement` objects. A failing measurement
+*names the difference* in words a lab engineer can act on:
+
+- ``payer ACC-HOST-2, expected ACC-PEV-1``
+- ``interval 3: billed rate 0.31 USD/kWh at on_peak, expected 0.12 at off_peak``
+- ``interval 2026-11-25T21:15+00:00 missing from bill``
+- ``interval 2026-11-25T21:15+00:00 billed twice``
+
+The bill is compared in three independent ways so that one defect cannot hide
+behind another: *coverage* (every metered interval billed exactly once, found from
+the lines' time spans alone), *rate per interval piece* (the line covering each
+piece carries the expected rate and period), and *lines and totals* (each line's
+energy and amount, and the session's totals, to the cent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import pairwise
+
+from rig.measurements import Limits, Measurement, Value
+from rig.oracle.payer import Treatment
+from rig.oracle.settlement import ExpectedSettlement
+from rig.oracle.tariff import ExpectedBill
+from rig.record import (
+    BillLine,
+    BindingAnswer,
+    MeteringInterval,
+    Posting,
+    Settlement,
+    UtilitySession,
+)
+
+PAYER_KINDS = frozenset({"charge", "roaming"})
+_NONE = Limits(high=0)
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="minutes")
+
+
+def _problems(
+    name: str, problems: Sequence[str], unit: str, requirements: Sequence[str]
+) -> Measurement:
+    """A count of problems that must be zero; the detail names the first few."""
+    detail = "; ".join(problems[:3]) + (
+        f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    )
+    return Measurement.within(
+        name, len(problems), unit, _NONE, requirements=requirements, detail=detail
+    )
+
+
+def _equal(
+    name: str, measured: Value, expected: Value, requirements: Sequence[str], what: str
+) -> Measurement:
+    """Equality measurement whose failure reads ``<what> <measured>, expected <expected>``."""
+    return Measurement.equals(
+        name,
+        measured,
+        expected,
+        requirements=requirements,
+        detail=f"{what} {measured}, expected {expected}",
+    )
+
+
+# --------------------------------------------------------------------- who pays
+
+
+def compare_treatment(
+    treatment: Treatment, session: UtilitySession | None, binding: BindingAnswer | None
+) -> list[Measurement]:
+    """Payer, tariff, incentive and flag on the utility's session; what the PEV was told."""
+    req = treatment.requirements
+    told_bound = binding.bound if binding is not None else False
+    told_incentive = binding.incentive if binding is not None else False
+    measurements = [
+        _equal("binding indicated", told_bound, treatment.bound, (*req, "BR-12"), "bound"),
+        _equal(
+            "incentive indicated",
+            told_incentive,
+            treatment.incentive,
+            (*req, "BR-12"),
+            "incentive told",
+        ),
+    ]
+    if session is None:
+        return [
+            *measurements,
+            _equal("utility session record", "missing", "present", req, "session record"),
+        ]
+    return [
+        *measurements,
+        _equal("payer", session.payer_account_id, treatment.payer_account_id, req, "payer"),
+        _equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff"),
+        _equal("incentive", session.incentive, treatment.incentive, req, "incentive"),
+        _equal(
+            "session flagged", bool(session.flags), treatment.flagged, (*req, "BR-04"), "flagged"
+        ),
+    ]
+
+
+# --------------------------------------------------------------------- the bill
+
+
+def _covering(lines: Sequence[BillLine], start: datetime, end: datetime) -> list[BillLine]:
+    return [line for line in lines if line.start < end and line.end > start]
+
+
+def _coverage_problems(
+    intervals: Sequence[MeteringInterval], lines: Sequence[BillLine]
+) -> tuple[list[str], list[str]]:
+    """Intervals (partly) not billed, and intervals (partly) billed more than once."""
+    missing: list[str] = []
+    twice: list[str] = []
+    for interval in sorted(intervals, key=lambda i: i.start):
+        covering = _covering(lines, interval.start, interval.end)
+        edges = sorted(
+            {interval.start, interval.end}
+            | {e for line in covering for e in (line.start, line.end)}
+        )
+        inside = [e for e in edges if interval.start <= e <= interval.end]
+        counts = [len(_covering(covering, a, b)) for a, b in pairwise(inside)]
+        if 0 in counts:
+            missing.append(f"interval {_when(interval.start)} missing from bill")
+        if any(count > 1 for count in counts):
+            twice.append(f"interval {_when(interval.start)} billed twice")
+    return missing, twice
+
+
+def _rate_problems(expected: ExpectedBill, lines: Sequence[BillLine]) -> list[str]:
+    problems = []
+    for piece in expected.pieces:
+        middle = piece.start + (piece.end - piece.start) / 2
+        for line in (line for line in lines if line.start <= middle < line.end):
+            if line.rate != piece.price.rate or line.rate_period != piece.price.period:
+                problems.append(
+                    f"interval {piece.interval}: billed rate {line.rate} {line.currency}/kWh at "
+                    f"{line.rate_period}, expected {piece.price.rate} at {piece.price.period}"
+                )
+    return problems
+
+
+def _line_problems(expected: ExpectedBill, lines: Sequence[BillLine]) -> list[str]:
+    actual = {(line.start, line.end): line for line in lines}
+    problems = []
+    for want in expected.lines:
+        span = f"line {_when(want.start)}–{_when(want.end)}"
+        got = actual.pop((want.start, want.end), None)
+        if got is None:
+            problems.append(f"{span} not billed")
+        elif (got.kwh, got.amount) != (want.kwh, want.amount):
+            problems.append(
+                f"{span}: billed {got.kwh} kWh for {got.amount} {got.currency}, "
+                f"expected {want.kwh} kWh for {want.amount}"
+            )
+    problems += [f"line {_when(s)}–{_when(e)} not expected" for s, e in actual]
+    return problems
+
+
+def compare_bill(
+    expected: ExpectedBill,
+    intervals: Sequence[MeteringInterval],
+    lines: Sequence[BillLine],
+    treatment: Treatment,
+) -> list[Measurement]:
+    """The payer's bill lines for the session against the oracle's own bill."""
+    billed = [line for line in lines if line.kind in PAYER_KINDS]
+    req = treatment.requirements
+    periods = {piece.price.period for piece in expected.pieces}
+    programs = (("PG-TOU",) if periods & {"off_peak", "mid_peak", "on_peak"} else ()) + (
+        ("PG-RTP",) if "hourly" in periods else ()
+    )
+    priced = (*req, *programs)
+    accounts = ", ".join(sorted({line.account_id for line in billed})) or "none"
+    tariffs = ", ".join(sorted({line.tariff_id for line in billed})) or "none"
+    missing, twice = _coverage_problems(intervals, billed)
+    total_kwh = sum((line.kwh for line in billed), Decimal(0))
+    total_amount = sum((line.amount for line in billed), Decimal(0))
+    return [
+        _equal("bill payer", accounts, treatment.payer_account_id, req, "payer"),
+        _equal("bill tariff", tariffs, expected.tariff_id, req, "tariff"),
+        _problems("intervals missing from bill", missing, "intervals", (*req, "BR-09")),
+        _problems("intervals billed twice", twice, "intervals", (*req, "BR-09")),
+        _problems("rate per interval", _rate_problems(expected, billed), "pieces", priced),
+        _problems("bill lines", _line_problems(expected, billed), "lines", priced),
+        _equal("billed energy", total_kwh, expected.total_kwh, req, "billed kWh"),
+        _equal(
+            "billed amount", total_amount, expected.total_amount, req, f"billed {expected.currency}"
+        ),
+    ]
+
+
+def compare_netting(
+    expected: ExpectedBill | None, host_account: str, lines: Sequence[BillLine]
+) -> list[Measurement]:
+    """SC-3: the host's netting credit, and no charge for the session on the host."""
+    host = [line for line in lines if line.account_id == host_account]
+    netting = [line for line in host if line.kind == "netting"]
+    netted_kwh = sum((line.kwh for line in netting), Decimal(0))
+    netted_amount = sum((line.amount for line in netting), Decimal(0))
+    if expected is None:
+        return [_equal("netting on host bill", netted_kwh, Decimal(0), ("SC-3",), "netted kWh")]
+    charged = [line for line in host if line.kind in PAYER_KINDS]
+    return [
+        _equal("netting energy", netted_kwh, -expected.total_kwh, ("SC-3",), "netted kWh"),
+        _equal("netting amount", netted_amount, -expected.total_amount, ("SC-3",), "netted amount"),
+        _problems(
+            "session charged to host",
+            [
+                f"line {_when(line.start)} charged {line.amount} to {host_account}"
+                for line in charged
+            ],
+            "lines",
+            ("SC-3",),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------- roaming
+
+
+def compare_settlement(
+    expected: ExpectedSettlement | None, posting: Posting | None, settlement: Settlement | None
+) -> list[Measurement]:
+    """SC-4: the clearinghouse's posting to the home account and its settlement statement."""
+    if expected is None:
+        return []
+    req = ("SC-4", "BR-06")
+    if posting is None:
+        return [_equal("clearinghouse posting", "missing", "present", req, "posting")]
+    pairs: list[tuple[str, Value, Value]] = [
+        ("account", posting.account_id, expected.account_id),
+        ("home utility", posting.home_utility_id, expected.home_utility_id),
+        ("roaming utility", posting.roaming_utility_id, expected.roaming_utility_id),
+        ("option", posting.option, expected.option),
+        ("customer amount", posting.customer_amount, expected.customer_amount),
+        ("settlement amount", posting.settlement_amount, expected.roaming_utility_owed),
+        ("difference", posting.difference, expected.difference),
+    ]
+    if settlement is not None:
+        pairs.append(("listed in statement", posting.charge_id in settlement.charges, True))
+        rows = [row for row in settlement.rows if row.option == expected.option]
+        if len(rows) == 1 and rows[0].sessions == 1:  # the statement is this session alone
+            pairs += [
+                ("statement customer amount", rows[0].customer_amount, expected.customer_amount),
+                ("statement owed", rows[0].settlement_amount, expected.roaming_utility_owed),
+                ("statement difference", rows[0].difference, expected.difference),
+            ]
+    measurements = [_equal(f"posting {name}", got, want, req, name) for name, got, want in pairs]
+    if settlement is None:
+        measurements.append(_equal("settlement statement", "missing", "present", req, "statement"))
+    return measurements
