@@ -26,8 +26,9 @@ How a grant is made:
    rounded down to whole Wh; the last slot used is cut short (to the second, rounded
    up) so that the scheduled energy equals the request exactly.
 5. **Status**: ``confirmed`` when the full energy and power requested are available,
-   else ``adjusted``. Every constraint that lowered the allowed power, every delay
-   and every shortfall adds a :class:`Reason` naming its requirement IDs.
+   else ``adjusted``. Every delay, every shortfall and every constraint that held a
+   slot the filling looked at below the requested power adds a :class:`Reason`
+   naming its requirement IDs (a DR event after charging is done is no reason).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ The rows, first match wins (``docs/rules.md`` has the full table):
 1. **Can the PEV be bound?** (SC-5, BR-01, BR-02, BR-05) — no communication, a PEV
    ID nobody knows, a PEV not enrolled in a programme, or a failed validation: not
    bound; the premise account pays at the premise's default rate, no incentive.
+   At another residence whose host allows no guests (SC-2, BR-11) the same holds.
 2. **Is the EUMD available?** (BR-04) — if not, the premise pays at its default rate,
    no incentive, and the session is flagged (flagging applies on every row).
 3. **Home premise** (SC-1) — the PEV's owner account is the premise account: the
@@ -23,10 +24,9 @@ The rows, first match wins (``docs/rules.md`` has the full table):
    decides: ``host_pays`` as SC-2; ``direct`` as SC-3 (a foreign PEV: SC-4 at the
    home rate); ``guest`` at the site utility's guest tariff (a foreign PEV: SC-4 at
    the guest rate).
-5. **Another residential premise** (BR-11, the host's preference) — guests not
-   allowed: not bound, the premise pays its default rate; host pays: SC-2, the host
-   pays at the host's tariff with the PEV ID recorded; guest pays: SC-3 inside the
-   home territory, SC-4 (the customer's chosen option) outside it.
+5. **Another residential premise** (BR-11, the host's preference) — host pays: SC-2,
+   the host pays at the host's tariff with the PEV ID recorded; guest pays: SC-3
+   inside the home territory, SC-4 (the customer's chosen option) outside it.
 
 Whenever someone other than the premise customer pays and the premise has a
 revenue meter, the EUMD energy is netted out of the premise's bill (SC-3).
