@@ -1,0 +1,179 @@
+"""Safe state on every exit path, against the real simulators over their wires.
+
+Every test drives a charge to "load drawing, contactor closed", leaves the
+``with Bench`` block a different way, and then asks the physical model (the truth
+behind the simulators, not the drivers) whether the load input is off and the
+pilot is in state A. Where safe state cannot be confirmed, the bench must raise
+:class:`SafeStateError` naming the instrument, never pass quietly.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from drivers.errors import InstrumentError
+from drivers.j1772 import duty_from_ampacity
+from drivers.kinds import PilotState
+from drivers.load.sim import Fault as LoadFault
+from drivers.meter.sim_faults import WireFault
+from drivers.pilot.sim import Fault as PilotFault
+from rig.bench.build import open_bench
+from rig.bench.safe import Bench, SafeStateError, Terminated, sigterm_raises
+from rig.bench.simulated import SimulatedBench
+from rig.bench.wait import WaitTimeout, wait_for
+
+CONFIRM_S = 0.5
+
+
+@pytest.fixture
+def bench(sim: SimulatedBench) -> Iterator[Bench]:
+    bench = open_bench(sim.config, confirm_timeout_s=CONFIRM_S)
+    yield bench
+    bench.close()
+
+
+def charging(bench: Bench, sim: SimulatedBench) -> None:
+    """Drive the bench to a live charge: state C, contactor closed, load drawing 10 A."""
+    bench.pilot.set_state(PilotState.B)
+    bench.pilot.set_duty(duty_from_ampacity(16.0))
+    bench.pilot.set_state(PilotState.C)
+    wait_for(
+        lambda: bench.pilot.status().contactor_closed,
+        within_s=3.0,
+        clock=sim.clock,
+        what="contactor closed",
+    )
+    bench.load.set_current(10.0)
+    bench.load.set_input(True)
+    sim.clock.sleep(5.0)
+    truth = sim.model.truth()
+    assert truth.contactor_closed and truth.current_a == pytest.approx(10.0)
+
+
+def assert_safe(sim: SimulatedBench) -> None:
+    truth = sim.model.truth()
+    assert sim.model.load_settings().input_on is False
+    assert truth.pilot_state == PilotState.A
+    assert truth.current_a == 0.0
+
+
+def test_normal_exit(bench: Bench, sim: SimulatedBench) -> None:
+    with bench:
+        charging(bench, sim)
+    assert_safe(sim)
+    assert bench.closed
+
+
+def test_exception(bench: Bench, sim: SimulatedBench) -> None:
+    with pytest.raises(RuntimeError, match="a check failed"), bench:
+        charging(bench, sim)
+        raise RuntimeError("a check failed")
+    assert_safe(sim)
+
+
+def test_keyboard_interrupt(bench: Bench, sim: SimulatedBench) -> None:
+    with pytest.raises(KeyboardInterrupt), bench:
+        charging(bench, sim)
+        signal.raise_signal(signal.SIGINT)  # a real Ctrl-C, through Python's handler
+    assert_safe(sim)
+
+
+def test_sigterm_takes_the_same_path(bench: Bench, sim: SimulatedBench) -> None:
+    with pytest.raises(Terminated), sigterm_raises(), bench:
+        charging(bench, sim)
+        signal.raise_signal(signal.SIGTERM)
+    assert_safe(sim)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+
+
+def test_timeout(bench: Bench, sim: SimulatedBench) -> None:
+    with pytest.raises(WaitTimeout, match="waiting for state D"), bench:
+        charging(bench, sim)
+        wait_for(
+            lambda: bench.pilot.status().state,
+            until=lambda state: state == PilotState.D,
+            within_s=3.0,
+            clock=sim.clock,
+            what="state D",
+        )
+    assert_safe(sim)
+
+
+def test_instrument_error_mid_session(bench: Bench, sim: SimulatedBench) -> None:
+    with pytest.raises(InstrumentError) as caught, bench:
+        charging(bench, sim)
+        sim.meters["eumd"].faults.inject(WireFault.NO_REPLY)  # until cleared
+        bench.eumd.snapshot()
+    assert "eumd" in str(caught.value)
+    assert_safe(sim)
+
+
+def test_load_link_dropped_mid_session_still_reaches_safe_state(
+    bench: Bench, sim: SimulatedBench
+) -> None:
+    assert sim.load is not None
+    with pytest.raises(InstrumentError), bench:
+        charging(bench, sim)
+        sim.load.inject(LoadFault.DROP, match="MEAS")
+        bench.load.measure()
+    assert_safe(sim)  # the load driver reopened its link for the teardown
+
+
+def test_load_that_cannot_be_turned_off_is_loud(
+    bench: Bench, sim: SimulatedBench, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert sim.load is not None
+    with pytest.raises(SafeStateError) as caught, bench:
+        charging(bench, sim)
+        sim.load.inject(LoadFault.ERROR, match="LOAD 0", times=1000)
+    error = caught.value
+    assert [failure.role for failure in error.failures] == ["load"]
+    assert "input off" in str(error) and "SAFE STATE NOT CONFIRMED" in str(error)
+    assert "InstrumentRejected" in error.failures[0].reason
+    assert any(record.levelname == "CRITICAL" for record in caplog.records)
+    assert sim.model.load_settings().input_on is True  # really still on: the error is true
+    assert sim.model.truth().pilot_state == PilotState.A  # the pilot was still made safe
+
+
+def test_failed_teardown_keeps_the_original_error(bench: Bench, sim: SimulatedBench) -> None:
+    assert sim.load is not None
+    with pytest.raises(SafeStateError) as caught, bench:
+        charging(bench, sim)
+        sim.load.inject(LoadFault.ERROR, match="LOAD 0", times=1000)
+        raise RuntimeError("the run itself failed")
+    assert isinstance(caught.value.__context__, RuntimeError)
+
+
+def test_silent_pilot_is_loud(bench: Bench, sim: SimulatedBench) -> None:
+    assert sim.pilot is not None
+    with pytest.raises(SafeStateError) as caught, bench:
+        charging(bench, sim)
+        sim.pilot.inject(PilotFault.SILENCE)
+    assert [failure.role for failure in caught.value.failures] == ["pilot"]
+    assert "state A" in str(caught.value)
+    assert sim.model.load_settings().input_on is False  # the load was still made safe
+
+
+def test_second_ctrl_c_during_teardown_is_held(bench: Bench, sim: SimulatedBench) -> None:
+    real_load = bench.load
+
+    class InterruptingLoad:
+        """The real driver, but Ctrl-C arrives just as safe state switches the input off."""
+
+        name = real_load.name
+
+        def __getattr__(self, attribute: str) -> object:
+            return getattr(real_load, attribute)
+
+        def set_input(self, on: bool) -> None:
+            if not on:
+                signal.raise_signal(signal.SIGINT)
+            real_load.set_input(on)
+
+    with pytest.raises(KeyboardInterrupt), bench:
+        charging(bench, sim)
+        bench.load = InterruptingLoad()  # type: ignore[assignment]
+    assert_safe(sim)  # the held Ctrl-C was delivered only after safe state
