@@ -92,9 +92,24 @@ class SlcanPilotWire(TcpWire):
         while (end := buffer.find(b"\r")) >= 0:
             line = buffer[:end].decode("ascii", errors="replace").strip("\n")
             del buffer[: end + 1]
-            connection.send(self._adapter(connection, line))
+            reply, frame = self._adapter(connection, line)
+            connection.send(reply)  # the adapter acknowledges before the bus answers
+            if frame is not None:
+                self._device_receive(connection, *frame)
 
-    def _adapter(self, connection: Connection, line: str) -> bytes:
+    def _adapter(self, connection: Connection, line: str) -> tuple[bytes, tuple[int, bytes] | None]:
+        """The adapter's answer to ``line``, and the frame it puts on the bus, if any."""
+        return self._adapter_reply(connection, line), self._frame_for_bus(connection, line)
+
+    def _frame_for_bus(self, connection: Connection, line: str) -> tuple[int, bytes] | None:
+        if connection not in self._open or not line.startswith("t"):
+            return None
+        try:
+            return parse_frame(line)
+        except ProtocolError:
+            return None
+
+    def _adapter_reply(self, connection: Connection, line: str) -> bytes:
         is_open = connection in self._open
         if line in ("O", "L"):
             self._open.add(connection)
@@ -113,12 +128,8 @@ class SlcanPilotWire(TcpWire):
         if line[:1] in ("t", "r"):
             if not is_open:
                 return ERROR
-            if line[0] == "t":
-                try:
-                    arbitration_id, payload = parse_frame(line)
-                except ProtocolError:
-                    return ERROR
-                self._device_receive(connection, arbitration_id, payload)
+            if line[0] == "t" and self._frame_for_bus(connection, line) is None:
+                return ERROR
             return b"z\r"
         if line[:1] in ("T", "R"):
             return ERROR if not is_open else b"Z\r"

@@ -1,0 +1,121 @@
+"""Fixtures for the pilot tests: simulated devices on real wires, or a real device by option.
+
+Without options, the contract suite runs against the simulated device over each
+wire (slcan over TCP, serial lines over TCP, ev_sim over TCP). To run it against
+a real pilot simulator as well::
+
+    pytest tests/pilot --pilot-dialect can --pilot-interface pcan \\
+        --pilot-channel PCAN_USBBUS1 --pilot-bitrate 500000
+    pytest tests/pilot --pilot-dialect serial --pilot-url /dev/ttyUSB0
+    pytest tests/pilot --pilot-dialect ev_sim --pilot-url /dev/ttyACM0
+
+The ``device`` cases are skipped when no ``--pilot-dialect`` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from drivers.kinds import Pilot, PilotState
+from drivers.pilot import open_pilot
+from drivers.pilot.sim import PilotSim, Wire, start_pilot_sim
+from drivers.sim.model import BenchModel, ModelConfig
+from drivers.sim.runtime import SimLoop
+from rig.clock import VirtualClock
+
+#: ev_sim report period for tests (the real device: 1 s).
+EV_SIM_PERIOD_S = 0.025
+#: The EVSE's duty while the ev_sim (vehicle side only) is tested.
+EV_SIM_EVSE_DUTY = 50.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pilot", "real J1772 pilot-signal simulator")
+    group.addoption("--pilot-dialect", help="can, serial or ev_sim: run the contract on a device")
+    group.addoption("--pilot-interface", help="python-can interface (can), e.g. pcan, kvaser")
+    group.addoption("--pilot-channel", help="python-can channel (can), e.g. PCAN_USBBUS1")
+    group.addoption("--pilot-bitrate", type=int, default=500_000, help="CAN bit rate")
+    group.addoption("--pilot-base-id", type=lambda s: int(s, 0), default=0x600)
+    group.addoption("--pilot-url", help="serial port or URL (serial, ev_sim), e.g. /dev/ttyUSB0")
+    group.addoption("--pilot-baudrate", type=int, help="serial baud rate (dialect default)")
+
+
+def device_config(config: pytest.Config) -> dict[str, Any] | None:
+    """The driver configuration the options describe, or None without --pilot-dialect."""
+    dialect = config.getoption("--pilot-dialect")
+    if not dialect:
+        return None
+    if dialect == "can":
+        return {
+            "dialect": "can",
+            "interface": config.getoption("--pilot-interface"),
+            "channel": config.getoption("--pilot-channel"),
+            "bitrate": config.getoption("--pilot-bitrate"),
+            "base_id": config.getoption("--pilot-base-id"),
+        }
+    settings: dict[str, Any] = {"dialect": dialect, "url": config.getoption("--pilot-url")}
+    if config.getoption("--pilot-baudrate"):
+        settings["baudrate"] = config.getoption("--pilot-baudrate")
+    return settings
+
+
+@dataclass
+class SimBench:
+    """One simulated pilot device on one wire, with the model and clock behind it."""
+
+    wire: Wire
+    clock: VirtualClock
+    model: BenchModel
+    sim: PilotSim
+
+    def open(self, **overrides: Any) -> Pilot:
+        return open_pilot({**self.sim.endpoint, **overrides}, name=f"pilot-{self.wire}")
+
+
+@pytest.fixture(scope="session")
+def sim_loop() -> Iterator[SimLoop]:
+    with SimLoop("pilot-tests") as loop:
+        yield loop
+
+
+def start_bench(loop: SimLoop, wire: Wire, *, seed: int = 7, **options: Any) -> SimBench:
+    clock = VirtualClock(1_700_000_000.0)
+    model = BenchModel(ModelConfig(seed=seed), clock)
+    if wire == "ev_sim":
+        model.set_duty(EV_SIM_EVSE_DUTY)  # the EVSE's PWM: the ev_sim cannot set it
+        options.setdefault("periodic_s", EV_SIM_PERIOD_S)
+    return SimBench(wire, clock, model, start_pilot_sim(loop, model, wire, **options))
+
+
+@pytest.fixture(scope="module", params=["can", "serial", "ev_sim"])
+def bench(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Iterator[SimBench]:
+    """A simulated device per wire, shared by a module's tests."""
+    started = start_bench(sim_loop, request.param)
+    yield started
+    started.sim.stop()
+
+
+@pytest.fixture(scope="module", params=["can", "serial", "ev_sim", "device"])
+def contract_pilot(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Iterator[Pilot]:
+    """A Pilot for the contract suite: the simulator over each wire, or the real device."""
+    if request.param == "device":
+        settings = device_config(request.config)
+        if settings is None:
+            pytest.skip("no real pilot simulator given (--pilot-dialect ...)")
+        pilot = open_pilot(settings, name="pilot-device")
+        yield pilot
+        try:
+            pilot.set_state(PilotState.A)  # safe state, confirmed by read-back
+        finally:
+            pilot.close()
+        return
+    started = start_bench(sim_loop, request.param)
+    pilot = started.open()
+    yield pilot
+    pilot.set_state(PilotState.A)
+    pilot.close()
+    started.sim.stop()
