@@ -141,7 +141,9 @@ class ScpiLoad:
         self._cc_mode = False
         measure = commands.measure
         if isinstance(measure, CsvQuery):
-            self._csv_index = {f: i for i, f in enumerate(measure.fields) if f is not None}
+            where = {f: i for i, f in enumerate(measure.fields) if f is not None}
+            v, i, p, pf = (where[f] for f in ("voltage", "current", "power", "power_factor"))
+            self._csv_index = (v, i, p, pf)
 
     # -- Instrument ---------------------------------------------------------------
 
@@ -224,20 +226,34 @@ class ScpiLoad:
                 power_w=self._number(measure.power, self.limits.power_w),
                 power_factor=self._number(measure.power_factor, self.limits.power_factor),
             )
-        command = measure.command
-        reply = self.session.query(command)
-        fields = replies.csv_fields(self._label, command, reply, len(measure.fields))
-        index, limits, label = self._csv_index, self.limits, self._label
+        reply = self.session.query(measure.command)
+        fields = reply.split(",")
+        v, i, p, pf = self._csv_index
+        try:  # the happy path: four floats, then one chained comparison each
+            reading = LoadReading(
+                float(fields[v]), float(fields[i]), float(fields[p]), float(fields[pf])
+            )
+        except (ValueError, IndexError):
+            return self._csv_failure(measure, reply)
+        lim = self.limits
+        if (
+            len(fields) == len(measure.fields)
+            and lim.voltage_v[0] <= reading.voltage_v <= lim.voltage_v[1]
+            and lim.current_a[0] <= reading.current_a <= lim.current_a[1]
+            and lim.power_w[0] <= reading.power_w <= lim.power_w[1]
+            and lim.power_factor[0] <= reading.power_factor <= lim.power_factor[1]
+        ):
+            return reading
+        return self._csv_failure(measure, reply)
 
-        def field(name: str, bounds: tuple[float, float]) -> float:
-            return replies.number(label, command, reply, *bounds, field=fields[index[name]])
-
-        return LoadReading(
-            voltage_v=field("voltage", limits.voltage_v),
-            current_a=field("current", limits.current_a),
-            power_w=field("power", limits.power_w),
-            power_factor=field("power_factor", limits.power_factor),
-        )
+    def _csv_failure(self, measure: CsvQuery, reply: str) -> LoadReading:
+        """Re-read a rejected CSV reply field by field to raise the precise error."""
+        command, label, lim = measure.command, self._label, self.limits
+        fields = replies.csv_fields(label, command, reply, len(measure.fields))
+        bounds = (lim.voltage_v, lim.current_a, lim.power_w, lim.power_factor)
+        for position, (low, high) in zip(self._csv_index, bounds, strict=True):
+            replies.number(label, command, reply, low, high, field=fields[position])
+        raise AssertionError("unreachable: the fast path refused a valid reply")
 
     def _number(self, command: str, bounds: tuple[float, float]) -> float:
         return replies.number(self._label, command, self.session.query(command), *bounds)
