@@ -187,35 +187,36 @@ def _nested_field_names(annotation: Any, seen: set[type[BaseModel]]) -> set[str]
     return names
 
 
-def _place(loc: tuple[str | int, ...], sources: SourceMap) -> tuple[PathKey, PathKey]:
-    """The deepest path of ``loc`` that exists in the file, and the parts of ``loc`` worth
-    naming: those in the file plus a last part that is not (a missing key), skipping
-    pydantic's union tags and type names in between."""
+def _place(
+    loc: tuple[str | int, ...], sources: SourceMap, name_missing: bool
+) -> tuple[PathKey, PathKey]:
+    """The deepest path of ``loc`` that exists in the file, skipping pydantic's union tags
+    and type names; with ``name_missing``, ``loc``'s last part (a key the file lacks) is
+    appended to it. Both are returned: where to point, and what to name."""
     path: PathKey = ()
-    named: PathKey = ()
-    for index, part in enumerate(loc):
+    for part in loc:
         candidate = (*path, part)
         if candidate in sources.keys:
-            path = named = candidate
-        elif index == len(loc) - 1:
-            named = (*named, part)
+            path = candidate
+    named = (*path, loc[-1]) if name_missing and loc and path[-1:] != loc[-1:] else path
     return path, named
 
 
 def _issue(detail: Any, sources: SourceMap, known: set[str], default_file: str) -> YamlIssue:
     loc = tuple(detail["loc"])
-    path, named = _place(loc, sources)
+    kind = detail["type"]
+    path, named = _place(loc, sources, name_missing=kind in ("missing", "extra_forbidden"))
     spot = sources.keys.get(path, Spot(default_file, 1, 1))
     message = detail["msg"]
     offset = (detail.get("ctx") or {}).get("offset")
-    if detail["type"] == "extra_forbidden":
+    if kind == "extra_forbidden":
         message = "unknown key"
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         if close:
             message += f" (did you mean '{close[0]}'?)"
-    elif detail["type"] == "missing":
+    elif kind == "missing":
         message = f"missing required key '{loc[-1]}'"
-    elif isinstance(offset, int) and path == named and path in sources.values:
+    elif isinstance(offset, int) and path in sources.values:
         value = sources.values[path]
         spot = Spot(value.file, value.line, value.column + offset)
     where = ".".join(str(part) for part in named)

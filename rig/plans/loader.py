@@ -1,0 +1,84 @@
+"""Load test plans: a valid :class:`~rig.plans.model.Plan`, or every problem at once.
+
+:func:`load_plan` reads one file in three passes and reports what each pass finds,
+all with ``file:line:col`` and the offending key::
+
+    test_plans/sc1_home.yaml:14:21: steps.3.wait_for: unknown observable 'pilot.stat' (…)
+    test_plans/common/pev_h1.yaml:6:13: pev.preferences.energy: give a unit: …
+
+1. **Read and include** (:mod:`rig.plans.includes`): YAML syntax, duplicate keys,
+   missing or cyclic includes, in the plan and in every fragment it includes.
+   Problems here stop the load: validating half a document would only add noise.
+2. **Validate** the assembled document against the model: unknown keys with a
+   did-you-mean, wrong types, bad units and durations, conditions (at the column
+   inside the expression), unknown requirement IDs. Positions point into whichever
+   file wrote the value.
+3. **Cohere** (:mod:`rig.plans.coherence`): rules across fields, at the step they
+   concern.
+
+Loading is pure: it reads files (through a ``read`` function that tests replace)
+and never touches a bench or a service, so the pytest plugin can load every plan
+at collection time and an invalid plan never starts a simulator.
+:func:`load_plans` loads every plan of a directory (``*.yaml`` at its top level;
+fragments live in subdirectories such as ``common/``) and also rejects two files
+with the same plan ID.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rig.plans import coherence
+from rig.plans.includes import Reader, Resolver, flatten, read_utf8
+from rig.plans.model import Plan
+from rig.yamlfile import SourceMap, Spot, YamlFileError, YamlIssue, validate_located
+
+
+def load_plan(path: str | Path, read: Reader = read_utf8) -> Plan:
+    """Read, assemble and validate one plan; raise :class:`YamlFileError` listing every issue."""
+    return _load(Path(path), read)[0]
+
+
+def _load(file: Path, read: Reader) -> tuple[Plan, SourceMap]:
+    resolver = Resolver(read)
+    document = resolver.document(file)
+    if document is None or resolver.issues:
+        raise YamlFileError(resolver.issues)
+    data, sources = flatten(document)
+    plan = validate_located(data, sources, Plan, str(file))
+    issues = []
+    for key_path, message in coherence.problems(plan):
+        spot = sources.keys.get(key_path, Spot(str(file), 1, 1))
+        where = ".".join(map(str, key_path))
+        issues.append(YamlIssue(spot.file, spot.line, spot.column, where, message))
+    if issues:
+        raise YamlFileError(issues)
+    return plan, sources
+
+
+def plan_files(directory: str | Path) -> list[Path]:
+    """The plan files of a directory, in name order."""
+    return sorted(Path(directory).glob("*.yaml"))
+
+
+def load_plans(directory: str | Path, read: Reader = read_utf8) -> dict[Path, Plan]:
+    """Every plan in ``directory`` by file; raise :class:`YamlFileError` listing every issue
+    of every file."""
+    plans: dict[Path, Plan] = {}
+    issues: list[YamlIssue] = []
+    first_file: dict[str, Path] = {}
+    for file in plan_files(directory):
+        try:
+            plan, sources = _load(file, read)
+        except YamlFileError as error:
+            issues += error.issues
+            continue
+        if plan.plan in first_file:
+            spot = sources.keys[("plan",)]
+            message = f"plan ID '{plan.plan}' is also used by {first_file[plan.plan]}"
+            issues.append(YamlIssue(spot.file, spot.line, spot.column, "plan", message))
+        first_file.setdefault(plan.plan, file)
+        plans[file] = plan
+    if issues:
+        raise YamlFileError(issues)
+    return plans
