@@ -1,0 +1,168 @@
+"""J-04: metered, measured and billed energy agree — within a tolerance worked out, not guessed.
+
+Three independent figures for one session's energy:
+
+* **EUMD** — the revenue meter's register at the end minus at the start. The
+  subtraction is done pair by pair over every recorded reading with
+  :func:`drivers.meter.energy.energy_delta`, so an acc32 counter that wrapped
+  (SunSpec, at ``2**32 × 10**SF`` Wh) is counted once per wrap and a meter that
+  went backwards is a failure, not a negative session.
+* **Load** — the programmable load's own power readings, integrated over time by
+  the trapezoid rule.
+* **Billed** — the energy on the payer's bill lines.
+
+The tolerance of each comparison is the sum of what can honestly separate the two
+figures, and it is *recorded as the measurement's limits* (centre: the EUMD), so a
+report shows not only that they agreed but how closely they had to:
+
+=============  ==================================================================
+term           value
+=============  ==================================================================
+meter class    accuracy class % × EUMD energy (C12.20 0.5: ±0.5 %)
+register       (step at first reading + step at last reading) / 2 — a float32 kWh
+               register at 1,000,000 kWh steps 62.5 Wh, so a session there can
+               be off by that much without any fault
+load           the load's measurement accuracy % × load energy (load vs EUMD)
+sampling       Σ |P₂ − P₁| × Δt / 2 over successive load readings: the most the
+               trapezoid can be off if power stepped anywhere between two readings
+billing        ½ Wh per interval (the ESI reports whole Wh) plus the energy the
+               tariff's step size added (billed vs EUMD)
+=============  ==================================================================
+
+The outer ``marginal_fraction`` of each tolerance is marginal: the figures agree, but
+close enough to the edge that the lab should look at the meter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+
+from drivers.errors import InstrumentReplyError
+from drivers.meter.energy import energy_delta
+from rig.measurements import Limits, Measurement
+from rig.record import LoadSample, MeterTimeline
+
+_REQUIREMENTS = ("J-04",)
+
+
+@dataclass(frozen=True)
+class EnergyTolerances:
+    load_accuracy_pct: float = 0.5
+    """The load's power measurement accuracy, ± % of reading (its datasheet)."""
+    interval_rounding_wh: float = 0.5
+    """Half the resolution the ESI reports interval energy in."""
+    marginal_fraction: float = 0.2
+
+
+@dataclass(frozen=True)
+class MeteredEnergy:
+    """The EUMD's energy over the session and its register uncertainty (Wh)."""
+
+    wh: float
+    register_wh: float
+    rolled_over: bool
+
+
+def metered_energy(meter: MeterTimeline) -> MeteredEnergy:
+    """Sum of pairwise deltas over the meter's readings (raises on a meter gone backwards)."""
+    samples = meter.samples
+    if len(samples) < 2:
+        raise ValueError(f"{meter.meter_id}: fewer than two readings, no energy to compare")
+    deltas = [
+        energy_delta(
+            a.import_wh, b.import_wh, rollover_wh=meter.rollover_wh, instrument=meter.meter_id
+        )
+        for a, b in pairwise(samples)
+    ]
+    return MeteredEnergy(
+        wh=sum(d.wh for d in deltas),
+        register_wh=(samples[0].resolution_wh + samples[-1].resolution_wh) / 2,
+        rolled_over=any(d.rolled_over for d in deltas),
+    )
+
+
+def load_energy(load: Sequence[LoadSample]) -> tuple[float, float]:
+    """The load's energy (Wh) by the trapezoid rule, and the sampling bound on its error."""
+    energy = bound = 0.0
+    for a, b in pairwise(load):
+        hours = (b.t - a.t) / 3600.0
+        energy += (a.power_w + b.power_w) / 2 * hours
+        bound += abs(b.power_w - a.power_w) / 2 * hours
+    return energy, bound
+
+
+def _agreement(
+    name: str,
+    value_wh: float,
+    centre_wh: float,
+    terms: dict[str, float],
+    marginal_fraction: float,
+) -> Measurement:
+    tolerance_wh = sum(terms.values())
+    limits = Limits.around(
+        centre_wh / 1000, tolerance_wh / 1000, marginal_fraction=marginal_fraction
+    )
+    budget = " + ".join(f"{term} {wh / 1000:.4f}" for term, wh in terms.items())
+    return Measurement.within(
+        name,
+        value_wh / 1000,
+        "kWh",
+        limits,
+        requirements=_REQUIREMENTS,
+        detail=(
+            f"{value_wh / 1000:.4f} kWh against EUMD {centre_wh / 1000:.4f} kWh: differs by "
+            f"{abs(value_wh - centre_wh) / 1000:.4f} kWh, tolerance {tolerance_wh / 1000:.4f} kWh"
+            f" ({budget})"
+        ),
+    )
+
+
+def check_energy(
+    eumd: MeterTimeline,
+    load: Sequence[LoadSample],
+    billed_kwh: Decimal | None,
+    *,
+    intervals: int,
+    step_extra_kwh: Decimal = Decimal(0),
+    tolerances: EnergyTolerances = EnergyTolerances(),
+) -> list[Measurement]:
+    """J-04 measurements: load vs EUMD, and (when billed) billed vs EUMD."""
+    try:
+        metered = metered_energy(eumd)
+    except (InstrumentReplyError, ValueError) as error:
+        return [Measurement.equals("J-04 EUMD energy", str(error), "a session delta")]
+    class_wh = eumd.accuracy_pct / 100 * metered.wh
+    measured_wh, sampling_wh = load_energy(load)
+    measurements = [
+        _agreement(
+            "J-04 load energy vs EUMD",
+            measured_wh,
+            metered.wh,
+            {
+                "meter class": class_wh,
+                "register": metered.register_wh,
+                "load": tolerances.load_accuracy_pct / 100 * measured_wh,
+                "sampling": sampling_wh,
+            },
+            tolerances.marginal_fraction,
+        )
+    ]
+    if billed_kwh is not None:
+        measurements.append(
+            _agreement(
+                "J-04 billed energy vs EUMD",
+                float(billed_kwh) * 1000,
+                metered.wh,
+                {
+                    "meter class": class_wh,
+                    "register": metered.register_wh,
+                    "billing": intervals * tolerances.interval_rounding_wh
+                    + float(step_extra_kwh) * 1000,
+                },
+                tolerances.marginal_fraction,
+            )
+        )
+    return measurements
