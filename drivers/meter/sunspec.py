@@ -316,7 +316,8 @@ class SunSpecMeter:
         model = self.meter_model
         return InstrumentReplyError(
             self.name,
-            f"{field} from {point.name} (register {model.address + point.offset}) reads {sentinel}, "
+            f"{field} from {point.name} (register {model.address + point.offset}) "
+            f"reads {sentinel}, "
             f"SunSpec's 'not implemented': model {model.model_id} does not measure it",
             sent=sent,
             received=received,
