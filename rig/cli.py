@@ -221,6 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # pymodbus logs every refused connection at ERROR; the drivers' typed errors
+        # already say it better, once, with the instrument's name.
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     run: Command = args.run
     try:
         with sigterm_raises():

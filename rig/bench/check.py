@@ -148,7 +148,7 @@ def render(config: BenchConfig, results: list[InstrumentCheck]) -> str:
         if result.reading:
             lines.append(f"         reading:  {result.reading}")
         if result.problem:
-            lines.append(f"         cannot reach {result.role}: {result.problem}")
+            lines.append(f"         cannot reach: {result.problem}")
             lines.append(f"         next: {result.hint}")
         lines.extend(f"         warning: {warning}" for warning in result.warnings)
     failed = [r.role for r in results if not r.ok]

@@ -162,7 +162,7 @@ def run_demo(bench_file: str | Path, emit: Callable[[str], None] = print) -> int
     with SimulatedBench(config, clock="virtual") as sim:
         emit(f"simulated bench '{config.bench}' on a virtual clock:")
         for role, endpoint in sim.endpoints.items():
-            emit(f"  {role:<14} {endpoint}")
+            emit(f"  {role:<14} " + "  ".join(f"{k}={v}" for k, v in endpoint.items()))
         emit("")
         with open_bench(sim.config) as bench:
             session = Session(bench, sim.clock, emit)

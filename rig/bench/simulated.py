@@ -27,12 +27,14 @@ still running.
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any, Literal
 
 from drivers.load.sim import LoadSimulator
 from drivers.meter.sim import MeterSim
 from drivers.meter.sim_image import SimIdentity, SunSpecScales
 from drivers.pilot.sim import PilotSim, start_pilot_sim
+from drivers.pilot.sim_device import SIM_IDENTITY
 from drivers.sim import model as sim_model
 from drivers.sim.model import BenchModel, ModelConfig
 from drivers.sim.runtime import SimLoop
@@ -51,6 +53,8 @@ from rig.bench.config import (
 from rig.clock import Clock, VirtualClock, WallClock
 
 HOST = "127.0.0.1"
+#: Endpoint names in ``rig sim``'s JSON: the EUMD is "the meter" to a third-party tool.
+ENDPOINT_KEYS = {"eumd": "meter"}
 ClockKind = Literal["virtual", "wall"]
 
 
@@ -161,7 +165,7 @@ class SimulatedBench:
         )
         endpoint = meter.start_on(self.loop)
         self.meters[role] = meter
-        self.endpoints[role] = endpoint.describe(spec.map)
+        self.endpoints[ENDPOINT_KEYS.get(role, role)] = endpoint.describe(spec.map)
         if isinstance(t, ModbusTcp):
             moved: ModbusTcp | ModbusRtu = t.model_copy(
                 update={"host": endpoint.host, "port": endpoint.port}
@@ -192,7 +196,10 @@ class SimulatedBench:
         wire: Literal["can", "serial", "ev_sim"] = (
             "can" if spec.dialect == "can" else "ev_sim" if spec.dialect == "ev_sim" else "serial"
         )
-        self.pilot = start_pilot_sim(self.loop, self.model, wire, port=port, base_id=base_id)
+        identity = replace(SIM_IDENTITY, serial=spec.serial_number or SIM_IDENTITY.serial)
+        self.pilot = start_pilot_sim(
+            self.loop, self.model, wire, port=port, base_id=base_id, identity=identity
+        )
         endpoint = dict(self.pilot.endpoint)
         self.endpoints["pilot"] = endpoint
         moved: CanLink | SerialLine
