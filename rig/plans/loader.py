@@ -16,6 +16,9 @@ all with ``file:line:col`` and the offending key::
 3. **Cohere** (:mod:`rig.plans.coherence`): rules across fields, at the step they
    concern.
 
+Top-level keys starting with ``x-`` are ignored, so a plan has somewhere to define
+the anchors it merges later (``x-event: &event {after: 10 min, duration: 30 min}``).
+
 Loading is pure: it reads files (through a ``read`` function that tests replace)
 and never touches a bench or a service, so the pytest plugin can load every plan
 at collection time and an invalid plan never starts a simulator.
@@ -33,6 +36,10 @@ from rig.plans.includes import Reader, Resolver, flatten, read_utf8
 from rig.plans.model import Plan
 from rig.yamlfile import SourceMap, Spot, YamlFileError, YamlIssue, validate_located
 
+#: Top-level keys starting with this are the plan's scratch space — a home for YAML
+#: anchors (``x-defaults: &dr {…}``) — and are not part of the plan.
+SCRATCH = "x-"
+
 
 def load_plan(path: str | Path, read: Reader = read_utf8) -> Plan:
     """Read, assemble and validate one plan; raise :class:`YamlFileError` listing every issue."""
@@ -45,6 +52,8 @@ def _load(file: Path, read: Reader) -> tuple[Plan, SourceMap]:
     if document is None or resolver.issues:
         raise YamlFileError(resolver.issues)
     data, sources = flatten(document)
+    if isinstance(data, dict):
+        data = {key: value for key, value in data.items() if not str(key).startswith(SCRATCH)}
     plan = validate_located(data, sources, Plan, str(file))
     issues = []
     for key_path, message in coherence.problems(plan):
@@ -52,7 +61,7 @@ def _load(file: Path, read: Reader) -> tuple[Plan, SourceMap]:
         where = ".".join(map(str, key_path))
         issues.append(YamlIssue(spot.file, spot.line, spot.column, where, message))
     if issues:
-        raise YamlFileError(issues)
+        raise YamlFileError(sorted(issues, key=lambda i: (i.file, i.line, i.column, i.where)))
     return plan, sources
 
 

@@ -11,6 +11,7 @@ so that it is self-contained. The error names the nearest known ID.
 from __future__ import annotations
 
 import difflib
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,7 +34,8 @@ def _known(requirement_id: str) -> str:
     known = catalogue()
     if requirement_id in known:
         return requirement_id
-    close = difflib.get_close_matches(requirement_id, known, n=1, cutoff=0.5)
+    padded = re.sub(r"-(\d)$", r"-0\1", requirement_id.upper())
+    close = [padded] if padded in known else difflib.get_close_matches(requirement_id, known, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise PydanticCustomError(
         "unknown_requirement",

@@ -54,6 +54,7 @@ def plan_schema() -> dict[str, Any]:
     }
     for key in ("steps", "checks"):
         properties[key]["items"] = {"anyOf": [_INCLUDE_ITEM, properties[key]["items"]]}
+    schema["patternProperties"] = {"^x-": {"description": "scratch space for YAML anchors"}}
     # Keys may come from included fragments: require them only of a plan without includes.
     schema["if"] = {"required": ["include"]}
     schema["else"] = {"required": schema.pop("required")}
