@@ -118,6 +118,11 @@ class _InputRegistersReply(ReadInputRegistersResponse):
         _unpack_registers(self, data)
 
 
+def _what(function_code: int, address: int, count: int) -> str:
+    """How errors name a read."""
+    return f"FC{function_code:02d} read of {count} registers at 0x{address:04X}"
+
+
 def char_time_s(baudrate: int) -> float:
     """Seconds one RTU character occupies the line at ``baudrate``."""
     return BITS_PER_CHAR / baudrate
@@ -228,6 +233,7 @@ class ModbusLink:
 
     ``instrument`` is the name used in every error (the bench file's instrument name,
     e.g. ``"eumd"``). The link connects on first use; :meth:`close` is idempotent.
+    Use a link from one thread at a time (the runner's), like the instrument itself.
     """
 
     def __init__(
@@ -351,7 +357,6 @@ class ModbusLink:
         raise failure
 
     def _try_read(self, function_code: int, address: int, count: int) -> list[int]:
-        what = f"FC{function_code:02d} read of {count} registers at 0x{address:04X}"
         self._sent = self._received = b""
         if not self._client.connected:
             self.connect()
@@ -364,6 +369,7 @@ class ModbusLink:
             else:
                 reply = client.read_holding_registers(address, count=count, device_id=self.unit)
         except ConnectionException as exc:
+            what = _what(function_code, address, count)
             raise InstrumentConnectionError(
                 self.instrument,
                 f"link {self.url} lost during {what} ({exc})",
@@ -371,6 +377,7 @@ class ModbusLink:
                 received=self._received,
             ) from None
         except ModbusException as exc:
+            what = _what(function_code, address, count)
             if self._received:
                 raise InstrumentReplyError(
                     self.instrument,
@@ -386,12 +393,14 @@ class ModbusLink:
                 received=b"",
             ) from None
         except OSError as exc:
+            what = _what(function_code, address, count)
             raise InstrumentConnectionError(
                 self.instrument, f"link {self.url} failed during {what}: {exc}", sent=self._sent
             ) from None
         if reply.isError():
             code = int(getattr(reply, "exception_code", 0))
             name = EXCEPTION_NAMES.get(code, "unknown exception")
+            what = _what(function_code, address, count)
             raise InstrumentRejected(
                 self.instrument,
                 f"Modbus exception {code} ({name}) to {what} (unit {self.unit})",
@@ -402,15 +411,11 @@ class ModbusLink:
         if len(registers) != count:
             raise InstrumentReplyError(
                 self.instrument,
-                f"{what} returned {len(registers)} registers",
+                f"{_what(function_code, address, count)} returned {len(registers)} registers",
                 sent=self._sent,
                 received=self._received,
             )
         return registers
-
-    def describe(self, function_code: int, address: int, count: int) -> str:
-        """How errors name a read, for drivers that raise about decoded values."""
-        return f"FC{function_code:02d} read of {count} registers at 0x{address:04X}"
 
     @property
     def last_exchange(self) -> tuple[bytes, bytes]:

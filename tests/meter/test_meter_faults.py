@@ -226,3 +226,12 @@ def test_sunspec_driver_on_a_device_without_the_map(bench: MeterBench) -> None:
     meter = SunSpecMeter(bench.driver(sim, "sdm630").link, base=40000)
     with pytest.raises(UnsupportedFeature, match='no SunSpec "SunS" marker at 40000'):
         meter.snapshot()
+
+
+def test_simulator_dropping_every_connection_is_survived(bench: MeterBench) -> None:
+    sim = bench.simulator("tcp")
+    meter = bench.driver(sim)
+    meter.snapshot()
+    sim.drop_connections()
+    time.sleep(0.05)  # the drop happens on the simulator's loop
+    assert meter.snapshot().voltage_v > 0  # the read notices the loss, reconnects, retries
