@@ -15,8 +15,9 @@ of :class:`~drivers.load.session.ScpiSession`:
   error-queue check, so a refused command raises
   :class:`~drivers.errors.InstrumentRejected` at once;
 - constant-current mode is selected before the first current or power-factor
-  setting (and on demand with :meth:`ScpiLoad.constant_current_mode`), because a
-  power factor only applies in CC mode on these loads;
+  setting, again after the session had to reopen the link (the instrument may have
+  restarted), and on demand with :meth:`ScpiLoad.constant_current_mode`; a power
+  factor only applies in CC mode on these loads;
 - a dialect without a power-factor command raises
   :class:`~drivers.errors.UnsupportedFeature` instead of pretending;
 - readings are measured either by one query per quantity
@@ -138,7 +139,7 @@ class ScpiLoad:
             visa_options=visa_options,
         )
         self._label = self.session.name
-        self._cc_mode = False
+        self._cc_mode_on = 0  # session.epoch when CC mode was last selected; 0: never
         measure = commands.measure
         if isinstance(measure, CsvQuery):
             where = {f: i for i, f in enumerate(measure.fields) if f is not None}
@@ -165,13 +166,13 @@ class ScpiLoad:
     def constant_current_mode(self) -> None:
         """Select constant-current mode (done for you before the first setpoint)."""
         self.session.setting(self.commands.constant_current)
-        self._cc_mode = True
+        self._cc_mode_on = self.session.epoch
 
     def set_current(self, amps: float) -> None:
         """Constant-current setpoint in A rms."""
         if not (math.isfinite(amps) and amps >= 0.0):
             raise ValueError(f"{self._label}: current setpoint must be finite and >= 0 A")
-        if not self._cc_mode:
+        if self._cc_mode_on != self.session.epoch:
             self.constant_current_mode()
         value = self.current_format.format(amps=amps)
         self.session.setting(self.commands.set_current.format(amps=value))
@@ -185,7 +186,7 @@ class ScpiLoad:
             )
         if not (math.isfinite(power_factor) and -1.0 <= power_factor <= 1.0):
             raise ValueError(f"{self._label}: power factor must be within [-1, 1]")
-        if not self._cc_mode:
+        if self._cc_mode_on != self.session.epoch:
             self.constant_current_mode()
         value = self.power_factor_format.format(pf=power_factor)
         self.session.setting(template.format(pf=value))

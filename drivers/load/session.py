@@ -106,6 +106,7 @@ class ScpiSession:
         self._clear_on_open = clear_on_open
         self._visa_options = dict(visa_options or {})
         self._res: Any = None
+        self.epoch = 0  # changes whenever the link is opened or found broken
         self._stale = False
         self._closed = False
         self._open()
@@ -192,6 +193,7 @@ class ScpiSession:
                 self.name, f"cannot open {self.resource!r}: {_describe(exc)}"
             ) from exc
         self._stale = False
+        self.epoch += 1
         if "SOCKET" in self.resource.upper():
             _no_delay(self._res)
         if clear and self._clear_on_open:
@@ -219,6 +221,7 @@ class ScpiSession:
                 self.name, "reply is not ASCII text", sent=command, received=bytes(exc.object)
             )
         self._stale = True
+        self.epoch += 1
         if isinstance(exc, VisaIOError):
             if exc.error_code == constants.StatusCode.error_timeout:
                 if _peer_closed(self._res):

@@ -286,3 +286,15 @@ def test_all_errors_share_the_base_class() -> None:
         UnknownModel,
     ):
         assert issubclass(kind, InstrumentError)
+
+
+def test_after_a_reconnect_cc_mode_is_selected_again(bench: SimBench) -> None:
+    sim, load = bench.pair("chroma63800")
+    load.set_current(5.0)
+    sim.inject(Fault.DROP, match="LOAD?")
+    with pytest.raises(InstrumentConnectionError):
+        load.input_enabled()
+    sim.instrument.mode = "RES"  # as if the load had restarted in another mode
+    load.set_current(6.0)
+    assert sim.instrument.mode == "CURR"
+    assert load.current_setpoint() == pytest.approx(6.0)
