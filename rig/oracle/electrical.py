@@ -101,11 +101,13 @@ def _index_at(times: Sequence[float], t: float) -> int:
 
 def _runs(pilot: Sequence[PilotSample]) -> list[tuple[PilotState, float, float]]:
     """The state sequence: each state, when it was first seen, and when the next began."""
+    if not pilot:
+        return []
     starts: list[tuple[PilotState, float]] = []
     for sample in pilot:
         if not starts or starts[-1][0] != sample.state:
             starts.append((sample.state, sample.t))
-    ends = [t for _, t in starts[1:]] + [pilot[-1].t if pilot else 0.0]
+    ends = [t for _, t in starts[1:]] + [pilot[-1].t]
     return [(state, t, end) for (state, t), end in zip(starts, ends, strict=True)]
 
 

@@ -1,0 +1,85 @@
+"""One call for the runner: every check the oracle can make on a finished session.
+
+:func:`check_session` reads a :class:`~rig.record.SessionRecord` and the tariff
+definitions, works out what should have happened — the treatment from the facts
+(:mod:`~rig.oracle.payer`), the bill from the metered intervals
+(:mod:`~rig.oracle.tariff`), netting and settlement where they apply — and returns
+the measurements comparing that with what the bench measured and the services
+recorded. Which checks apply follows from the record: no intervals, no bill to
+check; no EUMD (BR-04), no J-04; no pilot timeline, no electrical checks. The plan's
+verdict is :func:`rig.measurements.overall_verdict` of the result (and none at all
+fails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from rig.measurements import Measurement
+from rig.oracle.compare import (
+    PAYER_KINDS,
+    compare_bill,
+    compare_netting,
+    compare_settlement,
+    compare_treatment,
+)
+from rig.oracle.electrical import ElectricalLimits, check_electrical
+from rig.oracle.energy import EnergyTolerances, check_energy
+from rig.oracle.netting import expected_netting
+from rig.oracle.payer import expected_treatment
+from rig.oracle.settlement import expected_settlement
+from rig.oracle.tariff import expected_bill
+from rig.record import SessionRecord
+from rig.services.tariffs import Tariff
+
+
+class UnknownTariff(KeyError):
+    """The facts name a tariff the data set does not define."""
+
+
+def check_session(
+    record: SessionRecord,
+    tariffs: Mapping[str, Tariff],
+    *,
+    electrical: ElectricalLimits | None = None,
+    energy: EnergyTolerances | None = None,
+) -> list[Measurement]:
+    """All applicable oracle measurements for one session (see the module docstring)."""
+    for tariff_id in _tariff_ids(record):
+        if tariff_id not in tariffs:
+            raise UnknownTariff(f"tariff {tariff_id!r} is not in the utility data set")
+    treatment = expected_treatment(record.facts)
+    services = record.services
+    measurements = compare_treatment(treatment, services.session, record.binding)
+    step_extra = Decimal(0)
+    if record.intervals:
+        bill = expected_bill(tariffs[treatment.tariff_id], record.intervals)
+        step_extra = bill.total_kwh - bill.metered_kwh
+        netting = expected_netting(treatment, record.facts, tariffs, record.intervals)
+        settlement = expected_settlement(treatment, tariffs, record.intervals)
+        measurements += [
+            *compare_bill(bill, record.intervals, services.bill_lines, treatment),
+            *compare_netting(netting, record.facts.premise.account_id, services.bill_lines),
+            *compare_settlement(settlement, services.posting, services.settlement),
+        ]
+    if record.eumd is not None and record.facts.eumd_available:
+        billed = [line.kwh for line in services.bill_lines if line.kind in PAYER_KINDS]
+        measurements += check_energy(
+            record.eumd,
+            record.load,
+            sum(billed, Decimal(0)) if billed else None,
+            intervals=len(record.intervals),
+            step_extra_kwh=step_extra,
+            tolerances=energy or EnergyTolerances(),
+        )
+    if record.pilot:
+        limits = electrical or ElectricalLimits()
+        measurements += check_electrical(record.pilot, record.contactor, record.load, limits)
+    return measurements
+
+
+def _tariff_ids(record: SessionRecord) -> set[str]:
+    premise, pev = record.facts.premise, record.facts.pev
+    ids = {premise.default_tariff_id, premise.guest_tariff_id, premise.settlement_tariff_id}
+    return ids | ({pev.program_tariff_id} if pev.program_tariff_id else set())

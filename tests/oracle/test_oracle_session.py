@@ -1,0 +1,71 @@
+"""check_session end to end on one SC-3 session record, correct and with a wrong rate."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+from tariff_cases import STRADDLE, STRADDLE_LINES, TARIFFS, facts, line, local
+
+from rig.measurements import Verdict, overall_verdict
+from rig.oracle import UnknownTariff, check_session
+from rig.record import (
+    BindingAnswer,
+    LoadSample,
+    MeterSample,
+    MeterTimeline,
+    ServiceRecords,
+    SessionRecord,
+    UtilitySession,
+)
+
+CREDIT = line(
+    local(25, 15, 52), local(25, 16, 22), "-4.000", "0.20", "-0.80",
+    period="flat", account="ACC-HOST-2", kind="netting", tariff="FLAT-RES",
+)  # fmt: skip
+
+
+def sc3_record(lines: list) -> SessionRecord:  # type: ignore[type-arg]
+    start = local(25, 15, 52).timestamp()
+    return SessionRecord(
+        plan_id="sc3_other_premise_pev_pays",
+        facts=facts(),
+        # 8 kW for 30 minutes: 4.000 kWh, as the EUMD and the intervals say.
+        load=[LoadSample(start + 60 * m, 240.0, 33.33, 8000.0) for m in range(31)],
+        eumd=MeterTimeline(
+            "eumd", 0.5, "float32", 0.06,
+            samples=[MeterSample(start, 1_000_000.0, 0.06),
+                     MeterSample(start + 1800, 1_004_000.0, 0.06)],
+        ),
+        intervals=list(STRADDLE),
+        binding=BindingAnswer(True, True, "SC-3", "ACC-PEV-1", "TOU-PEV"),
+        services=ServiceRecords(
+            session=UtilitySession("S-1", "SC-3", "ACC-PEV-1", "TOU-PEV", incentive=True),
+            bill_lines=lines,
+        ),
+    )  # fmt: skip
+
+
+def test_a_correct_session_passes() -> None:
+    measured = check_session(sc3_record([*STRADDLE_LINES, CREDIT]), TARIFFS)
+    assert [m.message for m in measured if not m.passed] == []
+    assert overall_verdict(measured) is Verdict.PASS
+    names = {m.name for m in measured}
+    assert {"payer", "rate per interval", "netting energy", "J-04 billed energy vs EUMD"} <= names
+    assert {"SC-3", "J-04", "BR-12", "PG-TOU"} <= {r for m in measured for r in m.requirements}
+
+
+def test_a_wrong_rate_fails_the_plan() -> None:
+    wrong = dataclasses.replace(STRADDLE_LINES[0], rate=Decimal("0.31"), rate_period="on_peak")
+    measured = check_session(sc3_record([wrong, STRADDLE_LINES[1], CREDIT]), TARIFFS)
+    assert overall_verdict(measured) is Verdict.FAIL
+    assert [m.message for m in measured if not m.passed] == [
+        "FAIL rate per interval: interval 1: billed rate 0.31 USD/kWh at on_peak, "
+        "expected 0.12 at off_peak"
+    ]
+
+
+def test_a_tariff_missing_from_the_data_set_is_named() -> None:
+    with pytest.raises(UnknownTariff, match="GUEST-B"):
+        check_session(sc3_record([]), {k: v for k, v in TARIFFS.items() if k != "GUEST-B"})
