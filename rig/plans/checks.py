@@ -88,7 +88,7 @@ class AmountArgs(Strict):
 class Amount(Action):
     """Billed line amounts equal the oracle's, and the total this one when given."""
 
-    amount: Annotated[AmountArgs, Shorthand("total")] | None = None
+    amount: Annotated[AmountArgs, Shorthand("total")] = AmountArgs()
 
 
 class PremiseNettingArgs(Strict):
@@ -149,7 +149,7 @@ class PevNotifiedArgs(Strict):
 class PevNotified(Action):
     """What the PEV was told (BR-12)."""
 
-    pev_notified: PevNotifiedArgs | None = None
+    pev_notified: Annotated[PevNotifiedArgs, Shorthand()] = PevNotifiedArgs()
 
 
 # --------------------------------------------------------------------------- records
@@ -164,7 +164,7 @@ class ClearinghouseArgs(Strict):
 class Clearinghouse(Action):
     """The clearinghouse's records of the session (SC-4, BR-06)."""
 
-    clearinghouse: ClearinghouseArgs | None = None
+    clearinghouse: Annotated[ClearinghouseArgs, Shorthand()] = ClearinghouseArgs()
 
 
 class SettlementArgs(Strict):
@@ -189,7 +189,7 @@ class Intervals(Action):
     """Every metering interval reached the utility exactly once, with PEV ID, premise ID,
     energy and time stamps (BR-09); none lost or doubled across an outage."""
 
-    intervals: Annotated[IntervalsArgs, Shorthand("length")] | None = None
+    intervals: Annotated[IntervalsArgs, Shorthand("length")] = IntervalsArgs()
 
 
 class SessionFlaggedArgs(Strict):
@@ -199,7 +199,7 @@ class SessionFlaggedArgs(Strict):
 class SessionFlagged(Action):
     """The session is flagged (BR-04: EUMD unavailable)."""
 
-    session_flagged: Annotated[SessionFlaggedArgs, Shorthand("reason")] | None = None
+    session_flagged: Annotated[SessionFlaggedArgs, Shorthand("reason")] = SessionFlaggedArgs()
 
 
 class AuditLog(Action):
@@ -227,7 +227,7 @@ class ElectricalArgs(Strict):
 class Electrical(Action):
     """Electrical conformance from the pilot, contactor and load timelines."""
 
-    electrical: Annotated[ElectricalArgs, Shorthand("rules")] | None = None
+    electrical: Annotated[ElectricalArgs, Shorthand("rules")] = ElectricalArgs()
 
 
 class EnergyAgreementArgs(Strict):
@@ -239,7 +239,7 @@ class EnergyAgreementArgs(Strict):
 class EnergyAgreement(Action):
     """EUMD, load-measured and billed energy agree (J-04)."""
 
-    energy_agreement: EnergyAgreementArgs | None = None
+    energy_agreement: Annotated[EnergyAgreementArgs, Shorthand()] = EnergyAgreementArgs()
 
 
 class EnergyBoundsArgs(Strict):

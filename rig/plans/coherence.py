@@ -66,13 +66,12 @@ def plugged_in_first(plan: Plan) -> list[Problem]:
 
 
 def energy_requested(plan: Plan) -> list[Problem]:
-    has_preference = plan.pev.preferences is not None
+    if plan.pev.preferences is not None:
+        return []
     return [
         (("steps", i), "energy_request: give 'energy', or set pev.preferences.energy")
         for i, step in enumerate(plan.steps)
-        if isinstance(step, EnergyRequest)
-        and (step.energy_request is None or step.energy_request.energy is None)
-        and not has_preference
+        if isinstance(step, EnergyRequest) and step.energy_request.energy is None
     ]
 
 
@@ -94,9 +93,9 @@ def _outage(step: Step) -> tuple[str, bool] | None:
     """What an outage or recovery step concerns, and whether it goes down."""
     match step:
         case UtilityUnreachable(utility_unreachable=args):
-            return f"{args.utility if args else 'premise'} utility", True
+            return f"{args.utility} utility", True
         case UtilityBack(utility_back=args):
-            return f"{args.utility if args else 'premise'} utility", False
+            return f"{args.utility} utility", False
         case ClearinghouseUnreachable():
             return "clearinghouse", True
         case ClearinghouseBack():

@@ -22,13 +22,15 @@ the anchors it merges later (``x-event: &event {after: 10 min, duration: 30 min}
 Loading is pure: it reads files (through a ``read`` function that tests replace)
 and never touches a bench or a service, so the pytest plugin can load every plan
 at collection time and an invalid plan never starts a simulator.
-:func:`load_plans` loads every plan of a directory (``*.yaml`` at its top level;
-fragments live in subdirectories such as ``common/``) and also rejects two files
-with the same plan ID.
+:func:`load_plans` loads many plans — a directory's are :func:`plan_files`
+(``*.yaml`` at its top level; fragments live in subdirectories such as
+``common/``) — reporting the issues of all of them, and two files with the same
+plan ID.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from rig.plans import coherence
@@ -70,13 +72,13 @@ def plan_files(directory: str | Path) -> list[Path]:
     return sorted(Path(directory).glob("*.yaml"))
 
 
-def load_plans(directory: str | Path, read: Reader = read_utf8) -> dict[Path, Plan]:
-    """Every plan in ``directory`` by file; raise :class:`YamlFileError` listing every issue
-    of every file."""
+def load_plans(files: Iterable[str | Path], read: Reader = read_utf8) -> dict[Path, Plan]:
+    """Every plan in ``files`` (e.g. ``plan_files("test_plans")``) by file; raise
+    :class:`YamlFileError` listing every issue of every file, and plan IDs used twice."""
     plans: dict[Path, Plan] = {}
     issues: list[YamlIssue] = []
     first_file: dict[str, Path] = {}
-    for file in plan_files(directory):
+    for file in map(Path, files):
         try:
             plan, sources = _load(file, read)
         except YamlFileError as error:

@@ -123,35 +123,44 @@ def _tag(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class Shorthand:
-    """Marks ``Annotated[Args, Shorthand("field")]``: ``Args`` may be written as one scalar
-    that fills ``field`` (``pilot_fault: E`` for ``pilot_fault: {state: E}``)."""
+    """Marks ``Annotated[Args, Shorthand("field")]``: how an argument model may be written short.
 
-    field: str
+    No value (the bare name, or ``key:`` with nothing after it) means all defaults; with
+    ``field``, a single scalar fills that field (``pilot_fault: E`` for
+    ``pilot_fault: {state: E}``). The runner always sees an ``Args`` instance.
+    """
+
+    field: str | None = None
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        field = source.model_fields[self.field]
-        key = field.alias or self.field
+        short: list[Any] = [{"type": "null"}]
+        key = None
+        if self.field is not None:
+            field = source.model_fields[self.field]
+            key = field.alias or self.field
+            form: Any = field.annotation
+            if field.metadata:
+                form = typing.Annotated[form, *field.metadata]
+            short.append(TypeAdapter(form).json_schema())
 
         def expand(value: Any) -> Any:
-            if value is None or isinstance(value, dict | BaseModel):
+            if value is None:
+                return {}
+            if key is None or isinstance(value, dict | BaseModel):
                 return value
             return {key: value}
 
-        form: Any = field.annotation
-        if field.metadata:
-            form = typing.Annotated[form, *field.metadata]
-        scalar = TypeAdapter(form).json_schema()
         return core_schema.no_info_before_validator_function(
-            expand, handler(source), metadata={_SCALAR: scalar}
+            expand, handler(source), metadata={_SHORT: short}
         )
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        return {"anyOf": [handler(schema), schema.get("metadata", {})[_SCALAR]]}
+        return {"anyOf": [handler(schema), *schema.get("metadata", {})[_SHORT]]}
 
 
 _BARE = "rig.plans.bare_names"
-_SCALAR = "rig.plans.shorthand_schema"
+_SHORT = "rig.plans.short_forms"

@@ -172,7 +172,7 @@ class EnergyRequestArgs(Strict):
 class EnergyRequest(Action):
     """The PEV asks for energy (kWh, max rate, departure); the utility grants or adjusts."""
 
-    energy_request: EnergyRequestArgs | None = None
+    energy_request: Annotated[EnergyRequestArgs, Shorthand()] = EnergyRequestArgs()
 
 
 class PevStopsCommunicating(Action):
@@ -235,13 +235,13 @@ class UtilityArgs(Strict):
 class UtilityUnreachable(Action):
     """The utility stops answering (requests time out) until ``utility_back``."""
 
-    utility_unreachable: Annotated[UtilityArgs, Shorthand("utility")] | None = None
+    utility_unreachable: Annotated[UtilityArgs, Shorthand("utility")] = UtilityArgs()
 
 
 class UtilityBack(Action):
     """The utility answers again."""
 
-    utility_back: Annotated[UtilityArgs, Shorthand("utility")] | None = None
+    utility_back: Annotated[UtilityArgs, Shorthand("utility")] = UtilityArgs()
 
 
 class ClearinghouseUnreachable(Action):

@@ -38,12 +38,16 @@ def test_unknown_nested_key_with_suggestion(files: Files) -> None:
 
 def test_unknown_step_with_suggestion(files: Files) -> None:
     files["p.yaml"] = with_line("  - plug_in\n", "  - plug_inn\n")
-    assert files.issues() == ["p.yaml:10:5: steps.0: unknown step 'plug_inn' (did you mean 'plug_in'?)"]
+    assert files.issues() == [
+        "p.yaml:10:5: steps.0: unknown step 'plug_inn' (did you mean 'plug_in'?)"
+    ]
 
 
 def test_unknown_check_with_suggestion(files: Files) -> None:
     files["p.yaml"] = with_line("  - payer: ACC-ALICE\n", "  - payor: ACC-ALICE\n")
-    assert files.issues() == ["p.yaml:13:5: checks.0: unknown check 'payor' (did you mean 'payer'?)"]
+    assert files.issues() == [
+        "p.yaml:13:5: checks.0: unknown check 'payor' (did you mean 'payer'?)"
+    ]
 
 
 def test_argument_that_lost_its_indentation(files: Files) -> None:
@@ -87,7 +91,9 @@ def test_bad_duration(files: Files) -> None:
 
 
 def test_bad_duration_inside_a_wait_for_points_at_its_column(files: Files) -> None:
-    files["p.yaml"] = with_line("  - charge: 1 h\n", '  - wait_for: "pilot.state == C within 3 sec"\n')
+    files["p.yaml"] = with_line(
+        "  - charge: 1 h\n", '  - wait_for: "pilot.state == C within 3 sec"\n'
+    )
     assert files.issues() == [
         "p.yaml:11:42: steps.1.wait_for: unknown unit 'sec': "
         "expected a duration such as '90 s', '15 min' or '2 h' (units: ms, s, min, h)"
@@ -183,9 +189,8 @@ def test_syntax_error_in_an_included_file(files: Files) -> None:
 
 
 def test_error_in_a_merged_anchor_points_at_the_anchor(files: Files) -> None:
-    files["p.yaml"] = (
-        "x-dr: &dr {after: 10 min, duration: 30 mins}\n"
-        + MINIMAL.replace("  - charge: 1 h\n", "  - dr_event: {<<: *dr, limit: 0 A}\n")
+    files["p.yaml"] = "x-dr: &dr {after: 10 min, duration: 30 mins}\n" + MINIMAL.replace(
+        "  - charge: 1 h\n", "  - dr_event: {<<: *dr, limit: 0 A}\n"
     )
     assert files.issues() == [
         "p.yaml:1:40: steps.1.dr_event.duration: unknown unit 'mins': "
