@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -39,6 +40,26 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": m.Problem, "description": "request body too large"},
     422: {"model": m.Problem, "description": "invalid request"},
 }
+
+
+def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Field errors as plain JSON: location, message, type, and the input shown briefly.
+
+    FastAPI's own handler echoes the input as is, which fails to serialise for a
+    ``NaN`` and can be huge; here the input is shown as a short ``repr``.
+    """
+    details: list[dict[str, Any]] = []
+    for error in list(exc.errors())[:50]:
+        entry: dict[str, Any] = {
+            "loc": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "invalid")),
+            "type": str(error.get("type", "value_error")),
+        }
+        if "input" in error:
+            shown = repr(error["input"])
+            entry["input"] = shown if len(shown) <= 120 else shown[:117] + "..."
+        details.append(entry)
+    return details
 
 
 class ServiceApp:
@@ -69,6 +90,10 @@ def make_app(
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_details(exc)}, status_code=422)
 
     @app.get("/health", response_model=m.Health, tags=["service"])
     def health() -> m.Health:

@@ -31,10 +31,6 @@ from rig.clock import Clock
 from rig.services.db import Database
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class AuditWriter:
     """Append audit rows from a queue, in batches, on one background thread."""
 
@@ -108,7 +104,6 @@ class AuditMiddleware:
         started = time.perf_counter()
         at = self.clock.now()
         digest = hashlib.sha256()
-        received = 0
         status = 500
         scope.setdefault("state", {})
 
@@ -119,32 +114,43 @@ class AuditMiddleware:
             self._log(scope, at, status, None, started)
             return
 
-        async def counting_receive() -> Message:
-            nonlocal received
+        # Read the whole body first (it is small, or refused): a body that grows past
+        # the limit without a Content-Length is refused here, not half-way in a handler.
+        chunks: list[bytes] = []
+        received = 0
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                received += len(chunk)
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge
-                digest.update(chunk)
-            return message
+            if message["type"] != "http.request":
+                self._log(scope, at, 499, None, started)  # the client went away
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_body_bytes:
+                await _too_large(send, self.max_body_bytes)
+                self._log(scope, at, 413, None, started)
+                return
+            chunks.append(chunk)
+            digest.update(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        replayed = False
 
-        response_started = False
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
         async def recording_send(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                response_started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, recording_send)
-        except BodyTooLarge:
-            status = 413
-            if not response_started:
-                await _too_large(send, self.max_body_bytes)
+            await self.app(scope, replay, recording_send)
         finally:
             self._log(scope, at, status, digest.hexdigest() if received else None, started)
 

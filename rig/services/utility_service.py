@@ -1039,7 +1039,7 @@ class UtilityService:
                 .order_by(li.c.start_ms, li.c.id)
             )
             lines = [self._line_out(r) for r in rows]
-        if not lines and account_id not in self.ds.accounts and not own:
+        if not lines and account_id not in self.ds.accounts:
             raise not_found("account", account_id)
         by_kind: dict[str, Decimal] = {}
         for x in lines:

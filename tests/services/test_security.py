@@ -1,0 +1,136 @@
+"""Each caller has its own credential and acts only within its rights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from rig.services.testing import ServiceEndpoints
+from tests.services.helpers import WIDE, bind, charge
+
+BIND_ALICE = {
+    "premise_id": "PREM-ALICE",
+    "esi_id": "ESI-ALICE",
+    "portal_id": "EP-ALICE-240",
+    "pev_id": "PEV-ALICE",
+}
+
+
+def _post(svc: ServiceEndpoints, service: str, caller: str | None, path: str, body: Any) -> Any:
+    with svc.client(service, as_caller=caller) as c:
+        return c.post(path, json=body)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer not-a-token-at-all-xxxxxxxx"},
+        {"Authorization": "Basic ZXNpOnBhc3M="},
+        {"Authorization": "Bearer"},
+    ],
+)
+def test_missing_or_unknown_credential_is_401(
+    svc: ServiceEndpoints, headers: dict[str, str]
+) -> None:
+    for service, path in (("HPL", "/bindings"), ("clearinghouse", "/pev-validations")):
+        r = httpx.post(svc.urls[service] + path, json=BIND_ALICE, headers=headers)
+        assert r.status_code == 401, r.text
+        assert "credential" in r.json()["detail"]
+
+
+def test_an_esi_binds_only_for_its_own_premise_and_as_itself(svc: ServiceEndpoints) -> None:
+    r = _post(svc, "HPL", "ESI-BOB", "/bindings", BIND_ALICE)
+    assert r.status_code == 403 and "PREM-BOB" in r.json()["detail"]
+    r = _post(svc, "HPL", "ESI-ALICE", "/bindings", dict(BIND_ALICE, esi_id="ESI-BOB"))
+    assert r.status_code == 403
+    # an ESI of the other utility is unknown here
+    assert _post(svc, "HPL", "ESI-HANK", "/bindings", BIND_ALICE).status_code == 401
+    # a utility or the clearinghouse is not an ESI
+    assert _post(svc, "HPL", "HPL", "/bindings", BIND_ALICE).status_code == 403
+    assert _post(svc, "HPL", "CH", "/bindings", BIND_ALICE).status_code == 403
+
+
+def test_an_esi_reports_and_reads_only_for_its_own_premise(svc: ServiceEndpoints) -> None:
+    s = charge(svc, "HPL", "ESI-BOB", "PREM-BOB", "EP-BOB-240", "PEV-ALICE", ["0.5"])
+    body = {"binding_id": s.binding["binding_id"], "premise_id": "PREM-BOB", "intervals": []}
+    r = _post(svc, "HPL", "ESI-CAROL", f"/sessions/{s.session_id}/intervals", body)
+    assert r.status_code == 403
+    r = _post(
+        svc, "HPL", "ESI-CAROL", "/sessions/X-1/intervals", dict(body, premise_id="PREM-CAROL")
+    )
+    assert r.status_code == 403 and "not at premise" in r.json()["detail"]
+    with svc.client("HPL", as_caller="ESI-CAROL") as carol:
+        assert carol.get(f"/sessions/{s.session_id}").status_code == 403
+        assert carol.get("/accounts/ACC-BOB/statement", params=WIDE).status_code == 403
+        assert carol.get("/accounts/ACC-CAROL/statement", params=WIDE).status_code == 200
+        assert carol.get("/signals", params={"premise_id": "PREM-BOB"}).status_code == 403
+    with svc.client("HPL", as_caller="ESI-BOB") as bob:
+        assert bob.get(f"/sessions/{s.session_id}").status_code == 200
+
+
+def test_only_the_utility_itself_publishes_signals(svc: ServiceEndpoints) -> None:
+    signal = {
+        "signal_id": "ALM-SEC-1",
+        "kind": "alm",
+        "premise_id": "PREM-ALICE",
+        "effective_from": "2026-03-02T18:00:00Z",
+        "limit_kw": "3.0",
+    }
+    assert _post(svc, "HPL", "ESI-ALICE", "/signals", signal).status_code == 403
+    assert _post(svc, "HPL", "CH", "/signals", signal).status_code == 403
+    assert _post(svc, "SGE", "SGE", "/signals", signal).status_code == 404  # not SGE's premise
+
+
+def test_a_utility_posts_to_the_clearinghouse_only_as_itself(svc: ServiceEndpoints) -> None:
+    charge_body = {
+        "charge_id": "HPL:forged",
+        "roaming_utility_id": "SGE",
+        "home_utility_id": "HPL",
+        "session_id": "forged",
+        "pev_id": "PEV-ALICE",
+        "premise_id": "PREM-HANK",
+        "account_id": "ACC-ALICE",
+        "option": "guest_rate",
+        "tariff_id": "SGE-GUEST",
+        "settlement_tariff_id": "SGE-SETTLE",
+        "currency": "USD",
+        "start": "2026-03-02T18:00:00Z",
+        "end": "2026-03-02T18:15:00Z",
+        "kwh": "1",
+        "customer_amount": "0.25",
+        "settlement_amount": "0.10",
+        "difference": "0.15",
+        "lines": [
+            {
+                "start": "2026-03-02T18:00:00Z",
+                "end": "2026-03-02T18:15:00Z",
+                "kwh": "1",
+                "rate_period": "flat",
+                "rate": "0.25",
+                "amount": "0.25",
+            }
+        ],
+    }
+    r = _post(svc, "clearinghouse", "HPL", "/roaming-charges", charge_body)
+    assert r.status_code == 403 and "only as itself" in r.json()["detail"]
+    # and only the clearinghouse posts roaming charges to a home utility
+    assert _post(svc, "HPL", "SGE", "/roaming/charges", charge_body).status_code == 401
+    assert _post(svc, "HPL", "ESI-ALICE", "/roaming/charges", charge_body).status_code == 403
+    with svc.client("clearinghouse", as_caller="HPL") as c:
+        r = c.get(
+            "/settlements", params={"roaming_utility_id": "SGE", "home_utility_id": "SGE", **WIDE}
+        )
+    assert r.status_code == 403
+
+
+def test_an_operator_sees_every_call_and_an_esi_only_its_own(svc: ServiceEndpoints) -> None:
+    bind(svc, "HPL", "ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "PEV-ALICE")
+    with svc.client("HPL", as_caller="ESI-ALICE") as alice:
+        own = alice.get("/audit").json()
+    assert {e["caller"] for e in own} == {"esi:ESI-ALICE"}
+    with svc.client("HPL", as_caller="HPL") as operator:
+        everyone = {e["caller"] for e in operator.get("/audit").json()}
+    assert {"esi:ESI-ALICE", "esi:ESI-BOB"} <= everyone
