@@ -35,7 +35,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from drivers.errors import InstrumentError
 from rig.bench.safe import SafeStateError, Terminated, sigterm_raises
+from rig.bench.wait import WaitTimeout
 from rig.yamlfile import YamlFileError
 
 EXIT_OK = 0
@@ -186,14 +188,18 @@ def add_demo(commands: Any) -> None:
 # run(args) -> int. It is wired in here when that module exists.
 
 
-def add_serve(commands: Any) -> None:
-    try:
-        from rig.services import serve  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
+SERVE_HELP = "run the utility and clearinghouse services"
+
+
+def add_serve(commands: Any, load: bool) -> None:
+    """Add ``rig serve``; import its (heavy) module only when it is the command asked for."""
+    if not load:
+        commands.add_parser("serve", help=SERVE_HELP)
         return
-    parser = commands.add_parser(
-        "serve", help="run the utility and clearinghouse services", description=serve.__doc__
-    )
+    from rig.services import serve
+
+    summary = (serve.__doc__ or "").strip().split("\n\n")[0].replace("``", "")
+    parser = commands.add_parser("serve", help=SERVE_HELP, description=summary)
     serve.add_arguments(parser)
     parser.set_defaults(run=serve.run)
 
@@ -201,7 +207,8 @@ def add_serve(commands: Any) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; ``command`` is the subcommand about to run, if known."""
     parser = argparse.ArgumentParser(
         prog="rig",
         description="EV charging roaming test rig: bench, simulators and services.",
@@ -211,12 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_sim(commands)
     add_bench(commands)
     add_demo(commands)
-    add_serve(commands)
+    add_serve(commands, load=command == "serve")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(arguments)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -233,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(str(error))
         _err("fix the bench file at the positions above; nothing was opened or started")
         return EXIT_BAD_INPUT
+    except (InstrumentError, WaitTimeout) as error:
+        _err(f"rig {command}: {error}")
+        return EXIT_FAILED
     except SafeStateError as error:
         _err(str(error))
         return EXIT_UNSAFE

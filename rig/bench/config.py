@@ -319,7 +319,18 @@ def simulation_problems(config: BenchConfig) -> list[Problem]:
         ("premise", sim.premise, config.premise_meter),
     ]
     for key, spec, meter in pairs:
-        if spec is not None and meter is not None and abs(spec.bias_pct) > meter.accuracy_pct:
+        if spec is None or meter is None:
+            continue
+        if meter.map == "sunspec" and spec.start_total_wh < 10.0**spec.energy_scale:
+            problems.append(
+                (
+                    ("simulation", key, "start_total_wh"),
+                    "a SunSpec acc32 energy total of 0 means 'not implemented', so the "
+                    "driver refuses it: give a starting total of at least one energy step "
+                    f"({10.0**spec.energy_scale:g} Wh)",
+                )
+            )
+        if abs(spec.bias_pct) > meter.accuracy_pct:
             problems.append(
                 (
                     ("simulation", key, "bias_pct"),
@@ -336,7 +347,8 @@ def _issues(
 ) -> list[YamlIssue]:
     issues = []
     for path, message in problems:
-        line, column = positions.get(path, positions.get(path[:-1], (1, 1)))
+        known = next((path[:n] for n in range(len(path), 0, -1) if path[:n] in positions), ())
+        line, column = positions.get(known, (1, 1))
         issues.append(YamlIssue(file, line, column, ".".join(map(str, path)), message))
     return sorted(issues, key=lambda issue: (issue.line, issue.column))
 

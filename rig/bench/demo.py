@@ -37,8 +37,8 @@ from rig.bench.simulated import SimulatedBench
 from rig.bench.wait import wait_for
 from rig.clock import Clock
 
-ADVERTISED_A = 16.0
-SETPOINT_A = 15.0
+ADVERTISED_A = 16.0  # or the EVSE's own limit, if lower
+SETPOINT_A = ADVERTISED_A - 1.0  # the vehicle draws a little under what it may
 CHARGE_MINUTES = 15
 ROW_EVERY_MINUTES = 5
 
@@ -81,8 +81,16 @@ def format_row(row: Row) -> str:
 class Session:
     """Drives one simulated charge on ``bench`` and records a :class:`Row` per step."""
 
-    def __init__(self, bench: Bench, clock: Clock, emit: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        bench: Bench,
+        clock: Clock,
+        emit: Callable[[str], None],
+        advertise_a: float = ADVERTISED_A,
+    ) -> None:
         self.bench = bench
+        self.advertise_a = advertise_a
+        self.setpoint_a = advertise_a - (ADVERTISED_A - SETPOINT_A)
         self.clock = clock
         self.emit = emit
         self.start_t = clock.now()
@@ -131,16 +139,16 @@ class Session:
         self.observe("A  idle, unplugged")
         pilot.set_state(PilotState.B)
         self.observe("B  plugged in")
-        pilot.set_duty(duty_from_ampacity(ADVERTISED_A))
-        self.observe(f"B  EVSE advertises {ADVERTISED_A:g} A")
+        pilot.set_duty(duty_from_ampacity(self.advertise_a))
+        self.observe(f"B  EVSE advertises {self.advertise_a:g} A")
         pilot.set_state(PilotState.C)
         self.observe("C  vehicle asks to charge")
         self.contactor(True, within_s=3.0)
         self.observe("C  contactor closed")
-        load.set_current(SETPOINT_A)
+        load.set_current(self.setpoint_a)
         load.set_input(True)
         self.clock.sleep(2.0)
-        self.observe(f"C  load on at {SETPOINT_A:g} A")
+        self.observe(f"C  load on at {self.setpoint_a:g} A")
         for minute in range(ROW_EVERY_MINUTES, CHARGE_MINUTES + 1, ROW_EVERY_MINUTES):
             self.clock.sleep(ROW_EVERY_MINUTES * 60.0)
             self.observe(f"C  charging, {minute} min")
@@ -165,7 +173,8 @@ def run_demo(bench_file: str | Path, emit: Callable[[str], None] = print) -> int
             emit(f"  {role:<14} " + "  ".join(f"{k}={v}" for k, v in endpoint.items()))
         emit("")
         with open_bench(sim.config) as bench:
-            session = Session(bench, sim.clock, emit)
+            advertise = min(ADVERTISED_A, config.simulation.evse_max_a)
+            session = Session(bench, sim.clock, emit, advertise_a=advertise)
             session.run()
         emit("")
         emit("safe state confirmed: load input off, pilot in state A")

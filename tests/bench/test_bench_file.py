@@ -156,3 +156,10 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_issue_text_is_file_line_col(tmp_path: Path) -> None:
     found = issues(tmp_path, GOOD.replace("unit: 1}", "unit: 300}"))
     assert str(found[0]).startswith(f"{tmp_path / 'bench.yaml'}:4:")
+
+
+def test_simulated_sunspec_total_of_zero(tmp_path: Path) -> None:
+    text = GOOD.replace("map: sdm630", "map: sunspec") + "simulation:\n  seed: 1\n"
+    found = issues(tmp_path, text)
+    assert found[0].where == "simulation.eumd.start_total_wh"
+    assert "not implemented" in found[0].message

@@ -229,3 +229,10 @@ def test_rig_without_a_command_shows_usage(capsys: pytest.CaptureFixture[str]) -
 
 def test_entry_point_is_installed() -> None:
     assert RIG.exists() and os.access(RIG, os.X_OK)
+
+
+def test_rig_serve_is_wired(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["serve", "--help"])
+    assert caught.value.code == 0
+    assert "--endpoints" in capsys.readouterr().out
