@@ -8,7 +8,10 @@ still, and no Nagle delay on request/reply round trips.
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -158,3 +161,29 @@ def test_slcan_round_trips_have_no_nagle_delay(sim: SimBench) -> None:
         assert time.perf_counter() - start < 0.5
     finally:
         pilot.close()
+
+
+CHILD = """
+import json, sys
+from drivers.kinds import PilotState
+from drivers.pilot import open_pilot
+pilot = open_pilot(json.loads(sys.argv[1]), name="child-pilot")
+pilot.set_state(PilotState.C)
+print(pilot.status().state.value, pilot.identity().model)
+pilot.close()
+"""
+
+
+@pytest.mark.parametrize("sim", ["can", "serial"], indirect=True)
+def test_another_process_drives_the_simulated_device(sim: SimBench) -> None:
+    """The point of real wires: a separate process (a lab tool, ``rig sim`` users) gets in."""
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(sim.sim.endpoint)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["C", "PilotSim"]
+    assert sim.model.truth().pilot_state == PilotState.C
