@@ -57,12 +57,30 @@ def plan_schema() -> dict[str, Any]:
     schema["patternProperties"] = {"^x-": {"description": "scratch space for YAML anchors"}}
     # Keys may come from included fragments: require them only of a plan without includes.
     schema["if"] = {"required": ["include"]}
-    schema["else"] = {"required": schema.pop("required")}
+    schema["else"] = _move_required(schema, schema["$defs"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "EV roaming rig test plan",
         **schema,
     }
+
+
+def _move_required(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Take ``required`` out of ``schema`` and of the models its properties refer to
+    (fragments merge into nested mappings too), and return the same requirements as one
+    schema to apply where no fragment can supply them."""
+    moved: dict[str, Any] = {"required": schema.pop("required", [])}
+    nested = {}
+    for name, prop in schema.get("properties", {}).items():
+        refs = [p["$ref"] for p in [prop, *prop.get("anyOf", [])] if "$ref" in p]
+        model = defs.get(refs[0].rsplit("/", 1)[-1]) if refs else None
+        if model is not None and "properties" in model:
+            inner = _move_required(model, defs)
+            if inner != {"required": []}:
+                nested[name] = inner
+    if nested:
+        moved["properties"] = nested
+    return moved
 
 
 def render() -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import get_args
+
+import pytest
+import yaml
 
 from rig.plans import checks, steps
 from rig.plans.schema import SCHEMA_FILE, plan_schema, render
+from tests.plans.conftest import MINIMAL
 
 
 def test_checked_in_schema_is_current() -> None:
@@ -31,3 +36,13 @@ def test_schema_offers_every_step_and_check_and_include() -> None:
     assert step_keys | check_keys <= names
     assert "include" in schema["properties"]
     assert schema["else"]["required"][:2] == ["plan", "title"]
+
+
+def test_editors_accept_the_example_plans_and_flag_mistakes() -> None:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")  # comes with schemathesis (dev)
+    validator = jsonschema_rs.validator_for(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    for plan in SCHEMA_FILE.parent.glob("*.yaml"):
+        data = json.loads(json.dumps(yaml.safe_load(plan.read_text(encoding="utf-8")), default=str))
+        assert [error.message for error in validator.iter_errors(data)] == [], plan.name
+    bad = yaml.safe_load(MINIMAL.replace("plug_in", "plug_inn").replace("1 h", "1 hour"))
+    assert len(list(validator.iter_errors(bad))) == 2
