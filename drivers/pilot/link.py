@@ -11,7 +11,8 @@
   :class:`~drivers.errors.InstrumentConnectionError`, silence is
   :class:`~drivers.errors.InstrumentTimeout`;
 - ``TCP_NODELAY`` on ``socket://`` links: pyserial does not set it, and without it
-  every small request waits for the peer's delayed ACK (~40 ms).
+  a small write queued behind an unacknowledged one waits for the peer's
+  delayed ACK (up to ~40 ms per round trip).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import pytest
 
 from drivers.kinds import PilotState
 from drivers.pilot.can_pilot import CanPilot
+from drivers.pilot.link import set_tcp_nodelay
 from drivers.sim.runtime import SimLoop
 from tests.pilot.conftest import EV_SIM_PERIOD_S, SimBench, start_bench
 
@@ -148,8 +149,19 @@ def test_ev_sim_reports_and_letters(sim_loop: SimLoop) -> None:
         started.sim.stop()
 
 
+def test_tcp_nodelay_is_set_through_a_file_descriptor() -> None:
+    """How the drivers reach the socket pyserial's ``socket://`` hides: by its descriptor."""
+    with (
+        socket.create_server(("127.0.0.1", 0)) as server,
+        socket.create_connection(server.getsockname()) as client,
+    ):
+        assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        set_tcp_nodelay(client.fileno())
+        assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 @pytest.mark.parametrize("sim", ["can"], indirect=True)
-def test_slcan_round_trips_have_no_nagle_delay(sim: SimBench) -> None:
+def test_slcan_round_trips_stay_fast(sim: SimBench) -> None:
     """A delayed-ACK stall costs ~40 ms per round trip; 50 of them must take far less."""
     pilot = sim.open()
     assert isinstance(pilot, CanPilot)
