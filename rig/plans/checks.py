@@ -216,7 +216,6 @@ ElectricalRule = Literal["J-01", "J-02", "J-03", "J-05", "J-06"]
 class ElectricalArgs(Strict):
     rules: tuple[ElectricalRule, ...] = Field(
         default=("J-01", "J-02", "J-03", "J-05", "J-06"),
-        min_length=1,
         description="the conformance rules to check (J-04 is energy_agreement)",
     )
     follow_within: Duration = Field(

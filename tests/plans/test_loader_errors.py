@@ -240,3 +240,16 @@ def test_energy_request_needs_an_energy(files: Files) -> None:
 
 def test_unreadable_plan(files: Files) -> None:
     assert files.issues("nope.yaml") == ["nope.yaml:1:1: cannot read: No such file or directory"]
+
+
+def test_errors_inside_step_and_check_arguments(files: Files) -> None:
+    files["p.yaml"] = MINIMAL.replace(
+        "  - charge: 1 h\n",
+        "  - charge: {for: 1 h, wihtin: 2 h}\n  - wait_for: {until: contactor == closed}\n",
+    ).replace("  - payer: ACC-ALICE\n", "  - tariff: {id: T, rates: [{period: peak}]}\n")
+    assert files.issues() == [
+        "p.yaml:11:24: steps.1.charge.wihtin: unknown key (did you mean 'within'?)",
+        "p.yaml:12:5: steps.2.wait_for.within: missing required key 'within'",
+        "p.yaml:14:30: checks.0.tariff.rates.0.period: "
+        "Input should be 'off_peak', 'mid_peak', 'on_peak', 'flat' or 'hourly'",
+    ]
