@@ -15,9 +15,10 @@ tagged union whose tag is the key, so an error inside ``charge`` is about
 name gets a did-you-mean; two keys in one item — most often an argument that lost
 its indentation — are named as such.
 
-:class:`Shorthand` lets an argument model also be written as one scalar
-(``charge: 2 h`` for ``charge: {for: 2 h}``). Both forms, and the bare names, are
-in the JSON Schema, so editors accept what the loader accepts.
+:class:`Shorthand` says how an argument model may be written short: no value at
+all means every default, and one scalar may fill its main field (``charge: 2 h``
+for ``charge: {for: 2 h}``). The short forms and the bare names are in the JSON
+Schema too, so editors accept what the loader accepts.
 """
 
 from __future__ import annotations
@@ -52,13 +53,8 @@ class Action(Strict):
         return not cls.model_fields[cls.key()].is_required()
 
 
-def _error(message: str) -> PydanticCustomError:
-    return PydanticCustomError("one_key", "{message}", {"message": message})
-
-
 def invalid(message: str) -> PydanticCustomError:
-    """An error for a model validator to raise: shown as ``message``, without pydantic's
-    "Value error, " prefix."""
+    """A validation error shown as ``message`` (without pydantic's "Value error, " prefix)."""
     return PydanticCustomError("plan", "{message}", {"message": message})
 
 
@@ -92,26 +88,28 @@ class OneKey:
         if isinstance(value, str) and value in actions:
             if actions[value].bare():
                 return {value: None}
-            raise _error(f"{noun} '{value}' needs arguments: write '{value}: …'")
+            raise invalid(f"{noun} '{value}' needs arguments: write '{value}: …'")
         if isinstance(value, str):
             value = {value: None}
         if not isinstance(value, dict):
-            raise _error(
+            raise invalid(
                 f"a {noun} is a mapping with one key, its name (e.g. '{next(iter(actions))}')"
             )
         known = [key for key in value if key in actions]
         if len(value) != 1:
             if len(known) == 1:
                 extra = ", ".join(f"'{key}'" for key in value if key not in actions)
-                raise _error(f"{extra} belongs inside '{known[0]}:' (indent it under '{known[0]}')")
-            raise _error(
+                raise invalid(
+                    f"{extra} belongs inside '{known[0]}:' (indent it under '{known[0]}')"
+                )
+            raise invalid(
                 f"a {noun} has exactly one key, its name; got {', '.join(map(str, value))}"
             )
         (key,) = value
         if key not in actions:
             close = difflib.get_close_matches(str(key), actions, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(actions)}"
-            raise _error(f"unknown {noun} '{key}'{hint}")
+            raise invalid(f"unknown {noun} '{key}'{hint}")
         return value
 
 
