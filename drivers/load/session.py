@@ -74,8 +74,18 @@ _managers: dict[str, pyvisa.ResourceManager] = {}
 
 
 def resource_manager(backend: str = DEFAULT_BACKEND) -> pyvisa.ResourceManager:
-    """One shared pyvisa ResourceManager per backend (creating one is not free)."""
+    """One shared pyvisa ResourceManager per backend (creating one is not free).
+
+    pyvisa hands every caller of ``ResourceManager("@py")`` the same underlying
+    session, so another part of the program closing *its* manager closes ours too;
+    a closed one is replaced.
+    """
     manager = _managers.get(backend)
+    if manager is not None:
+        try:
+            manager.session  # noqa: B018 -- raises InvalidSession once closed
+        except pyvisa.errors.InvalidSession:
+            manager = None
     if manager is None:
         manager = _managers[backend] = pyvisa.ResourceManager(backend)
     return manager

@@ -298,3 +298,13 @@ def test_after_a_reconnect_cc_mode_is_selected_again(bench: SimBench) -> None:
     load.set_current(6.0)
     assert sim.instrument.mode == "CURR"
     assert load.current_setpoint() == pytest.approx(6.0)
+
+
+def test_someone_else_closing_the_visa_manager_does_not_break_opening(bench: SimBench) -> None:
+    import pyvisa
+
+    sim, first = bench.pair("scpi")
+    pyvisa.ResourceManager("@py").close()  # pyvisa shares one session per backend
+    second = bench.driver(sim)
+    assert second.identity().model == "AC-LOAD-SCPI"
+    first.close()
