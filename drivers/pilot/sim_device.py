@@ -40,6 +40,11 @@ class Fault(StrEnum):
     GARBAGE = "garbage"  # answers with bytes that decode to nothing valid
     TRUNCATED = "truncated"  # answers cut short
     OUT_OF_RANGE = "out_of_range"  # well-formed readings no pilot circuit can produce
+    LATE = "late"  # answers arrive LATE_S after the request: after the driver gave up
+
+
+#: How late a LATE answer comes (drivers wait 0.3 s by default).
+LATE_S = 0.5
 
 
 SIM_IDENTITY = Identity(

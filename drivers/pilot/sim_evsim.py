@@ -9,7 +9,7 @@ as the device's do, even when tests shorten the period to run fast.
 
 Faults: SILENCE stops reports and ignores commands; GARBAGE sends noise lines;
 TRUNCATED sends half of each report; OUT_OF_RANGE sends an ADC count above the
-10-bit range.
+10-bit range; LATE delays each report.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from drivers.kinds import PilotState
 from drivers.pilot import evsim
-from drivers.pilot.sim_device import Fault, PilotDevice, truncate
+from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, truncate
 from drivers.pilot.sim_serial import GARBAGE_LINE
 from drivers.pilot.sim_tcp import Connection, TcpWire
 
@@ -61,4 +61,7 @@ class EvSimWire(TcpWire):
             raw = GARBAGE_LINE
         elif fault is Fault.TRUNCATED:
             raw = truncate(raw)
-        connection.send(raw + evsim.LINE_END)
+        if fault is Fault.LATE:
+            connection.send_later(LATE_S, raw + evsim.LINE_END)
+        else:
+            connection.send(raw + evsim.LINE_END)

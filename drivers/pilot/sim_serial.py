@@ -4,14 +4,15 @@ One reply line per command line (:mod:`drivers.pilot.lines`), plus an
 unsolicited ``!STATUS ...`` line every ``periodic_s`` seconds of wall time and
 after every applied ``STATE`` / ``DUTY``. Faults change the replies: SILENCE
 sends nothing, GARBAGE sends a line of noise, TRUNCATED sends the first half of
-the line, OUT_OF_RANGE reports an impossible reading.
+the line, OUT_OF_RANGE reports an impossible reading, LATE answers after the
+driver has given up.
 """
 
 from __future__ import annotations
 
 from drivers.pilot import lines
 from drivers.pilot.protocol import LINE_END, UNSOLICITED, Command, Reply, ResultCode
-from drivers.pilot.sim_device import Fault, PilotDevice, truncate
+from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, truncate
 from drivers.pilot.sim_tcp import Connection, TcpWire
 
 #: What a GARBAGE reply looks like: line noise, a stray NUL, high bytes.
@@ -68,7 +69,10 @@ class SerialPilotWire(TcpWire):
             raw = GARBAGE_LINE
         elif fault is Fault.TRUNCATED:
             raw = truncate(raw)
-        connection.send(raw + LINE_END)
+        if fault is Fault.LATE:
+            connection.send_later(LATE_S, raw + LINE_END)
+        else:
+            connection.send(raw + LINE_END)
 
     def on_tick(self, connection: Connection) -> None:
         if self.device.fault is not Fault.SILENCE:

@@ -39,7 +39,7 @@ from drivers.pilot.protocol import (
     ProtocolError,
     ResultCode,
 )
-from drivers.pilot.sim_device import Fault, PilotDevice, truncate
+from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, truncate
 from drivers.pilot.sim_tcp import Connection, TcpWire
 
 OK = b"\r"
@@ -144,7 +144,11 @@ class SlcanPilotWire(TcpWire):
             payload = payload[:1] + b"\xff" * (len(payload) - 1)
         elif fault is Fault.TRUNCATED:
             payload = truncate(payload)
-        connection.send(format_frame(canframes.frame_id(self.base_id, kind), payload))
+        frame = format_frame(canframes.frame_id(self.base_id, kind), payload)
+        if fault is Fault.LATE:
+            connection.send_later(LATE_S, frame)
+        else:
+            connection.send(frame)
 
     def on_close(self, connection: Connection) -> None:
         self._buffers.pop(connection, None)

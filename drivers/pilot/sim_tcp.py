@@ -2,7 +2,7 @@
 
 A :class:`TcpWire` listens on 127.0.0.1 (port 0 picks a free one), sets
 ``TCP_NODELAY`` on every accepted connection (small request/reply traffic
-otherwise waits ~40 ms for delayed ACKs), and runs two coroutines per
+can otherwise stall ~40 ms on delayed ACKs), and runs two coroutines per
 connection: ``on_bytes`` for what the client sends and ``on_tick`` every
 ``tick_s`` of *wall* time for what the device sends on its own. Periodic output
 runs on wall time on purpose: on a virtual clock, model time only moves when the
@@ -30,6 +30,10 @@ class Connection:
     def send(self, data: bytes) -> None:
         if not self._writer.is_closing():
             self._writer.write(data)
+
+    def send_later(self, delay_s: float, data: bytes) -> None:
+        """Send ``data`` after ``delay_s`` seconds (call on the server's loop)."""
+        asyncio.get_running_loop().call_later(delay_s, self.send, data)
 
     @property
     def closed(self) -> bool:
