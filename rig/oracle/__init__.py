@@ -11,6 +11,7 @@ head-end and the same checks hold it to account. One concept per module:
 - :mod:`~rig.oracle.settlement` — SC-4: customer price, settlement price, difference
 - :mod:`~rig.oracle.energy` — J-04: EUMD, load and bill agree within a worked tolerance
 - :mod:`~rig.oracle.electrical` — J-01, J-02, J-03, J-05, J-06 from the timelines
+- :mod:`~rig.oracle.grid` — PG-DLC, PG-ALM: the load within the grid's limits
 - :mod:`~rig.oracle.compare` — expected against recorded, as named measurements
 - :mod:`~rig.oracle.session` — :func:`check_session`, all of the above for one session
 """

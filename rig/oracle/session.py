@@ -6,9 +6,9 @@ definitions, works out what should have happened — the treatment from the fact
 (:mod:`~rig.oracle.tariff`), netting and settlement where they apply — and returns
 the measurements comparing that with what the bench measured and the services
 recorded. Which checks apply follows from the record: no intervals, no bill to
-check; no EUMD (BR-04), no J-04; no pilot timeline, no electrical checks. The plan's
-verdict is :func:`rig.measurements.overall_verdict` of the result (and none at all
-fails).
+check; no EUMD (BR-04), no J-04; no pilot timeline, no electrical checks; no DR or
+ALM event, no grid-limit check. The plan's verdict is
+:func:`rig.measurements.overall_verdict` of the result (and none at all fails).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from rig.oracle.compare import (
 )
 from rig.oracle.electrical import ElectricalLimits, check_electrical
 from rig.oracle.energy import EnergyTolerances, check_energy
+from rig.oracle.grid import check_grid_limits
 from rig.oracle.netting import expected_netting
 from rig.oracle.payer import expected_treatment
 from rig.oracle.settlement import expected_settlement
@@ -73,10 +74,10 @@ def check_session(
             step_extra_kwh=step_extra,
             tolerances=energy or EnergyTolerances(),
         )
+    limits = electrical or ElectricalLimits()
     if record.pilot:
-        limits = electrical or ElectricalLimits()
         measurements += check_electrical(record.pilot, record.contactor, record.load, limits)
-    return measurements
+    return measurements + check_grid_limits(record.grid_events, record.load, limits)
 
 
 def _tariff_ids(record: SessionRecord) -> set[str]:

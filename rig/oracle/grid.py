@@ -1,0 +1,62 @@
+"""PG-DLC and PG-ALM: the load kept within the grid's limits while they were in force.
+
+A demand-response event (PG-DLC) limits or stops charging for its window; an
+active-load-management change (PG-ALM) lowers the allowed charging power during the
+session. Either way the session record holds the event with its effective times and
+its ``limit_kw`` (a DR event without a limit stops charging: 0 kW), and the load's
+own power readings say what was drawn.
+
+From ``effective_from`` plus the J-03 follow time (the vehicle needs that long to
+react to the lower ampacity the EVSE advertises) until ``effective_until`` (or the
+end of the record), every load reading must be at or below the limit, give or take
+the load's current tolerance at the reading's voltage. The measurement is the worst
+excess in W, with that tolerance as its limit. Price signals have no electrical
+consequence to check here: their effect is on the bill (:mod:`rig.oracle.tariff`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rig.clock import to_seconds
+from rig.measurements import Limits, Measurement
+from rig.oracle.electrical import ElectricalLimits
+from rig.record import GridEvent, LoadSample
+
+_CHECKED = {"dr": ("PG-DLC", "BR-08"), "alm": ("PG-ALM",)}
+
+
+def check_grid_limits(
+    events: Sequence[GridEvent],
+    load: Sequence[LoadSample],
+    limits: ElectricalLimits | None = None,
+) -> list[Measurement]:
+    """One measurement per kind of limiting event (DR, ALM) that had load readings to judge."""
+    limits = limits or ElectricalLimits()
+    measurements = []
+    for kind, requirements in _CHECKED.items():
+        judged = []  # (excess W, tolerance W, reading, limit W)
+        for event in (e for e in events if e.kind == kind):
+            start = to_seconds(event.effective_from) + limits.follow_s
+            end = to_seconds(event.effective_until) if event.effective_until else float("inf")
+            limit_w = float(event.limit_kw or 0) * 1000
+            judged += [
+                (s.power_w - limit_w, limits.current_tolerance_a * s.voltage_v, s, limit_w)
+                for s in load
+                if start <= s.t < end
+            ]
+        if not judged:
+            continue
+        excess, tolerance, reading, limit_w = max(judged, key=lambda j: j[0] - j[1])
+        measurements.append(
+            Measurement.within(
+                f"{kind.upper()} load power above limit",
+                excess,
+                "W",
+                Limits(high=tolerance),
+                requirements=requirements,
+                detail=f"load drew {reading.power_w:.0f} W at t={reading.t:.3f} s, "
+                f"{kind.upper()} limit {limit_w:.0f} W",
+            )
+        )
+    return measurements

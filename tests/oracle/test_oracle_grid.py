@@ -1,0 +1,42 @@
+"""PG-DLC and PG-ALM: the load within the grid's limits once the follow time has passed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from rig.measurements import Verdict
+from rig.oracle.grid import check_grid_limits
+from rig.record import GridEvent, LoadSample
+
+T0 = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
+
+
+def readings(power_after_event_w: float, settle_s: float) -> list[LoadSample]:
+    """7.68 kW until the event at T0 + 60 s, then ``power_after_event_w`` after ``settle_s``."""
+    start = T0.timestamp()
+    return [
+        LoadSample(start + s, 240.0, 0.0, 7680.0 if s < 60 + settle_s else power_after_event_w)
+        for s in range(0, 180)
+    ]
+
+
+def test_alm_limit_followed_within_the_follow_time_passes() -> None:
+    alm = GridEvent("alm", T0.replace(minute=1), limit_kw=Decimal("3.84"))
+    [measured] = check_grid_limits([alm], readings(3840.0, settle_s=3))
+    assert measured.verdict is Verdict.PASS and measured.requirements == ("PG-ALM",)
+
+
+def test_dr_event_ignored_by_the_load_fails() -> None:
+    dr = GridEvent("dr", T0.replace(minute=1), effective_until=T0.replace(minute=2))
+    [measured] = check_grid_limits([dr], readings(7680.0, settle_s=0))
+    assert measured.verdict is Verdict.FAIL
+    assert measured.message == (
+        f"FAIL DR load power above limit: load drew 7680 W at t={T0.timestamp() + 65:.3f} s, "
+        "DR limit 0 W"
+    )
+
+
+def test_price_signals_are_not_limits() -> None:
+    price = GridEvent("price", T0, price=Decimal("0.50"))
+    assert check_grid_limits([price], readings(7680.0, settle_s=0)) == []
