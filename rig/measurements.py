@@ -98,7 +98,10 @@ class Limits:
             return cls(low=centre - tolerance, high=centre + tolerance)
         if not 0.0 <= marginal_fraction <= 1.0:
             raise ValueError(f"marginal_fraction must be within 0…1, got {marginal_fraction}")
-        inner = tolerance * type(tolerance)(str(1.0 - marginal_fraction))
+        keep = 1.0 - marginal_fraction
+        inner = (
+            tolerance * Decimal(str(keep)) if isinstance(tolerance, Decimal) else tolerance * keep
+        )
         return cls(
             low=centre - tolerance,
             high=centre + tolerance,

@@ -17,6 +17,9 @@ def test_limits_with_marginal_band() -> None:
     assert limits.judge(9.0) is Verdict.MARGINAL  # inclusive limit
     assert limits.judge(8.99) is Verdict.FAIL
     assert limits.judge(float("nan")) is Verdict.FAIL
+    assert Limits.around(10, 1, marginal_fraction=0.5).judge(10.6) is Verdict.MARGINAL
+    money = Limits.around(Decimal("1.00"), Decimal("0.10"), marginal_fraction=0.5)
+    assert money.marginal_high == Decimal("1.050")
 
 
 def test_one_sided_limits_and_decimals() -> None:
