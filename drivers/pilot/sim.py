@@ -52,7 +52,9 @@ EV_SIM_STATES = frozenset({PilotState.A, PilotState.B, PilotState.C, PilotState.
 class PilotSim:
     """A simulated pilot device listening on one wire. Build with :func:`start_pilot_sim`."""
 
-    def __init__(self, loop: SimLoop, wire: TcpWire, device: PilotDevice, endpoint: dict[str, Any]):
+    def __init__(
+        self, loop: SimLoop, wire: TcpWire, device: PilotDevice, endpoint: dict[str, Any]
+    ) -> None:
         self._loop = loop
         self.wire = wire
         self.device = device
@@ -68,7 +70,11 @@ class PilotSim:
 
     def drop_links(self) -> None:
         """Close every client connection now, like a pulled cable; the server keeps listening."""
-        self._loop.loop.call_soon_threadsafe(self.wire.drop_links)
+
+        async def drop() -> None:
+            self.wire.drop_links()
+
+        self._loop.run(drop())
 
     def stop(self) -> None:
         self._loop.run(self.wire.stop())
