@@ -27,7 +27,7 @@ from rig.oracle.compare import (
 from rig.oracle.electrical import ElectricalLimits, check_electrical
 from rig.oracle.energy import EnergyTolerances, check_energy
 from rig.oracle.grid import check_grid_limits
-from rig.oracle.netting import expected_netting
+from rig.oracle.netting import check_premise_meter, expected_netting
 from rig.oracle.payer import expected_treatment
 from rig.oracle.settlement import expected_settlement
 from rig.oracle.tariff import expected_bill
@@ -64,6 +64,8 @@ def check_session(
             *compare_netting(netting, record.facts.premise.account_id, services.bill_lines),
             *compare_settlement(settlement, services.posting, services.settlement),
         ]
+    if treatment.net_from_premise and record.premise_meter and record.eumd:
+        measurements.append(check_premise_meter(record.premise_meter, record.eumd))
     if record.eumd is not None and record.facts.eumd_available:
         billed = [line.kwh for line in services.bill_lines if line.kind in PAYER_KINDS]
         measurements += check_energy(

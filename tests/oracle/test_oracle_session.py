@@ -26,8 +26,20 @@ CREDIT = line(
 )  # fmt: skip
 
 
+START = local(25, 15, 52).timestamp()
+
+
+def premise_meter(end_kwh: float) -> MeterTimeline:
+    """A premise revenue meter from 52,000 kWh; its class 0.5 %, register step 1 Wh."""
+    return MeterTimeline(
+        "premise", 0.5, "acc32", 1.0, rollover_wh=2.0**32,
+        samples=[MeterSample(START, 52_000_000.0, 1.0),
+                 MeterSample(START + 1800, end_kwh * 1000, 1.0)],
+    )  # fmt: skip
+
+
 def sc3_record(lines: list) -> SessionRecord:  # type: ignore[type-arg]
-    start = local(25, 15, 52).timestamp()
+    start = START
     return SessionRecord(
         plan_id="sc3_other_premise_pev_pays",
         facts=facts(),
@@ -54,6 +66,22 @@ def test_a_correct_session_passes() -> None:
     names = {m.name for m in measured}
     assert {"payer", "rate per interval", "netting energy", "J-04 billed energy vs EUMD"} <= names
     assert {"SC-3", "J-04", "BR-12", "PG-TOU"} <= {r for m in measured for r in m.requirements}
+
+
+def test_the_premise_meter_must_have_counted_the_pev() -> None:
+    record = sc3_record([*STRADDLE_LINES, CREDIT])
+    # PEV 4.000 kWh plus 0.6 kWh of base load: the host's meter saw it all.
+    record.premise_meter = premise_meter(52_004.6)
+    [counted] = [m for m in check_session(record, TARIFFS) if m.name.startswith("SC-3 premise")]
+    assert counted.verdict is Verdict.PASS
+    # 3.5 kWh on the premise meter cannot include 4.000 kWh of PEV energy:
+    # tolerance 0.5 % × 3.5 + 0.5 % × 4.0 kWh + 1 Wh + 0.06 Wh = 0.0386 kWh.
+    record.premise_meter = premise_meter(52_003.5)
+    [short] = [m for m in check_session(record, TARIFFS) if m.name.startswith("SC-3 premise")]
+    assert short.message == (
+        "FAIL SC-3 premise meter counted the PEV: premise meter 3.5000 kWh, less than the "
+        "EUMD's 4.0000 kWh by more than 0.0386 kWh"
+    )
 
 
 def test_a_wrong_rate_fails_the_plan() -> None:
