@@ -45,6 +45,7 @@ from drivers.pilot.link import DEFAULT_TIMEOUT_S, is_socket_url, set_tcp_nodelay
 from drivers.pilot.protocol import (
     DEFAULT_BASE_ID,
     DEFAULT_BITRATE,
+    IDENTITY_CHUNK_BYTES,
     CanFrame,
     ProtocolError,
     ResultCode,
@@ -190,7 +191,7 @@ class CanPilot:
                 chunk = canframes.decode_identity_chunk(data)
             except ProtocolError as exc:
                 raise self._reply_error(str(exc), sent, seen) from exc
-            if chunk.index != len(text) // 6:
+            if chunk.index != len(text) // IDENTITY_CHUNK_BYTES:
                 raise self._reply_error(f"identity chunk {chunk.index} out of order", sent, seen)
             text += chunk.text
             if chunk.last:
