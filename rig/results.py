@@ -15,6 +15,12 @@ to (see ``docs/results.md`` for every field):
 ``measurement``  one :class:`~rig.measurements.Measurement`: value, unit, limits or
                  expected value, verdict, requirement IDs, names of backing series.
 ``series``       a recorded time series: name, unit, ``[[t, value], …]``.
+``event``        something that happened to the session on the series' time axis: a
+                 DR event, a price signal, an ALM change, a fault (optional).
+``interval``     one row of the interval table: metered vs billed kWh, rate period,
+                 rate, amount (optional).
+``service``      one record a service held for the session — binding, grant, utility
+                 session, bill line, posting, settlement — as plain fields (optional).
 ``plan_end``     the plan's verdict.
 ``run_end``      last: when the run ended.
 
@@ -32,10 +38,16 @@ back as one file.
 
 Decimals (money) travel as JSON strings, marked by ``decimal: true`` on the
 measurement, so no amount ever passes through a binary float.
+
+Compatibility: record types and fields added after schema version 1 (``event``,
+``interval``, ``service``; a plan's ``title``, ``scenario`` and ``file_sha256``; a
+step's ``source``) are optional with empty defaults, so every file written before
+them still reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import socket
@@ -50,6 +62,7 @@ from types import TracebackType
 from typing import Annotated, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import JsonValue as AnyJson
 
 from rig.measurements import Limits, Measurement, Value, Verdict
 
@@ -112,6 +125,9 @@ class PlanStartRecord(_Record):
     type: Literal["plan_start"] = "plan_start"
     plan: str
     file: str = ""
+    file_sha256: str = Field(default="", description="SHA-256 of the plan file as run")
+    title: str = ""
+    scenario: str = Field(default="", description="the scenario marker, e.g. sc4")
     requirements: tuple[str, ...] = ()
     started_at: dt.datetime
 
@@ -134,6 +150,7 @@ class StepRecord(_Record):
     ended_at: dt.datetime
     outcome: Literal["passed", "failed", "error", "skipped"]
     message: str = ""
+    source: str = Field(default="", description="the step's YAML as written in the plan")
 
 
 class LimitsModel(_Model):
@@ -246,6 +263,78 @@ class SeriesRecord(_Record):
     points: tuple[tuple[float, float], ...]
 
 
+class EventRecord(_Record):
+    """A grid signal or fault on the series' time axis (clock seconds), e.g. a DR window."""
+
+    type: Literal["event"] = "event"
+    plan: str
+    kind: str = Field(description="dr, price, alm, fault, … — what the report labels it by")
+    t: float = Field(description="when it took effect, clock seconds")
+    t_end: float | None = Field(default=None, description="when it ended; null: instant or open")
+    label: str = Field(default="", description="one line, e.g. 'limit 0 kW' or '0.31 USD/kWh'")
+
+
+class IntervalRecord(_Record):
+    """One row of the interval table: what the EUMD metered against what was billed."""
+
+    type: Literal["interval"] = "interval"
+    plan: str
+    start: dt.datetime
+    end: dt.datetime
+    metered_kwh: Decimal | None = None
+    billed_kwh: Decimal | None = None
+    account: str = ""
+    tariff: str = ""
+    rate_period: str = ""
+    rate: Decimal | None = None
+    amount: Decimal | None = None
+    currency: str = ""
+
+
+class ServiceRecord(_Record):
+    """A record a service (utility, clearinghouse, ESI) held for the plan's session.
+
+    ``kind`` names it (``binding``, ``grant``, ``session``, ``bill_line``, ``posting``,
+    ``settlement``, …) and ``fields`` carries it as plain JSON, in the service's own
+    field names; :meth:`of` builds one from a dataclass such as those of
+    :mod:`rig.record`.
+    """
+
+    type: Literal["service"] = "service"
+    plan: str
+    source: str = Field(description="utility, clearinghouse, esi, …")
+    kind: str
+    fields: dict[str, AnyJson] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, run_id: str, plan: str, source: str, kind: str, data: object) -> ServiceRecord:
+        """From a dataclass or mapping; Decimals and datetimes become strings."""
+        plain: object = data
+        if dataclasses.is_dataclass(data) and not isinstance(data, type):
+            plain = dataclasses.asdict(data)
+        if not isinstance(plain, dict):
+            raise TypeError(f"a service record needs a dataclass or a mapping, got {data!r}")
+        return cls(
+            run_id=run_id,
+            plan=plan,
+            source=source,
+            kind=kind,
+            fields={str(k): _jsonable(v) for k, v in plain.items()},
+        )
+
+
+def _jsonable(value: object) -> AnyJson:
+    if isinstance(value, Decimal | dt.date | dt.datetime | dt.time):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
 Record = Annotated[
     RunRecord
     | RunEndRecord
@@ -253,7 +342,10 @@ Record = Annotated[
     | PlanEndRecord
     | StepRecord
     | MeasurementRecord
-    | SeriesRecord,
+    | SeriesRecord
+    | EventRecord
+    | IntervalRecord
+    | ServiceRecord,
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
@@ -413,6 +505,9 @@ class PlanResults:
     steps: list[StepRecord] = field(default_factory=list)
     measurements: list[MeasurementRecord] = field(default_factory=list)
     series: dict[str, SeriesRecord] = field(default_factory=dict)
+    events: list[EventRecord] = field(default_factory=list)
+    intervals: list[IntervalRecord] = field(default_factory=list)
+    services: list[ServiceRecord] = field(default_factory=list)
 
     @property
     def verdict(self) -> Verdict:
@@ -446,6 +541,9 @@ class ResultSet:
                 yield from plan.steps
                 yield from plan.measurements
                 yield from plan.series.values()
+                yield from plan.events
+                yield from plan.intervals
+                yield from plan.services
                 if plan.end is not None:
                     yield plan.end
             if run.ended_at is not None:
@@ -487,6 +585,12 @@ def _group(path: Path, records: list[tuple[int, Record]]) -> list[RunResults]:
         elif isinstance(record, MeasurementRecord):
             run.plans[record.plan].measurements.append(record)
             measured.append((number, record, run.plans[record.plan]))
+        elif isinstance(record, EventRecord):
+            run.plans[record.plan].events.append(record)
+        elif isinstance(record, IntervalRecord):
+            run.plans[record.plan].intervals.append(record)
+        elif isinstance(record, ServiceRecord):
+            run.plans[record.plan].services.append(record)
         else:
             run.plans[record.plan].series[record.name] = record
     for number, measurement, plan in measured:
