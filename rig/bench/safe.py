@@ -193,7 +193,7 @@ class Bench:
         load: Load,
         pilot: Pilot,
         premise_meter: Meter | None = None,
-        confirm_timeout_s: float = 2.0,
+        confirm_timeout_s: float = 3.0,
         poll_s: float = 0.02,
         safe_on_enter: bool = True,
     ) -> None:
