@@ -36,7 +36,7 @@ exactly (Python compares the two without rounding either).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -211,6 +211,21 @@ class Measurement:
             requirements=tuple(requirements),
             detail=detail,
             series=tuple(series),
+        )
+
+    @classmethod
+    def none_of(
+        cls, name: str, problems: Sequence[str], unit: str, *, requirements: Iterable[str] = ()
+    ) -> Measurement:
+        """A count of problems that must be zero; on failure the detail names the first three."""
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        return cls.within(
+            name,
+            len(problems),
+            unit,
+            Limits(high=0),
+            requirements=requirements,
+            detail="; ".join(problems[:3]) + more,
         )
 
     @property

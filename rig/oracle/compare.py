@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
-from rig.measurements import Limits, Measurement, Value
+from rig.measurements import Measurement, Value
 from rig.oracle.payer import Treatment
 from rig.oracle.settlement import ExpectedSettlement
 from rig.oracle.tariff import ExpectedBill
@@ -39,23 +39,10 @@ from rig.record import (
 )
 
 PAYER_KINDS = frozenset({"charge", "roaming"})
-_NONE = Limits(high=0)
 
 
 def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="minutes")
-
-
-def _problems(
-    name: str, problems: Sequence[str], unit: str, requirements: Sequence[str]
-) -> Measurement:
-    """A count of problems that must be zero; the detail names the first few."""
-    detail = "; ".join(problems[:3]) + (
-        f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-    )
-    return Measurement.within(
-        name, len(problems), unit, _NONE, requirements=requirements, detail=detail
-    )
 
 
 def _equal(
@@ -187,10 +174,18 @@ def compare_bill(
     return [
         _equal("bill payer", accounts, treatment.payer_account_id, req, "payer"),
         _equal("bill tariff", tariffs, expected.tariff_id, req, "tariff"),
-        _problems("intervals missing from bill", missing, "intervals", (*req, "BR-09")),
-        _problems("intervals billed twice", twice, "intervals", (*req, "BR-09")),
-        _problems("rate per interval", _rate_problems(expected, billed), "pieces", priced),
-        _problems("bill lines", _line_problems(expected, billed), "lines", priced),
+        Measurement.none_of(
+            "intervals missing from bill", missing, "intervals", requirements=(*req, "BR-09")
+        ),
+        Measurement.none_of(
+            "intervals billed twice", twice, "intervals", requirements=(*req, "BR-09")
+        ),
+        Measurement.none_of(
+            "rate per interval", _rate_problems(expected, billed), "pieces", requirements=priced
+        ),
+        Measurement.none_of(
+            "bill lines", _line_problems(expected, billed), "lines", requirements=priced
+        ),
         _equal("billed energy", total_kwh, expected.total_kwh, req, "billed kWh"),
         _equal(
             "billed amount", total_amount, expected.total_amount, req, f"billed {expected.currency}"
@@ -212,14 +207,14 @@ def compare_netting(
     return [
         _equal("netting energy", netted_kwh, -expected.total_kwh, ("SC-3",), "netted kWh"),
         _equal("netting amount", netted_amount, -expected.total_amount, ("SC-3",), "netted amount"),
-        _problems(
+        Measurement.none_of(
             "session charged to host",
             [
                 f"line {_when(line.start)} charged {line.amount} to {host_account}"
                 for line in charged
             ],
             "lines",
-            ("SC-3",),
+            requirements=("SC-3",),
         ),
     ]
 

@@ -58,6 +58,7 @@ A, B, C, D, E, F = (PilotState(s) for s in "ABCDEF")
 CHARGING = frozenset({C, D})
 FAULTS = frozenset({E, F})
 _ILLEGAL = frozenset({(A, C), (A, D)})
+_J01 = ("J-01",)
 
 
 def _default_levels() -> dict[PilotState, tuple[float, float]]:
@@ -156,19 +157,6 @@ def _timing(
     ]
 
 
-def _count(name: str, problems: Sequence[str], unit: str, requirement: str) -> Measurement:
-    """A count of problems that must be zero; the detail names the first few."""
-    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-    return Measurement.within(
-        name,
-        len(problems),
-        unit,
-        Limits(high=0),
-        requirements=(requirement,),
-        detail="; ".join(problems[:3]) + more,
-    )
-
-
 def _worst(name: str, values: Sequence[float], unit: str, low: float, high: float) -> Measurement:
     """The value closest to (or furthest beyond) ``[low, high]``, judged against it."""
     worst = min(values, key=lambda v: min(v - low, high - v))
@@ -187,7 +175,11 @@ def check_state_sequence(
     """J-01: a legal sequence from A to A, and charging stopped at once on E or F."""
     runs = _runs(pilot)
     if not runs:
-        return [_count("J-01 pilot state sequence", ["no pilot samples"], "problems", "J-01")]
+        return [
+            Measurement.none_of(
+                "J-01 pilot state sequence", ["no pilot samples"], "problems", requirements=_J01
+            )
+        ]
     sequence = " ".join(state for state, _, _ in runs)
     problems = [
         f"{a}→{b} at t={t:.3f} s is not a J1772 transition"
@@ -198,10 +190,9 @@ def check_state_sequence(
         problems.insert(0, f"starts in {runs[0][0]}, expected A")
     if runs[-1][0] is not A:
         problems.append(f"ends in {runs[-1][0]}, expected A (the safe state)")
+    problems = [f"{sequence}: {p}" for p in problems]
     measurements = [
-        _count(
-            "J-01 pilot state sequence", [f"{sequence}: {p}" for p in problems], "problems", "J-01"
-        )
+        Measurement.none_of("J-01 pilot state sequence", problems, "problems", requirements=_J01)
     ]
     faults = [(state, t, end) for state, t, end in runs if state in FAULTS]
     if not faults:
@@ -220,7 +211,9 @@ def check_state_sequence(
         for s in load
         if t + limits.contactor_open_s <= s.t < end and s.current_a > limits.current_tolerance_a
     ]
-    measurements.append(_count("J-01 load current during E/F", drawing, "readings", "J-01"))
+    measurements.append(
+        Measurement.none_of("J-01 load current during E/F", drawing, "readings", requirements=_J01)
+    )
     return measurements
 
 
@@ -340,7 +333,9 @@ def check_contactor(
         *_timing(
             "J-05 contactor open time", "J-05", opens, limits.contactor_open_s, "opening after C"
         ),
-        _count("J-05 contactor closed outside C", outside, "closings", "J-05"),
+        Measurement.none_of(
+            "J-05 contactor closed outside C", outside, "closings", requirements=("J-05",)
+        ),
     ]
 
 
