@@ -22,17 +22,29 @@ float rounds them; requests accept numbers or strings.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from rig.services.rules import Communication, RoamingOption
 
 Id = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 Kwh = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=16, decimal_places=6)]
 Kw = Annotated[Decimal, Field(gt=0, le=1_000, max_digits=12, decimal_places=6)]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
+    return moment
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+"""An instant with a time zone, between 2000 and 2200 (no overflow, no epoch tricks)."""
 Money = Annotated[Decimal, Field(ge=-10_000_000, le=10_000_000, max_digits=20, decimal_places=6)]
 
 
@@ -110,7 +122,7 @@ class EnergyRequestIn(In):
     """Idempotency key; a retry with the same ID returns the same grant."""
     energy_requested_kwh: Annotated[Decimal, Field(gt=0, le=1_000, max_digits=12, decimal_places=6)]
     power_requested_kw: Kw
-    departure: AwareDatetime
+    departure: Instant
 
 
 class Interval(Out):
@@ -159,8 +171,8 @@ class SignalIn(In):
     kind: SignalKind
     premise_id: Id | None = None
     feeder_id: Id | None = None
-    effective_from: AwareDatetime
-    effective_until: AwareDatetime | None = None
+    effective_from: Instant
+    effective_until: Instant | None = None
     limit_kw: Annotated[Decimal, Field(ge=0, le=1_000, max_digits=12, decimal_places=6)] | None = (
         None
     )
@@ -169,7 +181,7 @@ class SignalIn(In):
     """price: the tariff whose hourly price this is."""
     price: Annotated[Decimal, Field(ge=0, le=1_000, max_digits=12, decimal_places=6)] | None = None
     """price: per kWh for the hour starting at ``effective_from``."""
-    announced_at: AwareDatetime | None = None
+    announced_at: Instant | None = None
     """Defaults to now; a signal is visible from then on."""
 
 
@@ -200,16 +212,16 @@ class SignalsPage(Out):
 class IntervalIn(In):
     """One EUMD metering interval (BR-09): energy in ``[start, end)``."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     kwh: Kwh
 
 
 class SessionCloseIn(In):
     """BR-12: date, time, duration and energy of the finished session."""
 
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    started_at: Instant
+    ended_at: Instant
     duration_s: Annotated[float, Field(ge=0, le=30 * 86400, allow_inf_nan=False)]
     energy_kwh: Kwh
 
@@ -328,8 +340,8 @@ class PevValidationOut(Out):
 
 
 class RoamingLine(In):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     kwh: Annotated[Decimal, Field(ge=-10_000, le=10_000, max_digits=16, decimal_places=6)]
     rate_period: Annotated[str, Field(max_length=40)]
     rate: Annotated[Decimal, Field(ge=0, le=1_000, max_digits=16, decimal_places=6)]
@@ -350,8 +362,8 @@ class RoamingChargeIn(In):
     tariff_id: Id
     settlement_tariff_id: Id
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     kwh: Kwh
     customer_amount: Money
     settlement_amount: Money

@@ -14,7 +14,6 @@ route                                                  caller         what
 from typing import Annotated
 
 from fastapi import Body, Depends, FastAPI, Query
-from pydantic import AwareDatetime
 
 from rig.services import api_models as m
 from rig.services.app_common import ERRORS, make_app
@@ -70,8 +69,8 @@ def create_app(service: ClearinghouseService) -> FastAPI:
         caller: CallerDep,
         roaming_utility_id: QueryId,
         home_utility_id: QueryId,
-        start: Annotated[AwareDatetime, Query()],
-        end: Annotated[AwareDatetime, Query()],
+        start: Annotated[m.Instant, Query()],
+        end: Annotated[m.Instant, Query()],
     ) -> m.SettlementStatement:
         """What the home utility owes the roaming utility for sessions starting in the period."""
         return service.settlement(caller, roaming_utility_id, home_utility_id, start, end)

@@ -24,7 +24,6 @@ route                                      caller              what
 from typing import Annotated
 
 from fastapi import Body, Depends, FastAPI, Path, Query
-from pydantic import AwareDatetime
 
 from rig.services import api_models as m
 from rig.services.app_common import ERRORS, make_app
@@ -116,8 +115,8 @@ def create_app(service: UtilityService) -> FastAPI:
     def statement(
         caller: CallerDep,
         account_id: PathId,
-        start: Annotated[AwareDatetime, Query()],
-        end: Annotated[AwareDatetime, Query()],
+        start: Annotated[m.Instant, Query()],
+        end: Annotated[m.Instant, Query()],
     ) -> m.Statement:
         """Line items of an account whose start is in ``[start, end)``, with totals."""
         return service.statement(caller, account_id, start, end)

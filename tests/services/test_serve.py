@@ -65,9 +65,10 @@ def test_serve_refuses_a_broken_data_set_with_positions(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     text = DEFAULT_DATA.read_text().replace("account_id: ACC-BOB\n", "account_id: ACC-BOBB\n", 1)
     bad.write_text(text)
+    args = [sys.executable, "-m", "rig.services.serve", "--data", str(bad)]
+    args += ["--endpoints", str(tmp_path / "e.json"), "--state-dir", str(tmp_path)]
     r = subprocess.run(
-        [sys.executable, "-m", "rig.services.serve", "--data", str(bad)]
-        + ["--endpoints", str(tmp_path / "e.json"), "--state-dir", str(tmp_path)],
+        args,
         cwd=ROOT,
         capture_output=True,
         text=True,
