@@ -229,6 +229,8 @@ class UtilitySession:
     incentive: bool
     flags: tuple[str, ...] = ()
     pev_id: str | None = None
+    interval_count: int | None = None
+    """How many metering intervals the utility holds for the session (BR-09)."""
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,23 @@ def compare_treatment(
     ]
 
 
+def compare_intervals(
+    intervals: Sequence[MeteringInterval], session: UtilitySession | None
+) -> list[Measurement]:
+    """BR-09: the utility holds every interval the ESI built, once (none lost or doubled)."""
+    if session is None or session.interval_count is None:
+        return []
+    return [
+        _equal(
+            "intervals at the utility",
+            session.interval_count,
+            len(intervals),
+            ("BR-09",),
+            "intervals held",
+        )
+    ]
+
+
 # --------------------------------------------------------------------- the bill
 
 

@@ -20,6 +20,7 @@ from rig.measurements import Measurement
 from rig.oracle.compare import (
     PAYER_KINDS,
     compare_bill,
+    compare_intervals,
     compare_netting,
     compare_settlement,
     compare_treatment,
@@ -60,6 +61,7 @@ def check_session(
         netting = expected_netting(treatment, record.facts, tariffs, record.intervals)
         settlement = expected_settlement(treatment, tariffs, record.intervals)
         measurements += [
+            *compare_intervals(record.intervals, services.session),
             *compare_bill(bill, record.intervals, services.bill_lines, treatment),
             *compare_netting(netting, record.facts.premise.account_id, services.bill_lines),
             *compare_settlement(settlement, services.posting, services.settlement),

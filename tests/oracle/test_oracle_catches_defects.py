@@ -21,7 +21,12 @@ from tariff_cases import (
 )
 
 from rig.measurements import Measurement, Verdict
-from rig.oracle.compare import compare_bill, compare_netting, compare_treatment
+from rig.oracle.compare import (
+    compare_bill,
+    compare_intervals,
+    compare_netting,
+    compare_treatment,
+)
 from rig.oracle.netting import expected_netting
 from rig.oracle.payer import expected_treatment
 from rig.oracle.tariff import expected_bill
@@ -81,6 +86,10 @@ def test_lost_interval_is_named_by_its_start() -> None:
         in messages
     )
     assert "FAIL billed energy: billed kWh 2.000, expected 4.000" in messages
+    held = dataclasses.replace(SESSION, interval_count=1)
+    assert failures(compare_intervals(STRADDLE, held)) == [
+        "FAIL intervals at the utility: intervals held 1, expected 2"
+    ]
 
 
 def test_double_bill_is_named() -> None:
