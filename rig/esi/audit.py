@@ -10,11 +10,14 @@ and can be read while the rig still runs.
 
 :func:`read_audit` reads a log back and validates every line, naming ``file:line``
 of anything malformed: an audit log that cannot be trusted to parse is no audit log.
+:func:`check_audit` is the BR-10 measurement: every transaction the ESI made (by its
+key) has an entry saying how it ended — ``sent`` or ``rejected``.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -22,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rig.clock import Clock, to_datetime
+from rig.measurements import Measurement
 
 Outcome = Literal["queued", "sent", "failed", "rejected", "duplicate"]
 
@@ -87,3 +91,12 @@ def read_audit(path: Path) -> list[AuditEntry]:
             except ValidationError as error:
                 raise AuditLogError(f"{path}:{number}: {error.errors()[0]['msg']}") from None
     return entries
+
+
+def check_audit(entries: Sequence[AuditEntry], keys: Iterable[str]) -> Measurement:
+    """BR-10: each transaction key has a ``sent`` or ``rejected`` entry in the log."""
+    ended = {entry.key for entry in entries if entry.outcome in ("sent", "rejected")}
+    missing = [f"{key} not audited as sent or rejected" for key in keys if key not in ended]
+    return Measurement.none_of(
+        "BR-10 ESI audit log", missing, "transactions", requirements=("BR-10",)
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rig.clock import VirtualClock
-from rig.esi.audit import AuditLog, AuditLogError, read_audit
+from rig.esi.audit import AuditLog, AuditLogError, check_audit, read_audit
 
 
 def test_entries_round_trip_with_clock_time(tmp_path: Path) -> None:
@@ -31,3 +31,14 @@ def test_a_malformed_line_is_named(tmp_path: Path) -> None:
         f.write('{"kind": "binding"}\n')
     with pytest.raises(AuditLogError, match=r"audit.jsonl:2: "):
         read_audit(path)
+
+
+def test_br10_every_transaction_ended_in_the_log(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl", VirtualClock(0))
+    log.record("binding", "B-1", "u", "sent", attempt=1)
+    log.record("close", "B-1:close", "u", "failed", attempt=1)
+    entries = read_audit(tmp_path / "audit.jsonl")
+    assert check_audit(entries, ["B-1"]).passed
+    assert check_audit(entries, ["B-1", "B-1:close"]).message == (
+        "FAIL BR-10 ESI audit log: B-1:close not audited as sent or rejected"
+    )
