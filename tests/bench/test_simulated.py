@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from drivers.kinds import PilotState
+from rig.bench.build import open_bench
 from rig.bench.check import check_bench
 from rig.bench.config import ModbusRtu, SerialLine, load_bench
 from rig.bench.simulated import NotSimulated, SimulatedBench
@@ -62,3 +64,15 @@ def test_a_real_bench_cannot_be_simulated() -> None:
     config = load_bench(Path(__file__).parents[2] / "fixtures/benches/lab-example.yaml")
     with pytest.raises(NotSimulated, match="no `simulation:` section"):
         SimulatedBench(config)
+
+
+def test_safe_state_with_a_vehicle_side_only_pilot(tmp_path: Path) -> None:
+    """The ev_sim cannot set the EVSE's duty; safe state still gets it to A and confirms."""
+    path = tmp_path / "evsim.yaml"
+    path.write_text(VARIANT.replace("dialect: serial", "dialect: ev_sim"), encoding="utf-8")
+    with SimulatedBench(load_bench(path)) as sim:
+        sim.model.set_pilot_state(PilotState.B)  # plugged in, behind the driver's back
+        with open_bench(sim.config, safe_on_enter=False) as bench:
+            bench.load.set_input(True)
+    assert sim.model.truth().pilot_state == PilotState.A
+    assert sim.model.load_settings().input_on is False
