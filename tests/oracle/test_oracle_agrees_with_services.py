@@ -42,3 +42,34 @@ def test_oracle_and_service_price_alike(session: list[MeteringInterval], tariff:
         (s.start, s.end, s.kwh, str(s.rate_period), s.rate, s.amount) for s in theirs.lines
     ]
     assert (ours.total_kwh, ours.total_amount) == (theirs.total_kwh, theirs.total_amount)
+
+
+def test_daylight_saving_fall_back_repeats_the_window() -> None:
+    # On 2026-11-01 New York falls back at 06:00 UTC (02:00 EDT → 01:00 EST), so the
+    # local window 01:30–03:00 holds 05:30–06:00 UTC (EDT) and again 06:30–08:00 UTC.
+    night = Tariff.model_validate(
+        {
+            "id": "NIGHT",
+            "currency": "USD",
+            "time_zone": "America/New_York",
+            "elements": [
+                {
+                    "price_components": [{"price": "0.30"}],
+                    "restrictions": {"start_time": "01:30", "end_time": "03:00"},
+                    "period": "on_peak",
+                },
+                {"price_components": [{"price": "0.10"}], "period": "off_peak"},
+            ],
+        }
+    )
+    session = [interval(utc(1, 5), utc(1, 9), "4.000")]
+    ours = expected_bill(night, session)
+    assert [(p.start.hour, p.start.minute, p.price.period) for p in ours.pieces] == [
+        (5, 0, "off_peak"),
+        (5, 30, "on_peak"),
+        (6, 0, "off_peak"),
+        (6, 30, "on_peak"),
+        (8, 0, "off_peak"),
+    ]
+    theirs = price_session(night, [MeteredInterval(i.start, i.end, i.kwh) for i in session])
+    assert [line.amount for line in ours.lines] == [line.amount for line in theirs.lines]
