@@ -46,7 +46,7 @@ limits, so the measurement shows the margin the session actually had.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -59,6 +59,7 @@ CHARGING = frozenset({C, D})
 FAULTS = frozenset({E, F})
 _ILLEGAL = frozenset({(A, C), (A, D)})
 _J01 = ("J-01",)
+RULES = ("J-01", "J-02", "J-03", "J-05", "J-06")
 
 
 def _default_levels() -> dict[PilotState, tuple[float, float]]:
@@ -372,11 +373,13 @@ def check_electrical(
     contactor: Sequence[ContactorSample],
     load: Sequence[LoadSample],
     limits: ElectricalLimits = ElectricalLimits(),
+    rules: Collection[str] = RULES,
 ) -> list[Measurement]:
-    """Every electrical check of this module on one session's timelines."""
-    return [
+    """The electrical checks of this module for ``rules`` on one session's timelines."""
+    measurements = [
         *check_state_sequence(pilot, contactor, load, limits),
         *check_ampacity(pilot, load, limits),
         *check_contactor(pilot, contactor, limits),
         *check_pilot_levels(pilot, limits),
     ]
+    return [m for m in measurements if set(m.requirements) & set(rules)]
