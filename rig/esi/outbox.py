@@ -30,6 +30,9 @@ records it once. *At least once* from here, *exactly once* in effect.
 
 Every put and every attempt is written to the ESI audit log (BR-10) when one is
 given (:mod:`rig.esi.audit`).
+
+An outbox is safe to share between threads; a delivery in progress holds up a
+concurrent ``put`` until the sender returns, so give the sender a short timeout.
 """
 
 from __future__ import annotations
