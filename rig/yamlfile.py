@@ -223,23 +223,42 @@ def _issue(detail: Any, sources: SourceMap, known: set[str], default_file: str) 
     return YamlIssue(spot.file, spot.line, spot.column, where, message)
 
 
+class _PlacedLoader(yaml.SafeLoader):
+    """A SafeLoader whose value errors carry the value's position.
+
+    PyYAML resolves ``2027-13-01`` as a date and then fails to build it with a bare
+    ``ValueError``; here that becomes a positioned ``ConstructorError``.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as error:
+            problem = f"cannot read {node.value!r}: {error}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
 def parse_located(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse YAML text into plain data and a :class:`SourceMap` into ``file``."""
+    sources = SourceMap({}, {})
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_PlacedLoader)
+        if node is not None:
+            duplicates = _duplicate_keys(node, file, set())
+            if duplicates:
+                raise YamlFileError(duplicates)
+            _positions(node, (), file, text.splitlines(), sources)
+        data = yaml.load(text, Loader=_PlacedLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = error.problem or error.context or "invalid YAML"
-        issue = YamlIssue(file, line, column, "", f"YAML syntax: {problem}")
+        if not isinstance(error, yaml.constructor.ConstructorError):
+            problem = f"YAML syntax: {problem}"
+        spot = Spot(file, line, column)
+        where = next((path for path, at in sources.values.items() if at == spot), ())
+        issue = YamlIssue(file, line, column, ".".join(map(str, where)), problem)
         raise YamlFileError([issue]) from None
-    sources = SourceMap({}, {})
-    if node is not None:
-        duplicates = _duplicate_keys(node, file, set())
-        if duplicates:
-            raise YamlFileError(duplicates)
-        _positions(node, (), file, text.splitlines(), sources)
     return data, sources
 
 

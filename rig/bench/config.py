@@ -37,7 +37,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, validate
@@ -368,31 +367,6 @@ def _without_union_tags(issue: YamlIssue) -> YamlIssue:
     return replace(issue, where=".".join(kept))
 
 
-def _bad_scalar(text: str, file: str, error: ValueError) -> YamlIssue:
-    """Place a value PyYAML recognised but could not build (``2027-13-01``)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
-        while stack:
-            node, where = stack.pop()
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    stack.append((value, f"{where}.{key.value}".lstrip(".")))
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend((item, f"{where}.{index}") for index, item in enumerate(node.value))
-            else:
-                try:
-                    loader.construct_object(node, deep=True)
-                except ValueError as bad:
-                    mark = node.start_mark
-                    message = f"cannot read {node.value!r}: {bad}"
-                    return YamlIssue(file, mark.line + 1, mark.column + 1, where, message)
-    finally:
-        loader.dispose()
-    return YamlIssue(file, 1, 1, "", f"cannot read a value: {error}")
-
-
 def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
     """Validate bench-file text; see :func:`load_bench`."""
     from rig.bench.registry import unknown_driver_problems
@@ -402,8 +376,6 @@ def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
         config = validate(data, positions, BenchConfig, file)
     except YamlFileError as error:
         raise YamlFileError([_without_union_tags(issue) for issue in error.issues]) from None
-    except ValueError as error:  # a scalar YAML resolved but could not construct
-        raise YamlFileError([_bad_scalar(text, file, error)]) from None
     problems = (
         placeholder_problems(config) + simulation_problems(config) + unknown_driver_problems(config)
     )

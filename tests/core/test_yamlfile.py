@@ -66,3 +66,8 @@ def test_anchors_and_merge_keys_load(tmp_path: Path) -> None:
 
     bench = load_model(path, WithBase)
     assert bench.meter == Port(unit=2, channel="a")
+
+
+def test_a_value_yaml_cannot_build_is_placed(tmp_path: Path) -> None:
+    (issue,) = issues_of(tmp_path, "meter:\n  unit: 3\n  channel: 2027-13-01\n")
+    assert issue.startswith("3:12: meter.channel: cannot read '2027-13-01'")
