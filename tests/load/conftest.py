@@ -23,26 +23,6 @@ from drivers.sim.runtime import SimLoop
 from load.support import DIALECTS, ContractTarget, SimBench
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("load", "programmable AC load")
-    group.addoption(
-        "--load-resource",
-        default=None,
-        help="VISA resource of a real load; runs the load contract tests against it",
-    )
-    group.addoption(
-        "--load-dialect",
-        default="scpi",
-        help="dialect of the real load: scpi, chroma63800 or it8600 (default scpi)",
-    )
-    group.addoption(
-        "--load-timeout",
-        type=float,
-        default=0.5,
-        help="VISA timeout in seconds for the real load (default 0.5)",
-    )
-
-
 @pytest.fixture(scope="session")
 def sim_loop() -> Iterator[SimLoop]:
     with SimLoop("load-tests") as loop:

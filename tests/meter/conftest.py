@@ -32,22 +32,6 @@ START_WH = 12_345.0  # a SunSpec acc32 total of 0 means "not implemented", so ne
 CHARGE_A = 16.0
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("meter", "energy meter (EUMD) contract tests")
-    group.addoption(
-        "--meter-url",
-        default=None,
-        help="Modbus URL of a real meter (tcp://host:502, socket://host:port, /dev/ttyUSB0); "
-        "runs the meter contract tests against it",
-    )
-    group.addoption(
-        "--meter-map", default="sdm630", help="register map of the real meter: sdm630 or sunspec"
-    )
-    group.addoption("--meter-unit", type=int, default=1, help="Modbus unit of the real meter")
-    group.addoption("--meter-baud", type=int, default=None, help="baud rate for a serial meter")
-    group.addoption("--meter-timeout", type=float, default=None, help="per-try timeout in seconds")
-
-
 @pytest.fixture(scope="session")
 def sim_loop() -> Iterator[SimLoop]:
     with SimLoop("meter-tests") as loop:

@@ -33,17 +33,6 @@ EV_SIM_PERIOD_S = 0.025
 EV_SIM_EVSE_DUTY = 50.0
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("pilot", "real J1772 pilot-signal simulator")
-    group.addoption("--pilot-dialect", help="can, serial or ev_sim: run the contract on a device")
-    group.addoption("--pilot-interface", help="python-can interface (can), e.g. pcan, kvaser")
-    group.addoption("--pilot-channel", help="python-can channel (can), e.g. PCAN_USBBUS1")
-    group.addoption("--pilot-bitrate", type=int, default=500_000, help="CAN bit rate")
-    group.addoption("--pilot-base-id", type=lambda s: int(s, 0), default=0x600)
-    group.addoption("--pilot-url", help="serial port or URL (serial, ev_sim), e.g. /dev/ttyUSB0")
-    group.addoption("--pilot-baudrate", type=int, help="serial baud rate (dialect default)")
-
-
 def device_config(config: pytest.Config) -> dict[str, Any] | None:
     """The driver configuration the options describe, or None without --pilot-dialect."""
     dialect = config.getoption("--pilot-dialect")

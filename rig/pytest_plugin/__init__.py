@@ -1,0 +1,34 @@
+"""The pytest plugin that runs YAML test plans: ``pytest test_plans``.
+
+Each plan under ``test_plans/`` is one pytest item named by its plan ID. By default
+it runs on the simulated bench with the utility and clearinghouse services embedded;
+``--bench fixtures/benches/<lab>.yaml`` runs the same plans on a lab bench, and
+``--utility-url``/``--clearinghouse-url`` point them at external services. A failing
+plan shows the step of the plan that failed, not a Python traceback; every run
+writes one results file (:mod:`rig.results`) under ``--report DIR`` (``reports/``).
+
+Load it from a ``conftest.py`` (the repository's root one does)::
+
+    pytest_plugins = ["rig.pytest_plugin"]
+
+=========================  =====================================================
+module                     concept
+=========================  =====================================================
+:mod:`.options`            command-line options; scenario and requirement markers
+:mod:`.session`            one run: bench, services, results file, run metadata
+:mod:`.items`              plan files and plan items: collect, select, run
+:mod:`.hookspec`           ``pytest_rig_run_plan``: the seam to the runner
+:mod:`.failure`            a failed plan, shown as its failing step's YAML
+:mod:`.progress`           energy so far and time left during long steps
+:mod:`.summary`            the table of plans and verdicts at the end
+=========================  =====================================================
+
+``docs/running.md`` is the user's guide.
+"""
+
+pytest_plugins = [
+    "rig.pytest_plugin.options",
+    "rig.pytest_plugin.session",
+    "rig.pytest_plugin.items",
+    "rig.pytest_plugin.summary",
+]

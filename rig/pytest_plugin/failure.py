@@ -1,0 +1,62 @@
+"""How a failed plan reads in pytest: the failing step's YAML, and measured vs expected.
+
+A plan is data, so a Python traceback through the runner would tell its author
+nothing. Like Tavern, the plugin shows where *the plan* went wrong instead: the
+plan item raises :class:`PlanFailed`, and :meth:`PlanItem.repr_failure
+<rig.pytest_plugin.items.PlanItem.repr_failure>` prints :func:`describe` of it::
+
+    plan sc4-home-rate: fail at step 7 (charge), test_plans/sc4_home_rate.yaml:14
+        - charge: {until: 5 kWh, within: 2 h}
+    energy 5 kWh not reached within 2 h
+      expected: ≥ 5 kWh
+      measured: 3.21 kWh
+    failing measurements:
+      FAIL J-04 energy agreement: measured 2.1 %, expected within [-0.5, 0.5] %  [J-04]
+
+A failing check (after the steps) is shown the same way, with the check's YAML.
+Anything else that escapes the runner is a bug in the rig, and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from rig.runner.api import Failure, PlanOutcome
+
+INDENT = "    "
+
+
+class PlanFailed(Exception):
+    """A plan ran and did not pass; ``outcome`` says why."""
+
+    def __init__(self, outcome: PlanOutcome) -> None:
+        super().__init__(f"plan {outcome.plan_id}: {outcome.verdict}")
+        self.outcome = outcome
+
+
+def _where(failure: Failure) -> str:
+    if failure.step_index is not None:
+        what = f"step {failure.step_index} ({failure.key})"
+    elif failure.key:
+        what = f"check {failure.key}"
+    else:
+        return ""
+    return f" at {what}" + (f", {failure.source}" if failure.source else "")
+
+
+def describe(outcome: PlanOutcome) -> str:
+    """The failure of ``outcome`` as a plan author reads it (see the module doc)."""
+    failure = outcome.failure or Failure(message="no failure recorded")
+    lines = [f"plan {outcome.plan_id}: {outcome.verdict}{_where(failure)}"]
+    if failure.yaml:
+        lines.append(textwrap.indent(failure.yaml.rstrip("\n"), INDENT))
+    lines.append(failure.message)
+    if failure.expected or failure.measured:
+        lines += [f"  expected: {failure.expected}", f"  measured: {failure.measured}"]
+    failing = [m for m in outcome.measurements if not m.passed]
+    if failing:
+        lines.append("failing measurements:")
+        for measurement in failing:
+            tags = f"  [{', '.join(measurement.requirements)}]" if measurement.requirements else ""
+            lines.append(f"  {measurement.message}{tags}")
+    return "\n".join(lines)

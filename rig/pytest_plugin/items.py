@@ -1,0 +1,153 @@
+"""Plans as pytest items: collect ``test_plans/*.yaml``, run each, report it as a plan.
+
+**Collection.** A ``*.yaml`` file directly in a directory named ``test_plans`` is a
+plan file (:data:`PLAN_DIRECTORY`); fragments in its subdirectories
+(``test_plans/common/``) and the JSON Schema are not. Each file is loaded with
+:func:`rig.plans.load_plan` — pure, nothing touches a bench — and becomes one
+:class:`PlanItem` named by its plan ID::
+
+    test_plans/sc4_home_rate.yaml::sc4-home-rate
+
+An invalid plan is a collection error listing every ``file:line:col`` problem,
+as is a plan ID that another file already uses. As with any collection error,
+pytest then runs nothing (``--continue-on-collection-errors`` runs the valid plans).
+
+**Selection.** Each item carries the marker of its scenario (``sc4``) and one per
+requirement it covers (``BR_05``; see :mod:`rig.pytest_plugin.options`), and its
+title as a keyword, so ``-m sc4``, ``-m BR_05`` and ``-k roaming`` select plans.
+
+**Running.** :meth:`PlanItem.runtest` runs the plan through the
+``pytest_rig_run_plan`` hook (:mod:`rig.pytest_plugin.hookspec`), records the verdict,
+scenario, requirements and measurement count as JUnit properties
+(``--junitxml``), and raises :class:`~rig.pytest_plugin.failure.PlanFailed` unless
+the plan passed; :meth:`PlanItem.repr_failure` then shows the failing step's YAML
+with measured against expected values instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from rig.plans import Plan, load_plan, load_plans
+from rig.pytest_plugin import hookspec
+from rig.pytest_plugin.failure import PlanFailed, describe
+from rig.pytest_plugin.options import marker_name
+from rig.pytest_plugin.progress import ProgressPrinter
+from rig.pytest_plugin.session import RUN, PlanRow, RunSession
+from rig.runner.api import PlanOutcome, ProgressCallback, run_plan
+from rig.yamlfile import YamlFileError
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr, TracebackStyle
+
+#: Plans are the ``*.yaml`` files directly inside a directory of this name.
+PLAN_DIRECTORY = "test_plans"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspec)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PlanFile | None:
+    if file_path.suffix == ".yaml" and file_path.parent.name == PLAN_DIRECTORY:
+        plan_file: PlanFile = PlanFile.from_parent(parent, path=file_path)
+        return plan_file
+    return None
+
+
+class PlanFile(pytest.File):
+    """One plan file; it collects one :class:`PlanItem`, or a collection error."""
+
+    def collect(self) -> Iterator[PlanItem]:
+        seen = self.config.stash[RUN].plan_files
+        try:
+            plan = load_plan(self.path)
+            first = seen.setdefault(plan.plan, self.path)
+            if first != self.path:
+                load_plans([first, self.path])  # raises the duplicate ID at its position
+        except YamlFileError as error:
+            count = len(error.issues)
+            raise self.CollectError(
+                f"{error}\n{count} problem{'s' * (count != 1)} in this plan; it was not run"
+            ) from None
+        yield PlanItem.from_parent(self, name=plan.plan, plan=plan)
+
+
+class PlanItem(pytest.Item):
+    """One plan, run on the bench as one test."""
+
+    def __init__(self, *, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.add_marker(plan.scenario)
+        for requirement in plan.covers:
+            self.add_marker(marker_name(requirement))
+        self.extra_keyword_matches.add(plan.title)
+
+    def runtest(self) -> None:
+        run = self.config.stash[RUN]
+        outcome: PlanOutcome = self.ihook.pytest_rig_run_plan(
+            item=self, run=run, progress=self._progress()
+        )
+        passed = sum(m.passed for m in outcome.measurements)
+        total = len(outcome.measurements)
+        self.user_properties += [
+            ("verdict", outcome.verdict),
+            ("scenario", self.plan.scenario),
+            ("requirements", " ".join(self.plan.covers)),
+            ("measurements", f"{passed}/{total}"),
+        ]
+        run.rows.append(
+            PlanRow(
+                plan_id=self.plan.plan,
+                scenario=self.plan.scenario,
+                requirements=tuple(self.plan.covers),
+                verdict=outcome.verdict,
+                measurements_passed=passed,
+                measurements_total=total,
+                wall_s=outcome.wall_s,
+            )
+        )
+        if not outcome.passed:
+            raise PlanFailed(outcome)
+
+    def _progress(self) -> ProgressCallback:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None or capture is None or self.config.get_verbosity() < 0:
+            return lambda progress: None
+
+        def write_line(line: str) -> None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+
+        return ProgressPrinter(write_line)
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: TracebackStyle | None = None,
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, PlanFailed):
+            return describe(excinfo.value.outcome)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"plan {self.name}: {self.plan.title}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_rig_run_plan(item: PlanItem, run: RunSession, progress: ProgressCallback) -> PlanOutcome:
+    return run_plan(
+        item.plan,
+        plan_file=item.path,
+        bench_file=run.bench_file,
+        services=run.services,
+        results=run.writer(),
+        run_id=run.run_id,
+        progress=progress,
+    )

@@ -1,0 +1,89 @@
+"""Command-line options and markers of the plan plugin.
+
+Options (``pytest --help``, group *rig test plans*):
+
+``--bench FILE``
+    The bench the plans run on; default the simulated bench
+    ``fixtures/benches/sim.yaml``. A lab bench file runs them on real instruments.
+``--utility-url ID=URL`` (repeatable) and ``--clearinghouse-url URL``
+    External services instead of the embedded ones: every utility of the data set
+    by its ID, and the clearinghouse. Give both or neither.
+``--services-clock-offset SECONDS``
+    The clock offset the external services were started with.
+``--report DIR``
+    Where the run's results file goes; default ``reports/`` under the rootdir.
+``--operator NAME``
+    Who ran the suite, for the results file; default ``$USER``.
+
+Markers are registered here, so ``--strict-markers`` accepts them: one per scenario
+(``sc1`` … ``sc6``, the plan's ``scenario``) and one per requirement ID of the
+catalogue, named by :func:`marker_name` (``BR-05`` → ``BR_05``, ``PG-TOU`` →
+``PG_TOU``, ``SC-4`` → ``SC_4``). ``pytest -m sc4`` selects the SC-4 scenario
+plans; ``pytest -m "BR_05 or BR_01"`` the plans that cover either requirement.
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+
+from rig.plans.model import ScenarioMarker
+from rig.plans.requirements import catalogue
+
+
+def marker_name(requirement_id: str) -> str:
+    """The marker of a requirement ID: ``BR-05`` → ``BR_05`` (a Python identifier)."""
+    return requirement_id.replace("-", "_")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rig", "rig test plans")
+    group.addoption(
+        "--bench",
+        metavar="FILE",
+        default=None,
+        help="bench file the plans run on (default: the simulated fixtures/benches/sim.yaml)",
+    )
+    group.addoption(
+        "--utility-url",
+        metavar="ID=URL",
+        action="append",
+        default=[],
+        help="an external utility service by its data-set ID, e.g. HPL=http://10.0.0.5:8001 "
+        "(repeat for each utility; needs --clearinghouse-url)",
+    )
+    group.addoption(
+        "--clearinghouse-url",
+        metavar="URL",
+        default=None,
+        help="the external clearinghouse service (needs --utility-url)",
+    )
+    group.addoption(
+        "--services-clock-offset",
+        metavar="SECONDS",
+        type=float,
+        default=0.0,
+        help="clock offset the external services run with (default 0)",
+    )
+    group.addoption(
+        "--report",
+        metavar="DIR",
+        default=None,
+        help="directory for the results file (default: reports/ under the rootdir)",
+    )
+    group.addoption(
+        "--operator",
+        default=None,
+        help="who runs the suite, recorded in the results file (default: $USER)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for scenario in get_args(ScenarioMarker):
+        number = scenario.removeprefix("sc")
+        config.addinivalue_line("markers", f"{scenario}: test plans of scenario SC-{number}")
+    for requirement_id, title in catalogue().items():
+        config.addinivalue_line(
+            "markers", f"{marker_name(requirement_id)}: plans covering {requirement_id}: {title}"
+        )

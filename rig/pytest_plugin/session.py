@@ -1,0 +1,184 @@
+"""One pytest run of plans: the bench, the services, and the results file they share.
+
+:class:`RunSession` is made once per pytest run (``pytest_configure``) from the
+options and kept in ``config.stash[RUN]``. The bench file is read there, so a bad
+``--bench`` is a usage error listing every ``file:line:col`` before any plan runs.
+
+The results file (:mod:`rig.results`) is opened when the first plan runs — a run of
+the framework's unit tests writes none — as
+``<report dir>/results-<UTC start>-<run id>.jsonl`` (plus ``-<worker>`` under
+pytest-xdist, whose workers share the run id). It starts with the ``run`` record:
+bench identity from the bench file (name, file, SHA-256, each instrument's role,
+driver, serial number, calibration due date and accuracy class), ``git describe``,
+the simulation seed, the operator (``--operator``, else ``$USER``) and the host.
+The runner appends each plan's records; ``pytest_sessionfinish`` writes ``run_end``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from rig.bench.config import BenchConfig, load_bench
+from rig.results import (
+    BenchIdentity,
+    InstrumentIdentity,
+    ResultsWriter,
+    RunEndRecord,
+    RunRecord,
+    file_sha256,
+    host_name,
+    new_run_id,
+    software_version,
+)
+from rig.runner.api import DEFAULT_BENCH, ServiceTarget
+from rig.yamlfile import YamlFileError
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One line of the summary table: how one plan ended."""
+
+    plan_id: str
+    scenario: str
+    requirements: tuple[str, ...]
+    verdict: str
+    measurements_passed: int
+    measurements_total: int
+    wall_s: float
+
+
+@dataclass
+class RunSession:
+    """What every plan item of one pytest run shares."""
+
+    bench_file: Path
+    bench: BenchConfig
+    services: ServiceTarget | None
+    report_dir: Path
+    operator: str
+    run_id: str
+    worker: str = ""
+    rows: list[PlanRow] = field(default_factory=list)
+    plan_files: dict[str, Path] = field(default_factory=dict)
+    """Plan ID → the file that defined it first (IDs are unique within a run)."""
+    _writer: ResultsWriter | None = None
+
+    @property
+    def results_path(self) -> Path | None:
+        """The results file, once the first plan has run."""
+        return self._writer.path if self._writer is not None else None
+
+    def identity(self) -> BenchIdentity:
+        """Who the bench is, from its file."""
+        instruments = [
+            InstrumentIdentity(
+                role=role,
+                driver=meter.map,
+                serial=meter.serial_number,
+                calibration_due=meter.calibration_due,
+                accuracy_class=meter.accuracy_class,
+            )
+            for role, meter in self.bench.meters().items()
+        ]
+        for role, spec, driver in (
+            ("load", self.bench.load, self.bench.load.dialect),
+            ("pilot", self.bench.pilot, self.bench.pilot.dialect),
+        ):
+            instruments.append(
+                InstrumentIdentity(
+                    role=role,
+                    driver=driver,
+                    serial=spec.serial_number,
+                    calibration_due=spec.calibration_due,
+                )
+            )
+        return BenchIdentity(
+            name=self.bench.bench,
+            file=str(self.bench_file),
+            file_sha256=file_sha256(self.bench_file),
+            simulated=self.bench.simulated,
+            instruments=tuple(instruments),
+        )
+
+    def writer(self) -> ResultsWriter:
+        """The results writer, opened (and the ``run`` record written) on first use."""
+        if self._writer is None:
+            started = dt.datetime.now(dt.UTC)
+            worker = f"-{self.worker}" if self.worker else ""
+            name = f"results-{started:%Y%m%dT%H%M%SZ}-{self.run_id[:8]}{worker}.jsonl"
+            self._writer = ResultsWriter(self.report_dir / name)
+            self._writer.write(
+                RunRecord(
+                    run_id=self.run_id,
+                    started_at=started,
+                    software_version=software_version(),
+                    bench=self.identity(),
+                    seed=self.bench.simulation.seed if self.bench.simulation else None,
+                    operator=self.operator,
+                    host=host_name(),
+                    worker=self.worker,
+                )
+            )
+        return self._writer
+
+    def close(self) -> None:
+        """Write ``run_end`` and close the results file, if one was opened."""
+        if self._writer is not None:
+            self._writer.write(RunEndRecord(run_id=self.run_id, ended_at=dt.datetime.now(dt.UTC)))
+            self._writer.close()
+
+
+RUN = pytest.StashKey[RunSession]()
+
+
+def _services(config: pytest.Config) -> ServiceTarget | None:
+    utilities: list[str] = config.getoption("utility_url")
+    clearinghouse: str | None = config.getoption("clearinghouse_url")
+    if not utilities and clearinghouse is None:
+        return None
+    if not utilities or clearinghouse is None:
+        raise pytest.UsageError(
+            "external services need both --utility-url ID=URL (one per utility) and "
+            "--clearinghouse-url URL; give neither to run the embedded services"
+        )
+    urls = {"clearinghouse": clearinghouse}
+    for given in utilities:
+        utility, equals, url = given.partition("=")
+        if not equals or not utility or not url:
+            raise pytest.UsageError(f"--utility-url {given}: expected ID=URL, e.g. HPL=http://…")
+        urls[utility] = url
+    return ServiceTarget(urls=urls, clock_offset_s=config.getoption("services_clock_offset"))
+
+
+def _session(config: pytest.Config) -> RunSession:
+    here = config.invocation_params.dir
+    given: str | None = config.getoption("bench")
+    bench_file = (here / given) if given else DEFAULT_BENCH
+    try:
+        bench = load_bench(bench_file)
+    except YamlFileError as error:
+        raise pytest.UsageError(f"--bench {bench_file}:\n{error}") from None
+    report: str | None = config.getoption("report")
+    workerinput: dict[str, str] = getattr(config, "workerinput", {})
+    return RunSession(
+        bench_file=bench_file,
+        bench=bench,
+        services=_services(config),
+        report_dir=here / report if report else config.rootpath / "reports",
+        operator=config.getoption("operator") or os.environ.get("USER", ""),
+        run_id=workerinput.get("testrunuid") or new_run_id(),
+        worker=workerinput.get("workerid", ""),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RUN] = _session(config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    session.config.stash[RUN].close()

@@ -1,0 +1,62 @@
+"""The compliance summary printed at the end of a run of plans.
+
+One row per plan that ran, failures first, then a count and where the results
+went::
+
+    plan            scenario  verdict  measurements  wall    requirements
+    sc4-home-rate   sc4       fail     17/18         0.84 s  SC-4 BR-06 J-04
+    pg-tou-boundary sc1       pass     21/21         0.71 s  PG-TOU SC-1 J-04
+    2 plans: 1 pass, 1 fail
+    results: reports/results-20261126T021500Z-3f2a9c1e.jsonl
+
+``measurements`` counts the plan's measurements that passed (MARGINAL included)
+out of all it recorded; ``wall`` is the wall time of the whole plan, bench set-up
+and safe state included. The printing hook shows the table unless ``-q`` is
+given, and the results line always.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import pytest
+
+from rig.pytest_plugin.session import RUN, PlanRow
+
+HEADER = ("plan", "scenario", "verdict", "measurements", "wall", "requirements")
+VERDICTS = ("pass", "fail", "error")
+
+
+def table(rows: Sequence[PlanRow]) -> list[str]:
+    """The summary table's lines (see the module doc), failures first."""
+    ordered = sorted(rows, key=lambda row: row.verdict == "pass")
+    cells = [HEADER] + [
+        (
+            row.plan_id,
+            row.scenario,
+            row.verdict,
+            f"{row.measurements_passed}/{row.measurements_total}",
+            f"{row.wall_s:.2f} s",
+            " ".join(row.requirements),
+        )
+        for row in ordered
+    ]
+    widths = [max(len(line[column]) for line in cells) for column in range(len(HEADER) - 1)]
+    lines = ["  ".join([*map(str.ljust, line[:-1], widths), line[-1]]).rstrip() for line in cells]
+    counts = Counter(row.verdict for row in rows)
+    tally = ", ".join(f"{counts[verdict]} {verdict}" for verdict in VERDICTS if counts[verdict])
+    plans = "plan" if len(rows) == 1 else "plans"
+    return [*lines, f"{len(rows)} {plans}: {tally}"]
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    run = config.stash[RUN]
+    if run.rows and config.get_verbosity() >= 0:
+        terminalreporter.write_sep("=", "compliance summary")
+        for line in table(run.rows):
+            terminalreporter.write_line(line)
+    if run.results_path is not None:
+        terminalreporter.write_line(f"results: {run.results_path}")
