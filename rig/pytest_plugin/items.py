@@ -64,25 +64,33 @@ class PlanFile(pytest.File):
 
     def collect(self) -> Iterator[PlanItem]:
         seen = self.config.stash[RUN].plan_files
+        file = shown(self.path)
         try:
-            plan = load_plan(self.path)
-            first = seen.setdefault(plan.plan, self.path)
-            if first != self.path:
-                load_plans([first, self.path])  # raises the duplicate ID at its position
+            plan = load_plan(file)
+            first = seen.setdefault(plan.plan, file)
+            if first != file:
+                load_plans([first, file])  # raises the duplicate ID at its position
         except YamlFileError as error:
             count = len(error.issues)
             raise self.CollectError(
                 f"{error}\n{count} problem{'s' * (count != 1)} in this plan; it was not run"
             ) from None
-        yield PlanItem.from_parent(self, name=plan.plan, plan=plan)
+        yield PlanItem.from_parent(self, name=plan.plan, plan=plan, plan_file=file)
+
+
+def shown(path: Path) -> Path:
+    """``path`` as messages show it: relative to the working directory when inside it."""
+    here = Path.cwd()
+    return path.relative_to(here) if path.is_relative_to(here) else path
 
 
 class PlanItem(pytest.Item):
-    """One plan, run on the bench as one test."""
+    """One plan, run on the bench as one test; ``plan_file`` is its file as shown."""
 
-    def __init__(self, *, plan: Plan, **kwargs: Any) -> None:
+    def __init__(self, *, plan: Plan, plan_file: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan = plan
+        self.plan_file = plan_file
         self.add_marker(plan.scenario)
         for requirement in plan.covers:
             self.add_marker(marker_name(requirement))
@@ -125,7 +133,7 @@ class PlanItem(pytest.Item):
             with capture.global_and_fixture_disabled():
                 reporter.write_line(line)
 
-        return ProgressPrinter(write_line)
+        return ProgressPrinter(write_line, every_s=float(self.config.getini("rig_progress_every")))
 
     def repr_failure(
         self,
@@ -137,14 +145,14 @@ class PlanItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"plan {self.name}: {self.plan.title}"
+        return self.path, 0, self.name
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_rig_run_plan(item: PlanItem, run: RunSession, progress: ProgressCallback) -> PlanOutcome:
     return run_plan(
         item.plan,
-        plan_file=item.path,
+        plan_file=item.plan_file,
         bench_file=run.bench_file,
         services=run.services,
         results=run.writer(),

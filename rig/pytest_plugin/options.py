@@ -15,6 +15,9 @@ Options (``pytest --help``, group *rig test plans*):
 ``--operator NAME``
     Who ran the suite, for the results file; default ``$USER``.
 
+and one ini setting, ``rig_progress_every`` (seconds, default 10): how long a step
+runs before its progress is printed, and how often after that.
+
 Markers are registered here, so ``--strict-markers`` accepts them: one per scenario
 (``sc1`` … ``sc6``, the plan's ``scenario``) and one per requirement ID of the
 catalogue, named by :func:`marker_name` (``BR-05`` → ``BR_05``, ``PG-TOU`` →
@@ -30,6 +33,7 @@ import pytest
 
 from rig.plans.model import ScenarioMarker
 from rig.plans.requirements import catalogue
+from rig.pytest_plugin.progress import EVERY_S
 
 
 def marker_name(requirement_id: str) -> str:
@@ -76,6 +80,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--operator",
         default=None,
         help="who runs the suite, recorded in the results file (default: $USER)",
+    )
+    parser.addini(
+        "rig_progress_every",
+        "wall seconds a plan step runs before its progress is shown, and between lines",
+        type="string",
+        default=str(EVERY_S),
     )
 
 

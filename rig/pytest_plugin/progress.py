@@ -5,7 +5,8 @@ minute of the *bench* clock. On the simulated bench a whole plan takes well unde
 a second of wall time, so printing every report would only scroll; on a lab bench
 a two-hour charge would otherwise sit silent. :class:`ProgressPrinter` therefore
 prints a step's progress only once the step has run for ``every_s`` seconds of wall
-time, and then at most every ``every_s`` seconds::
+time (the ini setting ``rig_progress_every``), and then at most every ``every_s``
+seconds::
 
     sc4-home-rate step 7 charge: 3.21 kWh so far, 41 min left
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from rig.pytest_plugin.items import shown
 from rig.pytest_plugin.session import RUN, PlanRow
 
 HEADER = ("plan", "scenario", "verdict", "measurements", "wall", "requirements")
@@ -59,4 +60,4 @@ def pytest_terminal_summary(
         for line in table(run.rows):
             terminalreporter.write_line(line)
     if run.results_path is not None:
-        terminalreporter.write_line(f"results: {run.results_path}")
+        terminalreporter.write_line(f"results: {shown(run.results_path)}")
