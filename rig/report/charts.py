@@ -1,0 +1,463 @@
+"""Small, dependency-free SVG charts for the compliance report.
+
+A report that must open offline years from now cannot lean on a charting library
+fetched from the network, so the charts are plain inline SVG strings: axes, ticks,
+labels, a legend, and the data as one ``<path>`` per series. Two kinds of chart:
+
+:func:`time_chart`
+    Series over time on a left and an optional right value axis. A series is drawn
+    as a *line* (a measured quantity: load current, cumulative energy) or a *step*
+    (a quantity that holds until it changes: pilot state, advertised ampacity). A
+    left axis may be *categorical* (pilot state A…F, drawn A at the top as the
+    pilot voltage falls from A to F). Events (a DR window, an ALM change, a price
+    signal, a fault) are shaded or marked on the time axis and named in the legend.
+:func:`step_timeline`
+    The plan's steps as bars on their own time axis, one row per step, coloured by
+    outcome — a chart every plan has, even one that recorded no series.
+
+Size is the budget that matters (a 1,000-plan report should stay under 5 MB), so a
+series is reduced before it is drawn, in pixel space, to what the eye can see:
+points that do not change a step line are dropped, long series are first reduced to
+the first, lowest, highest and last point of each pixel column, and the rest are
+simplified (Ramer–Douglas–Peucker) to within half a pixel. Coordinates are written
+with one decimal.
+
+Meaning never rests on colour alone: every series also has its own dash pattern,
+and events carry their kind as text, so a grey-scale print reads the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Literal
+
+WIDTH = 640
+PLOT_TOP = 34
+PLOT_BOTTOM_PAD = 34
+LEFT_PAD = 54
+RIGHT_PAD_AXIS = 54
+RIGHT_PAD_NONE = 14
+CHAR_W = 6.2  # average width of an 11 px sans-serif glyph, for laying out the legend
+
+#: Colour and dash per series slot: distinguishable in colour and in grey scale.
+STYLES: tuple[tuple[str, str], ...] = (
+    ("#1d4ed8", ""),
+    ("#c2410c", "6 3"),
+    ("#15803d", "2 2"),
+    ("#7e22ce", "8 3 2 3"),
+    ("#334155", "4 4"),
+)
+EVENT_COLOURS = {"dr": "#dc2626", "alm": "#d97706", "price": "#2563eb", "fault": "#525252"}
+OUTCOME_COLOURS = {
+    "passed": "#16a34a",
+    "failed": "#dc2626",
+    "error": "#7f1d1d",
+    "skipped": "#a3a3a3",
+}
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series to draw; ``style`` picks colour and dash from :data:`STYLES`."""
+
+    label: str
+    points: Sequence[Point]
+    step: bool = False
+    axis: Literal["left", "right"] = "left"
+    style: int = 0
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A value axis: its label and, for a categorical axis, the category names."""
+
+    label: str
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Event:
+    """An instant (``t_end`` ``None``) or a window on the time axis, clock seconds."""
+
+    kind: str
+    t: float
+    t_end: float | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One step of the timeline: its label, start and end (clock seconds), outcome."""
+
+    label: str
+    t: float
+    t_end: float
+    outcome: str
+
+
+# ------------------------------------------------------------------------ scales
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About ``count`` round tick values (1, 2, 2.5, 5 × 10ⁿ) covering ``low…high``."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [0.0]
+    if high <= low:
+        return [low]
+    raw = (high - low) / max(count, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
+        value += step
+    return ticks
+
+
+def _tick_text(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _value_range(values: Sequence[float], categories: tuple[str, ...]) -> tuple[float, float]:
+    if categories:
+        return -0.5, len(categories) - 0.5
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    low = min(low, 0.0)  # currents, powers and energies read best from zero
+    if high <= low:
+        high = low + 1.0
+    ticks = nice_ticks(low, high)
+    return min(low, ticks[0]), max(high, ticks[-1])
+
+
+def time_unit(span_s: float) -> tuple[str, float]:
+    """The time axis unit for a span of ``span_s`` seconds: its name and seconds per unit."""
+    if span_s <= 180:
+        return "s", 1.0
+    if span_s <= 3 * 3600:
+        return "min", 60.0
+    return "h", 3600.0
+
+
+# ------------------------------------------------------------------------ reduction
+
+
+def _columns(points: list[Point]) -> list[Point]:
+    """First, lowest, highest and last point of every pixel column, in time order."""
+    kept: list[Point] = []
+    column: list[Point] = []
+    current = math.floor(points[0][0])
+    for point in points:
+        x = math.floor(point[0])
+        if x != current:
+            kept.extend(_extremes(column))
+            column, current = [], x
+        column.append(point)
+    kept.extend(_extremes(column))
+    return kept
+
+
+def _extremes(column: list[Point]) -> list[Point]:
+    if len(column) <= 4:
+        return column
+    low = min(column, key=lambda p: p[1])
+    high = max(column, key=lambda p: p[1])
+    middle = sorted({low, high}, key=column.index)
+    return [column[0], *middle, column[-1]]
+
+
+def _simplify(points: list[Point], tolerance: float) -> list[Point]:
+    """Ramer–Douglas–Peucker on pixel coordinates, iterative."""
+    if len(points) < 3:
+        return points
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        first, last = stack.pop()
+        (x1, y1), (x2, y2) = points[first], points[last]
+        dx, dy = x2 - x1, y2 - y1
+        norm = math.hypot(dx, dy) or 1.0
+        worst, index = tolerance, -1
+        for i in range(first + 1, last):
+            x, y = points[i]
+            distance = abs(dy * (x - x1) - dx * (y - y1)) / norm
+            if distance > worst:
+                worst, index = distance, i
+        if index >= 0:
+            keep[index] = True
+            stack += [(first, index), (index, last)]
+    return [p for p, k in zip(points, keep, strict=True) if k]
+
+
+def _changes(points: list[Point]) -> list[Point]:
+    """A step series without the points that repeat the previous value (last kept)."""
+    kept = [points[0]]
+    for point in points[1:]:
+        if point[1] != kept[-1][1]:
+            kept.append(point)
+    if points[-1] is not kept[-1]:
+        kept.append(points[-1])
+    return kept
+
+
+def _num(value: float) -> str:
+    """A coordinate in as few characters as SVG allows: ``0.5`` → ``.5``, ``-0.5`` → ``-.5``."""
+    text = f"{value:.1f}".removesuffix(".0")
+    if text.startswith("0."):
+        return text[1:]
+    if text.startswith("-0."):
+        return "-" + text[2:]
+    return "0" if text == "-0" else text
+
+
+def _pair(dx: float, dy: float) -> str:
+    """A relative move, with the separator SVG needs only before a non-negative number."""
+    y = _num(dy)
+    return _num(dx) + (y if y.startswith("-") else f" {y}")
+
+
+def path_data(pixels: list[Point], step: bool, width: int) -> str:
+    """Compact SVG path data (relative moves, one decimal) for points in pixels.
+
+    A step holds each value until the next point (``h``/``v`` moves); a line joins
+    the points. Rounding happens on the running total, so errors never accumulate.
+    """
+    if not pixels:
+        return ""
+    if step:
+        pixels = _changes(pixels)
+    if len(pixels) > 4 * width:
+        pixels = _columns(pixels)
+    if not step:
+        pixels = _simplify(pixels, 0.5)
+    x0, y0 = round(pixels[0][0], 1), round(pixels[0][1], 1)
+    parts = [f"M{_pair(x0, y0)}"]
+    for x, y in pixels[1:]:
+        x, y = round(x, 1), round(y, 1)
+        if step:
+            if x != x0:
+                parts.append(f"h{_num(x - x0)}")
+            if y != y0:
+                parts.append(f"v{_num(y - y0)}")
+        else:
+            parts.append(f"l{_pair(x - x0, y - y0)}")
+        x0, y0 = x, y
+    return "".join(parts)
+
+
+# ------------------------------------------------------------------------ drawing
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where the plot area is and how clock seconds map onto it."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    t0: float
+    t1: float
+
+    def x(self, t: float) -> float:
+        return self.left + (t - self.t0) / (self.t1 - self.t0) * (self.right - self.left)
+
+
+def _y_mapper(frame: _Frame, low: float, high: float, inverted: bool) -> tuple[float, float]:
+    """``(scale, offset)`` with ``y = value * scale + offset``."""
+    span = frame.bottom - frame.top
+    if inverted:  # categories: index 0 at the top
+        scale = span / (high - low)
+        return scale, frame.top - low * scale
+    scale = -span / (high - low)
+    return scale, frame.bottom - low * scale
+
+
+def _time_axis(frame: _Frame, height: float) -> list[str]:
+    """Grid lines (one path), tick labels (one group) and the axis title."""
+    unit, per = time_unit(frame.t1 - frame.t0)
+    xs = [
+        (frame.x(frame.t0 + tick * per), _tick_text(tick))
+        for tick in nice_ticks(0.0, (frame.t1 - frame.t0) / per, 6)
+    ]
+    span = frame.bottom - frame.top
+    grid = "".join(f"M{x:.1f} {frame.top}v{span}" for x, _ in xs)
+    labels = "".join(f'<text x="{x:.1f}" y="{frame.bottom + 13}">{t}</text>' for x, t in xs)
+    return [
+        f'<path class="gr" d="{grid}"/>'
+        f'<path class="ax" d="M{frame.left} {frame.bottom}H{frame.right}"/>'
+        f'<g class="mid">{labels}<text x="{(frame.left + frame.right) / 2:.0f}" '
+        f'y="{height - 4}">time from first sample ({unit})</text></g>'
+    ]
+
+
+def _value_axis(
+    frame: _Frame, axis: Axis, low: float, high: float, side: Literal["left", "right"]
+) -> list[str]:
+    """The axis line, its grid (left axis only), tick labels and rotated title."""
+    x = frame.left if side == "left" else frame.right
+    scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
+    ticks = (
+        [float(i) for i in range(len(axis.categories))]
+        if axis.categories
+        else nice_ticks(low, high)
+    )
+    ys = [
+        (tick * scale + offset, axis.categories[int(tick)] if axis.categories else _tick_text(tick))
+        for tick in ticks
+    ]
+    out = [f'<path class="ax" d="M{x} {frame.top}V{frame.bottom}"/>']
+    if side == "left":
+        width = frame.right - frame.left
+        grid = "".join(f"M{x} {y:.1f}h{width}" for y, _ in ys)
+        out.append(f'<path class="gr" d="{grid}"/>')
+    dx = -4 if side == "left" else 4
+    labels = "".join(f'<text x="{x + dx}" y="{y + 4:.1f}">{t}</text>' for y, t in ys)
+    label_x = 12 if side == "left" else WIDTH - 6
+    mid = (frame.top + frame.bottom) / 2
+    out.append(
+        f'<g class="{"end" if side == "left" else "start"}">{labels}</g>'
+        f'<text class="mid" x="{label_x}" y="{mid:.0f}" '
+        f'transform="rotate(-90 {label_x} {mid:.0f})">{escape(axis.label)}</text>'
+    )
+    return out
+
+
+def _events(frame: _Frame, events: Sequence[Event]) -> list[str]:
+    out = []
+    for event in events:
+        colour = EVENT_COLOURS.get(event.kind, "#525252")
+        x = frame.x(min(max(event.t, frame.t0), frame.t1))
+        what = escape(f"{event.kind.upper()} {event.label}".strip())
+        if event.t_end is not None and event.t_end > event.t:
+            x2 = frame.x(min(max(event.t_end, frame.t0), frame.t1))
+            out.append(
+                f'<rect x="{x:.1f}" y="{frame.top}" width="{max(x2 - x, 1.0):.1f}" '
+                f'height="{frame.bottom - frame.top}" fill="{colour}" fill-opacity="0.12">'
+                f"<title>{what}</title></rect>"
+            )
+        out.append(
+            f'<line x1="{x:.1f}" y1="{frame.top}" x2="{x:.1f}" y2="{frame.bottom}" '
+            f'stroke="{colour}" stroke-dasharray="3 2"/>'
+            f'<text x="{x + 2:.1f}" y="{frame.top + 10}" fill="{colour}">'
+            f"{escape(event.kind.upper())}</text>"
+        )
+    return out
+
+
+def _legend(entries: Sequence[tuple[str, str, str]], kinds: Sequence[str]) -> list[str]:
+    """One row of swatches above the plot: ``(label, colour, dash)`` per series, then events."""
+    out, x = [], float(LEFT_PAD)
+    for label, colour, dash in entries:
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(
+            f'<line x1="{x:.0f}" y1="14" x2="{x + 18:.0f}" y2="14" stroke="{colour}" '
+            f'stroke-width="2"{dash_attr}/><text x="{x + 22:.0f}" y="18">{escape(label)}</text>'
+        )
+        x += 30 + CHAR_W * len(label)
+    for kind in kinds:
+        colour = EVENT_COLOURS.get(kind, "#525252")
+        out.append(
+            f'<rect x="{x:.0f}" y="8" width="12" height="12" fill="{colour}" '
+            f'fill-opacity="0.25" stroke="{colour}"/>'
+            f'<text x="{x + 16:.0f}" y="18">{escape(kind.upper())} event</text>'
+        )
+        x += 30 + CHAR_W * (len(kind) + 6)
+    return out
+
+
+def _svg(title: str, height: float, body: list[str]) -> str:
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+    )
+
+
+def time_chart(
+    title: str,
+    series: Sequence[Series],
+    left: Axis,
+    right: Axis | None = None,
+    events: Sequence[Event] = (),
+    height: int = 230,
+) -> str:
+    """An SVG chart of ``series`` over time, with ``events`` marked (see the module doc)."""
+    drawn = [s for s in series if s.points]
+    times = [p[0] for s in drawn for p in (s.points[0], s.points[-1])]
+    times += [e.t for e in events] + [e.t_end for e in events if e.t_end is not None]
+    t0, t1 = (min(times), max(times)) if times else (0.0, 1.0)
+    if t1 <= t0:
+        t1 = t0 + 1.0
+    frame = _Frame(
+        LEFT_PAD,
+        WIDTH - (RIGHT_PAD_AXIS if right else RIGHT_PAD_NONE),
+        PLOT_TOP,
+        height - PLOT_BOTTOM_PAD,
+        t0,
+        t1,
+    )
+    body = _time_axis(frame, height)
+    paths: list[str] = []
+    for axis, side in ((left, "left"), (right, "right")):
+        if axis is None:
+            continue
+        on_axis = [s for s in drawn if s.axis == side]
+        low, high = _value_range([p[1] for s in on_axis for p in s.points], axis.categories)
+        body += _value_axis(frame, axis, low, high, "left" if side == "left" else "right")
+        scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
+        x_scale = (frame.right - frame.left) / (frame.t1 - frame.t0)
+        for s in on_axis:
+            pixels = [
+                (frame.left + (t - t0) * x_scale, value * scale + offset) for t, value in s.points
+            ]
+            colour, dash = STYLES[s.style % len(STYLES)]
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            paths.append(
+                f'<path class="s" d="{path_data(pixels, s.step, WIDTH)}" stroke="{colour}"'
+                f"{dash_attr}><title>{escape(s.label)}</title></path>"
+            )
+    if not drawn:
+        body.append(
+            f'<text class="mid" x="{WIDTH / 2:.0f}" y="{height / 2:.0f}">no samples recorded</text>'
+        )
+    body += _events(frame, events) + paths
+    entries = [(s.label, *STYLES[s.style % len(STYLES)]) for s in series]
+    body += _legend(entries, sorted({e.kind for e in events}))
+    return _svg(title, height, body)
+
+
+def step_timeline(title: str, bars: Sequence[Bar], events: Sequence[Event] = ()) -> str:
+    """The steps of a plan as one bar per row on a shared time axis."""
+    row = 13
+    label_w = 150
+    height = PLOT_TOP + row * max(len(bars), 1) + PLOT_BOTTOM_PAD
+    times = [b.t for b in bars] + [b.t_end for b in bars]
+    t0, t1 = (min(times), max(times)) if times else (0.0, 1.0)
+    if t1 <= t0:
+        t1 = t0 + 1.0
+    frame = _Frame(label_w, WIDTH - RIGHT_PAD_NONE, PLOT_TOP, height - PLOT_BOTTOM_PAD, t0, t1)
+    body = _time_axis(frame, height)
+    body += _events(frame, [e for e in events if t0 <= e.t <= t1])
+    for i, bar in enumerate(bars):
+        y = PLOT_TOP + i * row
+        x = frame.x(bar.t)
+        width = max(frame.x(bar.t_end) - x, 2.0)
+        colour = OUTCOME_COLOURS.get(bar.outcome, "#525252")
+        name = escape(bar.label if len(bar.label) <= 24 else bar.label[:23] + "…")
+        body.append(
+            f'<text class="end" x="{label_w - 4}" y="{y + 10}">{name}</text>'
+            f'<rect x="{x:.1f}" y="{y + 2}" width="{width:.1f}" height="{row - 4}" '
+            f'fill="{colour}"><title>{escape(bar.label)}: {bar.outcome}</title></rect>'
+        )
+    body += _legend(
+        [(outcome, colour, "") for outcome, colour in OUTCOME_COLOURS.items()],
+        sorted({e.kind for e in events if t0 <= e.t <= t1}),
+    )
+    return _svg(title, height, body)

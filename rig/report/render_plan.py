@@ -1,0 +1,185 @@
+"""One plan's section of the report: why it failed, charts, steps, measurements, records.
+
+Reading order follows what a reviewer needs first:
+
+1. the header — plan ID, title, verdict, scenario, requirements, file, run;
+2. for a plan that did not pass, **why**: each failing measurement with measured
+   against expected (or the limits) and the YAML of the step that measured it,
+   each failed step with its message and YAML, or the plan's own message when it
+   never ended;
+3. the charts (:mod:`rig.report.plan_charts`);
+4. the steps with their time stamps and outcomes;
+5. every measurement: value, unit, limits, marginal band, verdict;
+6. the interval table (metered vs billed kWh, rate period, rate, amount) and the
+   records the utility, clearinghouse and ESI held for the session.
+
+The section's HTML omits the optional ``</td>``/``</tr>`` end tags, as HTML allows,
+which keeps a 1,000-plan report within its size budget.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from rig.measurements import Verdict
+from rig.report.model import PlanView
+from rig.report.plan_charts import charts_for
+from rig.report.text import badge, clock, duration, esc, limits, marginal, moment, value, with_unit
+from rig.results import IntervalRecord, MeasurementRecord, ServiceRecord, StepRecord
+
+
+def _step_yaml(view: PlanView, step: StepRecord) -> str:
+    where = view.results.start.file or "plan"
+    if step.source_line is not None:
+        where += f":{step.source_line}"
+    body = f"<pre>{esc(step.source)}</pre>" if step.source else "<p>(step YAML not recorded)"
+    return f'<p class="src">step {step.index} <code>{esc(step.kind)}</code> at {esc(where)}{body}'
+
+
+def _expected(m: MeasurementRecord) -> str:
+    if m.mode == "equals":
+        return with_unit(m.expected, m.unit)
+    return limits(m.limits, m.unit) or "a number"
+
+
+def _failure(view: PlanView, m: MeasurementRecord) -> str:
+    step = view.step(m.step)
+    where = _step_yaml(view, step) if step is not None else "<p>checked after the steps"
+    detail = f"<p>{esc(m.detail)}" if m.detail else ""
+    return (
+        f'<div class="why">{badge(m.verdict)} <b>{esc(m.name)}</b>'
+        f"<table><tr><th>measured<td>{esc(with_unit(m.value, m.unit))}"
+        f"<tr><th>expected<td>{esc(_expected(m))}</table>{detail}{where}</div>"
+    )
+
+
+def _why(view: PlanView) -> str:
+    if view.verdict is not Verdict.FAIL:
+        return ""
+    parts = [_failure(view, m) for m in view.failing]
+    measured_steps = {m.step for m in view.failing}
+    for step in view.failed_steps:
+        if step.index not in measured_steps:
+            parts.append(
+                f'<div class="why">{badge(Verdict.FAIL)} <b>step {step.index} {esc(step.kind)} '
+                f"{esc(step.outcome)}</b><p>{esc(step.message)}{_step_yaml(view, step)}</div>"
+            )
+    end = view.results.end
+    if end is None:
+        parts.append('<div class="why"><b>The plan never ended</b> (crash or kill).</div>')
+    elif end.message or not parts:
+        reason = end.message or "no measurement recorded"
+        parts.append(f'<div class="why"><b>Plan:</b> {esc(reason)}</div>')
+    return "<h4>Why it failed</h4>" + "".join(parts)
+
+
+def _steps(view: PlanView) -> str:
+    rows = [
+        f'<tr class="{s.outcome}"><td>{s.index}<td>{esc(s.kind)}<td>{s.source_line or ""}'
+        f"<td>{clock(s.started_at)}<td>{clock(s.ended_at)}"
+        f"<td>{duration((s.ended_at - s.started_at).total_seconds())}"
+        f"<td>{esc(s.outcome)}<td>{esc(s.message)}"
+        for s in view.results.steps
+    ]
+    if not rows:
+        return "<h4>Steps</h4><p>No steps recorded."
+    return (
+        "<h4>Steps</h4><table><thead><tr><th>#<th>step<th>line<th>start (UTC)<th>end"
+        "<th>took<th>outcome<th>message</thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _measurements(view: PlanView) -> str:
+    rows = []
+    for m in view.results.measurements:
+        expected = limits(m.limits, m.unit) if m.mode == "limits" else f"= {value(m.expected)}"
+        rows.append(
+            f'<tr class="{m.verdict.value}"><td>{esc(m.name)}<td class="n">{esc(value(m.value))}'
+            f"<td>{esc(m.unit)}<td>{esc(expected)}<td>{esc(marginal(m.limits, m.unit))}"
+            f"<td>{badge(m.verdict)}<td>{esc(' '.join(m.requirements))}"
+            f"<td>{'' if m.step is None else m.step}"
+        )
+    if not rows:
+        return "<h4>Measurements</h4><p>No measurement recorded: the plan fails."
+    return (
+        "<h4>Measurements</h4><table><thead><tr><th>measurement<th>value<th>unit"
+        "<th>limits / expected<th>marginal band<th>verdict<th>requirements<th>step</thead>"
+        "<tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _total(values: list[Decimal | None]) -> str:
+    present = [v for v in values if v is not None]
+    return str(sum(present, Decimal(0))) if present else ""
+
+
+def _intervals(rows: list[IntervalRecord]) -> str:
+    if not rows:
+        return ""
+    body = [
+        f"<tr><td>{clock(r.start)}–{clock(r.end)}<td class=n>{value(_dec(r.metered_kwh))}"
+        f"<td class=n>{value(_dec(r.billed_kwh))}<td>{esc(r.account)}<td>{esc(r.tariff)}"
+        f"<td>{esc(r.rate_period)}<td class=n>{value(_dec(r.rate))}"
+        f"<td class=n>{value(_dec(r.amount))} {esc(r.currency)}"
+        for r in rows
+    ]
+    currency = rows[0].currency
+    total = (
+        f"<tfoot><tr><th>total<td class=n>{_total([r.metered_kwh for r in rows])}"
+        f"<td class=n>{_total([r.billed_kwh for r in rows])}<td><td><td><td>"
+        f"<td class=n>{_total([r.amount for r in rows])} {esc(currency)}</tfoot>"
+    )
+    return (
+        "<h4>Intervals: metered vs billed</h4><table><thead><tr><th>interval (UTC)"
+        "<th>metered kWh<th>billed kWh<th>account<th>tariff<th>rate period<th>rate"
+        "<th>amount</thead><tbody>" + "".join(body) + "</tbody>" + total + "</table>"
+    )
+
+
+def _dec(v: Decimal | None) -> str | None:
+    return None if v is None else str(v)
+
+
+def _services(records: list[ServiceRecord]) -> str:
+    if not records:
+        return ""
+    by_source: dict[str, list[ServiceRecord]] = defaultdict(list)
+    for r in records:
+        by_source[r.source].append(r)
+    rows = [
+        f"<tr><td>{esc(source)}<td>{esc(r.kind)}<td>"
+        + "; ".join(f'<span class="k">{esc(k)}</span> {esc(value(v))}' for k, v in r.fields.items())
+        for source, group in by_source.items()
+        for r in group
+    ]
+    return (
+        "<h4>Utility and clearinghouse records</h4><table><thead><tr><th>source<th>record"
+        "<th>fields</thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def plan_section(view: PlanView, several_runs: bool) -> str:
+    """The HTML ``<section>`` of one plan."""
+    start = view.results.start
+    end = view.results.end
+    run = f"<dt>run<dd>{esc(view.run.label)}" if several_runs else ""
+    ended = moment(end.ended_at) if end is not None else "never (crash or kill)"
+    header = (
+        f'<section class="plan" id="{view.anchor}"><h3>{badge(view.verdict)} {esc(start.plan)}'
+        f"</h3><p class=title>{esc(start.title)}<dl><dt>scenario<dd>{esc(view.scenario or '—')}"
+        f"<dt>covers<dd>{esc(' '.join(view.requirements) or '—')}"
+        f"<dt>file<dd>{esc(start.file or '—')}<dt>started<dd>{moment(start.started_at)}"
+        f"<dt>ended<dd>{ended}{run}</dl>"
+    )
+    charts = "".join(f"<figure>{svg}</figure>" for svg in charts_for(view.results))
+    return (
+        header
+        + _why(view)
+        + f'<h4>Charts</h4><div class="charts">{charts}</div>'
+        + _steps(view)
+        + _measurements(view)
+        + _intervals(view.results.intervals)
+        + _services(view.results.services)
+        + "</section>"
+    )

@@ -1,0 +1,89 @@
+"""How values read in the report: escaping, verdict badges, numbers, limits, times.
+
+Every string from a results file goes through :func:`esc` before it reaches the
+HTML — a plan title or a service's field is data, never markup. Values are shown as
+the record holds them: decimals (money, kWh) exactly as written, floats to six
+significant digits, ``—`` for nothing measured. A verdict is always spelled out in
+text (``FAIL``, ``MARGINAL``, ``PASS``, ``UNCOVERED``), so the report means the same
+printed in grey scale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from html import escape
+
+from pydantic import JsonValue
+
+from rig.measurements import Verdict
+from rig.results import LimitsModel
+
+
+def esc(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def badge(verdict: Verdict | None) -> str:
+    """A verdict as a labelled badge; ``None`` reads UNCOVERED."""
+    name = verdict.value if verdict is not None else "UNCOVERED"
+    return f'<b class="v {name}">{name}</b>'
+
+
+def value(v: JsonValue) -> str:
+    """A recorded value as text: ``—`` for null, floats to 6 significant digits."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, list | dict):
+        return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+    return str(v)
+
+
+def with_unit(v: JsonValue, unit: str) -> str:
+    return f"{value(v)} {unit}" if unit and v is not None else value(v)
+
+
+def bounds(low: JsonValue, high: JsonValue, unit: str) -> str:
+    """``[low, high] unit``, ``≤ high``, ``≥ low``, or empty when neither is set."""
+    suffix = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return f"[{value(low)}, {value(high)}]{suffix}"
+    if high is not None:
+        return f"≤ {value(high)}{suffix}"
+    if low is not None:
+        return f"≥ {value(low)}{suffix}"
+    return ""
+
+
+def limits(lim: LimitsModel | None, unit: str) -> str:
+    return bounds(lim.low, lim.high, unit) if lim is not None else ""
+
+
+def marginal(lim: LimitsModel | None, unit: str) -> str:
+    return bounds(lim.marginal_low, lim.marginal_high, unit) if lim is not None else ""
+
+
+def moment(t: dt.datetime) -> str:
+    """An aware time in UTC, to the second: ``2026-03-02 16:00:00Z``."""
+    return f"{t.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}Z"
+
+
+def clock(t: dt.datetime) -> str:
+    """The time of day only, UTC: ``16:00:00``."""
+    return f"{t.astimezone(dt.UTC):%H:%M:%S}"
+
+
+def duration(seconds: float) -> str:
+    """``42 s``, ``12 min 5 s``, ``2 h 30 min``."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:.3g} s" if seconds < 10 else f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
