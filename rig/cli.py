@@ -10,12 +10,19 @@ Subcommands:
     Open every instrument (starting the simulators when the bench is simulated),
     print its identity and one live reading; exit 1 naming any instrument it cannot
     reach and what to check.
-``rig demo [--bench FILE]``
-    One short simulated charge on a virtual clock, with a table of what the pilot,
-    load and meter saw at each step.
+``rig demo [--bench FILE] [--report DIR] [-- PYTEST-ARGS]``
+    The compliance suite: every plan under ``test_plans/`` through pytest and the
+    plan plugin (:mod:`rig.pytest_plugin`), on the simulated bench with the services
+    embedded; prints the summary table and where the results file went. Exit status
+    is pytest's (0 every plan passed, 1 a plan failed, 2 a plan file has errors).
+    ``--one-charge``: instead, one short simulated charge with a table of what the
+    pilot, load and meter saw at each step.
 ``rig serve``
     The utility and clearinghouse services (from :mod:`rig.services.serve`, when
     that module is installed).
+``rig report RESULTS... -o report.html``
+    Merge results files (runs, benches, pytest-xdist workers) into one
+    self-contained HTML compliance report (:mod:`rig.report`).
 
 Exit status: 0 success; 1 the bench or the run failed (an instrument unreachable,
 a check failed); 2 bad input (a bench file with errors: every problem is printed
@@ -166,20 +173,45 @@ def add_bench(commands: Any) -> None:
 # --------------------------------------------------------------------------- rig demo
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from rig.bench.demo import run_demo
+DEFAULT_PLANS = "test_plans"
 
-    return run_demo(args.bench)
+
+def default_plans() -> str:
+    """``test_plans/`` in the working directory, else in the project checkout."""
+    here = Path(DEFAULT_PLANS)
+    if here.is_dir():
+        return str(here)
+    return str(Path(__file__).resolve().parents[1] / DEFAULT_PLANS)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.one_charge:
+        from rig.bench.demo import run_demo
+
+        return run_demo(args.bench)
+    import pytest
+
+    report = ["--report", args.report] if args.report else []
+    arguments = [default_plans(), "-p", "rig.pytest_plugin", "--bench", args.bench, *report]
+    return int(pytest.main([*arguments, *args.pytest_args]))
 
 
 def add_demo(commands: Any) -> None:
     parser = commands.add_parser(
         "demo",
-        help="one short simulated charge, with what each instrument saw",
-        description="Start the simulated bench on a virtual clock, run one short charge "
-        "(A, B, advertise 16 A, C, contactor, load on, 15 min, B, A) and print a table.",
+        help="the compliance suite on the simulated bench, with a summary table",
+        description="Run every plan under test_plans/ with pytest on the simulated bench, "
+        "services embedded; print a summary table and the results file. Arguments after "
+        "`--` go to pytest, e.g. `rig demo -- -m sc4 -x`.",
     )
-    parser.add_argument("--bench", default=default_bench(), help="simulated bench file")
+    parser.add_argument("--bench", default=default_bench(), help="bench file")
+    parser.add_argument("--report", help="directory for the results file (default reports/)")
+    parser.add_argument(
+        "--one-charge",
+        action="store_true",
+        help="instead: one short simulated charge and what each instrument saw",
+    )
+    parser.add_argument("pytest_args", nargs="*", metavar="PYTEST-ARGS", help="after `--`")
     parser.set_defaults(run=cmd_demo)
 
 
@@ -204,6 +236,36 @@ def add_serve(commands: Any, load: bool) -> None:
     parser.set_defaults(run=serve.run)
 
 
+# --------------------------------------------------------------------------- rig report
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from rig.report import write_report
+    from rig.results import ResultsFileError
+
+    try:
+        out = write_report([Path(p) for p in args.results], Path(args.output))
+    except (ResultsFileError, OSError) as error:
+        _err(f"rig report: {error}")
+        return EXIT_BAD_INPUT
+    print(out, flush=True)
+    return EXIT_OK
+
+
+def add_report(commands: Any) -> None:
+    parser = commands.add_parser(
+        "report",
+        help="render results files as one self-contained HTML compliance report",
+        description="Read and validate the JSON-lines results files of one or more runs, "
+        "benches or pytest-xdist workers and write them as one HTML report.",
+    )
+    parser.add_argument("results", nargs="+", metavar="RESULTS", help="results files (.jsonl)")
+    parser.add_argument(
+        "-o", "--output", default="reports/report.html", help="the HTML file to write"
+    )
+    parser.set_defaults(run=cmd_report)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -218,6 +280,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     add_sim(commands)
     add_bench(commands)
     add_demo(commands)
+    add_report(commands)
     add_serve(commands, load=command == "serve")
     return parser
 
