@@ -26,6 +26,7 @@ with measured against expected values instead of a traceback.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,30 +99,38 @@ class PlanItem(pytest.Item):
 
     def runtest(self) -> None:
         run = self.config.stash[RUN]
-        outcome: PlanOutcome = self.ihook.pytest_rig_run_plan(
-            item=self, run=run, progress=self._progress()
-        )
+        started = time.monotonic()
+        try:
+            outcome: PlanOutcome = self.ihook.pytest_rig_run_plan(
+                item=self, run=run, progress=self._progress()
+            )
+        except Exception:
+            self._record(run, "error", 0, 0, time.monotonic() - started)
+            raise
         passed = sum(m.passed for m in outcome.measurements)
-        total = len(outcome.measurements)
+        self._record(run, outcome.verdict, passed, len(outcome.measurements), outcome.wall_s)
+        if not outcome.passed:
+            raise PlanFailed(outcome)
+
+    def _record(self, run: RunSession, verdict: str, passed: int, total: int, wall: float) -> None:
+        """The plan's line in the summary table, and its JUnit properties."""
         self.user_properties += [
-            ("verdict", outcome.verdict),
+            ("verdict", verdict),
             ("scenario", self.plan.scenario),
             ("requirements", " ".join(self.plan.covers)),
             ("measurements", f"{passed}/{total}"),
         ]
         run.rows.append(
             PlanRow(
-                plan_id=self.plan.plan,
-                scenario=self.plan.scenario,
-                requirements=tuple(self.plan.covers),
-                verdict=outcome.verdict,
-                measurements_passed=passed,
-                measurements_total=total,
-                wall_s=outcome.wall_s,
+                self.plan.plan,
+                self.plan.scenario,
+                tuple(self.plan.covers),
+                verdict,
+                passed,
+                total,
+                wall,
             )
         )
-        if not outcome.passed:
-            raise PlanFailed(outcome)
 
     def _progress(self) -> ProgressCallback:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
