@@ -5,7 +5,7 @@ nothing. Like Tavern, the plugin shows where *the plan* went wrong instead: the
 plan item raises :class:`PlanFailed`, and :meth:`PlanItem.repr_failure
 <rig.pytest_plugin.items.PlanItem.repr_failure>` prints :func:`describe` of it::
 
-    plan sc4-home-rate: fail at step 7 (charge), test_plans/sc4_home_rate.yaml:14
+    plan sc4-home-rate: fail at step 8 (charge), test_plans/sc4_home_rate.yaml:14
         - charge: {until: 5 kWh, within: 2 h}
     energy 5 kWh not reached within 2 h
       expected: ≥ 5 kWh
@@ -36,7 +36,7 @@ class PlanFailed(Exception):
 
 def _where(failure: Failure) -> str:
     if failure.step_index is not None:
-        what = f"step {failure.step_index} ({failure.key})"
+        what = f"step {failure.step_index + 1} ({failure.key})"  # counted from 1, as people do
     elif failure.key:
         what = f"check {failure.key}"
     else:

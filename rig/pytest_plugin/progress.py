@@ -8,7 +8,7 @@ prints a step's progress only once the step has run for ``every_s`` seconds of w
 time (the ini setting ``rig_progress_every``), and then at most every ``every_s``
 seconds::
 
-    sc4-home-rate step 7 charge: 3.21 kWh so far, 41 min left
+    sc4-home-rate step 8 charge: 3.21 kWh so far, 41 min left
 
 It writes through pytest's terminal reporter with output capture suspended (as
 pytest's own live logging does), so the line appears while the test runs, and the
@@ -38,7 +38,7 @@ def describe(progress: Progress) -> str:
     """One terminal line for a progress report."""
     left = "" if progress.time_left_s is None else f", {_duration(progress.time_left_s)} left"
     return (
-        f"{progress.plan_id} step {progress.step_index} {progress.key}: "
+        f"{progress.plan_id} step {progress.step_index + 1} {progress.key}: "
         f"{progress.energy_kwh:.2f} kWh so far{left}"
     )
 

@@ -28,7 +28,7 @@ checks:
 """
 
 #: Runs plans without a bench: a plan whose ID contains ``fail`` fails at its
-#: ``charge`` step (step 1, line 12 of :data:`PLAN`); any other passes. It reports
+#: ``charge`` step (index 1, line 12 of :data:`PLAN`); any other passes. It reports
 #: progress twice per plan, and writes plan records to the results file.
 SCRIPTED_RUNNER = """
 import datetime as dt

@@ -12,7 +12,7 @@ def test_a_failing_plan_shows_its_step_and_the_values_not_a_traceback(project: P
     result.stdout.fnmatch_lines(
         [
             "*_ sc1-fail _*",
-            "plan sc1-fail: fail at step 1 (charge), test_plans/sc1_fail.yaml:12",
+            "plan sc1-fail: fail at step 2 (charge), test_plans/sc1_fail.yaml:12",
             "    - charge: {until: 5 kWh, within: 2 h}",
             "energy 5 kWh not reached within 2 h",
             "  expected: >= 5 kWh",

@@ -12,9 +12,9 @@ def report(step: int = 1, kwh: float = 2.5, left: float | None = 600.0) -> Progr
 
 
 def test_describe() -> None:
-    assert describe(report(left=2460)) == "sc1-home step 1 charge: 2.50 kWh so far, 41 min 0 s left"
+    assert describe(report(left=2460)) == "sc1-home step 2 charge: 2.50 kWh so far, 41 min 0 s left"
     assert describe(report(left=7500)).endswith("2 h 5 min left")
-    assert describe(report(left=None)) == "sc1-home step 1 charge: 2.50 kWh so far"
+    assert describe(report(left=None)) == "sc1-home step 2 charge: 2.50 kWh so far"
 
 
 def test_a_step_shows_progress_only_after_running_a_while_then_every_so_often() -> None:
@@ -35,8 +35,8 @@ def test_progress_lines_appear_during_the_run(project: Project) -> None:
     result = project.pytester.runpytest("-o", "rig_progress_every=0")
     result.stdout.fnmatch_lines(
         [
-            "sc1-home step 1 charge: 2.55 kWh so far, 10 min 0 s left",
-            "sc1-home step 1 charge: 2.55 kWh so far, 5 min 0 s left",
+            "sc1-home step 2 charge: 2.55 kWh so far, 10 min 0 s left",
+            "sc1-home step 2 charge: 2.55 kWh so far, 5 min 0 s left",
         ]
     )
 
