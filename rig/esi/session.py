@@ -1,0 +1,316 @@
+"""The ESI actor: one PEV session at one portal, from binding to the closing summary.
+
+The Energy Services Interface is the premise's voice towards its utility. For one
+session it
+
+1. **binds** the PEV (``POST /bindings``): PEV ID, premise, portal, whether the PEV
+   communicates and the EUMD answers, and the SC-4 roaming option. The answer says
+   whether binding succeeded and whether the incentive applies, which the PEV is
+   told (BR-12); an unenrolled PEV is refused (BR-05) and charges at the
+   premise's terms. The ESI chooses the binding ID itself, so when the utility
+   cannot be reached (BR-01) the binding is queued in the outbox with
+   ``communication: failed`` and delivered, under the same ID, before the
+   session's intervals;
+2. passes the PEV's **energy request** on and returns the utility's grant (BR-07);
+3. **polls grid signals** (DR events, hourly prices, ALM limits) for its premise;
+4. **meters**: it reads the EUMD at every boundary of the utility's metering
+   interval (aligned to the clock: :00, :15, … for 15 min) and at the session's
+   ends, and turns each pair of reads into an interval record — PEV ID, premise ID,
+   EUMD ID, start, end, kWh to the Wh (BR-09);
+5. **reports** every interval and, at the end, the session's date, time, duration
+   and energy (BR-12) through the durable :class:`~rig.esi.outbox.Outbox`: a
+   utility outage delays them, in order, and nothing is lost or doubled (the
+   idempotency keys are the session ID with the interval's start, and
+   ``<session>:close``);
+6. writes every transaction with the utility to its audit log (BR-10): the synchronous
+   ones (binding, energy request, signal polls) here, the outbox's itself.
+
+Time is the rig's clock; the ESI never sleeps. The runner calls :meth:`Esi.on_time`
+whenever the clock has moved, and asks :meth:`Esi.next_wake` when it next needs to.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from drivers.kinds import MeterSnapshot
+from drivers.meter.energy import snapshot_delta
+from rig.clock import Clock
+from rig.esi.audit import AuditLog
+from rig.esi.link import ServiceLink, Unreachable
+from rig.esi.outbox import Outbox, Rejected
+from rig.record import BindingAnswer, Communication, GrantAnswer, MeteringInterval, RoamingOption
+
+BindingState = Literal["none", "pending", "accepted", "refused"]
+#: Interval energy is reported to the Wh.
+WH = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class EsiSetup:
+    """Who and where the ESI is, from the utility data set."""
+
+    esi_id: str
+    premise_id: str
+    portal_id: str
+    eumd_id: str | None
+    interval_s: int
+    """The utility's metering interval as configured; a binding answer overrides it."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A grid signal as the utility announced it to this premise."""
+
+    kind: Literal["dlc", "price", "alm"]
+    effective_from: datetime
+    effective_until: datetime | None
+    limit_kw: Decimal | None
+    price: Decimal | None
+
+
+def _instant(t: float) -> datetime:
+    """A clock reading as an aware UTC datetime, to the millisecond (as the utility keeps it)."""
+    ms = round(t * 1000)
+    return datetime.fromtimestamp(ms // 1000, UTC) + timedelta(milliseconds=ms % 1000)
+
+
+def _kwh(wh: float) -> Decimal:
+    return (Decimal(repr(wh)) / 1000).quantize(WH, rounding=ROUND_HALF_UP)
+
+
+class Esi:
+    """The ESI for one session; see the module docstring."""
+
+    def __init__(
+        self,
+        setup: EsiSetup,
+        utility: ServiceLink,
+        clock: Clock,
+        outbox: Outbox,
+        audit: AuditLog,
+        read_eumd: Callable[[], MeterSnapshot | None],
+        *,
+        eumd_rollover_wh: float | None = None,
+    ) -> None:
+        self.setup = setup
+        self.utility = utility
+        self.clock = clock
+        self.outbox = outbox
+        self.audit = audit
+        self.read_eumd = read_eumd
+        self.eumd_rollover_wh = eumd_rollover_wh
+        self.binding_id = f"B-{uuid.uuid4().hex[:16]}"
+        self.session_id = f"S-{self.binding_id[2:]}"
+        self.state: BindingState = "none"
+        self.answer: BindingAnswer | None = None
+        self.refusal = ""
+        self.grant: GrantAnswer | None = None
+        self.start_delay_s = 0.0
+        self.communication: Communication = "established"
+        self.eumd_available = True
+        self.pev_id: str | None = None
+        self.intervals: list[MeteringInterval] = []
+        self.interval_s = setup.interval_s
+        self._signals_since = 0
+        self._mark: tuple[float, MeterSnapshot | None] | None = None
+        self._started_at: float | None = None
+        self.closed = False
+
+    # ----------------------------------------------------------------- binding, grant
+
+    def bind(
+        self,
+        pev_id: str | None,
+        communication: Communication,
+        roaming_option: RoamingOption,
+    ) -> BindingAnswer | None:
+        """Bind the PEV; ``None`` when the utility could not be reached (queued for later)."""
+        self.pev_id = pev_id
+        self.communication = communication
+        self.eumd_available = self.read_eumd() is not None
+        request = {
+            "binding_id": self.binding_id,
+            "premise_id": self.setup.premise_id,
+            "esi_id": self.setup.esi_id,
+            "portal_id": self.setup.portal_id,
+            "pev_id": pev_id,
+            "communication": communication,
+            "eumd_available": self.eumd_available,
+            "roaming_option": roaming_option,
+        }
+        self.state = "pending"
+        reply = self._call("binding", self.binding_id, "/bindings", request)
+        if reply is None:
+            self.state = "none"
+            self.communication = "failed"
+            request["communication"] = "failed"
+            self.outbox.put(self.binding_id, "binding", "/bindings", request)
+            return None
+        self.interval_s = int(reply["interval_s"])
+        self.state = "accepted" if reply["bound"] else "refused"
+        self.refusal = "" if reply["bound"] else str(reply["reason"])
+        self.answer = BindingAnswer(
+            bound=bool(reply["bound"]),
+            incentive=bool(reply["incentive"]),
+            scenario=str(reply["scenario"]),
+            payer_account_id=str(reply["payer_account_id"]),
+            tariff_id=str(reply["tariff_id"]),
+        )
+        return self.answer
+
+    def request_energy(self, kwh: Decimal, kw: Decimal, departure: datetime) -> GrantAnswer | None:
+        """Pass the PEV's energy request on (BR-07); ``None`` if there is no binding to ask on."""
+        if self.state != "accepted":
+            return None
+        key = f"{self.binding_id}:request:{len(self.intervals)}:{self.clock.now():.3f}"
+        body = {
+            "request_id": key.replace(":", "-").replace(".", "-")[:80],
+            "energy_requested_kwh": str(kwh),
+            "power_requested_kw": str(kw),
+            "departure": departure.isoformat(),
+        }
+        path = f"/bindings/{self.binding_id}/energy-requests"
+        reply = self._call("energy_request", key, path, body)
+        if reply is None:
+            return None
+        self.start_delay_s = float(reply["start_delay_s"])
+        self.grant = GrantAnswer(
+            status=str(reply["status"]),
+            energy_requested_kwh=Decimal(str(reply["energy_requested_kwh"])),
+            energy_available_kwh=Decimal(str(reply["energy_available_kwh"])),
+            power_available_kw=Decimal(str(reply["power_available_kw"])),
+        )
+        return self.grant
+
+    def poll_signals(self) -> list[Signal]:
+        """Grid signals announced for this premise since the last poll (none if unreachable)."""
+        key = f"signals:{self._signals_since}"
+        try:
+            page = self.utility.get(
+                "/signals", since=self._signals_since, premise_id=self.setup.premise_id
+            )
+        except (Unreachable, Rejected) as error:
+            self.audit.record("signals", key, "/signals", "failed", attempt=1, detail=str(error))
+            return []
+        self.audit.record("signals", key, "/signals", "sent", attempt=1)
+        self._signals_since = int(page["next_since"])
+        return [
+            Signal(
+                kind=s["kind"],
+                effective_from=datetime.fromisoformat(s["effective_from"]),
+                effective_until=(
+                    datetime.fromisoformat(s["effective_until"]) if s["effective_until"] else None
+                ),
+                limit_kw=None if s["limit_kw"] is None else Decimal(str(s["limit_kw"])),
+                price=None if s["price"] is None else Decimal(str(s["price"])),
+            )
+            for s in page["signals"]
+        ]
+
+    def _call(self, kind: str, key: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """One synchronous transaction, audited; ``None`` when the utility was unreachable."""
+        try:
+            reply = self.utility.post(path, body)
+        except Unreachable as error:
+            self.audit.record(kind, key, path, "failed", attempt=1, detail=str(error))
+            return None
+        except Rejected as error:
+            self.audit.record(kind, key, path, "rejected", attempt=1, detail=str(error))
+            raise
+        self.audit.record(kind, key, path, "sent", attempt=1)
+        return reply
+
+    # ----------------------------------------------------------------- metering
+
+    def start_metering(self) -> None:
+        """The session starts now: the first EUMD read, the first interval opens."""
+        now = self.clock.now()
+        self._started_at = now
+        self._mark = (now, self.read_eumd())
+
+    def next_wake(self) -> float | None:
+        """The next interval boundary on the clock, while metering."""
+        if self._mark is None or self.closed:
+            return None
+        return (math.floor(self._mark[0] / self.interval_s + 1e-9) + 1) * self.interval_s
+
+    def on_time(self) -> None:
+        """Cut the interval if a boundary has come, and deliver what is due."""
+        boundary = self.next_wake()
+        if boundary is not None and self.clock.now() >= boundary - 1e-6:
+            self._cut()
+        self.outbox.deliver_due()
+
+    def _cut(self) -> None:
+        assert self._mark is not None
+        now = self.clock.now()
+        start_t, before = self._mark
+        after = self.read_eumd()
+        self._mark = (now, after)
+        if before is None or after is None:
+            self.eumd_available = False
+            return
+        if now - start_t < 1e-3:
+            return
+        delta = snapshot_delta(before, after, rollover_wh=self.eumd_rollover_wh, instrument="eumd")
+        interval = MeteringInterval(_instant(start_t), _instant(now), _kwh(delta.wh))
+        self.intervals.append(interval)
+        record = {"start": interval.start.isoformat(), "end": interval.end.isoformat()}
+        self.outbox.put(
+            f"{self.session_id}:{interval.start.isoformat()}",
+            "interval",
+            f"/sessions/{self.session_id}/intervals",
+            self._report([{**record, "kwh": str(interval.kwh)}]),
+        )
+
+    def _report(
+        self, intervals: list[dict[str, str]], close: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "binding_id": self.binding_id,
+            "pev_id": self.pev_id,
+            "premise_id": self.setup.premise_id,
+            "eumd_id": self.setup.eumd_id,
+            "intervals": intervals,
+        }
+        if close is not None:
+            body["close"] = close
+        return body
+
+    def close(self) -> dict[str, Any]:
+        """The session ends now: the last interval, then the summary (BR-12), queued.
+
+        Returns the summary (date and time, duration, energy) the PEV is told too.
+        """
+        if self.closed or self._started_at is None:
+            raise RuntimeError("the ESI has no open session to close")
+        self._cut()
+        self.closed = True
+        started, ended = _instant(self._started_at), _instant(self.clock.now())
+        energy = sum((i.kwh for i in self.intervals), Decimal(0))
+        summary = {
+            "started_at": started.isoformat(),
+            "ended_at": ended.isoformat(),
+            "duration_s": (ended - started) / timedelta(seconds=1),
+            "energy_kwh": str(energy),
+        }
+        self.outbox.put(
+            f"{self.session_id}:close",
+            "close",
+            f"/sessions/{self.session_id}/intervals",
+            self._report([], summary),
+        )
+        self.outbox.deliver_due()
+        return summary
+
+    @property
+    def pending(self) -> int:
+        """Messages not yet delivered to the utility."""
+        return len(self.outbox.messages("pending"))

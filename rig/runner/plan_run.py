@@ -1,0 +1,242 @@
+"""One plan, end to end: the world, the steps, the records, the verdict, the safe end.
+
+:func:`execute` is what :func:`rig.runner.api.run_plan` does:
+
+1. open the plan's world (:mod:`rig.runner.world`): fresh bench, services, actors;
+2. take one look at the bench (the pilot timeline starts in A), then run the steps
+   in order (:mod:`rig.runner.steps`), each becoming a
+   :class:`~rig.runner.api.StepOutcome`; the first step that fails or raises ends
+   the steps (the rest are ``skipped``);
+3. if the vehicle is still plugged in, it unplugs (every session ends in A and is
+   closed), and the ESI's outbox is given a minute of bench time to deliver;
+4. fetch the services' records (:mod:`rig.runner.fetch`), fill in what the session
+   showed (communication, EUMD), and judge (:mod:`rig.runner.judge`);
+5. leave the world: safe state confirmed by read-back. A
+   :class:`~rig.bench.safe.SafeStateError` there makes the plan an ``error``
+   whatever came before;
+6. write everything to the results file (:mod:`rig.runner.report`).
+
+The verdict: ``error`` if the run itself broke (an exception in a step, in the
+set-up, the checks or the teardown), ``fail`` if a step did not reach its state or
+a measurement failed — or none was recorded — and ``pass`` otherwise. The
+:class:`~rig.runner.api.Failure` names the first failing step, or the first
+failing measurement with the plan check it answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from rig.bench.safe import SafeStateError
+from rig.esi.audit import read_audit
+from rig.esi.link import Unreachable
+from rig.esi.outbox import OutboxStuck, Rejected
+from rig.measurements import Measurement, Verdict, overall_verdict
+from rig.plans import Plan
+from rig.record import SessionRecord
+from rig.results import ResultsWriter, new_run_id
+from rig.runner.api import (
+    Failure,
+    PlanOutcome,
+    PlanVerdict,
+    Progress,
+    ProgressCallback,
+    ServiceTarget,
+    StepOutcome,
+)
+from rig.runner.facts import session_facts
+from rig.runner.fetch import fetch_services
+from rig.runner.judge import Evidence, Judged, judge
+from rig.runner.report import PlanReport
+from rig.runner.source import Located, locate
+from rig.runner.steps import StepFailed, energy_kwh, run_step, sync_signals, unplug
+from rig.runner.world import World, open_world
+
+log = logging.getLogger("rig.runner")
+#: Bench time the ESI's outbox gets after the steps to deliver what is left.
+DRAIN_S = 60.0
+
+
+def execute(
+    plan: Plan,
+    *,
+    plan_file: Path | None,
+    bench_file: Path,
+    services: ServiceTarget | None,
+    results: ResultsWriter | None,
+    run_id: str | None,
+    progress: ProgressCallback | None,
+) -> PlanOutcome:
+    wall = time.perf_counter()
+    report = PlanReport(results, run_id or new_run_id(), plan, plan_file)
+    steps_at = locate(plan_file, "steps", list(plan.steps))
+    checks_at = locate(plan_file, "checks", list(plan.checks))
+    outcomes: list[StepOutcome] = []
+    judged: list[Judged] = []
+    record: SessionRecord | None = None
+    failure: Failure | None = None
+    verdict: PlanVerdict = "pass"
+    try:
+        with open_world(plan, bench_file, services) as world:
+            world.loop.on_boundary = lambda: sync_signals(world)
+            world.loop.tick()
+            failure = _run_steps(world, steps_at, outcomes, report, progress)
+            if failure is not None:
+                verdict = "error" if outcomes[-1].outcome == "error" else "fail"
+            record = world.record
+            judged = _finish(world)
+    except SafeStateError as error:
+        verdict = "error"
+        failure = Failure(message=str(error), key="safe state")
+    except Exception as error:  # the run broke: report it, never raise it
+        log.exception("plan %s: run error", plan.plan)
+        verdict = "error"
+        failure = failure or Failure(
+            message=f"{type(error).__name__}: {error}",
+            key="run",
+            measured="".join(traceback.format_exception_only(error)).strip(),
+        )
+    measurements = [m for m, _ in judged]
+    if verdict == "pass":
+        failure = _check_failure(judged, checks_at, plan)
+        verdict = "pass" if failure is None else "fail"
+    report.measurements(measurements, record)
+    report.end(
+        Verdict.FAIL if verdict != "pass" else overall_verdict(measurements),
+        failure.message if failure else "",
+    )
+    simulated = outcomes[-1].end - outcomes[0].start if outcomes else 0.0
+    return PlanOutcome(
+        plan_id=plan.plan,
+        verdict=verdict,
+        measurements=measurements,
+        steps=outcomes,
+        failure=failure,
+        wall_s=time.perf_counter() - wall,
+        simulated_s=simulated,
+    )
+
+
+def _run_steps(
+    world: World,
+    located: list[Located],
+    outcomes: list[StepOutcome],
+    report: PlanReport,
+    progress: ProgressCallback | None,
+) -> Failure | None:
+    """Run the steps in order; the first that fails or raises ends them (rest skipped)."""
+    plan, clock = world.plan, world.clock
+    failure: Failure | None = None
+    for index, (step, where) in enumerate(zip(plan.steps, located, strict=True)):
+        key = step.key()
+        start = clock.now()
+        if failure is not None:
+            outcome = StepOutcome(index, key, where.spot, where.yaml, start, start, "skipped")
+            outcomes.append(outcome)
+            report.step(outcome)
+            continue
+
+        def tell(energy: float, left: float, index: int = index, key: str = key) -> None:
+            if progress is not None:
+                progress(Progress(plan.plan, index, key, energy, left))
+
+        try:
+            note = run_step(world, step, tell)
+            result: tuple[str, str] = ("passed", note)
+        except StepFailed as failed:
+            result = ("failed", str(failed))
+            failure = Failure(
+                message=f"step {index + 1} ({key}) failed: {failed}",
+                step_index=index,
+                key=key,
+                yaml=where.yaml,
+                source=where.spot,
+                expected=failed.expected,
+                measured=failed.measured,
+            )
+        except Exception as error:
+            log.exception("plan %s step %d (%s)", plan.plan, index, key)
+            result = ("error", f"{type(error).__name__}: {error}")
+            failure = Failure(
+                message=f"step {index + 1} ({key}) raised {type(error).__name__}: {error}",
+                step_index=index,
+                key=key,
+                yaml=where.yaml,
+                source=where.spot,
+            )
+        outcome = StepOutcome(index, key, where.spot, where.yaml, start, clock.now(), *result)  # type: ignore[arg-type]
+        outcomes.append(outcome)
+        report.step(outcome)
+    return failure
+
+
+def _finish(world: World) -> list[Judged]:
+    """Close the session, let the outbox deliver, fetch the records and judge."""
+    esi, record = world.esi, world.record
+    if world.pev.plugged:
+        unplug(world)
+    try:
+        esi.outbox.drain(DRAIN_S)
+    except OutboxStuck as stuck:
+        log.warning("plan %s: %s", world.plan.plan, stuck)
+    record.intervals = list(esi.intervals)
+    communication = record.facts.communication
+    if world.plan.pev.communicating and esi.communication == "failed":
+        communication = "failed"
+    record.facts = session_facts(record.facts, communication, esi.eumd_available)
+    raw = fetch_services(world)
+    utility_audit = _esi_calls(world)
+    evidence = Evidence(
+        binding_state=esi.state,
+        refusal=esi.refusal,
+        told=world.pev.told,
+        interval_s=esi.interval_s,
+        esi_audit=read_audit(esi.audit.path) if esi.audit.path.exists() else [],
+        utility_audit=utility_audit,
+        raw_session=raw,
+        energy_kwh=energy_kwh(world) if world.recorder.first_eumd else None,
+        grant_delay_s=esi.start_delay_s,
+    )
+    return judge(world.plan, record, world.place.data.tariffs, evidence)
+
+
+def _esi_calls(world: World) -> list[dict[str, Any]] | None:
+    """The utility's own audit log of the calls this ESI made (None: unreadable)."""
+    operator = world.operator(world.place.utility.id)
+    try:
+        entries = operator.get("/audit", limit=10_000)
+    except (Unreachable, Rejected):
+        return None
+    finally:
+        operator.close()
+    return [e for e in entries if world.place.esi_id in str(e["caller"])]
+
+
+def _check_failure(judged: list[Judged], checks: list[Located], plan: Plan) -> Failure | None:
+    """The first failing measurement, with the plan check it answers; or none recorded."""
+    if not judged:
+        return Failure(message="the plan recorded no measurement", key="checks")
+    failing = [(m, index) for m, index in judged if not m.passed]
+    if not failing:
+        return None
+    first, index = failing[0]
+    more = f" (and {len(failing) - 1} more failing)" if len(failing) > 1 else ""
+    where = checks[index] if index is not None else None
+    return Failure(
+        message=f"{first.message}{more}",
+        key=plan.checks[index].key() if index is not None else "oracle",
+        yaml=where.yaml if where else "",
+        source=where.spot if where else None,
+        expected=_expected(first),
+        measured=str(first.value),
+    )
+
+
+def _expected(m: Measurement) -> str:
+    if m.mode == "equals":
+        return str(m.expected)
+    return m.limits.describe(m.unit) if m.limits else ""

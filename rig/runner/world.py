@@ -1,0 +1,269 @@
+"""The world one plan runs in: a fresh bench, the services, the actors — and its end.
+
+:func:`open_world` builds everything a plan needs and tears it all down on exit,
+whatever the exit:
+
+1. **The data set** (``fixtures/utilities/<utility_data>.yaml``) says where the
+   plan happens: the premise, its portal and EUMD, its ESI, its utility, and the
+   PEV's home utility (:class:`Place`).
+2. **The clock.** A simulated bench with embedded services runs on a
+   :class:`~rig.clock.VirtualClock` starting at the plan's ``start``; with external
+   services it is the wall clock shifted by the services' offset
+   (:class:`~rig.runner.api.ServiceTarget`); a lab bench runs on the wall clock.
+3. **The bench.** A simulated bench gets the plan's overrides (``seed``,
+   ``evse_max``, ``supply`` — by default the portal's own — and
+   ``premise_base_load``), its simulators are started on 127.0.0.1, and its drivers
+   opened in a :class:`~rig.bench.safe.Bench`, which goes to safe state on entry.
+4. **The services**: started in-process on the same clock with the plan's data set
+   (:func:`rig.services.testing.running_services`), or reached by URL. The bench
+   and the services start in parallel: each takes a few hundred milliseconds.
+5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
+   the ESI's outbox and audit log in a scratch directory.
+
+On exit, in reverse: the links close, the services stop, the bench goes to safe
+state — confirmed by reading back, and a :class:`~rig.bench.safe.SafeStateError`
+if it cannot be, which the runner turns into a failed plan — and the simulators stop.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rig.bench.build import open_bench
+from rig.bench.config import BenchConfig, load_bench
+from rig.bench.safe import Bench
+from rig.bench.simulated import SimulatedBench
+from rig.clock import Clock, VirtualClock, WallClock
+from rig.esi.audit import AuditLog
+from rig.esi.link import ServiceLink
+from rig.esi.outbox import Outbox, OutboxMessage
+from rig.esi.session import Esi, EsiSetup
+from rig.plans import Plan
+from rig.record import SessionRecord
+from rig.runner.actors.evse import EvseControl
+from rig.runner.actors.pev import PevAgent
+from rig.runner.api import ServiceTarget
+from rig.runner.facts import Place, initial_facts, place_of
+from rig.runner.loop import Loop, Sampling
+from rig.runner.recorder import Recorder, meter_timeline
+from rig.services.dataset import LoadedDataset, load_dataset
+from rig.services.testing import ServiceEndpoints, running_services
+
+UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
+NOMINAL_V = {"cordset_120": 120.0, "evse_240": 240.0}
+
+
+@lru_cache(maxsize=8)
+def dataset(name: str) -> LoadedDataset:
+    """The utility data set ``fixtures/utilities/<name>.yaml`` (read once per process)."""
+    return load_dataset(UTILITY_DATA / f"{name}.yaml")
+
+
+@lru_cache(maxsize=8)
+def _bench_file(path: Path) -> BenchConfig:
+    return load_bench(path)
+
+
+def bench_config(plan: Plan, path: Path, place: Place) -> BenchConfig:
+    """The bench file with the plan's overrides applied (simulation only, but evse_max)."""
+    config = _bench_file(path)
+    sim = config.simulation
+    if sim is None:
+        return config
+    overrides = plan.bench
+    update: dict[str, Any] = {"supply": overrides.supply or place.supply}
+    if overrides.seed is not None:
+        update["seed"] = overrides.seed
+    if overrides.evse_max is not None:
+        update["evse_max_a"] = overrides.evse_max.amps
+    if plan.start is not None:
+        update["start"] = plan.start
+    if overrides.premise_base_load is not None and sim.premise is not None:
+        update["premise"] = sim.premise.model_copy(
+            update={"base_load_w": overrides.premise_base_load.kw * 1000.0}
+        )
+    return config.model_copy(update={"simulation": sim.model_copy(update=update)})
+
+
+def make_clock(plan: Plan, config: BenchConfig, services: ServiceTarget | None) -> Clock:
+    if services is not None:
+        return WallClock(services.clock_offset_s)
+    sim = config.simulation
+    if sim is None or sim.clock == "wall":
+        return WallClock()
+    start = plan.start or sim.start
+    return VirtualClock(start if start is not None else 0.0)
+
+
+@dataclass
+class World:
+    """Everything one plan runs with; built by :func:`open_world`."""
+
+    plan: Plan
+    place: Place
+    clock: Clock
+    config: BenchConfig
+    bench: Bench
+    sim: SimulatedBench | None
+    endpoints: ServiceEndpoints
+    links: dict[str, ServiceLink]
+    """The ESI's line to each utility, by utility ID (outages cut these)."""
+    record: SessionRecord
+    recorder: Recorder
+    pev: PevAgent
+    evse: EvseControl
+    esi: Esi
+    loop: Loop
+
+    def operator(self, utility_id: str) -> ServiceLink:
+        """The utility's own operator (publishes grid signals; reads its books)."""
+        url = self.endpoints.urls[utility_id]
+        return ServiceLink(utility_id, url, self.endpoints.token(utility_id))
+
+
+def _nodelay(endpoints: ServiceEndpoints) -> None:
+    """Set TCP_NODELAY on the embedded services' listening sockets.
+
+    Accepted sockets inherit it; without it each HTTP answer waits ~40 ms for a
+    delayed ACK (the listening sockets are created with ``proto=0``, so asyncio
+    does not set it). A stopgap until :class:`rig.services.cluster.Cluster` sets it
+    itself.
+    """
+    cluster = endpoints.cluster
+    for running in getattr(cluster, "_running", ()):
+        for server in running.server.servers:
+            for sock in server.sockets:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+@contextmanager
+def _services(
+    plan: Plan, data: LoadedDataset, clock: Clock, target: ServiceTarget | None
+) -> Iterator[ServiceEndpoints]:
+    if target is not None:
+        yield ServiceEndpoints(urls=dict(target.urls), dataset=data, clock=None)
+        return
+    with running_services(data.source, clock=clock) as endpoints:
+        _nodelay(endpoints)
+        yield endpoints
+
+
+@contextmanager
+def _bench(config: BenchConfig, clock: Clock) -> Iterator[tuple[Bench, SimulatedBench | None]]:
+    with ExitStack() as stack:
+        sim = None
+        if config.simulation is not None:
+            sim = stack.enter_context(SimulatedBench(config, clock=clock))
+            config = sim.config
+        bench = stack.enter_context(open_bench(config))
+        yield bench, sim
+
+
+@contextmanager
+def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> Iterator[World]:
+    """Build the plan's world; tear it down on exit (see the module docstring)."""
+    data = dataset(plan.utility_data)
+    place = place_of(plan, data)
+    config = bench_config(plan, bench_file, place)
+    clock = make_clock(plan, config, services)
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rig-plan-")))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            bench_cm, services_cm = _bench(config, clock), _services(plan, data, clock, services)
+            started = pool.submit(bench_cm.__enter__), pool.submit(services_cm.__enter__)
+            errors = [f.exception() for f in started]
+        # exit in reverse: services stop before the bench goes to safe state
+        if errors[0] is None:
+            stack.push(bench_cm.__exit__)
+        if errors[1] is None:
+            stack.push(services_cm.__exit__)
+        for error in errors:
+            if error is not None:
+                raise error
+        bench, sim = started[0].result()
+        endpoints = started[1].result()
+        yield stack.enter_context(
+            _actors(plan, place, clock, config, bench, sim, endpoints, scratch)
+        )
+
+
+@contextmanager
+def _actors(
+    plan: Plan,
+    place: Place,
+    clock: Clock,
+    config: BenchConfig,
+    bench: Bench,
+    sim: SimulatedBench | None,
+    endpoints: ServiceEndpoints,
+    scratch: Path,
+) -> Iterator[World]:
+    record = SessionRecord(plan_id=plan.plan, facts=initial_facts(plan, place))
+    record.eumd = meter_timeline(place.eumd_id or "EUMD", bench.eumd, config.eumd.accuracy_pct)
+    if bench.premise_meter is not None and config.premise_meter is not None:
+        record.premise_meter = meter_timeline(
+            f"{place.premise.id}-revenue", bench.premise_meter, config.premise_meter.accuracy_pct
+        )
+    recorder = Recorder(bench, clock, record)
+    links = {
+        uid: ServiceLink(uid, url, endpoints.token(place.esi_id))
+        for uid, url in endpoints.urls.items()
+        if uid in endpoints.dataset.utilities
+    }
+    audit = AuditLog(scratch / "esi-audit.jsonl", clock)
+    utility = links[place.utility.id]
+
+    def send(message: OutboxMessage) -> None:
+        utility.post(message.target, message.body)
+
+    with Outbox(scratch / "esi-outbox.sqlite", clock, send, audit=audit) as outbox:
+        esi = Esi(
+            EsiSetup(
+                esi_id=place.esi_id,
+                premise_id=place.premise.id,
+                portal_id=place.portal.id,
+                eumd_id=place.eumd_id,
+                interval_s=place.utility.interval_s,
+            ),
+            utility,
+            clock,
+            outbox,
+            audit,
+            recorder.eumd,
+            eumd_rollover_wh=record.eumd.rollover_wh,
+        )
+        pev = PevAgent(plan.pev, bench.pilot, bench.load, record.setpoints)
+        volts = NOMINAL_V[place.supply]
+        rating = place.portal.max_kw * 1000.0 / volts
+        if plan.bench.evse_max is not None:
+            rating = min(rating, plan.bench.evse_max.amps)
+        evse = EvseControl(bench.pilot, record.ampacity, rating_a=rating, volts=volts)
+        world = World(
+            plan=plan,
+            place=place,
+            clock=clock,
+            config=config,
+            bench=bench,
+            sim=sim,
+            endpoints=endpoints,
+            links=links,
+            record=record,
+            recorder=recorder,
+            pev=pev,
+            evse=evse,
+            esi=esi,
+            loop=Loop(clock, recorder, pev, evse, esi, lambda: None, Sampling.for_clock(clock)),
+        )
+        try:
+            yield world
+        finally:
+            for link in links.values():
+                link.close()
