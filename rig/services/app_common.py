@@ -14,12 +14,13 @@
   documented on every route.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from rig.clock import Clock
@@ -40,6 +41,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": m.Problem, "description": "request body too large"},
     422: {"model": m.Problem, "description": "invalid request"},
 }
+
+
+def json_response(model: BaseModel) -> Response:
+    """A model as a JSON response, serialised once (FastAPI would validate it again)."""
+    return Response(content=model.model_dump_json(), media_type="application/json")
 
 
 def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -65,7 +71,7 @@ def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 class ServiceApp:
     """A FastAPI app plus the pieces the routes need."""
 
-    def __init__(self, app: FastAPI, caller: Callable[..., Caller], audit: AuditWriter):
+    def __init__(self, app: FastAPI, caller: Callable[..., Awaitable[Caller]], audit: AuditWriter):
         self.app = app
         self.caller = caller
         self.audit = audit
@@ -96,14 +102,16 @@ def make_app(
         return JSONResponse({"detail": validation_details(exc)}, status_code=422)
 
     @app.get("/health", response_model=m.Health, tags=["service"])
-    def health() -> m.Health:
+    async def health() -> Response:
         """Who this service is and what its clock says (no credential needed)."""
-        return m.Health(
-            service=title,
-            role=role,
-            id=service_id,
-            now=from_s(clock.now()),
-            schema_version=SCHEMA_VERSION,
+        return json_response(
+            m.Health(
+                service=title,
+                role=role,
+                id=service_id,
+                now=from_s(clock.now()),
+                schema_version=SCHEMA_VERSION,
+            )
         )
 
     @app.get("/audit", response_model=list[m.AuditEntry], responses=ERRORS, tags=["service"])

@@ -19,7 +19,7 @@ something outside its rights is 403 (see :func:`forbid`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,10 +74,13 @@ def bearer_token(request: Request) -> str | None:
 _bearer = HTTPBearer(auto_error=False, description="the caller's own token from the data set")
 
 
-def authenticator(credentials: Credentials) -> Callable[..., Caller]:
-    """A FastAPI dependency returning the caller, or raising 401 (documented in OpenAPI)."""
+def authenticator(credentials: Credentials) -> Callable[..., Awaitable[Caller]]:
+    """A FastAPI dependency returning the caller, or raising 401 (documented in OpenAPI).
 
-    def current_caller(
+    ``async`` so that FastAPI runs it on the event loop, not in a worker thread.
+    """
+
+    async def current_caller(
         request: Request,
         given: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> Caller:

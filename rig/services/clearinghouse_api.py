@@ -14,9 +14,11 @@ route                                                  caller         what
 from typing import Annotated
 
 from fastapi import Body, Depends, FastAPI, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from rig.services import api_models as m
-from rig.services.app_common import ERRORS, make_app
+from rig.services.app_common import ERRORS, json_response, make_app
 from rig.services.auth import Caller
 from rig.services.clearinghouse_service import ClearinghouseService
 
@@ -44,20 +46,19 @@ def create_app(service: ClearinghouseService) -> FastAPI:
     @app.post(
         "/pev-validations", response_model=m.PevValidationOut, responses=ERRORS, tags=["roaming"]
     )
-    def validate(
-        caller: CallerDep, req: Annotated[m.PevValidationIn, Body()]
-    ) -> m.PevValidationOut:
+    async def validate(caller: CallerDep, req: Annotated[m.PevValidationIn, Body()]) -> Response:
         """Find a PEV's home utility, account and programme (or not found)."""
-        return service.validate(caller, req)
+        return json_response(service.validate(caller, req))
 
     @app.post(
         "/roaming-charges", response_model=m.RoamingChargeOut, responses=ERRORS, tags=["roaming"]
     )
-    def post_charge(
+    async def post_charge(
         caller: CallerDep, charge: Annotated[m.RoamingChargeIn, Body()]
-    ) -> m.RoamingChargeOut:
+    ) -> Response:
         """Record a roaming charge once and forward it to the home utility's account."""
-        return service.post_charge(caller, charge)
+        # forwards to the home utility over HTTP: off the event loop
+        return json_response(await run_in_threadpool(service.post_charge, caller, charge))
 
     @app.get(
         "/settlements",
@@ -65,15 +66,17 @@ def create_app(service: ClearinghouseService) -> FastAPI:
         responses=ERRORS,
         tags=["settlement"],
     )
-    def settlements(
+    async def settlements(
         caller: CallerDep,
         roaming_utility_id: QueryId,
         home_utility_id: QueryId,
         start: Annotated[m.Instant, Query()],
         end: Annotated[m.Instant, Query()],
-    ) -> m.SettlementStatement:
+    ) -> Response:
         """What the home utility owes the roaming utility for sessions starting in the period."""
-        return service.settlement(caller, roaming_utility_id, home_utility_id, start, end)
+        return json_response(
+            service.settlement(caller, roaming_utility_id, home_utility_id, start, end)
+        )
 
     app.state.audit = built.audit
     return app

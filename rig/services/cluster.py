@@ -95,7 +95,9 @@ class Cluster:
         sockets: dict[str, socket.socket] = {}
         try:
             for i, name in enumerate(names):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted
+                # connections only then (without it, Nagle + delayed ACK add ~40 ms)
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(("127.0.0.1", self.port + i if self.port else 0))
                 sock.listen(1024)
@@ -121,6 +123,7 @@ class Cluster:
                     )
                     app = utility_api.create_app(service)
                 service.start()
+                db.start_checkpointer()
                 self._serve(name, app, service, db, sockets[name])
         except BaseException:
             for sock in sockets.values():

@@ -268,6 +268,8 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._write_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
         if self.is_sqlite:
             memory = parsed.database in (None, "", ":memory:")
             if memory:
@@ -314,7 +316,36 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def start_checkpointer(self, every_s: float = 1.0) -> None:
+        """SQLite: copy the WAL into the database file in the background, every ``every_s``.
+
+        A ``PASSIVE`` checkpoint never waits for readers or writers, so requests are
+        not held up by the checkpoint's disk flushes; at close a full ``TRUNCATE``
+        checkpoint leaves a compact file.
+        """
+        if not self.is_sqlite or self._checkpointer is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(every_s):
+                self._checkpoint("PASSIVE")
+
+        self._checkpointer = threading.Thread(target=loop, name="wal-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint(self, mode: str) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+        except Exception:  # pragma: no cover - a missed checkpoint is retried later
+            pass
+
     def dispose(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
+            self._checkpointer = None
+            self._checkpoint("TRUNCATE")
         self.engine.dispose()
 
 
@@ -330,6 +361,9 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
         # NORMAL in WAL mode: a committed transaction survives a killed process;
         # only an OS crash or power loss may lose the last few commits.
         cur.execute("PRAGMA synchronous=NORMAL")
+        # No checkpoint (and its fsync) inside a request's commit: the checkpointer
+        # thread does it in the background (Database.start_checkpointer).
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")

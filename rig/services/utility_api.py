@@ -24,9 +24,11 @@ route                                      caller              what
 from typing import Annotated
 
 from fastapi import Body, Depends, FastAPI, Path, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from rig.services import api_models as m
-from rig.services.app_common import ERRORS, make_app
+from rig.services.app_common import ERRORS, json_response, make_app
 from rig.services.auth import Caller
 from rig.services.utility_service import UtilityService
 
@@ -52,9 +54,11 @@ def create_app(service: UtilityService) -> FastAPI:
     CallerDep = Annotated[Caller, Depends(built.caller)]
 
     @app.post("/bindings", response_model=m.BindingResponse, responses=ERRORS, tags=["binding"])
-    def bind(caller: CallerDep, req: Annotated[m.BindingRequest, Body()]) -> m.BindingResponse:
+    async def bind(caller: CallerDep, req: Annotated[m.BindingRequest, Body()]) -> Response:
         """Bind a PEV at the ESI's premise; unknown PEVs are asked of the clearinghouse."""
-        return service.bind(caller, req)
+        if service.needs_clearinghouse(req):  # a network call: keep the loop free
+            return json_response(await run_in_threadpool(service.bind, caller, req))
+        return json_response(service.bind(caller, req))
 
     @app.post(
         "/bindings/{binding_id}/energy-requests",
@@ -62,27 +66,27 @@ def create_app(service: UtilityService) -> FastAPI:
         responses=ERRORS,
         tags=["grant"],
     )
-    def energy_request(
+    async def energy_request(
         caller: CallerDep, binding_id: PathId, req: Annotated[m.EnergyRequestIn, Body()]
-    ) -> m.GrantResponse:
+    ) -> Response:
         """Energy request → grant (BR-07, BR-08)."""
-        return service.energy_request(caller, binding_id, req)
+        return json_response(service.energy_request(caller, binding_id, req))
 
     @app.get("/signals", response_model=m.SignalsPage, responses=ERRORS, tags=["signals"])
-    def signals(
+    async def signals(
         caller: CallerDep,
         since: Annotated[int, Query(ge=0, le=2**62)] = 0,
         premise_id: Annotated[
             str | None, Query(min_length=1, max_length=80, pattern=ID_PATTERN)
         ] = None,
-    ) -> m.SignalsPage:
+    ) -> Response:
         """Grid signals announced so far (PG-DLC, PG-RTP, PG-ALM), after ``since``."""
-        return service.signals(caller, premise_id, since)
+        return json_response(service.signals(caller, premise_id, since))
 
     @app.post("/signals", response_model=m.SignalOut, responses=ERRORS, tags=["signals"])
-    def publish(caller: CallerDep, sig: Annotated[m.SignalIn, Body()]) -> m.SignalOut:
+    async def publish(caller: CallerDep, sig: Annotated[m.SignalIn, Body()]) -> Response:
         """Publish a grid signal (the utility operator only)."""
-        return service.publish_signal(caller, sig)
+        return json_response(service.publish_signal(caller, sig))
 
     @app.post(
         "/sessions/{session_id}/intervals",
@@ -90,11 +94,13 @@ def create_app(service: UtilityService) -> FastAPI:
         responses=ERRORS,
         tags=["sessions"],
     )
-    def report(
+    async def report(
         caller: CallerDep, session_id: PathId, body: Annotated[m.SessionReportIn, Body()]
-    ) -> m.SessionRecord:
+    ) -> Response:
         """Interval records of a session, idempotent per interval; ``close`` ends it (BR-12)."""
-        return service.report(caller, session_id, body)
+        if service.is_roaming(body.binding_id):  # posts on to the clearinghouse
+            return json_response(await run_in_threadpool(service.report, caller, session_id, body))
+        return json_response(service.report(caller, session_id, body))
 
     @app.get(
         "/sessions/{session_id}",
@@ -102,9 +108,9 @@ def create_app(service: UtilityService) -> FastAPI:
         responses=ERRORS,
         tags=["sessions"],
     )
-    def session(caller: CallerDep, session_id: PathId) -> m.SessionRecord:
+    async def session(caller: CallerDep, session_id: PathId) -> Response:
         """The session as recorded: intervals, totals, OCPI charging periods, line items."""
-        return service.session(caller, session_id)
+        return json_response(service.session(caller, session_id))
 
     @app.get(
         "/accounts/{account_id}/statement",
@@ -112,14 +118,14 @@ def create_app(service: UtilityService) -> FastAPI:
         responses=ERRORS,
         tags=["billing"],
     )
-    def statement(
+    async def statement(
         caller: CallerDep,
         account_id: PathId,
         start: Annotated[m.Instant, Query()],
         end: Annotated[m.Instant, Query()],
-    ) -> m.Statement:
+    ) -> Response:
         """Line items of an account whose start is in ``[start, end)``, with totals."""
-        return service.statement(caller, account_id, start, end)
+        return json_response(service.statement(caller, account_id, start, end))
 
     @app.post(
         "/roaming/charges",
@@ -127,11 +133,11 @@ def create_app(service: UtilityService) -> FastAPI:
         responses=ERRORS,
         tags=["roaming"],
     )
-    def roaming_charge(
+    async def roaming_charge(
         caller: CallerDep, charge: Annotated[m.RoamingChargeIn, Body()]
-    ) -> m.RoamingChargeOut:
+    ) -> Response:
         """An SC-4 session forwarded by the clearinghouse to the PEV owner's account."""
-        return service.receive_roaming_charge(caller, charge)
+        return json_response(service.receive_roaming_charge(caller, charge))
 
     app.state.audit = built.audit
     return app

@@ -113,6 +113,7 @@ class UtilityService:
         )
         self._client = httpx.Client(timeout=5.0)
         self._hourly: dict[str, dict[datetime, HourlyPrice]] = {}
+        self._binding_cache: dict[str, tuple[m.BindingResponse, Any]] = {}
 
     # --- set-up -----------------------------------------------------------------
 
@@ -244,12 +245,37 @@ class UtilityService:
         raise invalid(f"premise '{premise.id}' has no portal '{portal_id}' (it has {known})")
 
     def _binding(self, conn: Connection, binding_id: str) -> tuple[m.BindingResponse, Any]:
+        """A stored binding (decision and row); bindings never change, so they are cached."""
+        cached = self._binding_cache.get(binding_id)
+        if cached is not None:
+            return cached
         row = conn.execute(
             select(self.t.bindings).where(self.t.bindings.c.binding_id == binding_id)
         ).first()
         if row is None:
             raise not_found("binding", binding_id)
-        return m.BindingResponse.model_validate(row.decision["response"]), row
+        found = m.BindingResponse.model_validate(row.decision["response"]), row
+        if len(self._binding_cache) > 100_000:
+            self._binding_cache.clear()
+        self._binding_cache[binding_id] = found
+        return found
+
+    def is_roaming(self, binding_id: str) -> bool:
+        """Whether a session of this binding is posted on to the clearinghouse (SC-4)."""
+        try:
+            with self.db.read() as conn:
+                decision, _ = self._binding(conn, binding_id)
+        except ServiceError:
+            return False
+        return decision.roaming is not None
+
+    def needs_clearinghouse(self, req: m.BindingRequest) -> bool:
+        """Whether binding ``req`` asks the clearinghouse (a PEV this utility does not know)."""
+        return (
+            req.pev_id is not None
+            and req.communication == Communication.ESTABLISHED
+            and local_pev_record(self.ds, self.u, req.pev_id) is None
+        )
 
     def _may_read_premise(self, caller: Caller, premise_id: str) -> None:
         if caller.kind == "utility" and caller.id == self.id:
@@ -266,13 +292,6 @@ class UtilityService:
             raise forbidden(f"ESI '{caller.id}' may not bind as ESI '{req.esi_id}'")
         portal = self._portal(premise, req.portal_id)
         request_json = _json(req)
-        if req.binding_id is not None:
-            with self.db.read() as conn:
-                row = conn.execute(
-                    select(self.t.bindings).where(self.t.bindings.c.binding_id == req.binding_id)
-                ).first()
-            if row is not None:
-                return self._same_binding(row, request_json)
 
         communication = req.communication
         home_extra: dict[str, Any] = {}
@@ -774,9 +793,14 @@ class UtilityService:
                     for s, e, k in fresh
                 ],
             )
+            known = sorted(
+                [(st, en, kwh) for st, (en, kwh) in existing.items()] + fresh,
+                key=lambda x: x[0],
+            )
+            metered = [MeteredInterval(from_ms(st), from_ms(en), kwh) for st, en, kwh in known]
             if closed and (fresh or close is not None):
-                self._bill(conn, session_id, decision, premise)
-            record = self._record(conn, session_id)
+                self._bill(conn, session_id, decision, premise, metered)
+            record = self._record(conn, session_id, metered)
         if decision.roaming is not None and closed:
             self.outbox.deliver_pending()
         return record.model_copy(
@@ -860,10 +884,14 @@ class UtilityService:
         return [MeteredInterval(from_ms(r.start_ms), from_ms(r.end_ms), r.kwh) for r in rows]
 
     def _bill(
-        self, conn: Connection, session_id: str, decision: m.BindingResponse, premise: Premise
+        self,
+        conn: Connection,
+        session_id: str,
+        decision: m.BindingResponse,
+        premise: Premise,
+        intervals: list[MeteredInterval],
     ) -> None:
-        """Replace the session's bill lines (and SC-4 charge) from its stored intervals."""
-        intervals = self._intervals(conn, session_id)
+        """Replace the session's bill lines (and SC-4 charge) from all its intervals."""
         tariffs = {
             tid: self.tariff(tid)
             for tid in {
@@ -936,14 +964,17 @@ class UtilityService:
             currency=row.currency,
         )
 
-    def _record(self, conn: Connection, session_id: str) -> m.SessionRecord:
+    def _record(
+        self, conn: Connection, session_id: str, intervals: list[MeteredInterval] | None = None
+    ) -> m.SessionRecord:
         s = conn.execute(
             select(self.t.sessions).where(self.t.sessions.c.session_id == session_id)
         ).first()
         if s is None:
             raise not_found("session", session_id)
         decision, _ = self._binding(conn, s.binding_id)
-        intervals = self._intervals(conn, session_id)
+        if intervals is None:
+            intervals = self._intervals(conn, session_id)
         total = sum((iv.kwh for iv in intervals), Decimal(0))
         li = self.t.line_items
         lines = [
