@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from rig.services.testing import DEFAULT_DATA
+from rig.services.testing import DEFAULT_DATA, ENDPOINTS_ENV, running_services
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE = {"Authorization": "Bearer esi-alice-token-5d2c8e1f"}
@@ -57,6 +57,25 @@ def test_serve_writes_endpoints_publishes_openapi_and_stops_on_sigterm(tmp_path:
             spec = httpx.get(url + "/openapi.json").json()
             assert spec["openapi"].startswith("3.") and spec["paths"]
             assert httpx.get(url + "/health").json()["schema_version"] == 1
+        # the same running services, used as "external" ones by URL
+        os.environ[ENDPOINTS_ENV] = str(tmp_path / "endpoints.json")
+        try:
+            with running_services() as external:
+                assert external.cluster is None and external.clock is None
+                assert external.urls == urls
+                with external.client("HPL", as_caller="ESI-BOB") as bob:
+                    r = bob.post(
+                        "/bindings",
+                        json={
+                            "premise_id": "PREM-BOB",
+                            "esi_id": "ESI-BOB",
+                            "portal_id": "EP-BOB-240",
+                            "pev_id": "PEV-ALICE",
+                        },
+                    )
+                assert r.status_code == 200 and r.json()["scenario"] == "SC-2"
+        finally:
+            del os.environ[ENDPOINTS_ENV]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
 
