@@ -8,9 +8,8 @@ The results file (:mod:`rig.results`) is opened when the first plan runs — a r
 the framework's unit tests writes none — as
 ``<report dir>/results-<UTC start>-<run id>.jsonl`` (plus ``-<worker>`` under
 pytest-xdist, whose workers share the run id). It starts with the ``run`` record:
-bench identity from the bench file (name, file, SHA-256, each instrument's role,
-driver, serial number, calibration due date and accuracy class), ``git describe``,
-the simulation seed, the operator (``--operator``, else ``$USER``) and the host.
+the bench's identity (:mod:`rig.pytest_plugin.identity`), ``git describe``, the
+simulation seed, the operator (``--operator``, else ``$USER``) and the host.
 The runner appends each plan's records; ``pytest_sessionfinish`` writes ``run_end``.
 """
 
@@ -24,13 +23,11 @@ from pathlib import Path
 import pytest
 
 from rig.bench.config import BenchConfig, load_bench
+from rig.pytest_plugin.identity import bench_identity
 from rig.results import (
-    BenchIdentity,
-    InstrumentIdentity,
     ResultsWriter,
     RunEndRecord,
     RunRecord,
-    file_sha256,
     host_name,
     new_run_id,
     software_version,
@@ -73,38 +70,6 @@ class RunSession:
         """The results file, once the first plan has run."""
         return self._writer.path if self._writer is not None else None
 
-    def identity(self) -> BenchIdentity:
-        """Who the bench is, from its file."""
-        instruments = [
-            InstrumentIdentity(
-                role=role,
-                driver=meter.map,
-                serial=meter.serial_number,
-                calibration_due=meter.calibration_due,
-                accuracy_class=meter.accuracy_class,
-            )
-            for role, meter in self.bench.meters().items()
-        ]
-        for role, spec, driver in (
-            ("load", self.bench.load, self.bench.load.dialect),
-            ("pilot", self.bench.pilot, self.bench.pilot.dialect),
-        ):
-            instruments.append(
-                InstrumentIdentity(
-                    role=role,
-                    driver=driver,
-                    serial=spec.serial_number,
-                    calibration_due=spec.calibration_due,
-                )
-            )
-        return BenchIdentity(
-            name=self.bench.bench,
-            file=str(self.bench_file),
-            file_sha256=file_sha256(self.bench_file),
-            simulated=self.bench.simulated,
-            instruments=tuple(instruments),
-        )
-
     def writer(self) -> ResultsWriter:
         """The results writer, opened (and the ``run`` record written) on first use."""
         if self._writer is None:
@@ -117,7 +82,7 @@ class RunSession:
                     run_id=self.run_id,
                     started_at=started,
                     software_version=software_version(),
-                    bench=self.identity(),
+                    bench=bench_identity(self.bench_file, self.bench),
                     seed=self.bench.simulation.seed if self.bench.simulation else None,
                     operator=self.operator,
                     host=host_name(),

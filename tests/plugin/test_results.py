@@ -30,7 +30,11 @@ def test_one_results_file_per_run_with_run_metadata(
     assert simulation is not None
     assert (run.bench.name, run.bench.simulated, run.seed) == ("sim", True, simulation.seed)
     assert run.bench.file_sha256 == file_sha256(DEFAULT_BENCH)
-    assert {i.role for i in run.bench.instruments} >= {"eumd", "load", "pilot"}
+    instruments = {i.role: i for i in run.bench.instruments}
+    assert set(instruments) >= {"eumd", "load", "pilot"}
+    assert instruments["eumd"].idn == "Eastron SDM630"  # the instrument's own answer
+    assert instruments["eumd"].accuracy_class  # the bench file's
+    assert all(i.serial for i in instruments.values())
     [result] = merge_results([path]).runs
     assert sorted(result.plans) == ["sc1-fail", "sc1-home"]
     assert result.ended_at is not None
