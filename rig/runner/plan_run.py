@@ -73,8 +73,8 @@ def execute(
 ) -> PlanOutcome:
     wall = time.perf_counter()
     report = PlanReport(results, run_id or new_run_id(), plan, plan_file)
-    steps_at = locate(plan_file, "steps", list(plan.steps))
-    checks_at = locate(plan_file, "checks", list(plan.checks))
+    located = locate(plan_file, {"steps": list(plan.steps), "checks": list(plan.checks)})
+    steps_at, checks_at = located["steps"], located["checks"]
     outcomes: list[StepOutcome] = []
     judged: list[Judged] = []
     record: SessionRecord | None = None
@@ -85,8 +85,8 @@ def execute(
             world.loop.on_boundary = lambda: sync_signals(world)
             world.loop.tick()
             failure = _run_steps(world, steps_at, outcomes, report, progress)
-            if failure is not None:
-                verdict = "error" if outcomes[-1].outcome == "error" else "fail"
+            if failure is not None and failure.step_index is not None:
+                verdict = "error" if outcomes[failure.step_index].outcome == "error" else "fail"
             record = world.record
             judged = _finish(world)
     except SafeStateError as error:

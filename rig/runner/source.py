@@ -51,26 +51,28 @@ def _dumped(item: BaseModel) -> str:
     return f"{key}: {flow.removesuffix(chr(10)).removesuffix(chr(10) + '...')}"
 
 
-def locate(plan_file: Path | None, section: str, items: list[BaseModel]) -> list[Located]:
-    """``file:line`` and YAML text of each item of ``section`` (``steps`` or ``checks``)."""
-    if plan_file is None:
-        return [Located(None, _dumped(item)) for item in items]
-    resolver = Resolver(read_utf8)
-    document = resolver.document(plan_file)
+def locate(
+    plan_file: Path | None, sections: dict[str, list[BaseModel]]
+) -> dict[str, list[Located]]:
+    """``file:line`` and YAML text of each item of each section (``steps``, ``checks``)."""
+    document = Resolver(read_utf8).document(plan_file) if plan_file is not None else None
     if document is None:
-        return [Located(None, _dumped(item)) for item in items]
+        return {
+            name: [Located(None, _dumped(item)) for item in items]
+            for name, items in sections.items()
+        }
     _, sources = flatten(document)
     files: dict[str, list[str]] = {}
-    found = []
-    for index, item in enumerate(items):
-        spot = sources.keys.get((section, index))
-        if spot is None:
-            found.append(Located(None, _dumped(item)))
-            continue
-        lines = files.setdefault(
-            spot.file, Path(spot.file).read_text(encoding="utf-8").splitlines()
-        )
-        found.append(
-            Located(SourceSpot(spot.file, spot.line), _text(lines, spot.line, spot.column))
-        )
+    found: dict[str, list[Located]] = {}
+    for name, items in sections.items():
+        found[name] = []
+        for index, item in enumerate(items):
+            spot = sources.keys.get((name, index))
+            if spot is None:
+                found[name].append(Located(None, _dumped(item)))
+                continue
+            if spot.file not in files:
+                files[spot.file] = Path(spot.file).read_text(encoding="utf-8").splitlines()
+            text = _text(files[spot.file], spot.line, spot.column)
+            found[name].append(Located(SourceSpot(spot.file, spot.line), text))
     return found

@@ -20,9 +20,10 @@ whatever the exit:
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
    the ESI's outbox and audit log in a scratch directory.
 
-On exit, in reverse: the links close, the services stop, the bench goes to safe
-state — confirmed by reading back, and a :class:`~rig.bench.safe.SafeStateError`
-if it cannot be, which the runner turns into a failed plan — and the simulators stop.
+On exit the links close, then, side by side, the services stop and the bench goes
+to safe state — confirmed by reading back, and a
+:class:`~rig.bench.safe.SafeStateError` if it cannot be, which the runner turns
+into a failed plan — and its simulators stop.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from __future__ import annotations
 import socket
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -146,7 +147,7 @@ def _nodelay(endpoints: ServiceEndpoints) -> None:
 
 @contextmanager
 def _services(
-    plan: Plan, data: LoadedDataset, clock: Clock, target: ServiceTarget | None
+    data: LoadedDataset, clock: Clock, target: ServiceTarget | None
 ) -> Iterator[ServiceEndpoints]:
     if target is not None:
         yield ServiceEndpoints(urls=dict(target.urls), dataset=data, clock=None)
@@ -169,30 +170,42 @@ def _bench(config: BenchConfig, clock: Clock) -> Iterator[tuple[Bench, Simulated
 
 @contextmanager
 def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> Iterator[World]:
-    """Build the plan's world; tear it down on exit (see the module docstring)."""
+    """Build the plan's world; tear it down on exit (see the module docstring).
+
+    The bench and the services start side by side and stop side by side (each takes
+    a few hundred milliseconds); an error in either start or stop is raised after
+    both are done, the bench's (a safe state not confirmed) first.
+    """
     data = dataset(plan.utility_data)
     place = place_of(plan, data)
     config = bench_config(plan, bench_file, place)
     clock = make_clock(plan, config, services)
-    with ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rig-plan-")))
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            bench_cm, services_cm = _bench(config, clock), _services(plan, data, clock, services)
-            started = pool.submit(bench_cm.__enter__), pool.submit(services_cm.__enter__)
-            errors = [f.exception() for f in started]
-        # exit in reverse: services stop before the bench goes to safe state
-        if errors[0] is None:
-            stack.push(bench_cm.__exit__)
-        if errors[1] is None:
-            stack.push(services_cm.__exit__)
-        for error in errors:
-            if error is not None:
-                raise error
-        bench, sim = started[0].result()
-        endpoints = started[1].result()
-        yield stack.enter_context(
-            _actors(plan, place, clock, config, bench, sim, endpoints, scratch)
-        )
+    parts: list[AbstractContextManager[Any]] = [
+        _bench(config, clock),
+        _services(data, clock, services),
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        started = [pool.submit(part.__enter__) for part in parts]
+        entered = [
+            part for part, future in zip(parts, started, strict=True) if not future.exception()
+        ]
+        try:
+            _raise_first(started)
+            (bench, sim), endpoints = started[0].result(), started[1].result()
+            with (
+                tempfile.TemporaryDirectory(prefix="rig-plan-") as scratch,
+                _actors(plan, place, clock, config, bench, sim, endpoints, Path(scratch)) as world,
+            ):
+                yield world
+        finally:
+            _raise_first([pool.submit(part.__exit__, None, None, None) for part in entered])
+
+
+def _raise_first(futures: list[Future[Any]]) -> None:
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
 
 
 @contextmanager
