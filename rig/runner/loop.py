@@ -18,7 +18,7 @@ state, a load setting) it reads at 25, 50, 75, 100, 150 and 200 ms — fine enou
 to see a contactor open within J-05's 100 ms — then every 250 ms until the bench
 has *settled* (contactor where the pilot says it should be, load current where
 pilot and setpoint say), for at most 6 s (J-03's 5 s follow time plus margin).
-While nothing changes it samples once per ``steady_s`` (30 s of bench clock on
+While nothing changes it samples once per ``steady_s`` (60 s of bench clock on
 a virtual clock, 1 s on a wall clock). A tick never jumps over something due: a
 metering-interval boundary, a grid limit starting or ending, the end of the step.
 
@@ -50,7 +50,7 @@ class Sampling:
     after_change_s: tuple[float, ...] = (0.025, 0.05, 0.075, 0.1, 0.15, 0.2)
     settling_s: float = 0.25
     settle_max_s: float = 6.0
-    steady_s: float = 30.0
+    steady_s: float = 60.0
     poll_s: float = 0.1
     """The longest tick while a ``wait_for`` condition is being watched."""
     current_tolerance_a: float = 0.5
