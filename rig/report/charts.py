@@ -17,10 +17,12 @@ labels, a legend, and the data as one ``<path>`` per series. Two kinds of chart:
 
 Size is the budget that matters (a 1,000-plan report should stay under 5 MB), so a
 series is reduced before it is drawn, in pixel space, to what the eye can see:
-points that do not change a step line are dropped, long series are first reduced to
-the first, lowest, highest and last point of each pixel column, and the rest are
-simplified (Ramer–Douglas–Peucker) to within half a pixel. Coordinates are written
-with one decimal.
+points that do not change a step line are dropped; a line is first reduced to the
+first, lowest, highest and last point of each pixel column (a burst of samples after
+a change, or a wall-clock bench's one per second, fits in a few columns) and then
+simplified in one pass to within :data:`TOLERANCE_PX` of every sample (a line
+narrower than the stroke cannot show the difference). Coordinates are written as
+relative moves in tenths of a pixel.
 
 Meaning never rests on colour alone: every series also has its own dash pattern,
 and events carry their kind as text, so a grey-scale print reads the same.
@@ -40,7 +42,10 @@ PLOT_BOTTOM_PAD = 34
 LEFT_PAD = 54
 RIGHT_PAD_AXIS = 54
 RIGHT_PAD_NONE = 14
-CHAR_W = 6.2  # average width of an 11 px sans-serif glyph, for laying out the legend
+CHAR_W = 6.8  # average width of an 11 px sans-serif glyph, for laying out the legend
+#: How far (in pixels) a drawn line may pass from a sample it skips: under the 1.6 px
+#: stroke width, so what is dropped is what the stroke would have covered anyway.
+TOLERANCE_PX = 0.75
 
 #: Colour and dash per series slot: distinguishable in colour and in grey scale.
 STYLES: tuple[tuple[str, str], ...] = (
@@ -49,6 +54,11 @@ STYLES: tuple[tuple[str, str], ...] = (
     ("#15803d", "2 2"),
     ("#7e22ce", "8 3 2 3"),
     ("#334155", "4 4"),
+)
+#: The page's CSS for the series classes ``c0`` … (colour and dash of each slot).
+STYLE_CSS = "".join(
+    f"svg.chart .c{i}{{stroke:{colour}{f';stroke-dasharray:{dash}' if dash else ''}}}"
+    for i, (colour, dash) in enumerate(STYLES)
 )
 EVENT_COLOURS = {"dr": "#dc2626", "alm": "#d97706", "price": "#2563eb", "fault": "#525252"}
 OUTCOME_COLOURS = {
@@ -172,28 +182,42 @@ def _extremes(column: list[Point]) -> list[Point]:
     return [column[0], *middle, column[-1]]
 
 
-def _simplify(points: list[Point], tolerance: float) -> list[Point]:
-    """Ramer–Douglas–Peucker on pixel coordinates, iterative."""
+def _sleeve(points: list[Point], tolerance: float) -> list[Point]:
+    """Drop points a straight line would pass within ``tolerance`` pixels of; one pass.
+
+    Time only moves forward, so from each kept point (the anchor) the slopes that
+    pass within ``tolerance`` (vertically) of every point since form a narrowing
+    cone; the first point whose own slope falls outside it ends the segment at the
+    point before. Linear time, unlike Ramer–Douglas–Peucker on noisy data.
+    """
     if len(points) < 3:
         return points
-    keep = [False] * len(points)
-    keep[0] = keep[-1] = True
-    stack = [(0, len(points) - 1)]
-    while stack:
-        first, last = stack.pop()
-        (x1, y1), (x2, y2) = points[first], points[last]
-        dx, dy = x2 - x1, y2 - y1
-        norm = math.hypot(dx, dy) or 1.0
-        worst, index = tolerance, -1
-        for i in range(first + 1, last):
-            x, y = points[i]
-            distance = abs(dy * (x - x1) - dx * (y - y1)) / norm
-            if distance > worst:
-                worst, index = distance, i
-        if index >= 0:
-            keep[index] = True
-            stack += [(first, index), (index, last)]
-    return [p for p, k in zip(points, keep, strict=True) if k]
+    kept = [points[0]]
+    ax, ay = points[0]
+    low, high = -math.inf, math.inf
+    previous = points[0]
+    for x, y in points[1:]:
+        dx = x - ax
+        if dx > 1e-9 and low <= (y - ay) / dx <= high:
+            low = max(low, (y - tolerance - ay) / dx)
+            high = min(high, (y + tolerance - ay) / dx)
+        elif dx <= 1e-9 and abs(y - ay) <= tolerance:
+            pass  # the same column as the anchor, and within reach of it
+        else:
+            if previous is not kept[-1]:
+                kept.append(previous)
+            ax, ay = previous
+            dx = x - ax
+            if dx > 1e-9:
+                low, high = (y - tolerance - ay) / dx, (y + tolerance - ay) / dx
+            else:  # a vertical jump: the point itself becomes the anchor
+                kept.append((x, y))
+                ax, ay = x, y
+                low, high = -math.inf, math.inf
+        previous = (x, y)
+    if previous is not kept[-1]:
+        kept.append(previous)
+    return kept
 
 
 def _changes(points: list[Point]) -> list[Point]:
@@ -207,47 +231,48 @@ def _changes(points: list[Point]) -> list[Point]:
     return kept
 
 
-def _num(value: float) -> str:
-    """A coordinate in as few characters as SVG allows: ``0.5`` → ``.5``, ``-0.5`` → ``-.5``."""
-    text = f"{value:.1f}".removesuffix(".0")
-    if text.startswith("0."):
-        return text[1:]
-    if text.startswith("-0."):
-        return "-" + text[2:]
-    return "0" if text == "-0" else text
-
-
-def _pair(dx: float, dy: float) -> str:
-    """A relative move, with the separator SVG needs only before a non-negative number."""
-    y = _num(dy)
-    return _num(dx) + (y if y.startswith("-") else f" {y}")
+def _tenths(value: int) -> str:
+    """Tenths of a pixel as SVG's shortest number: 5 → ``.5``, -15 → ``-1.5``, 20 → ``2``."""
+    if value % 10 == 0:
+        return str(value // 10)
+    magnitude = abs(value)
+    whole = magnitude // 10
+    return f"{'-' if value < 0 else ''}{whole or ''}.{magnitude % 10}"
 
 
 def path_data(pixels: list[Point], step: bool, width: int) -> str:
-    """Compact SVG path data (relative moves, one decimal) for points in pixels.
+    """Compact SVG path data for points in pixels: relative moves, tenths of a pixel.
 
     A step holds each value until the next point (``h``/``v`` moves); a line joins
-    the points. Rounding happens on the running total, so errors never accumulate.
+    the points, one ``l`` followed by its pairs. Coordinates are rounded once, to
+    integer tenths, and the moves are their differences, so errors never accumulate.
     """
     if not pixels:
         return ""
     if step:
         pixels = _changes(pixels)
-    if len(pixels) > 4 * width:
-        pixels = _columns(pixels)
-    if not step:
-        pixels = _simplify(pixels, 0.5)
-    x0, y0 = round(pixels[0][0], 1), round(pixels[0][1], 1)
-    parts = [f"M{_pair(x0, y0)}"]
-    for x, y in pixels[1:]:
-        x, y = round(x, 1), round(y, 1)
-        if step:
+        if len(pixels) > 2 * width:
+            pixels = _columns(pixels)
+    else:
+        pixels = _sleeve(_columns(pixels), TOLERANCE_PX)
+    tenths = [(round(x * 10), round(y * 10)) for x, y in pixels]
+    x0, y0 = tenths[0]
+    parts = [f"M{_tenths(x0)} {_tenths(y0)}"]
+    if step:
+        for x, y in tenths[1:]:
             if x != x0:
-                parts.append(f"h{_num(x - x0)}")
+                parts.append(f"h{_tenths(x - x0)}")
             if y != y0:
-                parts.append(f"v{_num(y - y0)}")
-        else:
-            parts.append(f"l{_pair(x - x0, y - y0)}")
+                parts.append(f"v{_tenths(y - y0)}")
+            x0, y0 = x, y
+        return "".join(parts)
+    parts.append("l")
+    for x, y in tenths[1:]:
+        dx, dy = _tenths(x - x0), _tenths(y - y0)
+        if len(parts) > 2 and dx[0] != "-":
+            parts.append(" ")  # a pair after a pair needs a separator unless it starts with -
+        parts.append(dx if dy[0] == "-" else f"{dx} ")
+        parts.append(dy)
         x0, y0 = x, y
     return "".join(parts)
 
@@ -352,14 +377,17 @@ def _events(frame: _Frame, events: Sequence[Event]) -> list[str]:
     return out
 
 
-def _legend(entries: Sequence[tuple[str, str, str]], kinds: Sequence[str]) -> list[str]:
-    """One row of swatches above the plot: ``(label, colour, dash)`` per series, then events."""
+def _legend(entries: Sequence[tuple[str, str]], kinds: Sequence[str]) -> list[str]:
+    """One row of swatches above the plot: ``(label, line style)`` per entry, then events.
+
+    The style is the swatch's attributes: ``class="c1"`` for a series slot, or a
+    ``stroke`` colour.
+    """
     out, x = [], float(LEFT_PAD)
-    for label, colour, dash in entries:
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    for label, style in entries:
         out.append(
-            f'<line x1="{x:.0f}" y1="14" x2="{x + 18:.0f}" y2="14" stroke="{colour}" '
-            f'stroke-width="2"{dash_attr}/><text x="{x + 22:.0f}" y="18">{escape(label)}</text>'
+            f'<path {style} d="M{x:.0f} 14h18"/>'
+            f'<text x="{x + 22:.0f}" y="18">{escape(label)}</text>'
         )
         x += 30 + CHAR_W * len(label)
     for kind in kinds:
@@ -417,18 +445,16 @@ def time_chart(
             pixels = [
                 (frame.left + (t - t0) * x_scale, value * scale + offset) for t, value in s.points
             ]
-            colour, dash = STYLES[s.style % len(STYLES)]
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             paths.append(
-                f'<path class="s" d="{path_data(pixels, s.step, WIDTH)}" stroke="{colour}"'
-                f"{dash_attr}><title>{escape(s.label)}</title></path>"
+                f'<path class="s c{s.style % len(STYLES)}" d="{path_data(pixels, s.step, WIDTH)}">'
+                f"<title>{escape(s.label)}</title></path>"
             )
     if not drawn:
         body.append(
             f'<text class="mid" x="{WIDTH / 2:.0f}" y="{height / 2:.0f}">no samples recorded</text>'
         )
     body += _events(frame, events) + paths
-    entries = [(s.label, *STYLES[s.style % len(STYLES)]) for s in series]
+    entries = [(s.label, f'class="k c{s.style % len(STYLES)}"') for s in series]
     body += _legend(entries, sorted({e.kind for e in events}))
     return _svg(title, height, body)
 
@@ -457,7 +483,7 @@ def step_timeline(title: str, bars: Sequence[Bar], events: Sequence[Event] = ())
             f'fill="{colour}"><title>{escape(bar.label)}: {bar.outcome}</title></rect>'
         )
     body += _legend(
-        [(outcome, colour, "") for outcome, colour in OUTCOME_COLOURS.items()],
+        [(outcome, f'class="k" stroke="{colour}"') for outcome, colour in OUTCOME_COLOURS.items()],
         sorted({e.kind for e in events if t0 <= e.t <= t1}),
     )
     return _svg(title, height, body)

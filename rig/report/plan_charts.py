@@ -1,27 +1,30 @@
 """Which charts a plan gets, from the series and events its results recorded.
 
-The results file names series freely (``docs/results.md``); the report recognises
-the conventional names and falls back on units, so a runner that names a series a
-little differently still gets it drawn:
+The results file names series freely (``docs/results.md``); the report sorts them
+by unit and a word or two of the name, so the runner's names (``advertised
+ampacity``, ``load current``, ``EUMD register``, ``pilot duty``) and dotted ones
+(``evse.ampacity``, ``eumd.energy``) land alike:
 
-=====================================  ===========================================
-series                                 chart
-=====================================  ===========================================
-``pilot.state`` (unit ``state``,       *Pilot state and advertised ampacity*: state
-0…5 for A…F) and ``evse.ampacity``     as a step on a categorical axis (A at the
-(a name with *ampacity*/*advertised*)  top), ampacity as a step on the right (A)
-``load.current`` (other ``A``          *Load current and power*: currents on the
-series) and ``load.power`` (``W`` or   left (A, the advertised ampacity dashed
-``kW``)                                beside them as the limit), power on the
-                                       right (kW)
-``eumd.energy``, ``load.energy``,      *Cumulative energy — meter vs load vs
-``billed.energy`` (``kWh``/``Wh``)     billed* (kWh)
-anything else                          one chart per unit
-=====================================  ===========================================
+=========================================  =======================================
+series                                     chart
+=========================================  =======================================
+pilot state (unit ``state``: 0…5 for A…F)  *Pilot and advertised ampacity*: the
+or else pilot duty (a name with *duty*,    state as a step on a categorical axis
+``%``); advertised ampacity (``A``, a      (A at the top) or the duty in %; the
+name with *ampacity* or *advertised*)      ampacity as a step on the right (A)
+other currents (``A``) and powers (``W``,  *Load current and power*: currents on
+``kW``)                                    the left with the advertised ampacity
+                                           dashed beside them, power on the right
+energies (``Wh``, ``kWh``)                 *Cumulative energy — meter vs load vs
+                                           billed*, in kWh since the first sample
+                                           (a register total starts at zero)
+anything else                              one chart per unit
+=========================================  =======================================
 
-Every chart marks the plan's events (DR, ALM, price, faults) on its time axis.
-Every plan also gets its step timeline (:func:`rig.report.charts.step_timeline`),
-so a plan that recorded no series still has a chart.
+Every chart marks the plan's events (DR, ALM, price, faults) on its time axis. A
+plan that recorded no series gets its step timeline instead
+(:func:`rig.report.charts.step_timeline`), so every plan has a chart; otherwise the
+steps table says the same in fewer bytes.
 """
 
 from __future__ import annotations
@@ -34,94 +37,128 @@ from rig.results import PlanResults, SeriesRecord
 
 PILOT_STATES = ("A", "B", "C", "D", "E", "F")
 _TO_KILO = {"W": 1e-3, "Wh": 1e-3, "kW": 1.0, "kWh": 1.0}
+Points = list[tuple[float, float]]
 
 
-def _is_pilot(s: SeriesRecord) -> bool:
-    return s.unit == "state" or s.name.lower().startswith("pilot")
-
-
-def _is_ampacity(s: SeriesRecord) -> bool:
+def _has(s: SeriesRecord, *words: str) -> bool:
     name = s.name.lower()
-    return s.unit == "A" and ("ampacity" in name or "advertised" in name)
+    return any(word in name for word in words)
 
 
-def _kilo(s: SeriesRecord) -> list[tuple[float, float]]:
+def _kilo(s: SeriesRecord) -> Points:
     factor = _TO_KILO[s.unit]
-    return [(t, v * factor) for t, v in s.points] if factor != 1.0 else list(s.points)
+    return [(t, v * factor) for t, v in s.points]
+
+
+def _since_first(points: Points) -> Points:
+    """An energy counted from the first sample: a meter register becomes energy delivered."""
+    if not points:
+        return points
+    first = points[0][1]
+    return [(t, v - first) for t, v in points]
 
 
 def events_of(plan: PlanResults) -> list[Event]:
     return [Event(e.kind, e.t, e.t_end, e.label) for e in plan.events]
 
 
-def charts_for(plan: PlanResults) -> list[str]:
-    """The plan's SVG charts, in reading order, the step timeline last."""
+ENERGY_TITLE = "Cumulative energy since the first sample — meter vs load vs billed"
+PILOT_TITLE = "Pilot and advertised ampacity"
+LOAD_TITLE = "Load current and power"
+STEPS_TITLE = "Steps over time"
+Chart = tuple[str, str]
+"""A chart's title and its SVG."""
+
+
+def _pilot_chart(
+    states: list[SeriesRecord],
+    duty: list[SeriesRecord],
+    ampacity: list[SeriesRecord],
+    events: list[Event],
+) -> str:
+    ampacity_series = [
+        Series(s.name, s.points, step=True, axis="right", style=1 + i)
+        for i, s in enumerate(ampacity)
+    ]
+    if states:
+        left = [Series(s.name, s.points, step=True) for s in states]
+        axis = Axis("pilot state", PILOT_STATES)
+    else:
+        left = [Series(s.name, s.points, step=True) for s in duty]
+        axis = Axis("duty (%)")
+    return time_chart(PILOT_TITLE, left + ampacity_series, axis, Axis("ampacity (A)"), events)
+
+
+def charts_for(plan: PlanResults) -> list[Chart]:
+    """The plan's charts (title, SVG) in reading order; the step timeline if no series."""
     events = events_of(plan)
-    remaining = list(plan.series.values())
-    pilot = [s for s in remaining if _is_pilot(s)]
-    ampacity = [s for s in remaining if _is_ampacity(s)]
-    currents = [s for s in remaining if s.unit == "A" and s not in ampacity]
-    power = [s for s in remaining if s.unit in ("W", "kW")]
-    energy = [s for s in remaining if s.unit in ("Wh", "kWh")]
-    used = {id(s) for group in (pilot, ampacity, currents, power, energy) for s in group}
-    charts = []
-    if pilot or ampacity:
-        charts.append(
-            time_chart(
-                "Pilot state and advertised ampacity",
-                [Series(s.name, s.points, step=True, style=0) for s in pilot]
-                + [
-                    Series(s.name, s.points, step=True, axis="right", style=1 + i)
-                    for i, s in enumerate(ampacity)
-                ],
-                Axis("pilot state", PILOT_STATES),
-                Axis("ampacity (A)"),
-                events,
-            )
-        )
+    series = list(plan.series.values())
+    states = [s for s in series if s.unit == "state"]
+    duty = [s for s in series if _has(s, "duty") and not states]
+    ampacity = [s for s in series if s.unit == "A" and _has(s, "ampacity", "advertised")]
+    currents = [s for s in series if s.unit == "A" and s not in ampacity]
+    power = [s for s in series if s.unit in ("W", "kW")]
+    energy = [s for s in series if s.unit in ("Wh", "kWh")]
+    used = {id(s) for group in (states, duty, ampacity, currents, power, energy) for s in group}
+    charts: list[Chart] = []
+    if states or duty or ampacity:
+        charts.append((PILOT_TITLE, _pilot_chart(states, duty, ampacity, events)))
     if currents or power:
         charts.append(
-            time_chart(
-                "Load current and power",
-                [Series(s.name, s.points, style=i) for i, s in enumerate(currents)]
-                + [Series(s.name, s.points, step=True, style=4) for s in ampacity]
-                + [
-                    Series(f"{s.name} (kW)", _kilo(s), axis="right", style=1 + len(currents) + i)
-                    for i, s in enumerate(power)
-                ],
-                Axis("current (A)"),
-                Axis("power (kW)") if power else None,
-                events,
+            (
+                LOAD_TITLE,
+                time_chart(
+                    LOAD_TITLE,
+                    [Series(s.name, s.points, style=i) for i, s in enumerate(currents)]
+                    + [Series(s.name, s.points, step=True, style=4) for s in ampacity]
+                    + [
+                        Series(
+                            f"{s.name} (kW)", _kilo(s), axis="right", style=1 + len(currents) + i
+                        )
+                        for i, s in enumerate(power)
+                    ],
+                    Axis("current (A)"),
+                    Axis("power (kW)") if power else None,
+                    events,
+                ),
             )
         )
     if energy:
         charts.append(
-            time_chart(
-                "Cumulative energy — meter vs load vs billed",
-                [
-                    Series(s.name, _kilo(s), step="billed" in s.name, style=i)
-                    for i, s in enumerate(energy)
-                ],
-                Axis("energy (kWh)"),
-                None,
-                events,
+            (
+                ENERGY_TITLE,
+                time_chart(
+                    ENERGY_TITLE,
+                    [
+                        Series(s.name, _since_first(_kilo(s)), step=_has(s, "billed"), style=i)
+                        for i, s in enumerate(energy)
+                    ],
+                    Axis("energy (kWh)"),
+                    None,
+                    events,
+                ),
             )
         )
     others: dict[str, list[SeriesRecord]] = {}
-    for s in remaining:
+    for s in series:
         if id(s) not in used:
             others.setdefault(s.unit, []).append(s)
     for unit, group in others.items():
+        title = f"Other series ({unit or 'no unit'})"
         charts.append(
-            time_chart(
-                f"Other series ({unit or 'no unit'})",
-                [Series(s.name, s.points, style=i) for i, s in enumerate(group)],
-                Axis(unit or "value"),
-                None,
-                events,
+            (
+                title,
+                time_chart(
+                    title,
+                    [Series(s.name, s.points, style=i) for i, s in enumerate(group)],
+                    Axis(unit or "value"),
+                    None,
+                    events,
+                ),
             )
         )
-    charts.append(step_timeline("Steps over time", _bars(plan), events))
+    if not charts:
+        charts.append((STEPS_TITLE, step_timeline(STEPS_TITLE, _bars(plan), events)))
     return charts
 
 

@@ -24,6 +24,7 @@ background or on colour alone — verdicts are words, series have dash patterns.
 
 from __future__ import annotations
 
+from rig.report.charts import STYLE_CSS
 from rig.report.model import PlanView, Report, RunView
 from rig.report.render_plan import plan_section
 from rig.report.text import badge, esc, moment
@@ -38,7 +39,9 @@ nav{position:sticky;top:0;background:#f5f5f5;border-bottom:1px solid #ccc;paddin
 nav a{margin-right:14px}
 table{border-collapse:collapse;margin:4px 0 10px;font-size:13px}
 th,td{border:1px solid #bbb;padding:2px 6px;text-align:left;vertical-align:top}
-thead th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
+thead th{background:#eee}td i{color:#555}
+td.n,.num2 td:nth-child(2),.iv td:nth-child(-n+3),.iv td:nth-child(n+7)
+{text-align:right;font-variant-numeric:tabular-nums}.iv td:first-child{text-align:left}
 .v{display:inline-block;min-width:56px;text-align:center;border:1.5px solid;border-radius:3px;
 padding:0 4px;font-size:12px}
 .FAIL{color:#a50e0e}.v.FAIL{background:#fde8e8}
@@ -55,12 +58,12 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 .why{border:1.5px solid #a50e0e;border-left-width:6px;padding:4px 8px;margin:6px 0}
 pre{background:#f6f6f6;border:1px solid #ccc;padding:4px 6px;margin:2px 0;white-space:pre-wrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:8px}
-figure{margin:0;border:1px solid #ddd}
+figure{margin:0;border:1px solid #ddd}figcaption{font-weight:600;font-size:12px;padding:2px 6px}
 svg.chart{width:100%;height:auto;display:block;font-size:11px;font-family:inherit}
 svg.chart text{fill:#222}svg.chart .ax{stroke:#444}svg.chart .gr{stroke:#e2e2e2;fill:none}
 svg.chart .mid{text-anchor:middle}svg.chart .end{text-anchor:end}svg.chart .start{text-anchor:start}
-svg.chart path.s{fill:none;stroke-width:1.6}
-.k{color:#555;font-style:italic}code{font-size:12px}
+svg.chart path.s{fill:none;stroke-width:1.6}svg.chart .k{stroke-width:2}
+code{font-size:12px}
 .exp{color:#a50e0e;font-weight:700}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
 @page{size:A4;margin:12mm}
@@ -220,7 +223,7 @@ def render(report: Report) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>Compliance report — {esc(report.verdict.value if report.verdict else '')}"
-        f"</title><style>{CSS}</style></head><body>"
+        f"</title><style>{CSS}{STYLE_CSS}</style></head><body>"
         '<nav><a href="#summary">Summary</a><a href="#traceability">Traceability</a>'
         '<a href="#bench">Bench</a><a href="#plans">Plans</a></nav>'
         f"<h1>Compliance report {badge(report.verdict)}</h1>"

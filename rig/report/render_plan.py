@@ -74,9 +74,15 @@ def _why(view: PlanView) -> str:
     return "<h4>Why it failed</h4>" + "".join(parts)
 
 
+def _row_class(state: str, usual: str) -> str:
+    """`` class=FAIL`` for a row that needs a reader's eye; nothing for the usual case."""
+    return "" if state == usual else f" class={state}"
+
+
 def _steps(view: PlanView) -> str:
     rows = [
-        f'<tr class="{s.outcome}"><td>{s.index}<td>{esc(s.kind)}<td>{s.source_line or ""}'
+        f"<tr{_row_class(s.outcome, 'passed')}><td>{s.index}<td>{esc(s.kind)}"
+        f"<td>{s.source_line or ''}"
         f"<td>{clock(s.started_at)}<td>{clock(s.ended_at)}"
         f"<td>{duration((s.ended_at - s.started_at).total_seconds())}"
         f"<td>{esc(s.outcome)}<td>{esc(s.message)}"
@@ -95,15 +101,16 @@ def _measurements(view: PlanView) -> str:
     for m in view.results.measurements:
         expected = limits(m.limits, m.unit) if m.mode == "limits" else f"= {value(m.expected)}"
         rows.append(
-            f'<tr class="{m.verdict.value}"><td>{esc(m.name)}<td class="n">{esc(value(m.value))}'
+            f"<tr{_row_class(m.verdict.value, 'PASS')}><td>{esc(m.name)}<td>{esc(value(m.value))}"
             f"<td>{esc(m.unit)}<td>{esc(expected)}<td>{esc(marginal(m.limits, m.unit))}"
-            f"<td>{badge(m.verdict)}<td>{esc(' '.join(m.requirements))}"
+            f"<td>{m.verdict.value if m.verdict is Verdict.PASS else badge(m.verdict)}"
+            f"<td>{esc(' '.join(m.requirements))}"
             f"<td>{'' if m.step is None else m.step}"
         )
     if not rows:
         return "<h4>Measurements</h4><p>No measurement recorded: the plan fails."
     return (
-        "<h4>Measurements</h4><table><thead><tr><th>measurement<th>value<th>unit"
+        '<h4>Measurements</h4><table class="num2"><thead><tr><th>measurement<th>value<th>unit'
         "<th>limits / expected<th>marginal band<th>verdict<th>requirements<th>step</thead>"
         "<tbody>" + "".join(rows) + "</tbody></table>"
     )
@@ -118,20 +125,20 @@ def _intervals(rows: list[IntervalRecord]) -> str:
     if not rows:
         return ""
     body = [
-        f"<tr><td>{clock(r.start)}–{clock(r.end)}<td class=n>{value(_dec(r.metered_kwh))}"
-        f"<td class=n>{value(_dec(r.billed_kwh))}<td>{esc(r.account)}<td>{esc(r.tariff)}"
-        f"<td>{esc(r.rate_period)}<td class=n>{value(_dec(r.rate))}"
-        f"<td class=n>{value(_dec(r.amount))} {esc(r.currency)}"
+        f"<tr><td>{clock(r.start)}–{clock(r.end)}<td>{value(_dec(r.metered_kwh))}"
+        f"<td>{value(_dec(r.billed_kwh))}<td>{esc(r.account)}<td>{esc(r.tariff)}"
+        f"<td>{esc(r.rate_period)}<td>{value(_dec(r.rate))}"
+        f"<td>{value(_dec(r.amount))} {esc(r.currency)}"
         for r in rows
     ]
     currency = rows[0].currency
     total = (
-        f"<tfoot><tr><th>total<td class=n>{_total([r.metered_kwh for r in rows])}"
-        f"<td class=n>{_total([r.billed_kwh for r in rows])}<td><td><td><td>"
-        f"<td class=n>{_total([r.amount for r in rows])} {esc(currency)}</tfoot>"
+        f"<tfoot><tr><th>total<td>{_total([r.metered_kwh for r in rows])}"
+        f"<td>{_total([r.billed_kwh for r in rows])}<td><td><td><td>"
+        f"<td>{_total([r.amount for r in rows])} {esc(currency)}</tfoot>"
     )
     return (
-        "<h4>Intervals: metered vs billed</h4><table><thead><tr><th>interval (UTC)"
+        '<h4>Intervals: metered vs billed</h4><table class="iv"><thead><tr><th>interval (UTC)'
         "<th>metered kWh<th>billed kWh<th>account<th>tariff<th>rate period<th>rate"
         "<th>amount</thead><tbody>" + "".join(body) + "</tbody>" + total + "</table>"
     )
@@ -149,7 +156,7 @@ def _services(records: list[ServiceRecord]) -> str:
         by_source[r.source].append(r)
     rows = [
         f"<tr><td>{esc(source)}<td>{esc(r.kind)}<td>"
-        + "; ".join(f'<span class="k">{esc(k)}</span> {esc(value(v))}' for k, v in r.fields.items())
+        + "; ".join(f"<i>{esc(k)}</i> {esc(value(v))}" for k, v in r.fields.items())
         for source, group in by_source.items()
         for r in group
     ]
@@ -172,7 +179,10 @@ def plan_section(view: PlanView, several_runs: bool) -> str:
         f"<dt>file<dd>{esc(start.file or '—')}<dt>started<dd>{moment(start.started_at)}"
         f"<dt>ended<dd>{ended}{run}</dl>"
     )
-    charts = "".join(f"<figure>{svg}</figure>" for svg in charts_for(view.results))
+    charts = "".join(
+        f"<figure><figcaption>{esc(title)}</figcaption>{svg}</figure>"
+        for title, svg in charts_for(view.results)
+    )
     return (
         header
         + _why(view)

@@ -40,7 +40,8 @@ from rig.results import (
 
 START = dt.datetime(2026, 3, 2, 16, 0, tzinfo=dt.UTC)
 SESSION_S = 3600
-SAMPLE_S = 10
+STEADY_S = 30  # the runner's steady sampling on a virtual clock (rig.runner.loop)
+REGISTER_WH = 1_234_567.8  # the EUMD's register total at plug-in
 INTERVAL_S = 900
 RATE = Decimal("0.120")
 
@@ -109,48 +110,69 @@ def _bench(expired_calibration: bool) -> BenchIdentity:
     )
 
 
+def _sample_times(t0: float, changes: list[float]) -> list[float]:
+    """When the runner reads the bench: every 30 s, densely for 6 s after each change."""
+    dense = [0.025, 0.05, 0.075, 0.1, 0.15, 0.2] + [0.25 * i for i in range(1, 25)]
+    times = {float(t) for t in range(0, SESSION_S + 1, STEADY_S)}
+    times |= {c + d for c in changes for d in (0.0, *dense) if c + d <= SESSION_S}
+    return [t0 + t for t in sorted(times)]
+
+
 def _series(t0: float, template: Template, rng: random.Random) -> dict[str, list[list[float]]]:
-    times = [t0 + i * SAMPLE_S for i in range(SESSION_S // SAMPLE_S + 1)]
-    ampacity, current, power, eumd, load, billed = [], [], [], [], [], []
+    """Three of the runner's series (advertised ampacity, load current, EUMD register)
+    and the four the report also charts (pilot state, load power and energy, billed
+    energy); the runner's pilot duty is left out, the pilot state says more."""
+    changes = [0.0, 12.0, SESSION_S / 2, SESSION_S - 30.0]
+    if template.event == "dr":
+        changes += [1200.0, 2100.0]
+    ampacity: list[list[float]] = []
+    current: list[list[float]] = []
+    power: list[list[float]] = []
+    register: list[list[float]] = []
+    load: list[list[float]] = []
+    billed: list[list[float]] = []
     e_meter = e_load = 0.0
-    for t in times:
+    previous = t0
+    for t in _sample_times(t0, changes):
         rel = t - t0
         amps = 32.0 if rel < SESSION_S / 2 else 16.0
         if template.event == "dr" and 1200 <= rel < 2100:
             amps = 0.0
-        if rel >= SESSION_S - 30:
+        if rel < 12 or rel >= SESSION_S - 30:
             amps = 0.0
         drawn = max(0.0, min(amps, 30.0) + rng.uniform(-0.3, 0.3)) if amps else 0.0
-        e_meter += drawn * 240.0 * SAMPLE_S / 3.6e6
-        e_load += drawn * 240.0 * SAMPLE_S / 3.6e6 * 1.002
+        e_meter += drawn * 240.0 * (t - previous) / 3600.0
+        e_load += drawn * 240.0 * (t - previous) / 3600.0 * 1.002
+        previous = t
         ampacity.append([t, amps])
         current.append([t, round(drawn, 3)])
         power.append([t, round(drawn * 240.0, 1)])
-        eumd.append([t, round(e_meter, 4)])
-        load.append([t, round(e_load, 4)])
-        billed.append([t, round(eumd[int(rel // INTERVAL_S) * INTERVAL_S // SAMPLE_S][1], 3)])
+        register.append([t, round(REGISTER_WH + e_meter, 1)])
+        load.append([t, round(e_load, 1)])
+        billed_wh = e_meter - e_meter % 1.0 if rel % INTERVAL_S < 1 else None
+        billed.append([t, round(billed_wh / 1000, 3) if billed_wh is not None else billed[-1][1]])
     pilot = [[t0, 0], [t0 + 5, 1], [t0 + 12, 2], [t0 + SESSION_S - 20, 1], [t0 + SESSION_S, 0]]
     if template.event == "fault":
         pilot.insert(3, [t0 + 1800, 4])
     return {
-        "pilot.state": pilot,
-        "evse.ampacity": ampacity,
-        "load.current": current,
-        "load.power": power,
-        "eumd.energy": eumd,
-        "load.energy": load,
-        "billed.energy": billed,
+        "pilot state": pilot,
+        "advertised ampacity": ampacity,
+        "load current": current,
+        "load power": power,
+        "EUMD register": register,
+        "load energy": load,
+        "billed energy": billed,
     }
 
 
 _UNITS = {
-    "pilot.state": "state",
-    "evse.ampacity": "A",
-    "load.current": "A",
-    "load.power": "W",
-    "eumd.energy": "kWh",
-    "load.energy": "kWh",
-    "billed.energy": "kWh",
+    "pilot state": "state",
+    "advertised ampacity": "A",
+    "load current": "A",
+    "load power": "W",
+    "EUMD register": "Wh",
+    "load energy": "Wh",
+    "billed energy": "kWh",
 }
 
 
@@ -210,12 +232,13 @@ def _measurements(
         (None, Measurement.equals("J-01 pilot sequence", "A B C B A", "A B C B A",
                                   requirements=("J-01",))),
         (5, Measurement.within("J-02 load current vs advertised", 30.3, "A", Limits(high=32.0),
-                               requirements=("J-02",), series=("load.current", "evse.ampacity"))),
+                               requirements=("J-02",),
+                               series=("load current", "advertised ampacity"))),
         (6, Measurement.within("J-03 load follows lower ampacity", 1.8, "s", Limits(0.0, 5.0),
-                               requirements=("J-03",), series=("load.current",))),
+                               requirements=("J-03",), series=("load current",))),
         (None, Measurement.within("J-04 metered vs load energy", 0.2, "%",
                                   Limits(-0.7, 0.7, -0.5, 0.5), requirements=("J-04",),
-                                  series=("eumd.energy", "load.energy", "billed.energy"))),
+                                  series=("EUMD register", "load energy", "billed energy"))),
         (2, Measurement.equals("payer account", "ACC-ALICE", "ACC-ALICE", requirements=reqs)),
         (2, Measurement.equals("tariff", "HPL-PEV-TOU", "HPL-PEV-TOU", requirements=reqs)),
         (2, Measurement.equals("incentive applied", True, True, requirements=reqs)),
@@ -274,7 +297,7 @@ def _write_plan(
         )
         clock = end
     series = _series(t0, template, rng)
-    metered = Decimal(str(round(series["eumd.energy"][-1][1], 3)))
+    metered = Decimal(str(round((series["EUMD register"][-1][1] - REGISTER_WH) / 1000, 3)))
     amount = (metered * RATE).quantize(Decimal("0.01")) + (Decimal("0.42") if failing else 0)
     measurements = _measurements(template, failing, marginal, metered, amount)
     for step, measurement in measurements:
@@ -291,7 +314,7 @@ def _write_plan(
         )
     for event in _events(run_id, plan, t0, template.event):
         out.write(event)
-    _write_billing(out, run_id, plan, begin, series["eumd.energy"], template, amount)
+    _write_billing(out, run_id, plan, begin, series["EUMD register"], template, amount)
     out.write(
         PlanEndRecord(
             run_id=run_id,
@@ -312,8 +335,10 @@ def _write_billing(
     template: Template,
     total_amount: Decimal,
 ) -> None:
-    per = INTERVAL_S // SAMPLE_S
-    readings = [Decimal(str(round(energy[min(i * per, len(energy) - 1)][1], 3))) for i in range(5)]
+    at = {round(t - begin.timestamp(), 3): wh for t, wh in energy}
+    readings = [
+        Decimal(str(round((at[float(i * INTERVAL_S)] - REGISTER_WH) / 1000, 3))) for i in range(5)
+    ]
     amounts = []
     for i in range(4):
         kwh = readings[i + 1] - readings[i]

@@ -54,6 +54,7 @@ class Chromium:
         self.events: list[dict[str, Any]] = []
         self._next_id = 0
         profile.mkdir(parents=True, exist_ok=True)
+        (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a previous browser's
         self.log = profile / "chromium-stderr.log"
         with self.log.open("wb") as stderr:
             self.process = subprocess.Popen(

@@ -51,15 +51,18 @@ def test_every_plan_has_a_chart(page: Page) -> None:
 def test_charts_have_axes_labels_and_legend(page: Page) -> None:
     text = page.section_text("plan-1")
     for words in (
-        "Pilot state",  # title of the first chart (an SVG <title>)
-        "pilot state",
+        "Pilot and advertised ampacity",  # chart captions
+        "Load current and power",
+        "Cumulative energy since the first sample",
+        "pilot state",  # axis titles
         "ampacity (A)",
         "current (A)",
         "power (kW)",
         "energy (kWh)",
         "time from first sample (min)",
-        "eumd.energy",
-        "billed.energy",
+        "EUMD register",
+        "billed energy",
+        "load current",
     ):
         assert words in text
 

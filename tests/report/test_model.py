@@ -95,4 +95,5 @@ def test_a_results_file_from_before_the_optional_records_renders(tmp_path: Path)
     text = page.section_text("plan-1")
     assert "sc2" in text  # scenario from the SC-2 tag
     assert "≥ 6 kWh" in text and "step YAML not recorded" in text
-    assert [t for t in page.named("svg") if t.section == "plan-1"]  # the step timeline
+    assert [t for t in page.named("svg") if t.section == "plan-1"]
+    assert "Steps over time" in text  # no series: the step timeline is its chart
