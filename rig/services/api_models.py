@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rig.services.rules import Communication, RoamingOption
 
@@ -37,13 +37,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
-def _plausible(moment: datetime) -> datetime:
-    if not EARLIEST <= moment < LATEST:
-        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year}")
-    return moment
-
-
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Instant = Annotated[AwareDatetime, Field(ge=EARLIEST, lt=LATEST)]
 """An instant with a time zone, between 2000 and 2200 (no overflow, no epoch tricks)."""
 Money = Annotated[Decimal, Field(ge=-10_000_000, le=10_000_000, max_digits=20, decimal_places=6)]
 

@@ -74,13 +74,14 @@ class ClearinghouseService:
         with self.db.write() as conn:
             conn.execute(delete(self.t.dataset))
             conn.execute(
-                self.t.dataset.insert().values(
+                self.t.dataset.insert(),
+                dict(
                     id=1,
                     sha256=self.ds.sha256,
                     source=self.ds.source,
                     document=document(self.ds),
                     loaded_at=now,
-                )
+                ),
             )
         self.outbox.start()
         self.outbox.nudge()
@@ -111,14 +112,15 @@ class ClearinghouseService:
             )
         with self.db.write() as conn:
             conn.execute(
-                self.t.validations.insert().values(
+                self.t.validations.insert(),
+                dict(
                     at=self.clock.now(),
                     requesting_utility_id=caller.id,
                     pev_id=req.pev_id,
                     premise_id=req.premise_id,
                     found=answer.found,
                     home_utility_id=answer.home_utility_id,
-                )
+                ),
             )
         return answer
 
@@ -162,7 +164,8 @@ class ClearinghouseService:
                 if row is not None:
                     conn.execute(delete(rc).where(rc.c.charge_id == charge.charge_id))
                 conn.execute(
-                    rc.insert().values(
+                    rc.insert(),
+                    dict(
                         charge_id=charge.charge_id,
                         roaming_utility_id=charge.roaming_utility_id,
                         home_utility_id=charge.home_utility_id,
@@ -178,7 +181,7 @@ class ClearinghouseService:
                         currency=charge.currency,
                         body=body,
                         received_at=self.clock.now(),
-                    )
+                    ),
                 )
                 self.outbox.enqueue(
                     conn,

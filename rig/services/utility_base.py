@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from rig.clock import Clock
 from rig.services import api_models as m
@@ -81,6 +81,18 @@ class UtilityBase:
         self._client = httpx.Client(timeout=5.0)
         self._hourly: dict[str, dict[datetime, HourlyPrice]] = {}
         self._binding_cache: dict[str, tuple[m.BindingResponse, Any]] = {}
+        # hot queries, built once (each run only binds its parameter)
+        t = self.t
+        self.q_binding = select(t.bindings).where(t.bindings.c.binding_id == bindparam("id"))
+        self.q_session = select(t.sessions).where(t.sessions.c.session_id == bindparam("id"))
+        iv = t.intervals
+        self.q_intervals = (
+            select(iv.c.start_ms, iv.c.end_ms, iv.c.kwh)
+            .where(iv.c.session_id == bindparam("id"))
+            .order_by(iv.c.start_ms)
+        )
+        li = t.line_items
+        self.q_lines = select(li).where(li.c.source_key == bindparam("key")).order_by(li.c.id)
 
     def credentials(self) -> Credentials:
         entries: list[tuple[str, Caller]] = [
@@ -150,9 +162,7 @@ class UtilityBase:
         cached = self._binding_cache.get(binding_id)
         if cached is not None:
             return cached
-        row = conn.execute(
-            select(self.t.bindings).where(self.t.bindings.c.binding_id == binding_id)
-        ).first()
+        row = conn.execute(self.q_binding, {"id": binding_id}).first()
         if row is None:
             raise not_found("binding", binding_id)
         found = m.BindingResponse.model_validate(row.decision["response"]), row

@@ -115,13 +115,12 @@ class BindingDesk(UtilityBase):
         )
         stored = {"request": request_json, "response": _json(response), "home": home_extra}
         with self.db.write() as conn:
-            existing = conn.execute(
-                select(self.t.bindings).where(self.t.bindings.c.binding_id == response.binding_id)
-            ).first()
+            existing = conn.execute(self.q_binding, {"id": response.binding_id}).first()
             if existing is not None:  # a concurrent retry won the race
                 return self._same_binding(existing, request_json)
             conn.execute(
-                self.t.bindings.insert().values(
+                self.t.bindings.insert(),
+                dict(
                     binding_id=response.binding_id,
                     premise_id=premise.id,
                     esi_id=caller.id,
@@ -135,7 +134,7 @@ class BindingDesk(UtilityBase):
                     home_utility_id=response.home_utility_id,
                     decision=stored,
                     created_at=now,
-                )
+                ),
             )
         return response
 
@@ -228,13 +227,14 @@ class BindingDesk(UtilityBase):
             if stored is not None:
                 return m.GrantResponse.model_validate(stored.response)
             conn.execute(
-                self.t.grants.insert().values(
+                self.t.grants.insert(),
+                dict(
                     grant_id=response.grant_id,
                     binding_id=binding_id,
                     request=_json(req),
                     response=_json(response),
                     created_at=now_s,
-                )
+                ),
             )
         return response
 

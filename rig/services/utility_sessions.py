@@ -106,9 +106,7 @@ class SessionDesk(UtilityBase):
                         f"'{portal.id}' ({portal.max_kw} kW) can deliver in "
                         f"{(end - start) / 1000:g} s"
                     )
-            session = conn.execute(
-                select(self.t.sessions).where(self.t.sessions.c.session_id == session_id)
-            ).first()
+            session = conn.execute(self.q_session, {"id": session_id}).first()
             if session is not None and session.binding_id != body.binding_id:
                 raise conflict(
                     f"session '{session_id}' belongs to binding '{session.binding_id}', "
@@ -116,13 +114,7 @@ class SessionDesk(UtilityBase):
                 )
             existing = {
                 r.start_ms: (r.end_ms, r.kwh)
-                for r in conn.execute(
-                    select(
-                        self.t.intervals.c.start_ms,
-                        self.t.intervals.c.end_ms,
-                        self.t.intervals.c.kwh,
-                    ).where(self.t.intervals.c.session_id == session_id)
-                )
+                for r in conn.execute(self.q_intervals, {"id": session_id})
             }
             fresh, duplicates = self._classify(existing, new)
             closed = close is not None or (session is not None and session.status == "closed")
@@ -137,7 +129,8 @@ class SessionDesk(UtilityBase):
                         )
             if session is None:
                 conn.execute(
-                    self.t.sessions.insert().values(
+                    self.t.sessions.insert(),
+                    dict(
                         session_id=session_id,
                         binding_id=body.binding_id,
                         esi_id=caller.id,
@@ -147,7 +140,7 @@ class SessionDesk(UtilityBase):
                         status="open",
                         flags=["eumd_unavailable"] if decision.flagged else [],
                         created_at=now_s,
-                    )
+                    ),
                 )
             if close is not None:
                 self._close(conn, session_id, session, close)
@@ -248,12 +241,7 @@ class SessionDesk(UtilityBase):
         )
 
     def _intervals(self, conn: Connection, session_id: str) -> list[MeteredInterval]:
-        t = self.t.intervals
-        rows = conn.execute(
-            select(t.c.start_ms, t.c.end_ms, t.c.kwh)
-            .where(t.c.session_id == session_id)
-            .order_by(t.c.start_ms)
-        )
+        rows = conn.execute(self.q_intervals, {"id": session_id})
         return [MeteredInterval(from_ms(r.start_ms), from_ms(r.end_ms), r.kwh) for r in rows]
 
     def _bill(
@@ -323,21 +311,15 @@ class SessionDesk(UtilityBase):
     def _record(
         self, conn: Connection, session_id: str, intervals: list[MeteredInterval] | None = None
     ) -> m.SessionRecord:
-        s = conn.execute(
-            select(self.t.sessions).where(self.t.sessions.c.session_id == session_id)
-        ).first()
+        s = conn.execute(self.q_session, {"id": session_id}).first()
         if s is None:
             raise not_found("session", session_id)
         decision, _ = self._binding(conn, s.binding_id)
         if intervals is None:
             intervals = self._intervals(conn, session_id)
         total = sum((iv.kwh for iv in intervals), Decimal(0))
-        li = self.t.line_items
         lines = [
-            self._line_out(r)
-            for r in conn.execute(
-                select(li).where(li.c.source_key == f"session:{session_id}").order_by(li.c.id)
-            )
+            self._line_out(r) for r in conn.execute(self.q_lines, {"key": f"session:{session_id}"})
         ]
         payer = [x for x in lines if x.kind in ("charge", "roaming")]
         flags = list(s.flags)
