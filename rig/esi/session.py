@@ -73,6 +73,7 @@ class Signal:
     effective_until: datetime | None
     limit_kw: Decimal | None
     price: Decimal | None
+    tariff_id: str | None
 
 
 def _instant(t: float) -> datetime:
@@ -131,7 +132,12 @@ class Esi:
         communication: Communication,
         roaming_option: RoamingOption,
     ) -> BindingAnswer | None:
-        """Bind the PEV; ``None`` when the utility could not be reached (queued for later)."""
+        """Bind the PEV; ``None`` when the utility could not be reached (queued for later).
+
+        For a PEV that does not communicate the ESI still registers the session with
+        the utility (so it can be billed to the premise), but nothing was asked of or
+        told to the PEV: the state stays ``none`` and the answer is ``None``.
+        """
         self.pev_id = pev_id
         self.communication = communication
         self.eumd_available = self.read_eumd() is not None
@@ -154,6 +160,9 @@ class Esi:
             self.outbox.put(self.binding_id, "binding", "/bindings", request)
             return None
         self.interval_s = int(reply["interval_s"])
+        if communication == "pev_not_communicating":
+            self.state = "none"
+            return None  # the session is reported, but no PEV asked to bind (SC-5)
         self.state = "accepted" if reply["bound"] else "refused"
         self.refusal = "" if reply["bound"] else str(reply["reason"])
         self.answer = BindingAnswer(
@@ -210,6 +219,7 @@ class Esi:
                 ),
                 limit_kw=None if s["limit_kw"] is None else Decimal(str(s["limit_kw"])),
                 price=None if s["price"] is None else Decimal(str(s["price"])),
+                tariff_id=s["tariff_id"],
             )
             for s in page["signals"]
         ]

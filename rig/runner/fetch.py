@@ -87,6 +87,7 @@ def fetch_services(world: World) -> dict[str, Any] | None:
             incentive=bool(raw["incentive"]),
             flags=tuple(raw["flags"]),
             pev_id=raw["pev_id"],
+            interval_count=int(raw["interval_count"]),
         )
         records.bill_lines = [bill_line(item) for item in raw["line_items"]]
     facts = world.record.facts

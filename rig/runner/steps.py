@@ -315,6 +315,7 @@ def _charge(world: World, charge: s.ChargeArgs, report: ProgressSink) -> str:
 def sync_signals(world: World) -> None:
     """The ESI polls its utility's signals; the EVSE takes the limits, the record the events."""
     for signal in world.esi.poll_signals():
+        world.signals.append(signal)
         start = signal.effective_from.timestamp()
         end = signal.effective_until.timestamp() if signal.effective_until else None
         kind = {"dlc": "dr", "price": "price", "alm": "alm"}[signal.kind]
@@ -369,7 +370,8 @@ def _publish_prices(world: World, price: s.PriceArgs) -> str:
     tariff = world.record.binding.tariff_id if world.record.binding else None
     if tariff is None:
         raise Unsupported("price: no binding, so no tariff to publish hourly prices for")
-    first = to_datetime(world.clock.now() + price.after.seconds)
+    hour = 3600.0
+    first = to_datetime(math.floor((world.clock.now() + price.after.seconds) / hour) * hour)
     signals: list[dict[str, object]] = [
         {
             "signal_id": f"{world.esi.session_id}-price-{hour}",

@@ -33,7 +33,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from rig.clock import Clock, VirtualClock, WallClock
 from rig.esi.audit import AuditLog
 from rig.esi.link import ServiceLink
 from rig.esi.outbox import Outbox, OutboxMessage
-from rig.esi.session import Esi, EsiSetup
+from rig.esi.session import Esi, EsiSetup, Signal
 from rig.plans import Plan
 from rig.record import SessionRecord
 from rig.runner.actors.evse import EvseControl
@@ -123,6 +123,8 @@ class World:
     evse: EvseControl
     esi: Esi
     loop: Loop
+    signals: list[Signal] = field(default_factory=list)
+    """Every grid signal the ESI received, in order."""
 
     def operator(self, utility_id: str) -> ServiceLink:
         """The utility's own operator (publishes grid signals; reads its books)."""

@@ -47,7 +47,7 @@ def test_sc1_records_the_session(example_data: Path) -> None:
     path = EXAMPLES / "sc1_home.yaml"
     outcome = run_plan(load_plan(path), plan_file=path)
     names = {m.name for m in outcome.measurements}
-    assert {"payer", "J-05 contactor close time", "intervals: recorded by the utility"} <= names
+    assert {"payer", "J-05 contactor close time", "intervals at the utility"} <= names
     charge = outcome.steps[6]
     assert charge.key == "charge" and charge.end - charge.start == pytest.approx(1800.0)
     assert outcome.simulated_s > 4000  # 30 min, then on to 6 kWh at 16 A

@@ -61,7 +61,7 @@ def test_outage_then_recovery_delivers_every_interval_exactly_once(
     assert intervals[1].attempts > 1  # the first one cut in the outage waited for recovery
     names = {m.name: m for m in outcome.measurements}
     for name in (
-        "intervals: recorded by the utility",
+        "intervals at the utility",
         "intervals missing from bill",
         "intervals billed twice",
         "audit_log: utility transactions missing from the ESI's log",
