@@ -246,17 +246,27 @@ class Esi:
         self._mark = (now, self.read_eumd())
 
     def next_wake(self) -> float | None:
-        """The next interval boundary on the clock, while metering."""
-        if self._mark is None or self.closed:
-            return None
-        return (math.floor(self._mark[0] / self.interval_s + 1e-9) + 1) * self.interval_s
+        """When the ESI next has something to do: an interval boundary while metering,
+        or the outbox's next delivery attempt."""
+        times = [message.next_attempt_at for message in self.outbox.messages("pending")[:1]]
+        if self._mark is not None and not self.closed:
+            boundary = math.floor(self._mark[0] / self.interval_s + 1e-9) + 1
+            times.append(boundary * self.interval_s)
+        return min(times, default=None)
 
-    def on_time(self) -> None:
-        """Cut the interval if a boundary has come, and deliver what is due."""
-        boundary = self.next_wake()
-        if boundary is not None and self.clock.now() >= boundary - 1e-6:
+    def _boundary_due(self) -> bool:
+        if self._mark is None or self.closed:
+            return False
+        boundary = (math.floor(self._mark[0] / self.interval_s + 1e-9) + 1) * self.interval_s
+        return self.clock.now() >= boundary - 1e-6
+
+    def on_time(self) -> bool:
+        """Cut the interval if a boundary has come (True), and deliver what is due."""
+        due = self._boundary_due()
+        if due:
             self._cut()
         self.outbox.deliver_due()
+        return due
 
     def _cut(self) -> None:
         assert self._mark is not None

@@ -99,9 +99,7 @@ class Loop:
         if now >= self._meters_due:
             self.recorder.meters()
             self._meters_due = now + self.sampling.steady_s
-        boundary = self.esi.next_wake()
-        self.esi.on_time()
-        if boundary is not None and now >= boundary - 1e-6:
+        if self.esi.on_time():
             self.on_boundary()
 
     def settled(self) -> bool:
@@ -134,7 +132,7 @@ class Loop:
             delay = s.steady_s
         now = self.clock.now()
         for due in (self.esi.next_wake(), self.evse.next_wake(now)):
-            if due is not None:
+            if due is not None and due > now:
                 delay = min(delay, due - now)
         return max(min(delay, cap), 1e-3)
 
