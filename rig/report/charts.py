@@ -70,6 +70,11 @@ OUTCOME_COLOURS = {
 
 Point = tuple[float, float]
 
+#: Frames style themselves with presentation attributes, not the page's CSS classes:
+#: a frame drawn through ``<use>`` is a copy outside the page's selectors' reach.
+GRID = 'stroke="#e2e2e2" fill="none"'
+AXIS = 'stroke="#444"'
+
 
 @dataclass(frozen=True)
 class Series:
@@ -316,9 +321,9 @@ def _time_axis(frame: _Frame, height: float) -> list[str]:
     grid = "".join(f"M{x:.1f} {frame.top}v{span}" for x, _ in xs)
     labels = "".join(f'<text x="{x:.1f}" y="{frame.bottom + 13}">{t}</text>' for x, t in xs)
     return [
-        f'<path class="gr" d="{grid}"/>'
-        f'<path class="ax" d="M{frame.left} {frame.bottom}H{frame.right}"/>'
-        f'<g class="mid">{labels}<text x="{(frame.left + frame.right) / 2:.0f}" '
+        f'<path {GRID} d="{grid}"/>'
+        f'<path {AXIS} d="M{frame.left} {frame.bottom}H{frame.right}"/>'
+        f'<g text-anchor="middle">{labels}<text x="{(frame.left + frame.right) / 2:.0f}" '
         f'y="{height - 4}">time from first sample ({unit})</text></g>'
     ]
 
@@ -338,18 +343,18 @@ def _value_axis(
         (tick * scale + offset, axis.categories[int(tick)] if axis.categories else _tick_text(tick))
         for tick in ticks
     ]
-    out = [f'<path class="ax" d="M{x} {frame.top}V{frame.bottom}"/>']
+    out = [f'<path {AXIS} d="M{x} {frame.top}V{frame.bottom}"/>']
     if side == "left":
         width = frame.right - frame.left
         grid = "".join(f"M{x} {y:.1f}h{width}" for y, _ in ys)
-        out.append(f'<path class="gr" d="{grid}"/>')
+        out.append(f'<path {GRID} d="{grid}"/>')
     dx = -4 if side == "left" else 4
     labels = "".join(f'<text x="{x + dx}" y="{y + 4:.1f}">{t}</text>' for y, t in ys)
     label_x = 12 if side == "left" else WIDTH - 6
     mid = (frame.top + frame.bottom) / 2
     out.append(
-        f'<g class="{"end" if side == "left" else "start"}">{labels}</g>'
-        f'<text class="mid" x="{label_x}" y="{mid:.0f}" '
+        f'<g text-anchor="{"end" if side == "left" else "start"}">{labels}</g>'
+        f'<text text-anchor="middle" x="{label_x}" y="{mid:.0f}" '
         f'transform="rotate(-90 {label_x} {mid:.0f})">{escape(axis.label)}</text>'
     )
     return out
@@ -377,11 +382,15 @@ def _events(frame: _Frame, events: Sequence[Event]) -> list[str]:
     return out
 
 
+def _swatch(colour: str, dash: str = "") -> str:
+    """A legend line's presentation attributes."""
+    return f'stroke="{colour}" stroke-width="2"' + (f' stroke-dasharray="{dash}"' if dash else "")
+
+
 def _legend(entries: Sequence[tuple[str, str]], kinds: Sequence[str]) -> list[str]:
     """One row of swatches above the plot: ``(label, line style)`` per entry, then events.
 
-    The style is the swatch's attributes: ``class="c1"`` for a series slot, or a
-    ``stroke`` colour.
+    The style is the swatch's presentation attributes (:func:`_swatch`).
     """
     out, x = [], float(LEFT_PAD)
     for label, style in entries:
@@ -401,10 +410,38 @@ def _legend(entries: Sequence[tuple[str, str]], kinds: Sequence[str]) -> list[st
     return out
 
 
-def _svg(title: str, height: float, body: list[str]) -> str:
+class Shared:
+    """Chart frames many charts have in common, written once and drawn with ``<use>``.
+
+    A frame — grid, axes, ticks, axis titles, legend — depends only on the layout,
+    the value ranges, the time span and the series' names, so the charts of plans
+    that ran alike share it. :meth:`use` returns a reference to one copy kept here,
+    and :meth:`svg` is that copy: a hidden SVG of the page's ``chart`` class (so
+    the page's chart CSS styles the copies too) that must be in the same page.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+
+    def use(self, markup: str) -> str:
+        ident = self._ids.setdefault(markup, f"f{len(self._ids)}")
+        return f'<use href="#{ident}"/>'
+
+    def svg(self) -> str:
+        groups = "".join(f'<g id="{ident}">{markup}</g>' for markup, ident in self._ids.items())
+        return f'<svg class="chart defs" aria-hidden="true"><defs>{groups}</defs></svg>'
+
+
+def _svg(
+    title: str, height: float, frame: list[str], data: list[str], shared: Shared | None
+) -> str:
+    markup = "".join(frame)
     return (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img">'
-        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+        f"<title>{escape(title)}</title>"
+        + (shared.use(markup) if shared is not None else markup)
+        + "".join(data)
+        + "</svg>"
     )
 
 
@@ -415,8 +452,12 @@ def time_chart(
     right: Axis | None = None,
     events: Sequence[Event] = (),
     height: int = 230,
+    shared: Shared | None = None,
 ) -> str:
-    """An SVG chart of ``series`` over time, with ``events`` marked (see the module doc)."""
+    """An SVG chart of ``series`` over time, with ``events`` marked (see the module doc).
+
+    With ``shared``, the frame is drawn by reference to a copy kept there.
+    """
     drawn = [s for s in series if s.points]
     times = [p[0] for s in drawn for p in (s.points[0], s.points[-1])]
     times += [e.t for e in events] + [e.t_end for e in events if e.t_end is not None]
@@ -431,35 +472,37 @@ def time_chart(
         t0,
         t1,
     )
-    body = _time_axis(frame, height)
-    paths: list[str] = []
+    parts = _time_axis(frame, height)
+    data = _events(frame, events)
     for axis, side in ((left, "left"), (right, "right")):
         if axis is None:
             continue
         on_axis = [s for s in drawn if s.axis == side]
         low, high = _value_range([p[1] for s in on_axis for p in s.points], axis.categories)
-        body += _value_axis(frame, axis, low, high, "left" if side == "left" else "right")
+        parts += _value_axis(frame, axis, low, high, "left" if side == "left" else "right")
         scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
         x_scale = (frame.right - frame.left) / (frame.t1 - frame.t0)
         for s in on_axis:
             pixels = [
                 (frame.left + (t - t0) * x_scale, value * scale + offset) for t, value in s.points
             ]
-            paths.append(
+            data.append(
                 f'<path class="s c{s.style % len(STYLES)}" d="{path_data(pixels, s.step, WIDTH)}">'
                 f"<title>{escape(s.label)}</title></path>"
             )
     if not drawn:
-        body.append(
-            f'<text class="mid" x="{WIDTH / 2:.0f}" y="{height / 2:.0f}">no samples recorded</text>'
+        data.append(
+            f'<text text-anchor="middle" x="{WIDTH / 2:.0f}" y="{height / 2:.0f}">'
+            "no samples recorded</text>"
         )
-    body += _events(frame, events) + paths
-    entries = [(s.label, f'class="k c{s.style % len(STYLES)}"') for s in series]
-    body += _legend(entries, sorted({e.kind for e in events}))
-    return _svg(title, height, body)
+    entries = [(s.label, _swatch(*STYLES[s.style % len(STYLES)])) for s in series]
+    parts += _legend(entries, sorted({e.kind for e in events}))
+    return _svg(title, height, parts, data, shared)
 
 
-def step_timeline(title: str, bars: Sequence[Bar], events: Sequence[Event] = ()) -> str:
+def step_timeline(
+    title: str, bars: Sequence[Bar], events: Sequence[Event] = (), shared: Shared | None = None
+) -> str:
     """The steps of a plan as one bar per row on a shared time axis."""
     row = 13
     label_w = 150
@@ -469,21 +512,22 @@ def step_timeline(title: str, bars: Sequence[Bar], events: Sequence[Event] = ())
     if t1 <= t0:
         t1 = t0 + 1.0
     frame = _Frame(label_w, WIDTH - RIGHT_PAD_NONE, PLOT_TOP, height - PLOT_BOTTOM_PAD, t0, t1)
-    body = _time_axis(frame, height)
-    body += _events(frame, [e for e in events if t0 <= e.t <= t1])
+    shown = [e for e in events if t0 <= e.t <= t1]
+    parts = _time_axis(frame, height)
+    parts += _legend(
+        [(outcome, _swatch(colour)) for outcome, colour in OUTCOME_COLOURS.items()],
+        sorted({e.kind for e in shown}),
+    )
+    data = _events(frame, shown)
     for i, bar in enumerate(bars):
         y = PLOT_TOP + i * row
         x = frame.x(bar.t)
         width = max(frame.x(bar.t_end) - x, 2.0)
         colour = OUTCOME_COLOURS.get(bar.outcome, "#525252")
         name = escape(bar.label if len(bar.label) <= 24 else bar.label[:23] + "…")
-        body.append(
-            f'<text class="end" x="{label_w - 4}" y="{y + 10}">{name}</text>'
+        data.append(
+            f'<text text-anchor="end" x="{label_w - 4}" y="{y + 10}">{name}</text>'
             f'<rect x="{x:.1f}" y="{y + 2}" width="{width:.1f}" height="{row - 4}" '
             f'fill="{colour}"><title>{escape(bar.label)}: {bar.outcome}</title></rect>'
         )
-    body += _legend(
-        [(outcome, f'class="k" stroke="{colour}"') for outcome, colour in OUTCOME_COLOURS.items()],
-        sorted({e.kind for e in events if t0 <= e.t <= t1}),
-    )
-    return _svg(title, height, body)
+    return _svg(title, height, parts, data, shared)

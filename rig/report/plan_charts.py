@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rig.clock import to_seconds
-from rig.report.charts import Axis, Bar, Event, Series, step_timeline, time_chart
+from rig.report.charts import Axis, Bar, Event, Series, Shared, step_timeline, time_chart
 from rig.results import PlanResults, SeriesRecord
 
 PILOT_STATES = ("A", "B", "C", "D", "E", "F")
@@ -75,6 +75,7 @@ def _pilot_chart(
     duty: list[SeriesRecord],
     ampacity: list[SeriesRecord],
     events: list[Event],
+    shared: Shared | None,
 ) -> str:
     ampacity_series = [
         Series(s.name, s.points, step=True, axis="right", style=1 + i)
@@ -86,11 +87,17 @@ def _pilot_chart(
     else:
         left = [Series(s.name, s.points, step=True) for s in duty]
         axis = Axis("duty (%)")
-    return time_chart(PILOT_TITLE, left + ampacity_series, axis, Axis("ampacity (A)"), events)
+    return time_chart(
+        PILOT_TITLE, left + ampacity_series, axis, Axis("ampacity (A)"), events, shared=shared
+    )
 
 
-def charts_for(plan: PlanResults) -> list[Chart]:
-    """The plan's charts (title, SVG) in reading order; the step timeline if no series."""
+def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
+    """The plan's charts (title, SVG) in reading order; the step timeline if no series.
+
+    ``shared`` keeps the frames the page's charts have in common (see
+    :class:`~rig.report.charts.Shared`).
+    """
     events = events_of(plan)
     series = list(plan.series.values())
     states = [s for s in series if s.unit == "state"]
@@ -102,7 +109,7 @@ def charts_for(plan: PlanResults) -> list[Chart]:
     used = {id(s) for group in (states, duty, ampacity, currents, power, energy) for s in group}
     charts: list[Chart] = []
     if states or duty or ampacity:
-        charts.append((PILOT_TITLE, _pilot_chart(states, duty, ampacity, events)))
+        charts.append((PILOT_TITLE, _pilot_chart(states, duty, ampacity, events, shared)))
     if currents or power:
         charts.append(
             (
@@ -120,6 +127,7 @@ def charts_for(plan: PlanResults) -> list[Chart]:
                     Axis("current (A)"),
                     Axis("power (kW)") if power else None,
                     events,
+                    shared=shared,
                 ),
             )
         )
@@ -136,6 +144,7 @@ def charts_for(plan: PlanResults) -> list[Chart]:
                     Axis("energy (kWh)"),
                     None,
                     events,
+                    shared=shared,
                 ),
             )
         )
@@ -154,11 +163,12 @@ def charts_for(plan: PlanResults) -> list[Chart]:
                     Axis(unit or "value"),
                     None,
                     events,
+                    shared=shared,
                 ),
             )
         )
     if not charts:
-        charts.append((STEPS_TITLE, step_timeline(STEPS_TITLE, _bars(plan), events)))
+        charts.append((STEPS_TITLE, step_timeline(STEPS_TITLE, _bars(plan), events, shared)))
     return charts
 
 

@@ -24,7 +24,7 @@ background or on colour alone — verdicts are words, series have dash patterns.
 
 from __future__ import annotations
 
-from rig.report.charts import STYLE_CSS
+from rig.report.charts import STYLE_CSS, Shared
 from rig.report.model import PlanView, Report, RunView
 from rig.report.render_plan import plan_section
 from rig.report.text import badge, esc, moment
@@ -60,9 +60,9 @@ pre{background:#f6f6f6;border:1px solid #ccc;padding:4px 6px;margin:2px 0;white-
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:8px}
 figure{margin:0;border:1px solid #ddd}figcaption{font-weight:600;font-size:12px;padding:2px 6px}
 svg.chart{width:100%;height:auto;display:block;font-size:11px;font-family:inherit}
-svg.chart text{fill:#222}svg.chart .ax{stroke:#444}svg.chart .gr{stroke:#e2e2e2;fill:none}
-svg.chart .mid{text-anchor:middle}svg.chart .end{text-anchor:end}svg.chart .start{text-anchor:start}
-svg.chart path.s{fill:none;stroke-width:1.6}svg.chart .k{stroke-width:2}
+svg.chart text{fill:#222}
+svg.chart.defs{position:absolute;width:0;height:0;overflow:hidden}
+svg.chart path.s{fill:none;stroke-width:1.6}
 code{font-size:12px}
 .exp{color:#a50e0e;font-weight:700}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
@@ -219,6 +219,8 @@ def render(report: Report) -> str:
     """The whole report as one HTML document."""
     several = len(report.runs) > 1
     sources = ", ".join(report.sources)
+    shared = Shared()
+    plans = "".join(plan_section(p, several, shared) for p in report.plans)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -234,6 +236,8 @@ def render(report: Report) -> str:
         + _traceability(report)
         + _bench(report)
         + '<section id="plans"><h2>Plans</h2>'
-        + "".join(plan_section(p, several) for p in report.plans)
-        + "</section></body></html>"
+        + plans
+        + "</section>"
+        + shared.svg()
+        + "</body></html>"
     )

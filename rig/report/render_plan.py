@@ -23,6 +23,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from rig.measurements import Verdict
+from rig.report.charts import Shared
 from rig.report.model import PlanView
 from rig.report.plan_charts import charts_for
 from rig.report.text import badge, clock, duration, esc, limits, marginal, moment, value, with_unit
@@ -166,8 +167,8 @@ def _services(records: list[ServiceRecord]) -> str:
     )
 
 
-def plan_section(view: PlanView, several_runs: bool) -> str:
-    """The HTML ``<section>`` of one plan."""
+def plan_section(view: PlanView, several_runs: bool, shared: Shared | None = None) -> str:
+    """The HTML ``<section>`` of one plan; chart frames go to ``shared`` when given."""
     start = view.results.start
     end = view.results.end
     run = f"<dt>run<dd>{esc(view.run.label)}" if several_runs else ""
@@ -181,7 +182,7 @@ def plan_section(view: PlanView, several_runs: bool) -> str:
     )
     charts = "".join(
         f"<figure><figcaption>{esc(title)}</figcaption>{svg}</figure>"
-        for title, svg in charts_for(view.results)
+        for title, svg in charts_for(view.results, shared)
     )
     return (
         header

@@ -4,12 +4,35 @@ The report omits optional end tags (``</td>``, ``</tr>``), so rather than a tree
 keeps a flat list of start tags with their attributes and the innermost open
 ``section`` / ``svg`` they sit in, plus the text of each section — enough to ask
 "does every plan section hold a chart?" or "which attributes point anywhere?".
+
+Chart frames the page shares (``<use href="#f3"/>`` pointing into the hidden
+``svg.defs``, see :class:`rig.report.charts.Shared`) are put back in place before
+parsing, so a plan section's text includes its charts' axes and legends, as a
+reader sees them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+_GROUP = re.compile(r'<g id="(f\d+)">')
+_G_TAG = re.compile(r"<g[ >]|</g>")
+_USE = re.compile(r'<use href="#(f\d+)"/>')
+
+
+def inline_uses(html: str) -> str:
+    """Replace each ``<use href="#fN"/>`` with the markup of group ``fN``."""
+    groups: dict[str, str] = {}
+    for start in _GROUP.finditer(html):
+        depth = 1
+        for tag in _G_TAG.finditer(html, start.end()):
+            depth += -1 if tag.group(0) == "</g>" else 1
+            if depth == 0:
+                groups[start.group(1)] = html[start.end() : tag.start()]
+                break
+    return _USE.sub(lambda use: groups[use.group(1)], html)
 
 
 @dataclass
@@ -62,6 +85,6 @@ class _Parser(HTMLParser):
 
 def parse(html: str) -> Page:
     parser = _Parser()
-    parser.feed(html)
+    parser.feed(inline_uses(html))
     parser.close()
     return parser.page

@@ -174,3 +174,11 @@ def test_text_from_results_is_escaped_not_markup(tmp_path: Path, sample_run: Pat
     page = parse(write_report([results], tmp_path / "r.html").read_text(encoding="utf-8"))
     assert not page.named("script") and not page.named("img")
     assert '<script>alert("x")</script>' in page.all_text()
+
+
+def test_chart_frames_are_shared_not_repeated(report_html: Path) -> None:
+    html = report_html.read_text(encoding="utf-8")
+    uses = re.findall(r'<use href="#(f\d+)"/>', html)
+    assert len(uses) >= 36  # three charts per plan
+    assert len(set(uses)) < len(uses)  # plans that ran alike share their frames
+    assert html.count('class="chart defs"') == 1
