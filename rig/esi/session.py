@@ -160,9 +160,9 @@ class Esi:
             self.outbox.put(self.binding_id, "binding", "/bindings", request)
             return None
         self.interval_s = int(reply["interval_s"])
-        if communication == "pev_not_communicating":
+        if communication != "established":
             self.state = "none"
-            return None  # the session is reported, but no PEV asked to bind (SC-5)
+            return None  # the session is reported, but no PEV asked to bind (SC-5, BR-01)
         self.state = "accepted" if reply["bound"] else "refused"
         self.refusal = "" if reply["bound"] else str(reply["reason"])
         self.answer = BindingAnswer(

@@ -138,6 +138,7 @@ def _plug_in(world: World) -> str:
     world.pev.plug_in(world.clock.now())
     world.recorder.meters()
     world.esi.start_metering()
+    sync_signals(world)  # limits already in force apply from the start
     note = "pilot B; session open"
     if not world.pev.communicating:
         world.esi.bind(None, "pev_not_communicating", _roaming_option(world))  # type: ignore[arg-type]
@@ -148,10 +149,13 @@ def _plug_in(world: World) -> str:
 
 def _bind(world: World) -> str:
     pev = world.pev
+    if not pev.communicating:  # it went silent before binding: the ESI has no PEV ID (BR-01)
+        world.esi.bind(None, "failed", _roaming_option(world))  # type: ignore[arg-type]
+        world.evse.allow(world.evse.rating_a, world.clock.now())
+        return _act(world, "the PEV is silent: not bound; charging at the premise's terms")
     answer = world.esi.bind(pev.pev.id, "established", _roaming_option(world))  # type: ignore[arg-type]
     pev.told.binding = answer
     world.record.binding = answer
-    sync_signals(world)
     if answer is None or not answer.bound:
         world.evse.allow(world.evse.rating_a, world.clock.now())
         why = "utility unreachable" if answer is None else f"refused: {world.esi.refusal}"
@@ -166,6 +170,8 @@ def _energy_request(world: World, request: s.EnergyRequestArgs) -> str:
     departure = request.departure_in or (preferences.departure_in if preferences else None)
     if energy is None:
         raise Unsupported("energy_request: no energy in the step or the PEV's preferences")
+    if not world.pev.communicating:
+        return "the PEV is silent: no request reaches the ESI"
     kw = power.kw if power is not None else world.evse.rating_a * world.evse.volts / 1000.0
     now = world.clock.now()
     leaves = to_datetime(now) + timedelta(seconds=departure.seconds if departure else 12 * 3600)
@@ -404,8 +410,9 @@ def _reach(world: World, role: s.UtilityRole, reachable: bool) -> str:
             raise Unsupported("the PEV has no home utility in the data set")
         utility = home
     world.links[utility].reachable = reachable
-    if reachable:
+    if reachable and utility == world.place.utility.id:
         world.esi.outbox.deliver_due()
+        sync_signals(world)
     return f"{utility} {'reachable again' if reachable else 'unreachable'} from the ESI"
 
 
