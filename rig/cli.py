@@ -191,9 +191,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return run_demo(args.bench)
     import pytest
 
-    report = ["--report", args.report] if args.report else []
-    arguments = [default_plans(), "-p", "rig.pytest_plugin", "--bench", args.bench, *report]
-    return int(pytest.main([*arguments, *args.pytest_args]))
+    # one token per option: pytest picks its rootdir from the arguments that look like
+    # paths, and the bench file's directory must not be taken for the project's
+    options = [f"--bench={args.bench}", *([f"--report={args.report}"] if args.report else [])]
+    arguments = [default_plans(), "-p", "rig.pytest_plugin", *options, *args.pytest_args]
+    return int(pytest.main(arguments))
 
 
 def add_demo(commands: Any) -> None:
