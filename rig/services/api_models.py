@@ -101,6 +101,8 @@ class BindingResponse(Out):
     net_from_premise_bill: bool
     roaming: RoamingTermsOut | None
     home_utility_id: str | None
+    program_ids: list[str]
+    """The PEV's programme enrolments (PG-TOU, PG-DLC, …) when it is bound."""
     interval_s: int
     """The metering interval length the EUMD must report at (BR-09)."""
     created_at: datetime

@@ -21,6 +21,8 @@ route                                      caller              what
 =========================================  ==================  ==========================
 """
 
+import asyncio
+import contextlib
 from typing import Annotated
 
 from fastapi import Body, Depends, FastAPI, Path, Query
@@ -51,6 +53,7 @@ def create_app(service: UtilityService) -> FastAPI:
         credentials=service.credentials(),
     )
     app = built.app
+    published = asyncio.Condition()  # long polls of GET /signals wait on it
     CallerDep = Annotated[Caller, Depends(built.caller)]
 
     @app.post("/bindings", response_model=m.BindingResponse, responses=ERRORS, tags=["binding"])
@@ -79,14 +82,28 @@ def create_app(service: UtilityService) -> FastAPI:
         premise_id: Annotated[
             str | None, Query(min_length=1, max_length=80, pattern=ID_PATTERN)
         ] = None,
+        wait_s: Annotated[float, Query(ge=0, le=60)] = 0,
     ) -> Response:
-        """Grid signals announced so far (PG-DLC, PG-RTP, PG-ALM), after ``since``."""
+        """Grid signals announced so far (PG-DLC, PG-RTP, PG-ALM), after ``since``.
+
+        With ``wait_s`` > 0 this is a long poll (a subscription): when nothing new is
+        there, the answer waits up to ``wait_s`` wall seconds for a publication.
+        """
+        page = service.signals(caller, premise_id, since)
+        if page.signals or wait_s <= 0:
+            return json_response(page)
+        async with published:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(published.wait(), timeout=wait_s)
         return json_response(service.signals(caller, premise_id, since))
 
     @app.post("/signals", response_model=m.SignalOut, responses=ERRORS, tags=["signals"])
     async def publish(caller: CallerDep, sig: Annotated[m.SignalIn, Body()]) -> Response:
-        """Publish a grid signal (the utility operator only)."""
-        return json_response(service.publish_signal(caller, sig))
+        """Publish a grid signal (the utility operator only); wakes long polls."""
+        out = service.publish_signal(caller, sig)
+        async with published:
+            published.notify_all()
+        return json_response(out)
 
     @app.post(
         "/sessions/{session_id}/intervals",

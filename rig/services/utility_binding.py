@@ -110,6 +110,7 @@ class BindingDesk(UtilityBase):
                 else None
             ),
             home_utility_id=record.home_utility_id if record else None,
+            program_ids=self._programs(req.pev_id, home_extra) if decision.bound else [],
             interval_s=self.u.interval_s,
             created_at=from_s(now),
         )
@@ -175,7 +176,14 @@ class BindingDesk(UtilityBase):
             program_tariff_id=found.program_tariff_id,
             validated=found.validated,
         )
-        return record, {"off_peak_preference": found.off_peak_preference}, True
+        extra = {"off_peak_preference": found.off_peak_preference, "program_ids": found.program_ids}
+        return record, extra, True
+
+    def _programs(self, pev_id: str | None, home_extra: dict[str, Any]) -> list[str]:
+        enrolment = self.ds.enrolments.get(pev_id or "")
+        if enrolment is not None and self.ds.utility_of.get(pev_id or "") == self.id:
+            return list(enrolment.program_ids)
+        return [str(p) for p in home_extra.get("program_ids", [])]
 
     def energy_request(
         self, caller: Caller, binding_id: str, req: m.EnergyRequestIn

@@ -6,6 +6,8 @@ each gets a fresh cluster with the clock at Monday 12:00 US Central.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -189,3 +191,39 @@ def test_signals_announced_later_are_not_skipped_by_the_cursor(fresh: ServiceEnd
         clock_of(fresh).advance_to((_at(2, 15) + timedelta(seconds=1)).timestamp())
         later = get(esi, "/signals", since=page["next_since"])
     assert "DR-LATER" in [s["signal_id"] for s in later["signals"]]
+
+
+def test_a_long_poll_is_woken_by_a_publication(fresh: ServiceEndpoints) -> None:
+    with fresh.client("HPL", as_caller="ESI-ALICE") as esi:
+        since = get(esi, "/signals")["next_since"]
+        result: dict[str, Any] = {}
+
+        def poll() -> None:
+            t = time.monotonic()
+            result["page"] = get(esi, "/signals", since=since, wait_s=20)
+            result["took"] = time.monotonic() - t
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        time.sleep(0.3)
+        with fresh.client("HPL", as_caller="HPL") as operator:
+            body = {
+                "signal_id": "ALM-WAKE",
+                "kind": "alm",
+                "premise_id": "PREM-ALICE",
+                "effective_from": _at(2, 13).isoformat(),
+                "limit_kw": "4",
+            }
+            assert operator.post("/signals", json=body).status_code == 200
+        poller.join(timeout=20)
+    assert [s["signal_id"] for s in result["page"]["signals"]] == ["ALM-WAKE"]
+    assert result["took"] < 10
+
+
+def test_a_bound_pev_is_told_its_programmes(fresh: ServiceEndpoints) -> None:
+    b = _alice(fresh)
+    assert b["program_ids"] == ["HPL-PG-TOU", "HPL-PG-DLC", "HPL-PG-ALM"]
+    foreign = bind(fresh, "SGE", "ESI-HANK", "PREM-HANK", "EP-HANK-240", "PEV-ALICE")
+    assert foreign["program_ids"] == ["HPL-PG-TOU", "HPL-PG-DLC", "HPL-PG-ALM"]
+    unbound = bind(fresh, "HPL", "ESI-FRANK", "PREM-FRANK", "EP-FRANK-120", "PEV-FRANK")
+    assert unbound["program_ids"] == []
