@@ -249,6 +249,29 @@ def energy_kwh(world: World) -> float:
 
 
 _ESI_OBSERVABLES = ("esi.", "outbox.")
+_METERS = ("meter.", "premise_meter.")
+#: While the bench is steady, how far apart meter conditions are looked at (virtual clock).
+_METER_POLL_S = 5.0
+
+
+def _poll(world: World, names: frozenset[str]) -> Callable[[], float]:
+    """How long the next tick of a ``wait_for`` may be.
+
+    The ESI's own state changes only when it acts, and the loop wakes for that
+    anyway (an interval boundary, the outbox's next attempt): no polling. The bench
+    is polled every ``Sampling.poll_s`` — on a virtual clock only while it is still
+    settling after a change, since a settled simulated bench changes only when the
+    runner changes something or a scheduled limit comes due (the loop wakes for
+    both); meter readings still grow, so those are looked at every 5 s.
+    """
+    poll_s = world.loop.sampling.poll_s
+    bench = [name for name in names if not name.startswith(_ESI_OBSERVABLES)]
+    if not bench:
+        return lambda: math.inf
+    if not world.clock.is_virtual:
+        return lambda: poll_s
+    steady = _METER_POLL_S if any(name.startswith(_METERS) for name in bench) else math.inf
+    return lambda: poll_s if not world.loop.settled() else steady
 
 
 def _shown(readings: dict[str, Reading]) -> str:
@@ -267,11 +290,8 @@ def _wait_for(world: World, wait: s.WaitForArgs) -> str:
         last = observe(world, condition.observables)
         return condition.holds(last)
 
-    # the bench is polled; the ESI's own state changes only when it acts, and the
-    # loop wakes for that anyway (an interval boundary, the outbox's next attempt)
-    bench = any(not name.startswith(_ESI_OBSERVABLES) for name in condition.observables)
-    cap = world.loop.sampling.poll_s if bench else math.inf
-    if world.loop.run_until(start + within, holds, cap=cap):
+    poll = _poll(world, condition.observables)
+    if world.loop.run_until(start + within, holds, horizon=poll):
         return f"held after {world.clock.now() - start:.3f} s ({_shown(last)})"
     raise StepFailed(
         f"'{condition}' did not hold within {wait.within}; last seen: {_shown(last)}",
