@@ -1,12 +1,11 @@
 """Runner tests: whole plans on the simulated bench, with the services embedded.
 
 ``example_data`` stands in for ``fixtures/utilities/two_utilities.yaml`` with two
-changes the example plans need and the data set does not yet give them (reported
-to the data set's author): no random grant start delay (``max_start_delay_s: 0``;
-with HPL's 300 s the grant delays Alice's charging by 83 s, past the plans' ``wait_for
-… contactor == closed within 5 s``) and no standing PG-ALM limit on PREM-ALICE
-(it adjusts every grant there to 6.6 kW, where ``sc1_home`` expects
-``grant: confirmed``). Remove it once the data set has both.
+changes ``sc1_home``'s ``grant: confirmed`` needs and the data set does not give it
+(reported to the data set's author): no random grant start delay
+(``max_start_delay_s: 0``; HPL's 300 s delays Alice's start by 83 s) and no standing
+PG-ALM limit on PREM-ALICE (6.6 kW). Either one makes the utility answer
+``adjusted``. Remove it once the data set and the plan agree.
 """
 
 from __future__ import annotations
