@@ -68,6 +68,8 @@ def _serve(conn: Any, state_dir: str) -> None:
             if message[0] == "advance":
                 clock.advance(message[1])
                 conn.send(clock.now())
+            elif message[0] == "cpu":  # CPU seconds the services have used so far
+                conn.send(time.process_time())
             else:
                 conn.send("bye")
                 return
@@ -222,6 +224,11 @@ async def _binding_latency(
     return latencies
 
 
+def _cpu(pipe: Any) -> float:
+    pipe.send(("cpu",))
+    return float(pipe.recv())
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -269,10 +276,14 @@ def main(argv: list[str] | None = None) -> int:
                 for b, esi, premise, pev in warm
             ]
             asyncio.run(_ingest(base, tokens, warm_bodies, args.ingest_concurrency))
+            cpu0 = _cpu(parent)
             took, errors = asyncio.run(_ingest(base, tokens, bodies, args.ingest_concurrency))
+            ingest_cpu = _cpu(parent) - cpu0
             ingest_rate = args.sessions / took
             asyncio.run(_binding_latency(base, tokens, args.callers, 3, "LW"))
+            cpu0 = _cpu(parent)
             lat = asyncio.run(_binding_latency(base, tokens, args.callers, args.per_caller, "L"))
+            binding_cpu = _cpu(parent) - cpu0
             open_lat = asyncio.run(
                 _binding_latency(
                     base,
@@ -299,11 +310,14 @@ def main(argv: list[str] | None = None) -> int:
         "ingest_errors": errors,
         "sessions_per_s": round(ingest_rate, 1),
         "intervals_per_s": round(ingest_rate * 96),
+        "ingest_server_cpu_ms_per_session": round(ingest_cpu / args.sessions * 1000, 2),
+        "sessions_per_server_cpu_s": round(args.sessions / ingest_cpu, 1),
         "binding_callers": args.callers,
         "bindings": len(lat),
         "binding_p50_ms": round(_pct(lat, 50) * 1000, 2),
         "binding_p99_ms": round(_pct(lat, 99) * 1000, 2),
         "binding_mean_ms": round(statistics.fmean(lat) * 1000, 2),
+        "binding_server_cpu_ms": round(binding_cpu / len(lat) * 1000, 3),
         "bindings_per_s": round(len(lat) / sum(lat) * args.callers, 1),
         "open_loop_rate_per_s": round(args.callers * args.open_loop_rate, 1),
         "open_loop_p50_ms": round(_pct(open_lat, 50) * 1000, 2),
@@ -317,10 +331,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{errors} errors   [goal >= 1000 sessions/s]"
     )
     print(
+        f"        server CPU {figures['ingest_server_cpu_ms_per_session']} ms per session "
+        f"= {figures['sessions_per_server_cpu_s']} sessions per CPU-second"
+    )
+    print(
         f"binding: p50 {figures['binding_p50_ms']} ms, p99 {figures['binding_p99_ms']} ms "
         f"with {args.callers} concurrent callers ({len(lat)} bindings, "
         f"~{figures['bindings_per_s']}/s)   [goal p99 <= 10 ms]"
     )
+    print(f"         server CPU {figures['binding_server_cpu_ms']} ms per binding")
     print(
         f"binding, open loop: p50 {figures['open_loop_p50_ms']} ms, p99 "
         f"{figures['open_loop_p99_ms']} ms with {args.callers} callers at "
