@@ -47,6 +47,7 @@ from rig.runner.api import (
     ProgressCallback,
     ServiceTarget,
     StepOutcome,
+    StepResult,
 )
 from rig.runner.facts import session_facts
 from rig.runner.fetch import fetch_services
@@ -146,7 +147,7 @@ def _run_steps(
 
         try:
             note = run_step(world, step, tell)
-            result: tuple[str, str] = ("passed", note)
+            result: tuple[StepResult, str] = ("passed", note)
         except StepFailed as failed:
             result = ("failed", str(failed))
             failure = Failure(
@@ -168,7 +169,7 @@ def _run_steps(
                 yaml=where.yaml,
                 source=where.spot,
             )
-        outcome = StepOutcome(index, key, where.spot, where.yaml, start, clock.now(), *result)  # type: ignore[arg-type]
+        outcome = StepOutcome(index, key, where.spot, where.yaml, start, clock.now(), *result)
         outcomes.append(outcome)
         report.step(outcome)
     return failure

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel
 
 from rig.plans.includes import Resolver, flatten, read_utf8
+from rig.plans.onekey import Action
 from rig.runner.api import SourceSpot
 
 
@@ -41,19 +41,17 @@ def _text(lines: list[str], line: int, column: int) -> str:
     return "\n".join(body)
 
 
-def _dumped(item: BaseModel) -> str:
+def _dumped(item: Action) -> str:
     """``key: value`` in YAML flow style, or the bare key when it has no arguments."""
     data = item.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     if not data:
-        return str(item.key())  # type: ignore[attr-defined]
+        return item.key()
     key, value = next(iter(data.items()))
     flow = yaml.safe_dump(value, default_flow_style=True, sort_keys=False)
     return f"{key}: {flow.removesuffix(chr(10)).removesuffix(chr(10) + '...')}"
 
 
-def locate(
-    plan_file: Path | None, sections: dict[str, list[BaseModel]]
-) -> dict[str, list[Located]]:
+def locate(plan_file: Path | None, sections: dict[str, list[Action]]) -> dict[str, list[Located]]:
     """``file:line`` and YAML text of each item of each section (``steps``, ``checks``)."""
     document = Resolver(read_utf8).document(plan_file) if plan_file is not None else None
     if document is None:

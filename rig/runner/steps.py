@@ -42,6 +42,7 @@ import math
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Literal
 
 from drivers.j1772 import ampacity_from_duty
 from drivers.kinds import PilotState
@@ -127,10 +128,6 @@ def _act(world: World, note: str) -> str:
     return note
 
 
-def _roaming_option(world: World) -> str:
-    return world.record.facts.roaming_option
-
-
 # --------------------------------------------------------------------------- vehicle, ESI
 
 
@@ -141,7 +138,7 @@ def _plug_in(world: World) -> str:
     sync_signals(world)  # limits already in force apply from the start
     note = "pilot B; session open"
     if not world.pev.communicating:
-        world.esi.bind(None, "pev_not_communicating", _roaming_option(world))  # type: ignore[arg-type]
+        world.esi.bind(None, "pev_not_communicating", world.record.facts.roaming_option)
         world.evse.allow(world.evse.rating_a, world.clock.now())
         note += "; the PEV does not communicate: charging at the premise's terms"
     return _act(world, note)
@@ -150,10 +147,10 @@ def _plug_in(world: World) -> str:
 def _bind(world: World) -> str:
     pev = world.pev
     if not pev.communicating:  # it went silent before binding: the ESI has no PEV ID (BR-01)
-        world.esi.bind(None, "failed", _roaming_option(world))  # type: ignore[arg-type]
+        world.esi.bind(None, "failed", world.record.facts.roaming_option)
         world.evse.allow(world.evse.rating_a, world.clock.now())
         return _act(world, "the PEV is silent: not bound; charging at the premise's terms")
-    answer = world.esi.bind(pev.pev.id, "established", _roaming_option(world))  # type: ignore[arg-type]
+    answer = world.esi.bind(pev.pev.id, "established", world.record.facts.roaming_option)
     pev.told.binding = answer
     world.record.binding = answer
     if answer is None or not answer.bound:
@@ -344,16 +341,24 @@ def _charge(world: World, charge: s.ChargeArgs, report: ProgressSink) -> str:
 # --------------------------------------------------------------------------- grid
 
 
+#: The utility's signal kinds as the session record names grid events.
+_EVENT_KIND: dict[str, Literal["dr", "price", "alm"]] = {
+    "dlc": "dr",
+    "price": "price",
+    "alm": "alm",
+}
+
+
 def sync_signals(world: World) -> None:
     """The ESI polls its utility's signals; the EVSE takes the limits, the record the events."""
     for signal in world.esi.poll_signals():
         world.signals.append(signal)
         start = signal.effective_from.timestamp()
         end = signal.effective_until.timestamp() if signal.effective_until else None
-        kind = {"dlc": "dr", "price": "price", "alm": "alm"}[signal.kind]
+        kind = _EVENT_KIND[signal.kind]
         world.record.grid_events.append(
             GridEvent(
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 effective_from=signal.effective_from,
                 effective_until=signal.effective_until,
                 limit_kw=signal.limit_kw,

@@ -260,6 +260,8 @@ def _actors(
         rating = place.portal.max_kw * 1000.0 / volts
         if plan.bench.evse_max is not None:
             rating = min(rating, plan.bench.evse_max.amps)
+        if config.simulation is not None:
+            rating = min(rating, config.simulation.evse_max_a)
         evse = EvseControl(bench.pilot, record.ampacity, rating_a=rating, volts=volts)
         world = World(
             plan=plan,
