@@ -11,11 +11,12 @@ no reply (see :mod:`drivers.pilot.evsim`). So this driver keeps a reader thread
 that holds the newest report line and when it arrived:
 
 - ``status()`` returns the newest report if it is fresh (younger than 1.5 report
-  periods), else waits up to 1.5 periods for the next one. A silent device costs
-  1.5 periods (1.5 s on the real one; it cannot be asked for a report).
-- ``set_state(s)`` sends the letter, then waits for the *second* report after it
-  (the first may straddle the change) and confirms it: by the report's ``state``
-  field when the firmware sends one, else by classifying the pilot high level.
+  periods), else waits up to 1.5 periods (+0.25 s jitter) for the next one. A
+  silent device costs that wait (1.75 s on the real one: it cannot be asked).
+- ``set_state(s)`` sends the letter, then waits (up to 2.5 periods + 0.25 s) for
+  the *second* report after it (the first may straddle the change) and confirms
+  it: by the report's ``state`` field when the firmware sends one, else by
+  classifying the pilot high level.
   Only A–D exist; E, F and ``set_duty`` raise
   :class:`~drivers.errors.UnsupportedFeature`.
 """
@@ -40,6 +41,8 @@ from drivers.pilot.readings import confirm_state
 
 IDENTITY = Identity(manufacturer="nsayer", model="ev_sim")
 _READ_SLICE_S = 0.05
+#: Slack on top of the report period for scheduling jitter (threads, OS, the device).
+JITTER_S = 0.25
 
 
 class EvSimPilot:
@@ -107,24 +110,39 @@ class EvSimPilot:
 
     # -- reports ----------------------------------------------------------------------------
 
-    def _line_after(self, count: int, sent: str | None) -> str:
-        """The first report line numbered above ``count`` (or a fresh one if count < 0)."""
-        wait_s = 1.5 * self.report_period_s
+    def _line_after(self, before: int, reports: int, sent: str | None) -> str:
+        """The newest report once ``reports`` more than ``before`` have come (0: a fresh one).
+
+        Waits ``reports`` periods (at least one) plus half a period and
+        :data:`JITTER_S`, then gives up with :class:`InstrumentTimeout`.
+        """
+        period = self.report_period_s
+        fresh_s = 1.5 * period
+        wait_s = max(reports, 1) * period + 0.5 * period + JITTER_S
 
         def ready() -> bool:
             if self._error is not None:
                 return True
-            if count >= 0:
-                return self._count > count
-            return self._latest is not None and time.monotonic() - self._latest[0] <= wait_s
+            if reports:
+                return self._count >= before + reports
+            return self._latest is not None and time.monotonic() - self._latest[0] <= fresh_s
 
         with self._changed:
-            self._changed.wait_for(ready, timeout=wait_s if count < 0 else 2 * wait_s)
+            self._changed.wait_for(ready, timeout=wait_s)
             if self._error is not None:
                 raise self._error
             if not ready() or self._latest is None:
+                newest = (
+                    f"the newest is {time.monotonic() - self._latest[0]:.2f} s old"
+                    if self._latest
+                    else "none ever came"
+                )
                 raise InstrumentTimeout(
-                    self.name, f"no report within {wait_s:.2f} s", sent=sent, received=None
+                    self.name,
+                    f"{self._count - before} of {max(reports, 1)} reports within {wait_s:.2f} s; "
+                    + newest,
+                    sent=sent,
+                    received=None,
                 )
             return self._latest[1]
 
@@ -142,7 +160,7 @@ class EvSimPilot:
         return IDENTITY
 
     def status(self) -> PilotStatus:
-        return self._status_of(self._line_after(-1, None), None)[0]
+        return self._status_of(self._line_after(0, 0, None), None)[0]
 
     def set_state(self, state: PilotState) -> None:
         wanted = PilotState(state)
@@ -156,7 +174,7 @@ class EvSimPilot:
         self._link.write(command, sent=command.decode())
         self._commanded = wanted
         # the first report after the command may straddle the change: take the second
-        line = self._line_after(before + 1, command.decode())
+        line = self._line_after(before, 2, command.decode())
         status, report = self._status_of(line, command.decode())
         if report.state is None:  # older firmware: judge by the level the resistor gives
             status = PilotStatus(
