@@ -34,6 +34,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from itertools import compress, pairwise
+from operator import itemgetter, ne
 from typing import Literal
 
 WIDTH = 640
@@ -164,25 +166,26 @@ def time_unit(span_s: float) -> tuple[str, float]:
 
 
 def _columns(points: list[Point]) -> list[Point]:
-    """First, lowest, highest and last point of every pixel column, in time order."""
+    """First, lowest, highest and last point of every pixel column, in time order.
+
+    Columns are found with C-level iteration (most hold one point), and only the
+    crowded ones are reduced.
+    """
+    n = len(points)
+    columns = [int(x) for x, _ in points]
+    starts = [0, *compress(range(1, n), map(ne, columns[1:], columns)), n]
+    if len(starts) == n + 1:
+        return points  # one point per column already
     kept: list[Point] = []
-    column: list[Point] = []
-    current = math.floor(points[0][0])
-    for point in points:
-        x = math.floor(point[0])
-        if x != current:
-            kept.extend(_extremes(column))
-            column, current = [], x
-        column.append(point)
-    kept.extend(_extremes(column))
+    for first, end in pairwise(starts):
+        column = points[first:end]
+        kept.extend(column if end - first <= 4 else _extremes(column))
     return kept
 
 
 def _extremes(column: list[Point]) -> list[Point]:
-    if len(column) <= 4:
-        return column
-    low = min(column, key=lambda p: p[1])
-    high = max(column, key=lambda p: p[1])
+    low = min(column, key=itemgetter(1))
+    high = max(column, key=itemgetter(1))
     middle = sorted({low, high}, key=column.index)
     return [column[0], *middle, column[-1]]
 

@@ -51,15 +51,16 @@ padding:0 4px;font-size:12px}
 tr.FAIL td,tr.failed td,tr.error td,tr.expired td{background:#fdf0f0}
 tr.MARGINAL td{background:#fffaf0}
 tr.PASS td,tr.passed td{color:#111}
-section.plan{border-top:1px solid #999;margin-top:26px;padding-top:8px}
+section.plan{border-top:1px solid #999;margin-top:26px;padding-top:8px;
+content-visibility:auto;contain-intrinsic-size:auto 1400px}
 .title{margin:0 0 4px;font-style:italic}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:0 10px;margin:4px 0}
 dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 .why{border:1.5px solid #a50e0e;border-left-width:6px;padding:4px 8px;margin:6px 0}
 pre{background:#f6f6f6;border:1px solid #ccc;padding:4px 6px;margin:2px 0;white-space:pre-wrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:8px}
-figure{margin:0;border:1px solid #ddd}figcaption{font-weight:600;font-size:12px;padding:2px 6px}
-svg.chart{width:100%;height:auto;display:block;font-size:11px;font-family:inherit}
+figure{margin:0;border:1px solid #ddd;min-width:0}figcaption{font-weight:600;font-size:12px;padding:2px 6px}
+svg.chart{width:100%;max-width:100%;height:auto;display:block;font-size:11px;font-family:inherit}
 svg.chart text{fill:#222}
 svg.chart.defs{position:absolute;width:0;height:0;overflow:hidden}
 svg.chart path.s{fill:none;stroke-width:1.6}
@@ -68,9 +69,10 @@ code{font-size:12px}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
 @page{size:A4;margin:12mm}
 @media print{nav{display:none}body{max-width:none;padding:0}
-section.plan{break-before:page}figure,tr,.why,dl{break-inside:avoid}
+section.plan{break-before:page;content-visibility:visible}figure,tr,.why,dl{break-inside:avoid}
 h2,h3,h4{break-after:avoid}a{color:inherit;text-decoration:none}
-.charts{grid-template-columns:1fr}*{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
+.charts{grid-template-columns:1fr}*{print-color-adjust:exact;-webkit-print-color-adjust:exact}
+:root{font-size:11px}table{font-size:10px}th,td{padding:1px 3px}td{overflow-wrap:anywhere}}
 """
 
 

@@ -9,7 +9,9 @@ when set (CI can keep it as an artefact).
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,3 +79,13 @@ def test_print_media_hides_navigation(browser: Chromium, report_html: Path) -> N
         assert browser.problems() == []
     finally:
         browser.call("Emulation.setEmulatedMedia", media="")
+
+
+def test_prints_to_pdf_one_page_per_plan_at_least(browser: Chromium, report_html: Path) -> None:
+    """Printing renders every section (none is skipped as off-screen) and breaks per plan."""
+    browser.open(report_html.as_uri())
+    pdf = base64.b64decode(browser.call("Page.printToPDF", printBackground=True)["data"])
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pdf.startswith(b"%PDF")
+    assert pages > 12  # summary, matrix and bench pages, then each plan on pages of its own
+    assert browser.problems() == []
