@@ -21,7 +21,7 @@ RUN = RunRecord(
 
 
 @pytest.mark.parametrize("name", ["sc1_home", "pg_tou_boundary", "sc4_home_rate"])
-def test_example_plan_passes(name: str, example_data: Path, tmp_path: Path) -> None:
+def test_example_plan_passes(name: str, tmp_path: Path) -> None:
     path = EXAMPLES / f"{name}.yaml"
     plan = load_plan(path)
     seen: list[Progress] = []
@@ -43,7 +43,7 @@ def test_example_plan_passes(name: str, example_data: Path, tmp_path: Path) -> N
     assert kinds.count("measurement") == len(outcome.measurements)
 
 
-def test_sc1_records_the_session(example_data: Path) -> None:
+def test_sc1_records_the_session() -> None:
     path = EXAMPLES / "sc1_home.yaml"
     outcome = run_plan(load_plan(path), plan_file=path)
     names = {m.name for m in outcome.measurements}

@@ -30,9 +30,9 @@ checks:
 """
 
 
-def test_a_plan_runs_against_services_by_url(tmp_path: Path, example_data: Path) -> None:
+def test_a_plan_runs_against_services_by_url(tmp_path: Path, prompt_data: Path) -> None:
     plan, path = write_plan(tmp_path, SHORT)
-    with running_services(example_data / "two_utilities.yaml", clock=WallClock()) as svc:
+    with running_services(prompt_data / "two_utilities.yaml", clock=WallClock()) as svc:
         outcome = run_plan(plan, plan_file=path, services=ServiceTarget(urls=svc.urls))
     assert outcome.failure is None, outcome.failure
     assert outcome.verdict == "pass"

@@ -26,7 +26,7 @@ start: 2026-03-02T10:00:00-06:00
 """
 
 
-def test_wait_for_timeout_fails_with_the_last_values(tmp_path: Path, example_data: Path) -> None:
+def test_wait_for_timeout_fails_with_the_last_values(tmp_path: Path) -> None:
     plan, path = write_plan(
         tmp_path,
         HEAD
@@ -86,7 +86,7 @@ checks:
 
 
 def test_an_exception_mid_plan_still_ends_in_confirmed_safe_state(
-    tmp_path: Path, example_data: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan, path = write_plan(tmp_path, CHARGING)
     spy = SafeStateSpy(monkeypatch)
@@ -106,9 +106,7 @@ def test_an_exception_mid_plan_still_ends_in_confirmed_safe_state(
     assert spy.after[-1] == (False, PilotState.A)  # load off, pilot A, read back after the run
 
 
-def test_a_failed_teardown_fails_the_plan(
-    tmp_path: Path, example_data: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_teardown_fails_the_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plan, path = write_plan(tmp_path, CHARGING)
     SafeStateSpy(monkeypatch, fail_on_exit=True)
     outcome = run_plan(plan, plan_file=path)

@@ -39,7 +39,7 @@ checks:
 
 
 def test_outage_then_recovery_delivers_every_interval_exactly_once(
-    tmp_path: Path, example_data: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan, path = write_plan(tmp_path, OUTAGE)
     messages: list[OutboxMessage] = []
