@@ -1,0 +1,51 @@
+"""The plugin with the real runner on the simulated bench: a plan of the repository end to end."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from plugin.support import Project
+from rig.results import merge_results, read_results
+
+PLANS = Path(__file__).resolve().parents[2] / "test_plans"
+
+
+@pytest.mark.real_runner
+def test_a_repository_plan_runs_on_the_simulated_bench(project: Project) -> None:
+    shutil.copytree(PLANS / "common", project.plans / "common")
+    shutil.copy(PLANS / "sc1_home.yaml", project.plans)
+    result = project.pytester.runpytest("--junitxml", "junit.xml")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["sc1-home *sc1 *pass *", "1 plan: 1 pass"])
+    [path] = (project.pytester.path / "reports").glob("results-*.jsonl")
+    [run] = merge_results([path]).runs
+    plan = run.plans["sc1-home"]
+    assert plan.verdict == "PASS"
+    assert plan.start.file == "test_plans/sc1_home.yaml"
+    assert [step.kind for step in plan.steps][:2] == ["plug_in", "wait_for"]
+    assert plan.measurements and all(m.verdict != "FAIL" for m in plan.measurements)
+    [case] = ET.parse(project.pytester.path / "junit.xml").iter("testcase")
+    verdict = {p.get("name"): p.get("value") for p in case.iter("property")}["verdict"]
+    assert verdict == "pass"
+
+
+def test_rig_demo_runs_the_repository_plans(tmp_path: Path) -> None:
+    rig = Path(sys.executable).with_name("rig")
+    done = subprocess.run(
+        [rig, "demo", f"--report={tmp_path}", "--", "-k", "sc1-home"],
+        cwd=PLANS.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 plan: 1 pass" in done.stdout
+    [path] = tmp_path.glob("results-*.jsonl")
+    assert f"results: {path}" in done.stdout
+    assert read_results(path)
