@@ -10,16 +10,18 @@ Method:
    runner samples a virtual-clock bench — every 30 s, densely for 6 s after each
    change — seven series per plan, 14 measurements, 10 steps, 4 intervals, utility
    and clearinghouse records, events). Not timed.
-2. ``write_report([results], out)`` is timed ``--repeat`` times; the table shows
-   the best and the median, and splits the best run into reading (parse and
-   validate every record, :func:`rig.results.merge_results`) and the rest (view
-   model, HTML, charts, writing the file).
+2. ``write_report([results], out)`` is timed ``--repeat`` times, wall clock and
+   the process's CPU time; the table shows the best and the median, and splits the
+   CPU time into reading (parse and validate every record,
+   :func:`rig.results.merge_results`) and the rest (view model, HTML, charts,
+   writing the file).
 3. Headless Chromium (started as the report's browser test starts it) opens the
    file ``--repeat`` times; the time is from ``Page.navigate`` to the load event,
    after one warm-up navigation to the same file (the first load pays for the
    browser's own start-up). Console errors and requests are reported too.
 
-The machine is shared (other processes may be busy), hence best and median.
+The machine may be shared: the load average is printed, and the CPU times (which
+other processes hardly change) are shown beside the wall-clock ones.
 The script reports, it does not assert: it exits 0 whether or not a goal is met.
 
     .venv/bin/python benchmarks/bench_report.py                 # 1,000 plans, 3 repeats
@@ -29,10 +31,12 @@ The script reports, it does not assert: it exits 0 whether or not a goal is met.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,13 +52,15 @@ from rig.results import merge_results  # noqa: E402
 MB = 1_000_000
 
 
-def _timed(action: object, repeat: int) -> list[float]:
-    times = []
+def _timed(action: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU seconds of ``repeat`` calls of ``action``."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        began = time.perf_counter()
-        action()  # type: ignore[operator]
-        times.append(time.perf_counter() - began)
-    return times
+        began, began_cpu = time.perf_counter(), time.process_time()
+        action()
+        wall.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
+    return wall, cpu
 
 
 def _row(what: str, best: str, median: str, goal: str, met: bool | None) -> str:
@@ -75,9 +81,16 @@ def main() -> int:
         results = write_sample_run(where / "results.jsonl", plans=args.plans)
         out = where / "report.html"
 
-        generate = _timed(lambda: write_report([results], out), args.repeat)
-        read = _timed(lambda: merge_results([results]), args.repeat)
+        generate, generate_cpu = _timed(lambda: write_report([results], out), args.repeat)
+        _, read_cpu = _timed(lambda: merge_results([results]), args.repeat)
+        points = sum(
+            len(s.points)
+            for run in merge_results([results]).runs
+            for plan in run.plans.values()
+            for s in plan.series.values()
+        )
         size = out.stat().st_size
+        results_size = results.stat().st_size
 
         binary = find_chromium()
         load: list[float] = []
@@ -89,7 +102,11 @@ def main() -> int:
                     load.append(browser.open(out.as_uri()))
                     problems += browser.problems()
 
-    print(f"{args.plans} plans; results file {results.stat().st_size / MB:.1f} MB")
+    print(
+        f"{args.plans} plans, {points:,} samples; results file "
+        f"{results_size / MB:.1f} MB; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
     print()
     print("| measure | best | median | goal | |")
     print("|---|---|---|---|---|")
@@ -108,17 +125,26 @@ def main() -> int:
     )
     print(
         _row(
-            "  of which reading + validating",
-            f"{min(read):.2f} s",
-            f"{statistics.median(read):.2f} s",
+            "generate, CPU time",
+            f"{min(generate_cpu):.2f} s",
+            f"{statistics.median(generate_cpu):.2f} s",
             "",
             None,
         )
     )
     print(
         _row(
-            "  of which model + HTML + charts + write",
-            f"{min(generate) - min(read):.2f} s",
+            "  of which reading + validating (CPU)",
+            f"{min(read_cpu):.2f} s",
+            f"{statistics.median(read_cpu):.2f} s",
+            "",
+            None,
+        )
+    )
+    print(
+        _row(
+            "  of which model + HTML + charts + write (CPU)",
+            f"{min(generate_cpu) - min(read_cpu):.2f} s",
             "",
             "",
             None,

@@ -142,10 +142,15 @@ def _tick_text(value: float) -> str:
     return f"{value:.6g}"
 
 
-def _value_range(values: Sequence[float], categories: tuple[str, ...]) -> tuple[float, float]:
+def _value_range(
+    series: Sequence[Sequence[Point]], categories: tuple[str, ...]
+) -> tuple[float, float]:
+    """The axis range: every category, or from zero (or below) to the highest value."""
     if categories:
         return -0.5, len(categories) - 0.5
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    lows = [min(map(itemgetter(1), points)) for points in series if points]
+    highs = [max(map(itemgetter(1), points)) for points in series if points]
+    low, high = (min(lows), max(highs)) if lows else (0.0, 1.0)
     low = min(low, 0.0)  # currents, powers and energies read best from zero
     if high <= low:
         high = low + 1.0
@@ -228,15 +233,13 @@ def _sleeve(points: list[Point], tolerance: float) -> list[Point]:
     return kept
 
 
-def _changes(points: list[Point]) -> list[Point]:
+def _changes(points: Sequence[Point]) -> list[Point]:
     """A step series without the points that repeat the previous value (last kept)."""
-    kept = [points[0]]
-    for point in points[1:]:
-        if point[1] != kept[-1][1]:
-            kept.append(point)
-    if points[-1] is not kept[-1]:
-        kept.append(points[-1])
-    return kept
+    values = [v for _, v in points]
+    keep = [0, *compress(range(1, len(values)), map(ne, values[1:], values))]
+    if keep[-1] != len(values) - 1:
+        keep.append(len(values) - 1)  # where the line ends
+    return [points[i] for i in keep]
 
 
 def _tenths(value: int) -> str:
@@ -481,13 +484,14 @@ def time_chart(
         if axis is None:
             continue
         on_axis = [s for s in drawn if s.axis == side]
-        low, high = _value_range([p[1] for s in on_axis for p in s.points], axis.categories)
+        low, high = _value_range([s.points for s in on_axis], axis.categories)
         parts += _value_axis(frame, axis, low, high, "left" if side == "left" else "right")
         scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
         x_scale = (frame.right - frame.left) / (frame.t1 - frame.t0)
         for s in on_axis:
+            points = _changes(s.points) if s.step else s.points  # fewer points to map
             pixels = [
-                (frame.left + (t - t0) * x_scale, value * scale + offset) for t, value in s.points
+                (frame.left + (t - t0) * x_scale, value * scale + offset) for t, value in points
             ]
             data.append(
                 f'<path class="s c{s.style % len(STYLES)}" d="{path_data(pixels, s.step, WIDTH)}">'

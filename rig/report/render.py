@@ -59,7 +59,8 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 .why{border:1.5px solid #a50e0e;border-left-width:6px;padding:4px 8px;margin:6px 0}
 pre{background:#f6f6f6;border:1px solid #ccc;padding:4px 6px;margin:2px 0;white-space:pre-wrap}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:8px}
-figure{margin:0;border:1px solid #ddd;min-width:0}figcaption{font-weight:600;font-size:12px;padding:2px 6px}
+figure{margin:0;border:1px solid #ddd;min-width:0}
+figcaption{font-weight:600;font-size:12px;padding:2px 6px}
 svg.chart{width:100%;max-width:100%;height:auto;display:block;font-size:11px;font-family:inherit}
 svg.chart text{fill:#222}
 svg.chart.defs{position:absolute;width:0;height:0;overflow:hidden}
