@@ -23,9 +23,9 @@ confirmed safe state — a teardown that cannot confirm it fails the plan.
 What comes back (:class:`PlanOutcome`) is plain data: the verdict, every
 measurement, one :class:`StepOutcome` per step (where it is in the YAML, when it
 ran on the bench clock, how it ended) and, for a plan that did not pass, one
-:class:`Failure` that a person can read without a traceback. ``run_plan`` itself
-raises only for a misuse (a bench file that does not exist); anything that goes
-wrong *in* the run is the outcome's ``error`` verdict.
+:class:`Failure` that a person can read without a traceback. ``run_plan`` never raises for
+what goes wrong *in* the run — a missing bench file or data set included — is the outcome's
+``error`` verdict; only Ctrl-C and SIGTERM (after safe state) propagate.
 
 Long steps (``charge``) report :class:`Progress` through ``progress``, at most
 about once per simulated minute, so a plugin can show energy so far and time left.

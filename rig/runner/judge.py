@@ -40,6 +40,7 @@ from rig.oracle.compare import PAYER_KINDS
 from rig.oracle.electrical import ElectricalLimits
 from rig.plans import Plan
 from rig.plans import checks as c
+from rig.plans.onekey import Action
 from rig.record import SessionRecord
 from rig.runner.actors.pev import Told
 from rig.services.tariffs import HourlyPrice, Tariff
@@ -63,6 +64,27 @@ EVIDENCE: dict[str, tuple[str, ...]] = {
     "energy": ("BR-01", "BR-04", "PG-DLC", "PG-ALM", "J-04"),
 }
 _BENCH_RULES = frozenset({"J-01", "J-02", "J-03", "J-05", "J-06"})
+#: Which plan check an oracle measurement answers, by the start of its name; a
+#: failing one is then shown with that check's YAML.
+_ANSWERS: tuple[tuple[str, type[Action]], ...] = (
+    ("bill payer", c.Payer),
+    ("payer", c.Payer),
+    ("utility session record", c.Payer),
+    ("bill tariff", c.Tariff),
+    ("tariff", c.Tariff),
+    ("rate per interval", c.Tariff),
+    ("incentive indicated", c.PevNotified),
+    ("binding indicated", c.Binding),
+    ("incentive", c.Incentive),
+    ("bill", c.Amount),
+    ("netting", c.PremiseNetting),
+    ("session charged to host", c.PremiseNetting),
+    ("posting", c.Clearinghouse),
+    ("clearinghouse", c.Clearinghouse),
+    ("settlement", c.Settlement),
+    ("interval", c.Intervals),
+    ("session flagged", c.SessionFlagged),
+)
 
 
 @dataclass
@@ -91,7 +113,9 @@ def judge(
 ) -> list[Judged]:
     """Every measurement of the plan (see the module docstring)."""
     checks = plan.checks
-    where = {type(check): index for index, check in reversed(list(enumerate(checks)))}
+    where: dict[type[Action], int] = {
+        type(check): index for index, check in reversed(list(enumerate(checks)))
+    }
     electrical = next((x.electrical for x in checks if isinstance(x, c.Electrical)), None)
     agreement = next((x.energy_agreement for x in checks if isinstance(x, c.EnergyAgreement)), None)
     judged = record
@@ -109,7 +133,8 @@ def judge(
             if agreement is not None:
                 found.append((m, where.get(c.EnergyAgreement)))
         else:
-            found.append((m, None))
+            kind = next((k for prefix, k in _ANSWERS if m.name.startswith(prefix)), None)
+            found.append((m, where.get(kind) if kind else None))
     for index, check in enumerate(checks):
         found += [(m, index) for m in _pin(check, record, evidence, plan)]
     return found

@@ -113,3 +113,26 @@ def test_a_failed_teardown_fails_the_plan(tmp_path: Path, monkeypatch: pytest.Mo
     assert outcome.verdict == "error"
     assert outcome.failure is not None and outcome.failure.key == "safe state"
     assert "SAFE STATE NOT CONFIRMED" in outcome.failure.message
+
+
+def test_a_failing_check_names_its_yaml_and_the_difference(tmp_path: Path) -> None:
+    plan, path = write_plan(
+        tmp_path,
+        HEAD
+        + """\
+steps:
+  - include: common/plug_in_and_bind.yaml
+  - charge: 20 min
+  - unplug
+checks:
+  - payer: ACC-BOB
+""",
+    )
+    outcome = run_plan(plan, plan_file=path)
+    assert outcome.verdict == "fail"
+    failure = outcome.failure
+    assert failure is not None and failure.step_index is None
+    assert failure.key == "payer" and failure.yaml == "payer: ACC-BOB"
+    assert failure.source is not None and failure.source.line == 12
+    assert (failure.expected, failure.measured) == ("ACC-BOB", "ACC-ALICE")
+    assert failure.message.startswith("FAIL payer: account: billed to ACC-ALICE, expected ACC-BOB")
