@@ -28,7 +28,6 @@ into a failed plan — and its simulators stop.
 
 from __future__ import annotations
 
-import socket
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -132,21 +131,6 @@ class World:
         return ServiceLink(utility_id, url, self.endpoints.token(utility_id))
 
 
-def _nodelay(endpoints: ServiceEndpoints) -> None:
-    """Set TCP_NODELAY on the embedded services' listening sockets.
-
-    Accepted sockets inherit it; without it each HTTP answer waits ~40 ms for a
-    delayed ACK (the listening sockets are created with ``proto=0``, so asyncio
-    does not set it). A stopgap until :class:`rig.services.cluster.Cluster` sets it
-    itself.
-    """
-    cluster = endpoints.cluster
-    for running in getattr(cluster, "_running", ()):
-        for server in running.server.servers:
-            for sock in server.sockets:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
 @contextmanager
 def _services(
     data: LoadedDataset, clock: Clock, target: ServiceTarget | None
@@ -155,7 +139,6 @@ def _services(
         yield ServiceEndpoints(urls=dict(target.urls), dataset=data, clock=None)
         return
     with running_services(data.source, clock=clock) as endpoints:
-        _nodelay(endpoints)
         yield endpoints
 
 
