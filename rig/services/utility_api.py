@@ -53,7 +53,7 @@ def create_app(service: UtilityService) -> FastAPI:
         credentials=service.credentials(),
     )
     app = built.app
-    published = asyncio.Condition()  # long polls of GET /signals wait on it
+    published = [asyncio.Event()]  # long polls of GET /signals wait on the current one
     CallerDep = Annotated[Caller, Depends(built.caller)]
 
     @app.post("/bindings", response_model=m.BindingResponse, responses=ERRORS, tags=["binding"])
@@ -92,17 +92,16 @@ def create_app(service: UtilityService) -> FastAPI:
         page = service.signals(caller, premise_id, since)
         if page.signals or wait_s <= 0:
             return json_response(page)
-        async with published:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(published.wait(), timeout=wait_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(published[0].wait(), timeout=wait_s)
         return json_response(service.signals(caller, premise_id, since))
 
     @app.post("/signals", response_model=m.SignalOut, responses=ERRORS, tags=["signals"])
     async def publish(caller: CallerDep, sig: Annotated[m.SignalIn, Body()]) -> Response:
         """Publish a grid signal (the utility operator only); wakes long polls."""
         out = service.publish_signal(caller, sig)
-        async with published:
-            published.notify_all()
+        published[0].set()  # wake every long poll waiting now …
+        published[0] = asyncio.Event()  # … and let the next ones wait afresh
         return json_response(out)
 
     @app.post(
