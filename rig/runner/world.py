@@ -18,7 +18,7 @@ whatever the exit:
    (:func:`rig.services.testing.running_services`), or reached by URL. The bench
    and the services start in parallel: each takes a few hundred milliseconds.
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
-   the ESI's outbox and audit log in a scratch directory.
+   the ESI's outbox and audit log in a scratch directory (in RAM where possible).
 
 On exit the links close, then, side by side, the services stop and the bench goes
 to safe state — confirmed by reading back, and a
@@ -28,6 +28,7 @@ into a failed plan — and its simulators stop.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -178,12 +179,24 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
             _raise_first(started)
             (bench, sim), endpoints = started[0].result(), started[1].result()
             with (
-                tempfile.TemporaryDirectory(prefix="rig-plan-") as scratch,
+                tempfile.TemporaryDirectory(prefix="rig-plan-", dir=_scratch_root()) as scratch,
                 _actors(plan, place, clock, config, bench, sim, endpoints, Path(scratch)) as world,
             ):
                 yield world
         finally:
             _raise_first([pool.submit(part.__exit__, None, None, None) for part in entered])
+
+
+def _scratch_root() -> str | None:
+    """Where the ESI's outbox and audit log live for one plan: RAM when there is a tmpfs.
+
+    The outbox commits every message with ``synchronous=FULL``; on a disk that is
+    ~7 ms per message, on tmpfs ~20 µs. Their durability only needs to outlast the
+    rig's process within the plan (the directory goes when the plan ends), which a
+    tmpfs gives.
+    """
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def _raise_first(futures: list[Future[Any]]) -> None:
