@@ -24,7 +24,8 @@ def examples() -> dict[str, Plan]:
 
 
 def test_every_example_plan_loads(examples: dict[str, Plan]) -> None:
-    assert sorted(examples) == ["pg_tou_boundary.yaml", "sc1_home.yaml", "sc4_home_rate.yaml"]
+    # the three examples the format docs show, among the whole suite (issue 4, section 5)
+    assert {"pg_tou_boundary.yaml", "sc1_home.yaml", "sc4_home_rate.yaml"} <= set(examples)
 
 
 def test_sc1_home_is_typed_through(examples: dict[str, Plan]) -> None:
@@ -39,7 +40,7 @@ def test_sc1_home_is_typed_through(examples: dict[str, Plan]) -> None:
     assert plan.pev.id == "PEV-ALICE" and plan.pev.max_current == Current(32)
     assert plan.pev.preferences is not None
     assert plan.pev.preferences.energy == Energy(10)
-    assert plan.pev.preferences.max_power == Power(7.2)
+    assert plan.pev.preferences.max_power == Power(6.6)  # the plan's own, over the fragment's 7.2
     assert plan.pev.preferences.departure_in == Duration(36000)
     assert [type(step) for step in plan.steps] == [
         steps.PlugIn,
@@ -74,7 +75,7 @@ def test_steps_carry_typed_arguments(examples: dict[str, Plan]) -> None:
     plan = examples["sc1_home.yaml"]
     wait = plan.steps[5]
     assert isinstance(wait, steps.WaitFor)
-    assert wait.wait_for.within == Duration(5)
+    assert wait.wait_for.within == Duration(360)  # room for the grant's random delay (BR-08)
     assert wait.wait_for.until.observables == {"pilot.state", "contactor"}
     assert wait.wait_for.until.holds({"pilot.state": "C", "contactor": "closed"})
     assert not wait.wait_for.until.holds({"pilot.state": "C", "contactor": "open"})
