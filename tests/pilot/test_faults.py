@@ -139,6 +139,6 @@ def test_a_late_answer_is_never_taken_for_the_next_one(bench: SimBench, pilot: P
     with pytest.raises(InstrumentTimeout):
         pilot.status()  # its answer (state C) is on its way, 0.5 s late
     bench.sim.inject(Fault.NONE)
-    time.sleep(LATE_S - DEFAULT_TIMEOUT_S + 0.05)  # now it has arrived
+    time.sleep(LATE_S - DEFAULT_TIMEOUT_S + 0.2)  # now it has arrived
     bench.model.set_pilot_state(PilotState.B)  # the vehicle moved on meanwhile
     assert pilot.status().state == PilotState.B

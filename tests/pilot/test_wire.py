@@ -162,7 +162,7 @@ def test_tcp_nodelay_is_set_through_a_file_descriptor() -> None:
 
 @pytest.mark.parametrize("sim", ["can"], indirect=True)
 def test_slcan_round_trips_stay_fast(sim: SimBench) -> None:
-    """A delayed-ACK stall costs ~40 ms per round trip; 50 of them must take far less."""
+    """A delayed-ACK stall costs ~40 ms per round trip (2 s for 50); they must take far less."""
     pilot = sim.open()
     assert isinstance(pilot, CanPilot)
     try:
@@ -170,7 +170,7 @@ def test_slcan_round_trips_stay_fast(sim: SimBench) -> None:
         start = time.perf_counter()
         for _ in range(50):
             pilot.status()
-        assert time.perf_counter() - start < 0.5
+        assert time.perf_counter() - start < 1.2
     finally:
         pilot.close()
 
