@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from plugin.support import Project
-from rig.results import merge_results, read_results
+from rig.results import merge_results
 
 PLANS = Path(__file__).resolve().parents[2] / "test_plans"
 
@@ -33,19 +31,3 @@ def test_a_repository_plan_runs_on_the_simulated_bench(project: Project) -> None
     [case] = ET.parse(project.pytester.path / "junit.xml").iter("testcase")
     verdict = {p.get("name"): p.get("value") for p in case.iter("property")}["verdict"]
     assert verdict == "pass"
-
-
-def test_rig_demo_runs_the_repository_plans(tmp_path: Path) -> None:
-    rig = Path(sys.executable).with_name("rig")
-    done = subprocess.run(
-        [rig, "demo", f"--report={tmp_path}", "--", "-k", "sc1-home"],
-        cwd=PLANS.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 plan: 1 pass" in done.stdout
-    [path] = tmp_path.glob("results-*.jsonl")
-    assert f"results: {path}" in done.stdout
-    assert read_results(path)
