@@ -5,13 +5,13 @@ nothing. Like Tavern, the plugin shows where *the plan* went wrong instead: the
 plan item raises :class:`PlanFailed`, and :meth:`PlanItem.repr_failure
 <rig.pytest_plugin.items.PlanItem.repr_failure>` prints :func:`describe` of it::
 
-    plan sc4-home-rate: fail at step 8 (charge), test_plans/sc4_home_rate.yaml:14
-        - charge: {until: 5 kWh, within: 2 h}
-    energy 5 kWh not reached within 2 h
-      expected: ≥ 5 kWh
-      measured: 3.21 kWh
+    plan sc1-home: fail at step 10 (charge), test_plans/sc1_home.yaml:19
+        charge: {until: 60 kWh, within: 2 h}
+    step 10 (charge) failed: the EUMD counted 10.953 kWh since plug-in, not 60 kWh, within 2 h
+      expected: 60 kWh within 2 h
+      measured: 10.953 kWh
     failing measurements:
-      FAIL J-04 energy agreement: measured 2.1 %, expected within [-0.5, 0.5] %  [J-04]
+      FAIL payer: account: billed to ACC-ALICE, expected ACC-HANK  [SC-1, BR-03]
 
 A failing check (after the steps) is shown the same way, with the check's YAML.
 Anything else that escapes the runner is a bug in the rig, and keeps its traceback.
