@@ -10,7 +10,9 @@ merge into one report::
     write_report([Path("reports/results-gw0.jsonl"), Path("reports/results-gw1.jsonl")],
                  Path("reports/report.html"))
 
-or from the shell, ``rig report reports/*.jsonl -o reports/report.html``.
+or from the shell, ``rig report reports/*.jsonl -o reports/report.html``. The
+pytest plugin calls :func:`write_run_report` when a run of plans ends, which finds
+that run's results files (every worker's) in the report directory.
 
 The package, one concept per module:
 
@@ -36,9 +38,9 @@ from pathlib import Path
 from rig.plans.requirements import catalogue
 from rig.report.model import Report, build_report
 from rig.report.render import render
-from rig.results import merge_results
+from rig.results import ResultSet, merge_results
 
-__all__ = ["Report", "build_report", "render", "write_report"]
+__all__ = ["Report", "build_report", "render", "write_report", "write_run_report"]
 
 
 def write_report(
@@ -53,10 +55,34 @@ def write_report(
     """
     if not results_files:
         raise ValueError("write_report needs at least one results file")
-    results = merge_results(results_files)
-    report = build_report(results, catalogue(), sources=[p.name for p in results_files], now=now)
+    return _write(merge_results(results_files), results_files, out, now)
+
+
+def _write(results: ResultSet, files: Sequence[Path], out: Path, now: dt.datetime | None) -> Path:
+    report = build_report(results, catalogue(), sources=[p.name for p in files], now=now)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     partial.write_text(render(report), encoding="utf-8")
     partial.replace(out)
     return out
+
+
+def write_run_report(report_dir: Path, run_id: str, *, worker: str = "") -> Path | None:
+    """The report of one run, beside its results files; ``None`` if there is nothing to do.
+
+    Finds ``results-*-<run id[:8]>*.jsonl`` in ``report_dir`` — the file of each
+    process of the run, pytest-xdist workers included — and writes them as
+    ``report-<UTC start>-<run id[:8]>.html`` there. A worker (``worker`` not empty)
+    writes nothing: the run's report is the controller's job, once every worker's
+    file is complete. Raises :class:`~rig.results.ResultsFileError` for a results
+    file that does not validate.
+    """
+    if worker:
+        return None
+    files = sorted(report_dir.glob(f"results-*-{run_id[:8]}*.jsonl"))
+    if not files:
+        return None
+    results = merge_results(files)
+    started = min(run.run.started_at for run in results.runs)
+    name = f"report-{started.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}.html"
+    return _write(results, files, report_dir / name, None)

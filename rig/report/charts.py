@@ -277,6 +277,8 @@ def path_data(pixels: list[Point], step: bool, width: int) -> str:
                 parts.append(f"v{_tenths(y - y0)}")
             x0, y0 = x, y
         return "".join(parts)
+    if len(tenths) == 1:
+        return f"{parts[0]}h1"  # one sample: a one-pixel mark, so it shows at all
     parts.append("l")
     for x, y in tenths[1:]:
         dx, dy = _tenths(x - x0), _tenths(y - y0)

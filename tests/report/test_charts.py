@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from report.page import parse
 from rig.report.charts import (
@@ -85,3 +86,16 @@ def test_step_timeline_rows() -> None:
     page = parse(svg)
     assert len(page.named("rect")) >= 2
     assert "1 charge: failed" in page.all_text()
+
+
+def test_a_single_sample_is_a_valid_visible_mark() -> None:
+    assert path_data([(54.0, 196.0)], step=False, width=640) == "M54 196h1"
+    assert path_data([(54.0, 196.0)], step=True, width=640) == "M54 196"
+
+
+def test_path_data_is_always_valid_svg_syntax() -> None:
+    grammar = re.compile(r"^M-?[\d.]+ -?[\d.]+(?:[hv]-?[\d.]+)*(?:l(?:[ ]?-?[\d.]+){2,})*(?:h1)?$")
+    for n in range(1, 6):
+        pixels = [(10.0 * i, 100.0 - 7.3 * i * (-1) ** i) for i in range(n)]
+        for step in (False, True):
+            assert grammar.match(path_data(pixels, step, 640)), (n, step)

@@ -10,7 +10,7 @@ import pytest
 from report.conftest import NOW
 from report.page import parse
 from rig.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from rig.report import write_report
+from rig.report import write_report, write_run_report
 from rig.report.sample import write_sample_run
 from rig.results import ResultsFileError
 
@@ -69,3 +69,20 @@ def test_cli_names_file_and_line_of_a_bad_record(
 def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "r.html")]) == 2
     assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_run_report_gathers_every_worker_of_the_run(tmp_path: Path) -> None:
+    run_id = "0123456789abcdef"
+    for worker, plans in (("gw0", 3), ("gw1", 2)):
+        write_sample_run(
+            tmp_path / f"results-20260302T160000Z-{run_id[:8]}-{worker}.jsonl",
+            run_id=run_id,
+            worker=worker,
+            plans=plans,
+        )
+    write_sample_run(tmp_path / "results-20260302T150000Z-ffffffff.jsonl", run_id="other")
+    assert write_run_report(tmp_path, run_id, worker="gw0") is None  # a worker's no job
+    out = write_run_report(tmp_path, run_id)
+    assert out == tmp_path / f"report-20260302T160000Z-{run_id[:8]}.html"
+    assert len(parse(out.read_text(encoding="utf-8")).plan_sections()) == 5
+    assert write_run_report(tmp_path / "empty", run_id) is None
