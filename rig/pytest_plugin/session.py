@@ -147,3 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     session.config.stash[RUN].close()
+    from rig.report import write_run_report  # the HTML report of the run (issue 5)
+
+    run = session.config.stash[RUN]
+    write_run_report(run.report_dir, run.run_id, worker=run.worker)
