@@ -98,22 +98,28 @@ def _steps(view: PlanView) -> str:
 
 
 def _measurements(view: PlanView) -> str:
+    """Every measurement; the step column only when some measurement names its step."""
+    measurements = view.results.measurements
+    if not measurements:
+        return "<h4>Measurements</h4><p>No measurement recorded: the plan fails."
+    with_step = any(m.step is not None for m in measurements)
     rows = []
-    for m in view.results.measurements:
+    for m in measurements:
         expected = limits(m.limits, m.unit) if m.mode == "limits" else f"= {value(m.expected)}"
         rows.append(
             f"<tr{_row_class(m.verdict.value, 'PASS')}><td>{esc(m.name)}<td>{esc(value(m.value))}"
             f"<td>{esc(m.unit)}<td>{esc(expected)}<td>{esc(marginal(m.limits, m.unit))}"
             f"<td>{m.verdict.value if m.verdict is Verdict.PASS else badge(m.verdict)}"
             f"<td>{esc(' '.join(m.requirements))}"
-            f"<td>{'' if m.step is None else m.step}"
+            + (f"<td>{'' if m.step is None else m.step}" if with_step else "")
         )
-    if not rows:
-        return "<h4>Measurements</h4><p>No measurement recorded: the plan fails."
     return (
         '<h4>Measurements</h4><table class="num2"><thead><tr><th>measurement<th>value<th>unit'
-        "<th>limits / expected<th>marginal band<th>verdict<th>requirements<th>step</thead>"
-        "<tbody>" + "".join(rows) + "</tbody></table>"
+        "<th>limits / expected<th>marginal band<th>verdict<th>requirements"
+        + ("<th>step" if with_step else "")
+        + "</thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
     )
 
 

@@ -64,6 +64,13 @@ def test_report_loads_without_errors_and_charts_render(
         ".filter(p => p.getTotalLength() > 10).length"
     )
     assert drawn >= 12 * 5
+    # Off-screen plan sections skip painting until scrolled to (content-visibility:
+    # auto, which keeps a 1,000-plan report quick to open); paint them all for the
+    # whole-page picture, as printing does.
+    browser.evaluate(
+        "document.querySelectorAll('section.plan')"
+        ".forEach(s => s.style.contentVisibility = 'visible')"
+    )
     shots = Path(os.environ.get("RIG_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     width, height = _png_size(browser.screenshot(shots / "report.png"))
