@@ -9,28 +9,22 @@ a real pilot simulator as well::
     pytest tests/pilot --pilot-dialect serial --pilot-url /dev/ttyUSB0
     pytest tests/pilot --pilot-dialect ev_sim --pilot-url /dev/ttyACM0
 
-The ``device`` cases are skipped when no ``--pilot-dialect`` is given.
+The ``device`` cases are skipped when no ``--pilot-dialect`` is given. The
+options are registered in the root ``conftest.py``, so they work from any
+directory; the simulated benches themselves are in ``simbench.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from drivers.kinds import Pilot, PilotState
 from drivers.pilot import open_pilot
-from drivers.pilot.sim import PilotSim, Wire, start_pilot_sim
-from drivers.sim.model import BenchModel, ModelConfig
 from drivers.sim.runtime import SimLoop
-from rig.clock import VirtualClock
-
-#: ev_sim report period for tests (the real device: 1 s).
-EV_SIM_PERIOD_S = 0.025
-#: The EVSE's duty while the ev_sim (vehicle side only) is tested.
-EV_SIM_EVSE_DUTY = 50.0
+from tests.pilot.simbench import SimBench, close_soon, join_closing, start_bench
 
 
 def device_config(config: pytest.Config) -> dict[str, Any] | None:
@@ -52,32 +46,11 @@ def device_config(config: pytest.Config) -> dict[str, Any] | None:
     return settings
 
 
-@dataclass
-class SimBench:
-    """One simulated pilot device on one wire, with the model and clock behind it."""
-
-    wire: Wire
-    clock: VirtualClock
-    model: BenchModel
-    sim: PilotSim
-
-    def open(self, **overrides: Any) -> Pilot:
-        return open_pilot({**self.sim.endpoint, **overrides}, name=f"pilot-{self.wire}")
-
-
 @pytest.fixture(scope="session")
 def sim_loop() -> Iterator[SimLoop]:
     with SimLoop("pilot-tests") as loop:
         yield loop
-
-
-def start_bench(loop: SimLoop, wire: Wire, *, seed: int = 7, **options: Any) -> SimBench:
-    clock = VirtualClock(1_700_000_000.0)
-    model = BenchModel(ModelConfig(seed=seed), clock)
-    if wire == "ev_sim":
-        model.set_duty(EV_SIM_EVSE_DUTY)  # the EVSE's PWM: the ev_sim cannot set it
-        options.setdefault("periodic_s", EV_SIM_PERIOD_S)
-    return SimBench(wire, clock, model, start_pilot_sim(loop, model, wire, **options))
+        join_closing()
 
 
 @pytest.fixture(scope="module", params=["can", "serial", "ev_sim"])
@@ -106,5 +79,5 @@ def contract_pilot(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Iterato
     pilot = started.open()
     yield pilot
     pilot.set_state(PilotState.A)
-    pilot.close()
+    close_soon(pilot)
     started.sim.stop()

@@ -21,14 +21,14 @@ from drivers.pilot.link import DEFAULT_TIMEOUT_S
 from drivers.pilot.sim import Fault
 from drivers.pilot.sim_device import LATE_S
 from drivers.sim.runtime import SimLoop
-from tests.pilot.conftest import EV_SIM_PERIOD_S, SimBench, start_bench
+from tests.pilot.simbench import EV_SIM_PERIOD_S, SimBench, close_soon, start_bench
 
 
 @pytest.fixture(scope="module")
 def pilot(bench: SimBench) -> Iterator[Pilot]:
     driver = bench.open()
     yield driver
-    driver.close()
+    close_soon(driver)
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +123,7 @@ def test_link_drop_is_a_connection_error(bench: SimBench, sim_loop: SimLoop) -> 
             driver.status()
         assert caught.value.instrument == driver.name
     finally:
-        driver.close()
+        close_soon(driver)
         own.sim.stop()
 
 

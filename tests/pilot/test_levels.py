@@ -14,7 +14,7 @@ import pytest
 
 from drivers.kinds import Pilot, PilotState
 from drivers.sim.runtime import SimLoop
-from tests.pilot.conftest import SimBench, start_bench
+from tests.pilot.simbench import SimBench, close_soon, start_bench
 
 J06_HIGH_V = {
     PilotState.A: (11.40, 12.60),
@@ -33,7 +33,7 @@ def pilot(bench: SimBench) -> Iterator[Pilot]:
         driver.set_duty(53.3)  # 32 A, PWM running
     yield driver
     driver.set_state(PilotState.A)
-    driver.close()
+    close_soon(driver)
 
 
 @pytest.mark.parametrize("state", list(J06_HIGH_V))
@@ -78,7 +78,7 @@ def test_contactor_timing_is_visible_over_the_wire(sim_loop: SimLoop) -> None:
         started.clock.advance(0.1)
         assert driver.status().contactor_closed is False
     finally:
-        driver.close()
+        close_soon(driver)
         started.sim.stop()
 
 
@@ -96,7 +96,7 @@ def test_same_seed_same_readings_over_the_wire(sim_loop: SimLoop) -> None:
                 readings.append(driver.status())
             runs.append(readings)
         finally:
-            driver.close()
+            close_soon(driver)
             started.sim.stop()
     assert runs[0] == runs[1]
     assert len({r.high_v for r in runs[0]}) > 1

@@ -16,7 +16,7 @@ from drivers.kinds import PilotState
 from drivers.pilot import DIALECTS, CanPilot, EvSimPilot, SerialPilot, open_pilot, pilot_class
 from drivers.pilot.sim import Wire
 from drivers.sim.runtime import SimLoop
-from tests.pilot.conftest import start_bench
+from tests.pilot.simbench import close_soon, start_bench
 
 VEHICLE_ONLY = frozenset({PilotState.A, PilotState.B, PilotState.C, PilotState.D})
 
@@ -82,7 +82,7 @@ def test_device_refusal_is_unsupported_feature(sim_loop: SimLoop, wire: Wire) ->
         assert caught.value.sent
         assert driver.status().state == PilotState.A
     finally:
-        driver.close()
+        close_soon(driver)
         started.sim.stop()
 
 
@@ -97,5 +97,5 @@ def test_ev_sim_cannot_set_duty_or_e_or_f(sim_loop: SimLoop) -> None:
                 driver.set_state(state)
         assert started.model.truth().pilot_state == PilotState.A
     finally:
-        driver.close()
+        close_soon(driver)
         started.sim.stop()

@@ -21,7 +21,7 @@ from drivers.kinds import PilotState
 from drivers.pilot.can_pilot import CanPilot
 from drivers.pilot.link import set_tcp_nodelay
 from drivers.sim.runtime import SimLoop
-from tests.pilot.conftest import EV_SIM_PERIOD_S, SimBench, start_bench
+from tests.pilot.simbench import EV_SIM_PERIOD_S, SimBench, start_bench
 
 
 class RawClient:
