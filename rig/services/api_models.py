@@ -22,9 +22,10 @@ float rounds them; requests accept numbers or strings.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -40,6 +41,11 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 Instant = Annotated[AwareDatetime, Field(ge=EARLIEST, lt=LATEST)]
 """An instant with a time zone, between 2000 and 2200 (no overflow, no epoch tricks)."""
 Money = Annotated[Decimal, Field(ge=-10_000_000, le=10_000_000, max_digits=20, decimal_places=6)]
+
+
+def as_json(model: BaseModel) -> Any:
+    """A model as plain JSON data (what is stored in JSON columns and compared)."""
+    return json.loads(model.model_dump_json())
 
 
 class In(BaseModel):

@@ -20,10 +20,9 @@ answers three kinds of call:
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import delete, select
 
@@ -35,10 +34,6 @@ from rig.services.db import Database
 from rig.services.errors import forbidden, invalid, not_found
 from rig.services.outbox import Outbox
 from rig.services.times import from_s, to_ms
-
-
-def _json(model: Any) -> Any:
-    return json.loads(model.model_dump_json())
 
 
 class ClearinghouseService:
@@ -153,7 +148,7 @@ class ClearinghouseService:
             )
         if charge.customer_amount - charge.settlement_amount != charge.difference:
             raise invalid("difference must be customer_amount − settlement_amount")
-        body = _json(charge)
+        body = m.as_json(charge)
         rc = self.t.roaming_charges
         status: Literal["recorded", "duplicate", "replaced"]
         with self.db.write() as conn:

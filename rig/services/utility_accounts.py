@@ -23,7 +23,6 @@ from rig.services.errors import forbidden, invalid, not_found
 from rig.services.times import to_ms
 from rig.services.utility_base import (
     UtilityBase,
-    _json,
 )
 
 
@@ -80,7 +79,7 @@ class AccountDesk(UtilityBase):
         pev = self.ds.pevs.get(charge.pev_id)
         if pev is None or pev.account_id != charge.account_id:
             raise invalid(f"PEV '{charge.pev_id}' is not registered to '{charge.account_id}'")
-        body = _json(charge)
+        body = m.as_json(charge)
         rc = self.t.roaming_charges
         li = self.t.line_items
         with self.db.write() as conn:

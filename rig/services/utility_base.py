@@ -12,7 +12,6 @@ puts them together.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,13 +27,8 @@ from rig.services.db import Database
 from rig.services.errors import ServiceError, forbidden, invalid, not_found
 from rig.services.facts import local_pev_record
 from rig.services.outbox import Outbox
-from rig.services.rules import (
-    Communication,
-)
-from rig.services.tariffs import (
-    HourlyPrice,
-    Tariff,
-)
+from rig.services.rules import Communication
+from rig.services.tariffs import HourlyPrice, Tariff
 from rig.services.times import from_ms, from_s
 
 FUTURE_SLACK_S = 300.0
@@ -43,10 +37,6 @@ MAX_HORIZON = timedelta(days=7)
 """The latest departure an energy request may name."""
 ENERGY_SLACK = Decimal("1.25")
 """An interval may hold at most the portal's rating × duration × this (meter class, rounding)."""
-
-
-def _json(model: Any) -> Any:
-    return json.loads(model.model_dump_json())
 
 
 class UtilityBase:

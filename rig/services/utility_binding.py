@@ -51,7 +51,6 @@ from rig.services.times import from_s
 from rig.services.utility_base import (
     MAX_HORIZON,
     UtilityBase,
-    _json,
 )
 
 
@@ -63,7 +62,7 @@ class BindingDesk(UtilityBase):
         if req.esi_id != caller.id:
             raise forbidden(f"ESI '{caller.id}' may not bind as ESI '{req.esi_id}'")
         portal = self._portal(premise, req.portal_id)
-        request_json = _json(req)
+        request_json = m.as_json(req)
 
         communication = req.communication
         home_extra: dict[str, Any] = {}
@@ -114,7 +113,7 @@ class BindingDesk(UtilityBase):
             interval_s=self.u.interval_s,
             created_at=from_s(now),
         )
-        stored = {"request": request_json, "response": _json(response), "home": home_extra}
+        stored = {"request": request_json, "response": m.as_json(response), "home": home_extra}
         with self.db.write() as conn:
             existing = conn.execute(self.q_binding, {"id": response.binding_id}).first()
             if existing is not None:  # a concurrent retry won the race
@@ -197,7 +196,7 @@ class BindingDesk(UtilityBase):
                     select(self.t.grants).where(self.t.grants.c.grant_id == grant_id)
                 ).first()
                 if stored is not None:
-                    if stored.request != _json(req):
+                    if stored.request != m.as_json(req):
                         raise conflict(f"request '{req.request_id}' was already made differently")
                     return m.GrantResponse.model_validate(stored.response)
             signals = self._signal_rows(conn, row.premise_id, 0, kinds=("dlc", "alm"))
@@ -239,8 +238,8 @@ class BindingDesk(UtilityBase):
                 dict(
                     grant_id=response.grant_id,
                     binding_id=binding_id,
-                    request=_json(req),
-                    response=_json(response),
+                    request=m.as_json(req),
+                    response=m.as_json(response),
                     created_at=now_s,
                 ),
             )

@@ -37,7 +37,6 @@ from rig.services.utility_base import (
     ENERGY_SLACK,
     FUTURE_SLACK_S,
     UtilityBase,
-    _json,
 )
 
 
@@ -305,7 +304,7 @@ class SessionDesk(UtilityBase):
                 key=charge.charge_id,
                 target="clearinghouse",
                 path="/roaming-charges",
-                body=_json(charge),
+                body=m.as_json(charge),
             )
 
     def _record(
