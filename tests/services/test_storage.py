@@ -13,7 +13,7 @@ from rig.services.dataset import load_dataset
 from rig.services.db import Database, StorageError, sqlite_url
 from rig.services.testing import DEFAULT_DATA, ServiceEndpoints
 from rig.yamlfile import YamlFileError
-from tests.services.helpers import charge, next_local, session_lines, total
+from tests.services.helpers import bind, charge, next_local, session_lines, total
 
 
 def _broken(tmp_path: Path, *edits: tuple[str, str]) -> Path:
@@ -134,3 +134,18 @@ def test_a_roaming_charge_waits_in_the_outbox_until_the_clearinghouse_answers(
         time.sleep(0.05)
     assert sge.outbox.pending() == []
     assert str(total(session_lines(fresh, "HPL", "ACC-ALICE", s.session_id))) == "1.00"
+
+
+def test_clearinghouse_unreachable_means_premise_pays_without_incentive(
+    fresh: ServiceEndpoints,
+) -> None:
+    assert fresh.cluster is not None
+    sge = fresh.cluster.services["SGE"]
+    real = sge.clearinghouse_url
+    sge.clearinghouse_url = "http://127.0.0.1:9"  # BR-01: communication fails
+    try:
+        b = bind(fresh, "SGE", "ESI-HANK", "PREM-HANK", "EP-HANK-240", "PEV-ALICE")
+    finally:
+        sge.clearinghouse_url = real
+    assert (b["bound"], b["incentive"], b["payer_account_id"]) == (False, False, "ACC-HANK")
+    assert "BR-01" in b["requirement_ids"]
