@@ -25,8 +25,9 @@ Conversions (documented by the device's README; ``docs/pilot-protocol.md``):
   one-second window: ``Hz = state_changes / 2 / window_s``.
 
 The report carries no proximity reading (NaN) and no contactor (None). Where it
-carries no state letter, the driver takes the state it last commanded, or else
-classifies the high level with :func:`state_from_level`.
+carries no state letter, the state is what the measured high level says
+(:func:`state_from_level`), not what was last commanded: an EVSE in fault (F,
+steady −12 V) must not read as the vehicle's C.
 """
 
 from __future__ import annotations
@@ -168,9 +169,7 @@ def format_report(report: Report) -> str:
     return "{ " + fields + " }"
 
 
-def to_status(
-    report: Report, state: PilotState | None, window_s: float = REPORT_PERIOD_S
-) -> PilotStatus:
+def to_status(report: Report, window_s: float = REPORT_PERIOD_S) -> PilotStatus:
     """Convert a report into a checked :class:`PilotStatus` (see the module docstring)."""
     high_v = report.max_volts if report.max_volts is not None else adc_to_volts(report.high_adc)
     low_v = report.min_volts if report.min_volts is not None else adc_to_volts(report.low_adc)
@@ -185,7 +184,7 @@ def to_status(
         frequency = report.state_changes / 2.0 / window_s
     return check_status(
         PilotStatus(
-            state=report.state or state or state_from_level(high_v),
+            state=report.state or state_from_level(high_v),
             high_v=high_v,
             low_v=low_v,
             duty_pct=duty,

@@ -61,7 +61,6 @@ class EvSimPilot:
         self.report_period_s = report_period_s
         self.window_s = window_s
         self._link = SerialLink(name, url, baudrate=baudrate, timeout_s=_READ_SLICE_S)
-        self._commanded: PilotState | None = None
         self._changed = threading.Condition()
         self._latest: tuple[float, str] | None = None
         self._count = 0
@@ -149,7 +148,7 @@ class EvSimPilot:
     def _status_of(self, line: str, sent: str | None) -> tuple[PilotStatus, evsim.Report]:
         try:
             report = evsim.parse_report(line)
-            return evsim.to_status(report, self._commanded, self.window_s), report
+            return evsim.to_status(report, self.window_s), report
         except ProtocolError as exc:
             raise InstrumentReplyError(self.name, str(exc), sent=sent, received=line) from exc
 
@@ -172,19 +171,9 @@ class EvSimPilot:
         with self._changed:
             before = self._count
         self._link.write(command, sent=command.decode())
-        self._commanded = wanted
         # the first report after the command may straddle the change: take the second
         line = self._line_after(before, 2, command.decode())
-        status, report = self._status_of(line, command.decode())
-        if report.state is None:  # older firmware: judge by the level the resistor gives
-            status = PilotStatus(
-                state=evsim.state_from_level(status.high_v),
-                high_v=status.high_v,
-                low_v=status.low_v,
-                duty_pct=status.duty_pct,
-                frequency_hz=status.frequency_hz,
-                proximity_ohm=status.proximity_ohm,
-            )
+        status, _ = self._status_of(line, command.decode())
         confirm_state(self.name, status, wanted, command.decode())
 
     def set_duty(self, duty_pct: float) -> None:

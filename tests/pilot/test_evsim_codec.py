@@ -19,7 +19,7 @@ README_LINE = (
 def test_readme_example_converts_as_documented() -> None:
     report = evsim.parse_report(README_LINE)
     assert report == evsim.Report(2000, 50000, 100000, 172, 844)
-    status = evsim.to_status(report, PilotState.B)
+    status = evsim.to_status(report)
     assert status.high_v == pytest.approx(9.216)  # (844 − 556) × 32 mV
     assert status.low_v == pytest.approx(-12.288)  # (172 − 556) × 32 mV
     assert status.duty_pct == pytest.approx(100.0 * 100000 / 150000)
@@ -51,7 +51,7 @@ def test_firmware_that_reports_volts() -> None:
         '{ state: "B", state_changes: 2000, low_count: 10, high_count: 10,'
         " min_volts: -11.950, max_volts: 8.990 }"
     )
-    status = evsim.to_status(evsim.parse_report(line), None)
+    status = evsim.to_status(evsim.parse_report(line))
     assert (status.low_v, status.high_v, status.state) == (-11.95, 8.99, PilotState.B)
 
 
@@ -77,13 +77,13 @@ def test_bad_reports_are_refused(line: str, message: str) -> None:
 
 def test_steady_pilot_has_no_frequency() -> None:
     high = evsim.Report(0, 0, 150000, evsim.volts_to_adc(9.0), evsim.volts_to_adc(9.0))
-    assert (evsim.to_status(high, None).duty_pct, evsim.to_status(high, None).frequency_hz) == (
+    assert (evsim.to_status(high).duty_pct, evsim.to_status(high).frequency_hz) == (
         100.0,
         0.0,
     )
     low = evsim.Report(0, 150000, 0, evsim.volts_to_adc(-12.0), evsim.volts_to_adc(-12.0))
-    assert evsim.to_status(low, None).duty_pct == 0.0
-    assert evsim.to_status(low, None).state is PilotState.F
+    assert evsim.to_status(low).duty_pct == 0.0
+    assert evsim.to_status(low).state is PilotState.F
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_adc_quantisation_is_within_half_a_count(volts: float) -> None:
 
 def test_window_scales_frequency() -> None:
     report = evsim.Report(1000, 1, 1, 181, 931)
-    assert evsim.to_status(report, None, window_s=0.5).frequency_hz == 1000.0
+    assert evsim.to_status(report, window_s=0.5).frequency_hz == 1000.0
 
 
 def test_simulator_report_round_trip() -> None:
@@ -116,7 +116,7 @@ def test_simulator_report_round_trip() -> None:
     report = evsim.from_status(status, with_state=True)
     line = evsim.format_report(report)
     assert line.startswith("{ state=C, state_changes=2000, ")
-    back = evsim.to_status(evsim.parse_report(line), None)
+    back = evsim.to_status(evsim.parse_report(line))
     assert back.state is PilotState.C
     assert back.duty_pct == pytest.approx(53.3, abs=0.01)
     assert back.high_v == pytest.approx(6.0, abs=0.017)

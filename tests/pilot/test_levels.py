@@ -8,13 +8,14 @@ driver and its wire (the ev_sim's 32 mV ADC quantisation included).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from drivers.kinds import Pilot, PilotState
 from drivers.sim.runtime import SimLoop
-from tests.pilot.simbench import SimBench, close_soon, start_bench
+from tests.pilot.simbench import EV_SIM_PERIOD_S, SimBench, close_soon, start_bench
 
 J06_HIGH_V = {
     PilotState.A: (11.40, 12.60),
@@ -100,3 +101,19 @@ def test_same_seed_same_readings_over_the_wire(sim_loop: SimLoop) -> None:
             started.sim.stop()
     assert runs[0] == runs[1]
     assert len({r.high_v for r in runs[0]}) > 1
+
+
+def test_ev_sim_state_is_measured_not_remembered(sim_loop: SimLoop) -> None:
+    """The EVSE faults (F, steady −12 V) after the vehicle asked for C: the reading says F."""
+    started = start_bench(sim_loop, "ev_sim")
+    driver = started.open()
+    try:
+        driver.set_state(PilotState.C)
+        started.model.set_pilot_state(PilotState.F)  # the EVSE side, not the ev_sim
+        time.sleep(3 * EV_SIM_PERIOD_S)
+        status = driver.status()
+        assert status.state == PilotState.F
+        assert status.high_v == pytest.approx(-12.0, abs=0.2)
+    finally:
+        close_soon(driver)
+        started.sim.stop()
