@@ -13,11 +13,12 @@ every tick
 
 **How long a tick is.** Reading the bench over its real wires costs a few
 milliseconds per tick, so the loop samples densely only where something happens
-(:class:`Sampling`): right after any change the runner made (a duty, a pilot
-state, a load setting) it reads at 25, 50, 75, 100, 150 and 200 ms — fine enough
-to see a contactor open within J-05's 100 ms — then every 250 ms until the bench
-has *settled* (contactor where the pilot says it should be, load current where
-pilot and setpoint say), for at most 6 s (J-03's 5 s follow time plus margin).
+(:class:`Sampling`): after any change the runner made (a duty, a pilot state, a
+load setting) it reads every 250 ms until the bench has *settled* (contactor where
+the pilot says it should be, load current where pilot and setpoint say), for at
+most 6 s (J-03's 5 s follow time plus margin); while a contactor is seen closed
+where it must open, at 25, 50, 75, 100, 150 and 200 ms after the change — fine
+enough to time J-05's 100 ms opening.
 While nothing changes it samples once per ``steady_s`` (60 s of bench clock on
 a virtual clock, 1 s on a wall clock). A tick never jumps over something due: a
 metering-interval boundary, a grid limit starting or ending, the end of the step.
@@ -95,6 +96,7 @@ class Loop:
         status = self.recorder.pilot()
         if self.pev.follow(status, now):
             self.changed()
+            self.recorder.pilot()  # the vehicle's own transition, at the instant it made it
         self.recorder.load()
         if now >= self._meters_due:
             self.recorder.meters()
@@ -102,14 +104,25 @@ class Loop:
         if self.esi.on_time():
             self.on_boundary()
 
+    def _may_close(self) -> bool:
+        """The last pilot reading allows the contactor closed: C or D with charging PWM."""
+        pilot = self.recorder.last_pilot
+        if pilot is None:
+            return False
+        pwm = 0.0 < pilot.duty_pct < 100.0
+        return pilot.state in _CHARGING and pwm and ampacity_from_duty(pilot.duty_pct) > 0
+
+    def _opening(self) -> bool:
+        """The contactor is seen closed where it must open (J-05: within 100 ms)."""
+        pilot = self.recorder.last_pilot
+        return pilot is not None and bool(pilot.contactor_closed) and not self._may_close()
+
     def settled(self) -> bool:
         """Contactor and load current are where the pilot and the setpoint put them."""
         pilot, load = self.recorder.last_pilot, self.recorder.last_load
         if pilot is None or load is None:
             return False
-        pwm = 0.0 < pilot.duty_pct < 100.0
-        may_close = pilot.state in _CHARGING and pwm and ampacity_from_duty(pilot.duty_pct) > 0
-        if bool(pilot.contactor_closed) != may_close:
+        if bool(pilot.contactor_closed) != self._may_close():
             return False
         expected = 0.0
         if pilot.contactor_closed and self.pev.drawing_a > 0:
@@ -124,12 +137,12 @@ class Loop:
         s = self.sampling
         since = self.clock.now() - self.changed_at
         later = [t - since for t in s.after_change_s if t > since + 1e-9]
-        if later:
+        if since >= s.settle_max_s or (since >= s.settling_s - 1e-9 and self.settled()):
+            delay = s.steady_s  # (one look a settling period after every change, at least)
+        elif later and self._opening():
             delay = later[0]
-        elif since < s.settle_max_s and not self.settled():
-            delay = s.settling_s
         else:
-            delay = s.steady_s
+            delay = s.settling_s
         now = self.clock.now()
         for due in (self.esi.next_wake(), self.evse.next_wake(now)):
             if due is not None and due > now:
