@@ -279,13 +279,15 @@ class BenchModel:
             step = self._step(self._t)
             state = self._state
             pwm = 0.0 < self._duty < 100.0 and state not in (PilotState.E, PilotState.F)
-            high = HIGH_LEVEL_V[state] + c.pilot_noise_v * gaussian(c.seed, "pilot_hi", step)
+            # 0 % duty is the EVSE holding the pilot low: the steady −12 V of state F.
+            level_of = PilotState.F if self._duty == 0.0 and state != PilotState.E else state
+            high = HIGH_LEVEL_V[level_of] + c.pilot_noise_v * gaussian(c.seed, "pilot_hi", step)
             if pwm:
                 low = LOW_LEVEL_V + c.pilot_noise_v * gaussian(c.seed, "pilot_lo", step)
                 duty = round(self._duty + 0.02 * gaussian(c.seed, "duty", step), 2)
                 frequency = PWM_FREQUENCY_HZ
             else:
-                low, duty, frequency = high, (0.0 if state == PilotState.F else 100.0), 0.0
+                low, duty, frequency = high, (0.0 if level_of == PilotState.F else 100.0), 0.0
             proximity = math.inf if state == PilotState.A else c.proximity_ohm
             return PilotStatus(
                 state=state,

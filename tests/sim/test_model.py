@@ -160,3 +160,12 @@ def test_noise_is_standard_normal() -> None:
     variance = sum((v - mean) ** 2 for v in values) / len(values)
     assert abs(mean) < 0.03
     assert variance == pytest.approx(1.0, abs=0.05)
+
+
+def test_zero_duty_holds_the_pilot_at_minus_12v() -> None:
+    model = BenchModel(ModelConfig(pilot_noise_v=0.0), VirtualClock(START))
+    model.set_pilot_state(PilotState.B)
+    model.set_duty(0.0)
+    status = model.pilot_status()
+    assert (status.high_v, status.low_v, status.duty_pct) == (-12.0, -12.0, 0.0)
+    assert status.state == PilotState.B
