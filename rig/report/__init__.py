@@ -20,10 +20,12 @@ The package, one concept per module:
                                   scenarios, calibration status)
 :mod:`~rig.report.traceability`   requirement → covering plans → verdict
 :mod:`~rig.report.charts`         dependency-free SVG time charts and step timelines
+:mod:`~rig.report.svgpath`        a series as compact path data, reduced to what shows
 :mod:`~rig.report.plan_charts`    which charts a plan's series and events make
 :mod:`~rig.report.text`           escaping and how values, limits and times read
 :mod:`~rig.report.render_plan`    one plan's section
 :mod:`~rig.report.render`         the page: CSS, summary, traceability, bench
+:mod:`~rig.report.sample`         a synthetic run, for tests, the benchmark and a look
 
 ``docs/report.md`` describes what the report shows and how to read it.
 """

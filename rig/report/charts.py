@@ -15,14 +15,10 @@ labels, a legend, and the data as one ``<path>`` per series. Two kinds of chart:
     The plan's steps as bars on their own time axis, one row per step, coloured by
     outcome — a chart every plan has, even one that recorded no series.
 
-Size is the budget that matters (a 1,000-plan report should stay under 5 MB), so a
-series is reduced before it is drawn, in pixel space, to what the eye can see:
-points that do not change a step line are dropped; a line is first reduced to the
-first, lowest, highest and last point of each pixel column (a burst of samples after
-a change, or a wall-clock bench's one per second, fits in a few columns) and then
-simplified in one pass to within :data:`TOLERANCE_PX` of every sample (a line
-narrower than the stroke cannot show the difference). Coordinates are written as
-relative moves in tenths of a pixel.
+Size is the budget that matters (a 1,000-plan report should stay near 5 MB): each
+series is reduced to what the eye can see and written compactly
+(:mod:`rig.report.svgpath`), and with :class:`Shared` the frame of a chart (grid,
+axes, ticks, legend) is written once for all charts that ran alike.
 
 Meaning never rests on colour alone: every series also has its own dash pattern,
 and events carry their kind as text, so a grey-scale print reads the same.
@@ -34,9 +30,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from itertools import compress, pairwise
-from operator import itemgetter, ne
+from operator import itemgetter
 from typing import Literal
+
+from rig.report.svgpath import Point, changes, path_data
 
 WIDTH = 640
 PLOT_TOP = 34
@@ -45,9 +42,6 @@ LEFT_PAD = 54
 RIGHT_PAD_AXIS = 54
 RIGHT_PAD_NONE = 14
 CHAR_W = 6.8  # average width of an 11 px sans-serif glyph, for laying out the legend
-#: How far (in pixels) a drawn line may pass from a sample it skips: under the 1.6 px
-#: stroke width, so what is dropped is what the stroke would have covered anyway.
-TOLERANCE_PX = 0.75
 
 #: Colour and dash per series slot: distinguishable in colour and in grey scale.
 STYLES: tuple[tuple[str, str], ...] = (
@@ -69,8 +63,6 @@ OUTCOME_COLOURS = {
     "error": "#7f1d1d",
     "skipped": "#a3a3a3",
 }
-
-Point = tuple[float, float]
 
 #: Frames style themselves with presentation attributes, not the page's CSS classes:
 #: a frame drawn through ``<use>`` is a copy outside the page's selectors' reach.
@@ -165,129 +157,6 @@ def time_unit(span_s: float) -> tuple[str, float]:
     if span_s <= 3 * 3600:
         return "min", 60.0
     return "h", 3600.0
-
-
-# ------------------------------------------------------------------------ reduction
-
-
-def _columns(points: list[Point]) -> list[Point]:
-    """First, lowest, highest and last point of every pixel column, in time order.
-
-    Columns are found with C-level iteration (most hold one point), and only the
-    crowded ones are reduced.
-    """
-    n = len(points)
-    columns = [int(x) for x, _ in points]
-    starts = [0, *compress(range(1, n), map(ne, columns[1:], columns)), n]
-    if len(starts) == n + 1:
-        return points  # one point per column already
-    kept: list[Point] = []
-    for first, end in pairwise(starts):
-        column = points[first:end]
-        kept.extend(column if end - first <= 4 else _extremes(column))
-    return kept
-
-
-def _extremes(column: list[Point]) -> list[Point]:
-    low = min(column, key=itemgetter(1))
-    high = max(column, key=itemgetter(1))
-    middle = sorted({low, high}, key=column.index)
-    return [column[0], *middle, column[-1]]
-
-
-def _sleeve(points: list[Point], tolerance: float) -> list[Point]:
-    """Drop points a straight line would pass within ``tolerance`` pixels of; one pass.
-
-    Time only moves forward, so from each kept point (the anchor) the slopes that
-    pass within ``tolerance`` (vertically) of every point since form a narrowing
-    cone; the first point whose own slope falls outside it ends the segment at the
-    point before. Linear time, unlike Ramer–Douglas–Peucker on noisy data.
-    """
-    if len(points) < 3:
-        return points
-    kept = [points[0]]
-    ax, ay = points[0]
-    low, high = -math.inf, math.inf
-    previous = points[0]
-    for x, y in points[1:]:
-        dx = x - ax
-        if dx > 1e-9 and low <= (y - ay) / dx <= high:
-            low = max(low, (y - tolerance - ay) / dx)
-            high = min(high, (y + tolerance - ay) / dx)
-        elif dx <= 1e-9 and abs(y - ay) <= tolerance:
-            pass  # the same column as the anchor, and within reach of it
-        else:
-            if previous is not kept[-1]:
-                kept.append(previous)
-            ax, ay = previous
-            dx = x - ax
-            if dx > 1e-9:
-                low, high = (y - tolerance - ay) / dx, (y + tolerance - ay) / dx
-            else:  # a vertical jump: the point itself becomes the anchor
-                kept.append((x, y))
-                ax, ay = x, y
-                low, high = -math.inf, math.inf
-        previous = (x, y)
-    if previous is not kept[-1]:
-        kept.append(previous)
-    return kept
-
-
-def _changes(points: Sequence[Point]) -> list[Point]:
-    """A step series without the points that repeat the previous value (last kept)."""
-    values = [v for _, v in points]
-    keep = [0, *compress(range(1, len(values)), map(ne, values[1:], values))]
-    if keep[-1] != len(values) - 1:
-        keep.append(len(values) - 1)  # where the line ends
-    return [points[i] for i in keep]
-
-
-def _tenths(value: int) -> str:
-    """Tenths of a pixel as SVG's shortest number: 5 → ``.5``, -15 → ``-1.5``, 20 → ``2``."""
-    if value % 10 == 0:
-        return str(value // 10)
-    magnitude = abs(value)
-    whole = magnitude // 10
-    return f"{'-' if value < 0 else ''}{whole or ''}.{magnitude % 10}"
-
-
-def path_data(pixels: list[Point], step: bool, width: int) -> str:
-    """Compact SVG path data for points in pixels: relative moves, tenths of a pixel.
-
-    A step holds each value until the next point (``h``/``v`` moves); a line joins
-    the points, one ``l`` followed by its pairs. Coordinates are rounded once, to
-    integer tenths, and the moves are their differences, so errors never accumulate.
-    """
-    if not pixels:
-        return ""
-    if step:
-        pixels = _changes(pixels)
-        if len(pixels) > 2 * width:
-            pixels = _columns(pixels)
-    else:
-        pixels = _sleeve(_columns(pixels), TOLERANCE_PX)
-    tenths = [(round(x * 10), round(y * 10)) for x, y in pixels]
-    x0, y0 = tenths[0]
-    parts = [f"M{_tenths(x0)} {_tenths(y0)}"]
-    if step:
-        for x, y in tenths[1:]:
-            if x != x0:
-                parts.append(f"h{_tenths(x - x0)}")
-            if y != y0:
-                parts.append(f"v{_tenths(y - y0)}")
-            x0, y0 = x, y
-        return "".join(parts)
-    if len(tenths) == 1:
-        return f"{parts[0]}h1"  # one sample: a one-pixel mark, so it shows at all
-    parts.append("l")
-    for x, y in tenths[1:]:
-        dx, dy = _tenths(x - x0), _tenths(y - y0)
-        if len(parts) > 2 and dx[0] != "-":
-            parts.append(" ")  # a pair after a pair needs a separator unless it starts with -
-        parts.append(dx if dy[0] == "-" else f"{dx} ")
-        parts.append(dy)
-        x0, y0 = x, y
-    return "".join(parts)
 
 
 # ------------------------------------------------------------------------ drawing
@@ -491,7 +360,7 @@ def time_chart(
         scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
         x_scale = (frame.right - frame.left) / (frame.t1 - frame.t0)
         for s in on_axis:
-            points = _changes(s.points) if s.step else s.points  # fewer points to map
+            points = changes(s.points) if s.step else s.points  # fewer points to map
             pixels = [
                 (frame.left + (t - t0) * x_scale, value * scale + offset) for t, value in points
             ]

@@ -12,11 +12,11 @@ from rig.report.charts import (
     Event,
     Series,
     nice_ticks,
-    path_data,
     step_timeline,
     time_chart,
     time_unit,
 )
+from rig.report.svgpath import path_data
 
 
 def test_nice_ticks() -> None:
