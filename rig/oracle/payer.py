@@ -70,8 +70,15 @@ def expected_treatment(facts: SessionFacts) -> Treatment:
     pev, premise = facts.pev, facts.premise
 
     def premise_pays(rule: str, requirements: tuple[str, ...], *, bound: bool) -> Treatment:
+        # BR-04: a session without its EUMD is flagged whoever pays and however it bound.
         return Treatment(
-            rule, requirements, bound, premise.account_id, premise.default_tariff_id, False
+            rule,
+            requirements,
+            bound,
+            premise.account_id,
+            premise.default_tariff_id,
+            incentive=False,
+            flagged=not facts.eumd_available,
         )
 
     def owner_pays(

@@ -70,6 +70,10 @@ CASES: dict[str, tuple[SessionFacts, str, str, str, bool, bool, bool]] = {
         facts(eumd_available=False),
         "BR-04", "ACC-HOST-2", "FLAT-RES", False, True, False,
     ),
+    "BR-04 with BR-01: silent PEV, EUMD unavailable, still flagged": (
+        facts(communication="pev_not_communicating", eumd_available=False),
+        "BR-01", "ACC-HOST-2", "FLAT-RES", False, True, False,
+    ),
     "BR-05 unenrolled PEV": (
         facts(program=None),
         "BR-05", "ACC-HOST-2", "FLAT-RES", False, False, False,
