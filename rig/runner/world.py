@@ -9,7 +9,8 @@ whatever the exit:
 2. **The clock.** A simulated bench with embedded services runs on a
    :class:`~rig.clock.VirtualClock` starting at the plan's ``start``; with external
    services it is the wall clock shifted by the services' offset
-   (:class:`~rig.runner.api.ServiceTarget`); a lab bench runs on the wall clock.
+   (:class:`~rig.runner.api.ServiceTarget`); a lab bench with embedded services runs
+   on the wall clock shifted so that it reads the plan's ``start`` at the outset.
 3. **The bench.** A simulated bench gets the plan's overrides (``seed``,
    ``evse_max``, ``supply`` — by default the portal's own — and
    ``premise_base_load``), its simulators are started on 127.0.0.1, and its drivers
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -95,11 +97,17 @@ def bench_config(plan: Plan, path: Path, place: Place) -> BenchConfig:
 
 
 def make_clock(plan: Plan, config: BenchConfig, services: ServiceTarget | None) -> Clock:
+    """The bench clock (see the module docstring).
+
+    On the wall clock with embedded services, the plan's ``start`` becomes the
+    clock's offset, so "now" reads the plan's start at plug-in for the bench and the
+    services alike — how a short plan crosses a tariff boundary on a lab bench.
+    """
     if services is not None:
         return WallClock(services.clock_offset_s)
     sim = config.simulation
     if sim is None or sim.clock == "wall":
-        return WallClock()
+        return WallClock(plan.start.timestamp() - time.time() if plan.start else 0.0)
     start = plan.start or sim.start
     return VirtualClock(start if start is not None else 0.0)
 
@@ -182,6 +190,8 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
                 tempfile.TemporaryDirectory(prefix="rig-plan-", dir=_scratch_root()) as scratch,
                 _actors(plan, place, clock, config, bench, sim, endpoints, Path(scratch)) as world,
             ):
+                if isinstance(clock, WallClock) and services is None and plan.start:
+                    clock.offset_s = plan.start.timestamp() - time.time()  # set-up took a while
                 yield world
         finally:
             _raise_first([pool.submit(part.__exit__, None, None, None) for part in entered])
