@@ -428,14 +428,22 @@ def _publish_prices(world: World, price: s.PriceArgs) -> str:
 
 
 def _reach(world: World, role: s.UtilityRole, reachable: bool) -> str:
+    """Cut or restore the ESI's link to its utility.
+
+    The ESI talks only to the premise's utility; a foreign PEV's home utility is
+    reached by the clearinghouse, inside the services, which offer no switch for
+    that path yet — so ``home`` works only where it is the premise's utility.
+    """
     utility = world.place.utility.id
-    if role == "home":
-        home = world.record.facts.pev.home_utility_id
-        if not home:
-            raise Unsupported("the PEV has no home utility in the data set")
-        utility = home
+    home = world.record.facts.pev.home_utility_id
+    if role == "home" and home != utility:
+        raise Unsupported(
+            f"utility_{'back' if reachable else 'unreachable'}: home: the home utility "
+            f"{home or '?'} is reached by the clearinghouse, and the services cannot cut "
+            "that path yet"
+        )
     world.links[utility].reachable = reachable
-    if reachable and utility == world.place.utility.id:
+    if reachable:
         world.esi.outbox.deliver_due()
         sync_signals(world)
     return f"{utility} {'reachable again' if reachable else 'unreachable'} from the ESI"
