@@ -58,7 +58,8 @@ def test_no_plans_run_no_results_file(project: Project) -> None:
 def test_junit_xml_carries_each_plans_verdict_and_requirements(project: Project) -> None:
     project.plan("sc1_home")
     project.plan("sc4_fail", scenario="sc4", covers="SC-4, BR-06")
-    project.pytester.runpytest("--junitxml", "junit.xml")
+    # xunit1: the JUnit family whose schema has per-testcase properties (pyproject.toml)
+    project.pytester.runpytest("--junitxml", "junit.xml", "-o", "junit_family=xunit1")
     tree = ET.parse(project.pytester.path / "junit.xml")
     cases = {case.get("name"): case for case in tree.iter("testcase")}
     assert set(cases) == {"sc1-home", "sc4-fail"}
