@@ -18,7 +18,9 @@ and loaded with the plan's data set; or a lab bench file (wall clock), and/or
 external services by URL (:class:`ServiceTarget`). It walks the steps, fetches
 the services' records, has the oracle (:mod:`rig.oracle`) judge the plan's checks,
 writes everything to ``results`` when given, and always leaves the bench in its
-confirmed safe state — a teardown that cannot confirm it fails the plan.
+confirmed safe state — a teardown that cannot confirm it fails the plan. The rest
+of the teardown (closing drivers, stopping simulators and services) finishes in the
+background; :func:`finish_teardowns` waits for it.
 
 What comes back (:class:`PlanOutcome`) is plain data: the verdict, every
 measurement, one :class:`StepOutcome` per step (where it is in the YAML, when it
@@ -178,3 +180,15 @@ def run_plan(
         run_id=run_id,
         progress=progress,
     )
+
+
+def finish_teardowns() -> None:
+    """Wait until the drivers, simulators and services of every finished plan are closed.
+
+    :func:`run_plan` returns as soon as the bench is confirmed safe; the rest of its
+    teardown (~0.3 s) overlaps the next plan. Call this before checking for leftover
+    threads or ports; the interpreter also waits for it at exit.
+    """
+    from rig.runner.world import finish_teardowns as finish
+
+    finish()

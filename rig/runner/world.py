@@ -21,14 +21,15 @@ whatever the exit:
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
    the ESI's outbox and audit log in a scratch directory (in RAM where possible).
 
-On exit the links close, then, side by side, the services stop and the bench goes
-to safe state — confirmed by reading back, and a
-:class:`~rig.bench.safe.SafeStateError` if it cannot be, which the runner turns
-into a failed plan — and its simulators stop.
+On exit the links close and the bench goes to safe state — confirmed by reading
+back, and a :class:`~rig.bench.safe.SafeStateError` if it cannot be, which the
+runner turns into a failed plan. Closing the drivers, stopping the simulators and
+the services then finishes in the background (:func:`finish_teardowns`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -60,6 +61,7 @@ from rig.runner.recorder import Recorder, meter_timeline
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.testing import ServiceEndpoints, running_services
 
+log = logging.getLogger("rig.runner")
 UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
 NOMINAL_V = {"cordset_120": 120.0, "evse_240": 240.0}
 
@@ -162,13 +164,21 @@ def _bench(config: BenchConfig, clock: Clock) -> Iterator[tuple[Bench, Simulated
         yield bench, sim
 
 
+#: Where the rest of a teardown runs once safe state is confirmed (joined at exit).
+_CLEANUP = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rig-teardown")
+
+
 @contextmanager
 def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> Iterator[World]:
     """Build the plan's world; tear it down on exit (see the module docstring).
 
-    The bench and the services start side by side and stop side by side (each takes
-    a few hundred milliseconds); an error in either start or stop is raised after
-    both are done, the bench's (a safe state not confirmed) first.
+    The bench and the services start side by side (each takes a few hundred
+    milliseconds); a failure of either is raised once both are done. On exit the
+    bench goes to safe state *here*, confirmed by reading back — a
+    :class:`~rig.bench.safe.SafeStateError` is raised from this block — and the rest
+    (closing the drivers, stopping the simulators and the services, another
+    ~0.3 s) finishes on a background thread while the next plan starts;
+    :func:`finish_teardowns` waits for it, and so does the interpreter at exit.
     """
     data = dataset(plan.utility_data)
     place = place_of(plan, data)
@@ -180,12 +190,11 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         started = [pool.submit(part.__enter__) for part in parts]
-        entered = [
-            part for part, future in zip(parts, started, strict=True) if not future.exception()
-        ]
+    entered = [part for part, future in zip(parts, started, strict=True) if not future.exception()]
+    try:
+        _raise_first(started)
+        (bench, sim), endpoints = started[0].result(), started[1].result()
         try:
-            _raise_first(started)
-            (bench, sim), endpoints = started[0].result(), started[1].result()
             with (
                 tempfile.TemporaryDirectory(prefix="rig-plan-", dir=_scratch_root()) as scratch,
                 _actors(plan, place, clock, config, bench, sim, endpoints, Path(scratch)) as world,
@@ -194,7 +203,26 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
                     clock.offset_s = plan.start.timestamp() - time.time()  # set-up took a while
                 yield world
         finally:
-            _raise_first([pool.submit(part.__exit__, None, None, None) for part in entered])
+            bench.safe_state()
+    finally:
+        _PENDING[:] = [f for f in _PENDING if not f.done()]
+        _PENDING.extend(_CLEANUP.submit(_quietly, part) for part in entered)
+
+
+_PENDING: list[Future[None]] = []
+
+
+def _quietly(part: AbstractContextManager[Any]) -> None:
+    try:
+        part.__exit__(None, None, None)
+    except Exception:  # safe state was confirmed before; this is only cleanup
+        log.exception("teardown after safe state")
+
+
+def finish_teardowns() -> None:
+    """Wait until every finished plan's drivers, simulators and services are closed."""
+    while _PENDING:
+        _PENDING.pop().result()
 
 
 def _scratch_root() -> str | None:
