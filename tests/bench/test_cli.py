@@ -210,7 +210,7 @@ def test_rig_sim_refuses_a_real_bench(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_rig_demo_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--bench", str(SIM_BENCH)]) == EXIT_OK
+    assert main(["demo", "--one-charge", "--bench", str(SIM_BENCH)]) == EXIT_OK
     out = capsys.readouterr().out
     assert "step" in out and "meter Wh" in out
     steps = ("A  idle", "B  plugged in", "C  contactor closed", "charging, 15 min", "A  unplugged")
