@@ -38,9 +38,8 @@ from rig.record import (
     UtilitySession,
 )
 from rig.runner.world import World
+from rig.services.cluster import CLEARINGHOUSE
 from rig.services.testing import ServiceEndpoints
-
-CLEARINGHOUSE = "clearinghouse"
 
 
 def _when(text: str) -> datetime:

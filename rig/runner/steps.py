@@ -23,7 +23,9 @@ step                           what the runner does
                                counted ``until`` since plug-in
 ``dr_event``/``price``/        published to the premise's utility as its
 ``alm_change``                 operator; the ESI polls them and the EVSE applies
-                               the limits at their times
+                               the limits at their times (hourly prices start with
+                               the hour in which ``after`` falls, for the bound
+                               tariff)
 ``set_ampacity``               EVSE advertises at most this
 ``unplug``                     PEV: pilot → A; the ESI closes the session
                                (last interval, summary to utility and PEV)

@@ -41,6 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from drivers.sim.model import NOMINAL_VOLTAGE_V
 from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.safe import Bench
@@ -63,7 +64,6 @@ from rig.services.testing import ServiceEndpoints, running_services
 
 log = logging.getLogger("rig.runner")
 UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
-NOMINAL_V = {"cordset_120": 120.0, "evse_240": 240.0}
 
 
 @lru_cache(maxsize=8)
@@ -290,7 +290,7 @@ def _actors(
             eumd_rollover_wh=record.eumd.rollover_wh,
         )
         pev = PevAgent(plan.pev, bench.pilot, bench.load, record.setpoints)
-        volts = NOMINAL_V[place.supply]
+        volts = NOMINAL_VOLTAGE_V[place.supply]
         rating = place.portal.max_kw * 1000.0 / volts
         if plan.bench.evse_max is not None:
             rating = min(rating, plan.bench.evse_max.amps)
