@@ -14,10 +14,10 @@ Two sources, kept apart on purpose:
 2. **The plan's pins**: the values a plan writes down (``payer: ACC-ALICE``,
    ``tariff: {rates: …}``, ``binding: refused``, ``intervals: 15 min``, …), each
    compared with what was recorded, so a plan can hold the oracle itself to a
-   hand-computed figure. Each check also answers questions only the runner can:
-   what the PEV was told (BR-12), whether every interval reached the utility
-   exactly once (BR-09), whether the ESI's audit log holds every transaction the
-   utility saw from it (BR-10).
+   hand-computed figure. Some checks answer questions only the runner can: what
+   the PEV was told (BR-12), whether the utility's interval records carry the PEV
+   and premise IDs at the utility's interval length (BR-09), whether the ESI's
+   audit log holds every transaction the utility saw from it (BR-10).
 
 Every measurement carries the requirement IDs it evidences, limited to those the
 plan covers (:data:`EVIDENCE`), so the traceability matrix reads straight off the
