@@ -104,6 +104,24 @@ class Evidence:
     """Hourly prices published during the session (PG-RTP)."""
 
 
+#: The time series (:mod:`rig.runner.report`) that back a measurement, by requirement.
+SERIES: dict[str, tuple[str, ...]] = {
+    "J-01": ("pilot duty", "load current"),
+    "J-02": ("load current", "advertised ampacity"),
+    "J-03": ("load current", "advertised ampacity"),
+    "J-04": ("EUMD register", "load current"),
+    "J-05": ("pilot duty",),
+    "J-06": ("pilot duty",),
+    "PG-DLC": ("load current", "advertised ampacity"),
+    "PG-ALM": ("load current", "advertised ampacity"),
+}
+
+
+def _with_series(m: Measurement) -> Measurement:
+    names = dict.fromkeys(n for r in m.requirements for n in SERIES.get(r, ()))
+    return replace(m, series=tuple(names)) if names and not m.series else m
+
+
 #: A measurement and the index of the plan check it answers (None: the oracle's own).
 Judged = tuple[Measurement, int | None]
 
@@ -124,7 +142,10 @@ def judge(
     limits = ElectricalLimits(follow_s=electrical.follow_within.seconds if electrical else 5.0)
     rules = set(electrical.rules) if electrical else set()
     found: list[Judged] = []
-    for m in check_session(judged, with_prices(tariffs, evidence.prices), electrical=limits):
+    for m in map(
+        _with_series,
+        check_session(judged, with_prices(tariffs, evidence.prices), electrical=limits),
+    ):
         ids = set(m.requirements)
         if ids & _BENCH_RULES:
             if ids & rules:
