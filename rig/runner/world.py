@@ -15,8 +15,9 @@ whatever the exit:
    ``evse_max``, ``supply`` — by default the portal's own — and
    ``premise_base_load``), its simulators are started on 127.0.0.1, and its drivers
    opened in a :class:`~rig.bench.safe.Bench`, which goes to safe state on entry.
-4. **The services**: started in-process on the same clock with the plan's data set
-   (:func:`rig.services.testing.running_services`), or reached by URL. The bench
+4. **The services**: a fresh :class:`~rig.services.cluster.Cluster` in-process on
+   the same clock with the plan's data set (parsed once per process), or reached
+   by URL. The bench
    and the services start in parallel: each takes a few hundred milliseconds.
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
    the ESI's outbox and audit log in a scratch directory (in RAM where possible).
@@ -59,8 +60,9 @@ from rig.runner.api import ServiceTarget
 from rig.runner.facts import Place, initial_facts, place_of
 from rig.runner.loop import Loop, Sampling
 from rig.runner.recorder import Recorder, meter_timeline
+from rig.services.cluster import Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
-from rig.services.testing import ServiceEndpoints, running_services
+from rig.services.testing import ServiceEndpoints
 
 log = logging.getLogger("rig.runner")
 UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
@@ -146,11 +148,21 @@ class World:
 def _services(
     data: LoadedDataset, clock: Clock, target: ServiceTarget | None
 ) -> Iterator[ServiceEndpoints]:
+    """The plan's services: by URL, or a fresh :class:`~rig.services.cluster.Cluster`.
+
+    The cluster gets the data set already loaded, the plan's clock, and its
+    databases in a scratch directory (RAM where possible) that goes with it.
+    """
     if target is not None:
         yield ServiceEndpoints(urls=dict(target.urls), dataset=data, clock=None)
         return
-    with running_services(data.source, clock=clock) as endpoints:
-        yield endpoints
+    with tempfile.TemporaryDirectory(prefix="rig-services-", dir=_scratch_root()) as state:
+        cluster = Cluster(data, state_dir=Path(state))
+        cluster.clock = clock
+        with cluster:
+            yield ServiceEndpoints(
+                urls=dict(cluster.endpoints), dataset=data, clock=clock, cluster=cluster
+            )
 
 
 @contextmanager
