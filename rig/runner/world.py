@@ -17,8 +17,8 @@ whatever the exit:
    opened in a :class:`~rig.bench.safe.Bench`, which goes to safe state on entry.
 4. **The services**: a fresh :class:`~rig.services.cluster.Cluster` in-process on
    the same clock with the plan's data set (parsed once per process), or reached
-   by URL. The bench
-   and the services start in parallel: each takes a few hundred milliseconds.
+   by URL. The bench and the services start in parallel: each takes a few hundred
+   milliseconds.
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
    the ESI's outbox and audit log in a scratch directory (in RAM where possible).
 
