@@ -110,6 +110,8 @@ class Esi:
         self.binding_id = f"B-{uuid.uuid4().hex[:16]}"
         self.session_id = f"S-{self.binding_id[2:]}"
         self.state: BindingState = "none"
+        self.asked = False
+        """A binding was asked for (or queued): the utility knows, or will, of the session."""
         self.answer: BindingAnswer | None = None
         self.refusal = ""
         self.grant: GrantAnswer | None = None
@@ -138,6 +140,7 @@ class Esi:
         the utility (so it can be billed to the premise), but nothing was asked of or
         told to the PEV: the state stays ``none`` and the answer is ``None``.
         """
+        self.asked = True
         self.pev_id = pev_id
         self.communication = communication
         self.eumd_available = self.read_eumd() is not None

@@ -93,6 +93,8 @@ class Evidence:
 
     binding_state: str
     refusal: str
+    pev_id: str | None
+    """The PEV ID the ESI reported (None when the PEV never told it)."""
     told: Told
     interval_s: int
     esi_audit: list[AuditEntry]
@@ -511,28 +513,15 @@ def _intervals(
 ) -> list[Measurement]:
     raw = ev.raw_session or {}
     sent = record.intervals
+    expected = (
+        ("pev_id", raw.get("pev_id"), ev.pev_id),  # the PEV ID the ESI had, if any
+        ("premise_id", raw.get("premise_id"), record.facts.premise.premise_id),
+    )
     found = [
         Measurement.none_of(
             "intervals: incomplete records",
-            [
-                f"{name} {got}, expected {want}"
-                for name, got, want in (
-                    (
-                        "pev_id",
-                        raw.get("pev_id"),
-                        record.facts.pev.pev_id
-                        if ev.binding_state != "none" or record.facts.communication == "failed"
-                        else raw.get("pev_id"),
-                    ),
-                    ("premise_id", raw.get("premise_id"), record.facts.premise.premise_id),
-                )
-                if got != want
-            ]
-            + [
-                f"interval {i.start.isoformat()} has no positive span"
-                for i in sent
-                if i.end <= i.start
-            ],
+            [f"{name} {got}, expected {want}" for name, got, want in expected if got != want]
+            + [f"interval {i.start.isoformat()} has no span" for i in sent if i.end <= i.start],
             "problems",
             requirements=_tag("intervals", plan),
         ),

@@ -194,6 +194,7 @@ def _finish(world: World) -> list[Judged]:
     evidence = Evidence(
         binding_state=esi.state,
         refusal=esi.refusal,
+        pev_id=esi.pev_id,
         told=world.pev.told,
         interval_s=esi.interval_s,
         esi_audit=read_audit(esi.audit.path) if esi.audit.path.exists() else [],

@@ -194,6 +194,8 @@ def unplug(world: World) -> str:
     world.evse.stop(now)
     world.loop.changed()
     world.loop.settle()
+    if not world.esi.asked:  # no bind step: the ESI still registers the session it metered
+        world.esi.bind(world.pev.pev.id, "established", world.record.facts.roaming_option)
     summary = world.esi.close()
     world.pev.told.summary = summary
     return f"pilot A; session closed: {summary['energy_kwh']} kWh in {summary['duration_s']:g} s"
