@@ -9,9 +9,10 @@ exception is an error in the run.
 =============================  ===============================================
 step                           what the runner does
 =============================  ===============================================
-``plug_in``                    PEV: pilot A → B; the ESI opens the session and
-                               reads the EUMD; a PEV that does not communicate
-                               is reported as such at once (SC-5) and may charge
+``plug_in``                    PEV: pilot A → B; the ESI opens the session,
+                               reads the EUMD and polls the grid signals in
+                               force; a PEV that does not communicate is reported
+                               as such at once (SC-5) and may charge
 ``wait_for``                   tick until the condition holds; fail at the
                                timeout naming the last values
 ``bind``                       ESI binds (BR-05, BR-12: the PEV is told); a
@@ -29,8 +30,11 @@ step                           what the runner does
 ``set_ampacity``               EVSE advertises at most this
 ``unplug``                     PEV: pilot → A; the ESI closes the session
                                (last interval, summary to utility and PEV)
-``utility_unreachable``/       the ESI's link to that utility is cut / restored
-``utility_back``               (restored: the outbox delivers what waited)
+``utility_unreachable``/       the ESI's link to its utility is cut / restored
+``utility_back``               (restored: the outbox delivers what waited);
+                               ``home`` only where it is the premise's utility
+``clearinghouse_unreachable``  not yet: the services have no switch for the
+/``clearinghouse_back``        utilities' path to it (the step errors plainly)
 ``meter_unavailable``          the simulated EUMD answers every request with a
                                Modbus exception (BR-04)
 ``pilot_fault``                pilot forced to E or F
