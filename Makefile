@@ -31,6 +31,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_drivers.py
 	$(BIN)/python benchmarks/bench_services.py
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_plans.py
 
 clean:
 	rm -rf $(VENV) reports/*
