@@ -41,8 +41,8 @@ measurement, so no amount ever passes through a binary float.
 
 Compatibility: record types and fields added after schema version 1 (``event``,
 ``interval``, ``service``; a plan's ``title``, ``scenario`` and ``file_sha256``; a
-step's ``source``) are optional with empty defaults, so every file written before
-them still reads.
+step's ``source``; a measurement's ``source``) are optional with empty defaults, so
+every file written before them still reads.
 """
 
 from __future__ import annotations
@@ -178,6 +178,9 @@ class MeasurementRecord(_Record):
     detail: str = Field(default="", description="the check's own explanation, if any")
     message: str = Field(default="", description="one line for a failing reader; empty on PASS")
     series: tuple[str, ...] = Field(default=(), description="names of series in this plan")
+    source: str = Field(
+        default="", description="for a check after the steps: the plan check's YAML"
+    )
 
     @model_validator(mode="after")
     def _verdict_follows_from_values(self) -> Self:

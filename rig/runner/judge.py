@@ -108,14 +108,14 @@ class Evidence:
 
 #: The time series (:mod:`rig.runner.report`) that back a measurement, by requirement.
 SERIES: dict[str, tuple[str, ...]] = {
-    "J-01": ("pilot duty", "load current"),
+    "J-01": ("pilot state", "load current"),
     "J-02": ("load current", "advertised ampacity"),
     "J-03": ("load current", "advertised ampacity"),
-    "J-04": ("EUMD register", "load current"),
-    "J-05": ("pilot duty",),
+    "J-04": ("EUMD register", "load energy", "billed energy"),
+    "J-05": ("pilot state", "pilot duty"),
     "J-06": ("pilot duty",),
-    "PG-DLC": ("load current", "advertised ampacity"),
-    "PG-ALM": ("load current", "advertised ampacity"),
+    "PG-DLC": ("load power", "advertised ampacity"),
+    "PG-ALM": ("load power", "advertised ampacity"),
 }
 
 

@@ -37,6 +37,7 @@ from rig.esi.link import Unreachable
 from rig.esi.outbox import OutboxStuck, Rejected
 from rig.measurements import Measurement, Verdict, overall_verdict
 from rig.plans import Plan
+from rig.plans import steps as s
 from rig.record import SessionRecord
 from rig.results import ResultsWriter, new_run_id
 from rig.runner.api import (
@@ -52,7 +53,7 @@ from rig.runner.api import (
 from rig.runner.facts import session_facts
 from rig.runner.fetch import fetch_services
 from rig.runner.judge import Evidence, Judged, judge
-from rig.runner.report import PlanReport
+from rig.runner.report import Judgement, PlanReport
 from rig.runner.source import Located, locate
 from rig.runner.steps import StepFailed, energy_kwh, run_step, sync_signals, unplug
 from rig.runner.world import World, open_world
@@ -81,15 +82,19 @@ def execute(
     record: SessionRecord | None = None
     failure: Failure | None = None
     verdict: PlanVerdict = "pass"
+    ended: float | None = None
     try:
         with open_world(plan, bench_file, services) as world:
+            report.begin(world.clock.now())
             world.loop.on_boundary = lambda: sync_signals(world)
             world.loop.tick()
             failure = _run_steps(world, steps_at, outcomes, report, progress)
+            ended = world.clock.now()
             if failure is not None and failure.step_index is not None:
                 verdict = "error" if outcomes[failure.step_index].outcome == "error" else "fail"
             record = world.record
             judged = _finish(world)
+            ended = world.clock.now()
     except SafeStateError as error:
         verdict = "error"
         failure = Failure(message=str(error), key="safe state")
@@ -105,10 +110,11 @@ def execute(
     if verdict == "pass":
         failure = _check_failure(judged, checks_at, plan)
         verdict = "pass" if failure is None else "fail"
-    report.measurements(measurements, record)
+    report.measurements(_filed(judged, plan, checks_at), record, outcomes)
     report.end(
         Verdict.FAIL if verdict != "pass" else overall_verdict(measurements),
         failure.message if failure else "",
+        ended,
     )
     simulated = outcomes[-1].end - outcomes[0].start if outcomes else 0.0
     return PlanOutcome(
@@ -205,6 +211,24 @@ def _finish(world: World) -> list[Judged]:
         prices=[signal for signal in world.signals if signal.kind == "price"],
     )
     return judge(world.plan, record, world.place.data.tariffs, evidence)
+
+
+#: Oracle measurements that belong to a step: by name prefix, the step that caused them.
+_STEP_OF: tuple[tuple[str, type[s.Step]], ...] = (
+    ("DR ", s.DrEvent),
+    ("ALM ", s.AlmChange),
+)
+
+
+def _filed(judged: list[Judged], plan: Plan, checks: list[Located]) -> list[Judgement]:
+    """Each measurement with the step it belongs to, or else its plan check's YAML."""
+    filed = []
+    for m, index in judged:
+        kind = next((k for prefix, k in _STEP_OF if m.name.startswith(prefix)), None)
+        step = next((i for i, x in enumerate(plan.steps) if kind and isinstance(x, kind)), None)
+        source = checks[index].yaml if index is not None and step is None else ""
+        filed.append(Judgement(m, step, source))
+    return filed
 
 
 def _esi_calls(world: World) -> list[dict[str, Any]] | None:
