@@ -167,13 +167,26 @@ class MeteringInterval:
 
 @dataclass(frozen=True)
 class GridEvent:
-    """A DR event, a price signal or an ALM limit, effective from ``effective_from``."""
+    """A DR event, a price signal or an ALM limit, effective from ``effective_from``.
+
+    ``received_at`` is when the ESI learnt of it (``None``: unknown, taken as in
+    time): an EVSE cannot apply a limit it has not heard of, so a limit binds the
+    session from the later of the two.
+    """
 
     kind: Literal["dr", "price", "alm"]
     effective_from: datetime
     effective_until: datetime | None = None
     limit_kw: Decimal | None = None
     price: Decimal | None = None
+    received_at: datetime | None = None
+
+    @property
+    def binding_from(self) -> datetime:
+        """When the session had to follow it: ``effective_from``, or later if heard later."""
+        if self.received_at is None or self.received_at <= self.effective_from:
+            return self.effective_from
+        return self.received_at
 
 
 @dataclass(frozen=True)

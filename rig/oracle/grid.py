@@ -6,9 +6,11 @@ session. Either way the session record holds the event with its effective times 
 its ``limit_kw`` (a DR event without a limit stops charging: 0 kW), and the load's
 own power readings say what was drawn.
 
-From ``effective_from`` plus the J-03 follow time (the vehicle needs that long to
-react to the lower ampacity the EVSE advertises) until ``effective_until`` (or the
-end of the record), every load reading must be at or below the limit, give or take
+From ``effective_from`` — or, when the ESI only received the event later (the
+utility was unreachable at plug-in, so a standing limit could not be known), from
+``received_at`` — plus the J-03 follow time (the vehicle needs that long to react to
+the lower ampacity the EVSE advertises) until ``effective_until`` (or the end of
+the record), every load reading must be at or below the limit, give or take
 the load's current tolerance at the reading's voltage. The measurement is the worst
 excess in W, with that tolerance as its limit. Price signals have no electrical
 consequence to check here: their effect is on the bill (:mod:`rig.oracle.tariff`).
@@ -37,7 +39,7 @@ def check_grid_limits(
     for kind, requirements in _CHECKED.items():
         judged = []  # (excess W, tolerance W, reading, limit W)
         for event in (e for e in events if e.kind == kind):
-            start = to_seconds(event.effective_from) + limits.follow_s
+            start = to_seconds(event.binding_from) + limits.follow_s
             end = to_seconds(event.effective_until) if event.effective_until else float("inf")
             limit_w = float(event.limit_kw or 0) * 1000
             judged += [

@@ -243,8 +243,9 @@ def events_of(
 ) -> list[tuple[str, float, float | None, str]]:
     """Grid signals and injected faults as (kind, t, t_end, label), on the bench clock.
 
-    A grid signal is shown where it was in force during the session: one in force
-    since before plug-in starts at the first pilot reading, one published for
+    A grid signal is shown where it was in force during the session, from when the
+    ESI heard of it if that was later: one in force since before plug-in starts at
+    the first pilot reading, one published for
     later hours than the session lasted is left out (the charts' time axis is the
     session's).
     """
@@ -252,7 +253,7 @@ def events_of(
     first = record.pilot[0].t if record.pilot else -math.inf
     last = record.pilot[-1].t if record.pilot else math.inf
     for e in dict.fromkeys(record.grid_events):  # the ESI hears a signal at every poll
-        start = to_seconds(e.effective_from)
+        start = to_seconds(e.binding_from)
         end = to_seconds(e.effective_until) if e.effective_until else None
         if start > last or (end is not None and end <= first):
             continue

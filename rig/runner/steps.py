@@ -359,7 +359,10 @@ _EVENT_KIND: dict[str, Literal["dr", "price", "alm"]] = {
 
 def sync_signals(world: World) -> None:
     """The ESI polls its utility's signals; the EVSE takes the limits, the record the events."""
+    now = world.clock.now()
     for signal in world.esi.poll_signals():
+        if signal in world.signals:  # heard again at a later poll: the same signal
+            continue
         world.signals.append(signal)
         start = signal.effective_from.timestamp()
         end = signal.effective_until.timestamp() if signal.effective_until else None
@@ -371,6 +374,7 @@ def sync_signals(world: World) -> None:
                 effective_until=signal.effective_until,
                 limit_kw=signal.limit_kw,
                 price=signal.price,
+                received_at=to_datetime(now),
             )
         )
         if signal.kind != "price" and signal.limit_kw is not None:

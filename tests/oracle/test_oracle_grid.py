@@ -40,3 +40,35 @@ def test_dr_event_ignored_by_the_load_fails() -> None:
 def test_price_signals_are_not_limits() -> None:
     price = GridEvent("price", T0, price=Decimal("0.50"))
     assert check_grid_limits([price], readings(7680.0, settle_s=0)) == []
+
+
+def test_a_limit_binds_only_once_the_esi_received_it() -> None:
+    """A standing ALM limit heard only at T0 + 60 s (utility down at plug-in).
+
+    Judged from its ``effective_from`` (an hour before), the 7.68 kW drawn before the
+    ESI could know of it would fail; from ``received_at`` it passes, and drawing on
+    past the follow time after hearing it still fails.
+    """
+    alm = GridEvent(
+        "alm",
+        T0.replace(hour=21),
+        limit_kw=Decimal("3.84"),
+        received_at=T0.replace(minute=1),
+    )
+    [followed] = check_grid_limits([alm], readings(3840.0, settle_s=3))
+    assert followed.verdict is Verdict.PASS
+    [ignored] = check_grid_limits([alm], readings(7680.0, settle_s=0))
+    assert ignored.verdict is Verdict.FAIL
+    unknown = GridEvent("alm", T0.replace(hour=21), limit_kw=Decimal("3.84"))
+    [as_before] = check_grid_limits([unknown], readings(3840.0, settle_s=3))
+    assert as_before.verdict is Verdict.FAIL  # without received_at: from effective_from
+
+
+def test_an_event_received_ahead_binds_from_its_effective_time() -> None:
+    dr = GridEvent(
+        "dr",
+        T0.replace(minute=1),
+        effective_until=T0.replace(minute=2),
+        received_at=T0,
+    )
+    assert dr.binding_from == dr.effective_from

@@ -26,3 +26,39 @@ def test_a_pev_silent_before_binding_passes_the_shared_session_record_checks(
     assert outcome.verdict == "pass", outcome.failure
     names = {m.name for m in outcome.measurements}
     assert "intervals: incomplete records" in names
+
+
+def test_a_standing_alm_limit_counts_only_once_the_esi_could_learn_it(tmp_path: Path) -> None:
+    """Utility down at plug-in: the EVSE cannot apply PREM-ALICE's 6.6 kW ALM limit.
+
+    The PEV draws its full 32 A (7.68 kW) until the utility is back and the ESI
+    learns the limit; the oracle judges the limit from then (plus the follow time),
+    not from its ``effective_from`` long before the session.
+    """
+    plan, path = write_plan(
+        tmp_path,
+        """\
+plan: alm-after-outage
+title: a standing ALM limit learnt only after an outage at plug-in
+scenario: sc1
+covers: [BR-01, PG-ALM]
+include: common/alice_at_home.yaml
+pev:
+  max_current: 32 A
+start: 2026-03-02T10:00:00-06:00
+steps:
+  - utility_unreachable
+  - include: common/plug_in_unbound.yaml
+  - charge: 10 min
+  - utility_back
+  - charge: 20 min
+  - include: common/end_session.yaml
+checks:
+  - binding: none
+  - payer: {account: ACC-ALICE, utility: HPL}
+""",
+    )
+    outcome = run_plan(plan, plan_file=path)
+    assert outcome.verdict == "pass", outcome.failure
+    (alm,) = [m for m in outcome.measurements if m.name.startswith("ALM ")]
+    assert alm.passed
