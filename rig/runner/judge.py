@@ -167,27 +167,31 @@ def with_prices(tariffs: Mapping[str, Tariff], prices: list[Signal]) -> dict[str
     """The tariff data with the hourly prices published during the session added.
 
     Published prices are tariff data like any other (``hourly_prices``); the oracle
-    prices the session from the tariff as it stood, so it needs them too.
+    prices the session from the tariff as it stood, so it needs them too. PG-RTP is
+    "a price per hour, published ahead": the **latest publication for an hour
+    wins**, over the data set's price for that hour and over an earlier publication
+    (``docs/oracle.md``). A signal heard again at a later poll is the same
+    publication, not a newer one.
     """
     published: dict[str, list[HourlyPrice]] = {}
-    for signal in prices:
+    for signal in dict.fromkeys(prices):
         if signal.kind == "price" and signal.tariff_id and signal.price is not None:
             hour = HourlyPrice(start=signal.effective_from, price=signal.price)
             published.setdefault(signal.tariff_id, []).append(hour)
     return {
-        tariff_id: (
-            tariff.model_copy(
-                update={
-                    "hourly_prices": sorted(
-                        [*tariff.hourly_prices, *published[tariff_id]], key=lambda h: h.start
-                    )
-                }
-            )
-            if tariff_id in published
-            else tariff
-        )
+        tariff_id: _latest_wins(tariff, published[tariff_id]) if tariff_id in published else tariff
         for tariff_id, tariff in tariffs.items()
     }
+
+
+def _latest_wins(tariff: Tariff, publications: list[HourlyPrice]) -> Tariff:
+    """``tariff`` with each publication in turn replacing any hour it overlaps."""
+    hours = list(tariff.hourly_prices)
+    for new in publications:
+        hours = [h for h in hours if not (h.start < new.end and new.start < h.end)] + [new]
+    return Tariff.model_validate(
+        {**tariff.model_dump(), "hourly_prices": sorted(hours, key=lambda h: h.start)}
+    )
 
 
 def _tag(kind: str, plan: Plan) -> tuple[str, ...]:

@@ -62,3 +62,47 @@ checks:
     assert outcome.verdict == "pass", outcome.failure
     (alm,) = [m for m in outcome.measurements if m.name.startswith("ALM ")]
     assert alm.passed
+
+
+def test_an_hourly_price_published_over_a_data_set_hour_is_billed_and_expected(
+    tmp_path: Path,
+) -> None:
+    """PG-RTP: the latest publication for an hour wins, for the services and the oracle.
+
+    The data set prices 21:00–22:00 at 0.050; the plan publishes 0.030 for that
+    same hour before it starts. The utility bills 0.030; the oracle must expect it.
+    """
+    plan, path = write_plan(
+        tmp_path,
+        """\
+plan: rtp-overlap
+title: a price published for an hour the data set already prices
+scenario: sc1
+covers: [PG-RTP, SC-1]
+utility_data: two_utilities
+pev:
+  id: PEV-ERIN
+  max_current: 32 A
+  preferences: {energy: 12 kWh, max_power: 7.68 kW, departure_in: 8 h}
+premise: PREM-ERIN
+portal: EP-ERIN-240
+start: 2026-03-02T20:50:00-06:00
+steps:
+  - include: common/plug_in_and_bind.yaml
+  - price: {after: 15 min, per_kwh: [0.030]}  # 21:00-22:00, over the data set's 0.050
+  - charge: 30 min
+  - include: common/end_session.yaml
+checks:
+  - binding: accepted
+  - tariff:
+      id: HPL-PEV-RTP
+      rates:
+        - {period: hourly, rate: 0.070}
+        - {period: hourly, rate: 0.030}
+  - amount
+""",
+    )
+    outcome = run_plan(plan, plan_file=path)
+    assert outcome.verdict == "pass", outcome.failure
+    rate = next(m for m in outcome.measurements if m.name == "rate per interval")
+    assert rate.passed and rate.value == 0
