@@ -64,19 +64,21 @@ def _equal(
 def compare_treatment(
     treatment: Treatment, session: UtilitySession | None, binding: BindingAnswer | None
 ) -> list[Measurement]:
-    """Payer, tariff, incentive and flag on the utility's session; what the PEV was told."""
+    """Payer, tariff, incentive and flag on the utility's session; what the PEV was told.
+
+    Each measurement evidences the treatment's requirements, plus BR-12 where the
+    PEV was told a binding outcome (or should have been) and BR-04 on the flag only
+    where the EUMD was unavailable: a session that did not exercise a rule does not
+    count as evidence for it in the traceability matrix.
+    """
     req = treatment.requirements
     told_bound = binding.bound if binding is not None else False
     told_incentive = binding.incentive if binding is not None else False
+    # BR-12 only where the PEV was (or should have been) told something at binding.
+    told = (*req, "BR-12") if binding is not None or treatment.bound else req
     measurements = [
-        _equal("binding indicated", told_bound, treatment.bound, (*req, "BR-12"), "bound"),
-        _equal(
-            "incentive indicated",
-            told_incentive,
-            treatment.incentive,
-            (*req, "BR-12"),
-            "incentive told",
-        ),
+        _equal("binding indicated", told_bound, treatment.bound, told, "bound"),
+        _equal("incentive indicated", told_incentive, treatment.incentive, told, "incentive told"),
     ]
     if session is None:
         return [
@@ -89,7 +91,11 @@ def compare_treatment(
         _equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff"),
         _equal("incentive", session.incentive, treatment.incentive, req, "incentive"),
         _equal(
-            "session flagged", bool(session.flags), treatment.flagged, (*req, "BR-04"), "flagged"
+            "session flagged",
+            bool(session.flags),
+            treatment.flagged,
+            (*req, "BR-04") if treatment.flagged and "BR-04" not in req else req,
+            "flagged",
         ),
     ]
 
@@ -218,8 +224,8 @@ def compare_netting(
     netting = [line for line in host if line.kind == "netting"]
     netted_kwh = sum((line.kwh for line in netting), Decimal(0))
     netted_amount = sum((line.amount for line in netting), Decimal(0))
-    if expected is None:
-        return [_equal("netting on host bill", netted_kwh, Decimal(0), ("SC-3",), "netted kWh")]
+    if expected is None:  # nothing due: this session does not exercise SC-3's netting
+        return [_equal("netting on host bill", netted_kwh, Decimal(0), (), "netted kWh")]
     charged = [line for line in host if line.kind in PAYER_KINDS]
     return [
         _equal("netting energy", netted_kwh, -expected.total_kwh, ("SC-3",), "netted kWh"),
