@@ -11,18 +11,25 @@ The middleware also enforces the request body limit: a body larger than
 ``max_body_bytes`` is refused with 413 before any of it reaches a handler, so a
 hostile client cannot make the service buffer gigabytes.
 
-Audit rows are queued after the response and written in batches by one background
-thread (:class:`AuditWriter`), so logging never holds up the call itself; the queue
-is flushed before the log is read back (``GET /audit``) and when the service stops.
+**An answer is sent only once its audit row is committed.** The middleware hands
+the row to one background thread (:class:`AuditWriter`) as the response starts and
+waits for it; the writer commits whatever rows have queued up in one transaction
+(a *group commit*), so under load many calls share one commit. A caller that got
+an answer can therefore find its call in the log even if the service is killed the
+next instant. (Should the log ever fail to write, the answer still goes out: an
+audit failure must not stop charging.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import queue
 import threading
 import time
+from concurrent.futures import Future
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,16 +44,19 @@ class AuditWriter:
     def __init__(self, db: Database, *, max_batch: int = 500) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[dict[str, Any], Future[None]] | None] = queue.Queue()
         self._idle = threading.Condition()
         self._pending = 0
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
 
-    def put(self, row: dict[str, Any]) -> None:
+    def submit(self, row: dict[str, Any]) -> Future[None]:
+        """Queue ``row``; the future is done once it is committed."""
+        done: Future[None] = Future()
         with self._idle:
             self._pending += 1
-        self._queue.put(row)
+        self._queue.put((row, done))
+        return done
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until every queued row is in the database."""
@@ -63,24 +73,30 @@ class AuditWriter:
             first = self._queue.get()
             if first is None:
                 return
-            rows = [first]
+            batch = [first]
             stop = False
-            while len(rows) < self.max_batch:
+            while len(batch) < self.max_batch:
                 try:
-                    row = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if row is None:
+                if item is None:
                     stop = True
                     break
-                rows.append(row)
+                batch.append(item)
+            error: Exception | None = None
             try:
                 with self.db.write() as conn:
-                    conn.execute(self.db.tables.audit.insert(), rows)
-            except Exception:  # pragma: no cover - an audit failure must not stop the service
-                pass
+                    conn.execute(self.db.tables.audit.insert(), [row for row, _ in batch])
+            except Exception as exc:  # pragma: no cover - must not stop the service
+                error = exc
+            for _, done in batch:
+                if error is None:
+                    done.set_result(None)
+                else:  # pragma: no cover
+                    done.set_exception(error)
             with self._idle:
-                self._pending -= len(rows)
+                self._pending -= len(batch)
                 self._idle.notify_all()
             if stop:
                 return
@@ -109,9 +125,8 @@ class AuditMiddleware:
 
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            status = 413
+            await _committed(self._log(scope, at, 413, None, started))
             await _too_large(send, self.max_body_bytes)
-            self._log(scope, at, status, None, started)
             return
 
         # Read the whole body first (it is small, or refused): a body that grows past
@@ -127,8 +142,8 @@ class AuditMiddleware:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > self.max_body_bytes:
+                await _committed(self._log(scope, at, 413, None, started))
                 await _too_large(send, self.max_body_bytes)
-                self._log(scope, at, 413, None, started)
                 return
             chunks.append(chunk)
             digest.update(chunk)
@@ -143,18 +158,26 @@ class AuditMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        sha = digest.hexdigest() if received else None
+        logged = False
+
         async def recording_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                logged = True
+                await _committed(self._log(scope, at, status, sha, started))
             await send(message)
 
         try:
             await self.app(scope, replay, recording_send)
         finally:
-            self._log(scope, at, status, digest.hexdigest() if received else None, started)
+            if not logged:  # no response at all (the handler failed, the client left)
+                self._log(scope, at, status, sha, started)
 
-    def _log(self, scope: Scope, at: float, status: int, sha: str | None, started: float) -> None:
+    def _log(
+        self, scope: Scope, at: float, status: int, sha: str | None, started: float
+    ) -> Future[None]:
         query = scope.get("query_string", b"").decode("latin-1")
         path = scope.get("path", "") + (f"?{query}" if query else "")
         caller = scope.get("state", {}).get("caller")
@@ -167,7 +190,13 @@ class AuditMiddleware:
             "request_sha256": sha,
             "duration_ms": (time.perf_counter() - started) * 1000.0,
         }
-        self.writer.put(row)
+        return self.writer.submit(row)
+
+
+async def _committed(done: Future[None], timeout_s: float = 10.0) -> None:
+    """Wait until an audit row is committed (never longer than ``timeout_s``)."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(asyncio.wrap_future(done), timeout=timeout_s)
 
 
 def _content_length(scope: Scope) -> int | None:
