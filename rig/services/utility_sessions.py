@@ -44,67 +44,16 @@ class SessionDesk(UtilityBase):
     """Session interval records (BR-09, BR-12): stored once, billed once."""
 
     def report(self, caller: Caller, session_id: str, body: m.SessionReportIn) -> m.SessionRecord:
+        """Record a batch of intervals (and the close); bill the session once closed."""
         premise = self._esi_premise(caller, body.premise_id)
         now_s = self._now()
-        latest = now_s + FUTURE_SLACK_S
         interval_ms = self.u.interval_s * 1000
-        new: list[tuple[int, int, Decimal]] = []
-        for i, iv in enumerate(body.intervals):
-            start, end = to_ms(iv.start), to_ms(iv.end)
-            if end <= start:
-                raise invalid(f"intervals[{i}]: end {iv.end} is not after start {iv.start}")
-            if end - start > interval_ms:
-                raise invalid(
-                    f"intervals[{i}]: {(end - start) / 1000:g} s is longer than this utility's "
-                    f"metering interval of {self.u.interval_s} s (BR-09)"
-                )
-            if end / 1000 > latest:
-                raise invalid(f"intervals[{i}]: end {iv.end} is in the future")
-            new.append((start, end, iv.kwh))
-        new.sort()
-        for (s1, e1, _), (s2, _, _) in itertools.pairwise(new):
-            if s2 < e1:
-                raise invalid(f"intervals starting {from_ms(s1)} and {from_ms(s2)} overlap")
+        new = self._checked_batch(body, now_s + FUTURE_SLACK_S)
         close = body.close
-        if close is not None:
-            if close.ended_at < close.started_at:
-                raise invalid("close: ended_at is before started_at")
-            span = (close.ended_at - close.started_at).total_seconds()
-            if abs(span - close.duration_s) > 2.0:
-                raise invalid(
-                    f"close: duration_s {close.duration_s:g} does not match ended_at − "
-                    f"started_at = {span:g} s"
-                )
-            if close.ended_at.timestamp() > latest:
-                raise invalid(f"close: ended_at {close.ended_at} is in the future")
 
         with self.db.write() as conn:
             decision, brow = self._binding(conn, body.binding_id)
-            if brow.premise_id != premise.id:
-                raise forbidden(f"binding '{body.binding_id}' is not at premise '{premise.id}'")
-            if body.pev_id is not None and brow.pev_id is not None and body.pev_id != brow.pev_id:
-                raise invalid(
-                    f"pev_id '{body.pev_id}' is not the PEV of binding '{body.binding_id}' "
-                    f"('{brow.pev_id}')"
-                )
-            portal = self._portal(premise, brow.portal_id)
-            if body.eumd_id and portal.eumd_id and body.eumd_id != portal.eumd_id:
-                raise invalid(
-                    f"EUMD '{body.eumd_id}' is not the meter of portal '{portal.id}' "
-                    f"('{portal.eumd_id}')"
-                )
-            earliest_ms = round(brow.created_at * 1000) - interval_ms
-            max_kw = Decimal(str(portal.max_kw)) * ENERGY_SLACK
-            for start, end, kwh in new:
-                if start < earliest_ms:
-                    raise invalid(f"interval starting {from_ms(start)} is before the binding")
-                ceiling = max_kw * Decimal(end - start) / Decimal(3_600_000) + Decimal("0.01")
-                if kwh > ceiling:
-                    raise invalid(
-                        f"interval starting {from_ms(start)}: {kwh} kWh is more than portal "
-                        f"'{portal.id}' ({portal.max_kw} kW) can deliver in "
-                        f"{(end - start) / 1000:g} s"
-                    )
+            self._check_against_binding(body, premise, brow, new)
             session = conn.execute(self.q_session, {"id": session_id}).first()
             if session is not None and session.binding_id != body.binding_id:
                 raise conflict(
@@ -126,6 +75,7 @@ class SessionDesk(UtilityBase):
                             f"interval {from_ms(s)}–{from_ms(e)} lies outside the closed "
                             f"session ({from_ms(lo)}–{from_ms(hi)})"
                         )
+            # every check passed: write
             if session is None:
                 conn.execute(
                     self.t.sessions.insert(),
@@ -143,7 +93,6 @@ class SessionDesk(UtilityBase):
                 )
             if close is not None:
                 self._close(conn, session_id, session, close)
-            received_at = now_s
             insert_ignore(
                 conn,
                 self.t.intervals,
@@ -153,16 +102,13 @@ class SessionDesk(UtilityBase):
                         "start_ms": s,
                         "end_ms": e,
                         "kwh": k,
-                        "received_at": received_at,
+                        "received_at": now_s,
                     }
                     for s, e, k in fresh
                 ],
             )
-            known = sorted(
-                [(st, en, kwh) for st, (en, kwh) in existing.items()] + fresh,
-                key=lambda x: x[0],
-            )
-            metered = [MeteredInterval(from_ms(st), from_ms(en), kwh) for st, en, kwh in known]
+            known = sorted([(s, e, k) for s, (e, k) in existing.items()] + fresh)
+            metered = [MeteredInterval(from_ms(s), from_ms(e), k) for s, e, k in known]
             if closed and (fresh or close is not None):
                 self._bill(conn, session_id, decision, premise, metered)
             record = self._record(conn, session_id, metered)
@@ -175,6 +121,76 @@ class SessionDesk(UtilityBase):
                 "intervals_duplicate": duplicates,
             }
         )
+
+    def _checked_batch(
+        self, body: m.SessionReportIn, latest_s: float
+    ) -> list[tuple[int, int, Decimal]]:
+        """The batch as sorted (start ms, end ms, kWh); 422 for anything implausible."""
+        interval_ms = self.u.interval_s * 1000
+        new: list[tuple[int, int, Decimal]] = []
+        for i, iv in enumerate(body.intervals):
+            start, end = to_ms(iv.start), to_ms(iv.end)
+            if end <= start:
+                raise invalid(f"intervals[{i}]: end {iv.end} is not after start {iv.start}")
+            if end - start > interval_ms:
+                raise invalid(
+                    f"intervals[{i}]: {(end - start) / 1000:g} s is longer than this utility's "
+                    f"metering interval of {self.u.interval_s} s (BR-09)"
+                )
+            if end / 1000 > latest_s:
+                raise invalid(f"intervals[{i}]: end {iv.end} is in the future")
+            new.append((start, end, iv.kwh))
+        new.sort()
+        for (s1, e1, _), (s2, _, _) in itertools.pairwise(new):
+            if s2 < e1:
+                raise invalid(f"intervals starting {from_ms(s1)} and {from_ms(s2)} overlap")
+        close = body.close
+        if close is not None:
+            if close.ended_at < close.started_at:
+                raise invalid("close: ended_at is before started_at")
+            span = (close.ended_at - close.started_at).total_seconds()
+            if abs(span - close.duration_s) > 2.0:
+                raise invalid(
+                    f"close: duration_s {close.duration_s:g} does not match ended_at − "
+                    f"started_at = {span:g} s"
+                )
+            if close.ended_at.timestamp() > latest_s:
+                raise invalid(f"close: ended_at {close.ended_at} is in the future")
+        return new
+
+    def _check_against_binding(
+        self,
+        body: m.SessionReportIn,
+        premise: Premise,
+        brow: Any,
+        new: list[tuple[int, int, Decimal]],
+    ) -> None:
+        """The report fits its binding: premise, PEV, EUMD, times, and the portal's power."""
+        if brow.premise_id != premise.id:
+            raise forbidden(f"binding '{body.binding_id}' is not at premise '{premise.id}'")
+        if body.pev_id is not None and brow.pev_id is not None and body.pev_id != brow.pev_id:
+            raise invalid(
+                f"pev_id '{body.pev_id}' is not the PEV of binding '{body.binding_id}' "
+                f"('{brow.pev_id}')"
+            )
+        portal = self._portal(premise, brow.portal_id)
+        if body.eumd_id and portal.eumd_id and body.eumd_id != portal.eumd_id:
+            raise invalid(
+                f"EUMD '{body.eumd_id}' is not the meter of portal '{portal.id}' "
+                f"('{portal.eumd_id}')"
+            )
+        earliest_ms = round(brow.created_at * 1000) - self.u.interval_s * 1000
+        max_kw = Decimal(str(portal.max_kw)) * ENERGY_SLACK
+        for start, end, kwh in new:
+            if start < earliest_ms:
+                raise invalid(f"interval starting {from_ms(start)} is before the binding")
+            ceiling = max_kw * Decimal(end - start) / Decimal(3_600_000) + Decimal("0.01")
+            if kwh > ceiling:
+                raise invalid(
+                    f"interval starting {from_ms(start)}: {kwh} kWh is more than portal "
+                    f"'{portal.id}' ({portal.max_kw} kW) can deliver in "
+                    f"{(end - start) / 1000:g} s"
+                )
 
     @staticmethod
     def _classify(
