@@ -49,12 +49,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import socket
 import subprocess
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -459,13 +461,32 @@ class ResultsFileError(ValueError):
         self.line = line
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused, then restored as it was (nests).
+
+    Records hold no reference cycles, so collections while many of them pile up free
+    nothing and only rescan a growing heap: at 40,000 records (1.5 M series samples)
+    over a third of the reading time. Once the records are dropped, reference
+    counting frees them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _validated_lines(path: Path) -> Iterator[tuple[int, Record]]:
-    with path.open(encoding="utf-8") as lines:
-        for number, text in enumerate(lines, start=1):
-            if not text.strip():
+    """Each line's record; the bytes go to pydantic's JSON parser as they are."""
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
                 continue
             try:
-                yield number, _RECORD.validate_json(text)
+                yield number, _RECORD.validate_json(line)
             except ValidationError as error:
                 problems = "; ".join(
                     f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}"
@@ -496,7 +517,8 @@ def read_results(path: Path) -> list[Record]:
     Beyond each record's own schema: the file starts with a ``run`` record, and every
     record belongs to a run announced earlier in the same file.
     """
-    return [record for _, record in _read_numbered(path)]
+    with collector_paused():
+        return [record for _, record in _read_numbered(path)]
 
 
 @dataclass
@@ -608,11 +630,12 @@ def _group(path: Path, records: list[tuple[int, Record]]) -> list[RunResults]:
 def merge_results(paths: Iterable[Path]) -> ResultSet:
     """Read and validate several results files (runs, or workers of one run) as one set."""
     merged: dict[tuple[str, str], RunResults] = {}
-    for path in paths:
-        for run in _group(path, _read_numbered(path)):
-            if run.key in merged:
-                raise ResultsFileError(
-                    path, 1, f"run {run.run.run_id!r} worker {run.run.worker!r} appears twice"
-                )
-            merged[run.key] = run
-    return ResultSet(sorted(merged.values(), key=lambda r: (r.run.started_at, r.run.worker)))
+    with collector_paused():
+        for path in paths:
+            for run in _group(path, _read_numbered(path)):
+                if run.key in merged:
+                    raise ResultsFileError(
+                        path, 1, f"run {run.run.run_id!r} worker {run.run.worker!r} appears twice"
+                    )
+                merged[run.key] = run
+        return ResultSet(sorted(merged.values(), key=lambda r: (r.run.started_at, r.run.worker)))

@@ -40,7 +40,7 @@ from pathlib import Path
 from rig.plans.requirements import catalogue
 from rig.report.model import Report, build_report
 from rig.report.render import render
-from rig.results import ResultSet, merge_results
+from rig.results import ResultSet, collector_paused, merge_results
 
 __all__ = ["Report", "build_report", "render", "write_report", "write_run_report"]
 
@@ -57,10 +57,18 @@ def write_report(
     """
     if not results_files:
         raise ValueError("write_report needs at least one results file")
-    return _write(merge_results(results_files), results_files, out, now)
+    with collector_paused():
+        return _write(merge_results(results_files), results_files, out, now)
 
 
 def _write(results: ResultSet, files: Sequence[Path], out: Path, now: dt.datetime | None) -> Path:
+    """Render ``results`` to ``out``; called with the garbage collector paused.
+
+    Neither the records nor the report's view of them hold reference cycles, so a
+    collection while rendering would only rescan them (see
+    :func:`~rig.results.collector_paused`); when the caller drops them, reference
+    counting frees them.
+    """
     report = build_report(results, catalogue(), sources=[p.name for p in files], now=now)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -84,7 +92,8 @@ def write_run_report(report_dir: Path, run_id: str, *, worker: str = "") -> Path
     files = sorted(report_dir.glob(f"results-*-{run_id[:8]}*.jsonl"))
     if not files:
         return None
-    results = merge_results(files)
-    started = min(run.run.started_at for run in results.runs)
-    name = f"report-{started.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}.html"
-    return _write(results, files, report_dir / name, None)
+    with collector_paused():
+        results = merge_results(files)
+        started = min(run.run.started_at for run in results.runs)
+        name = f"report-{started.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run_id[:8]}.html"
+        return _write(results, files, report_dir / name, None)

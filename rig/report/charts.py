@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from operator import itemgetter
 from typing import Literal
@@ -51,8 +52,9 @@ STYLES: tuple[tuple[str, str], ...] = (
     ("#7e22ce", "8 3 2 3"),
     ("#334155", "4 4"),
 )
-#: The page's CSS for the series classes ``c0`` … (colour and dash of each slot).
-STYLE_CSS = "".join(
+#: The page's CSS for the series classes ``c0`` … (colour and dash of each slot); a
+#: series path is the only chart element with a class.
+STYLE_CSS = "svg.chart path[class]{fill:none;stroke-width:1.6}" + "".join(
     f"svg.chart .c{i}{{stroke:{colour}{f';stroke-dasharray:{dash}' if dash else ''}}}"
     for i, (colour, dash) in enumerate(STYLES)
 )
@@ -72,13 +74,20 @@ AXIS = 'stroke="#444"'
 
 @dataclass(frozen=True)
 class Series:
-    """One series to draw; ``style`` picks colour and dash from :data:`STYLES`."""
+    """One series to draw; ``style`` picks colour and dash from :data:`STYLES`.
+
+    Drawn is ``value * scale + shift`` of each point — a unit change (W → kW) or a
+    count from the first sample folded into the pixel mapping, not made as a copy.
+    ``scale`` is positive.
+    """
 
     label: str
     points: Sequence[Point]
     step: bool = False
     axis: Literal["left", "right"] = "left"
     style: int = 0
+    scale: float = 1.0
+    shift: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -134,14 +143,13 @@ def _tick_text(value: float) -> str:
     return f"{value:.6g}"
 
 
-def _value_range(
-    series: Sequence[Sequence[Point]], categories: tuple[str, ...]
-) -> tuple[float, float]:
+def _value_range(series: Sequence[Series], categories: tuple[str, ...]) -> tuple[float, float]:
     """The axis range: every category, or from zero (or below) to the highest value."""
     if categories:
         return -0.5, len(categories) - 0.5
-    lows = [min(map(itemgetter(1), points)) for points in series if points]
-    highs = [max(map(itemgetter(1), points)) for points in series if points]
+    drawn = [s for s in series if s.points]
+    lows = [min(map(itemgetter(1), s.points)) * s.scale + s.shift for s in drawn]
+    highs = [max(map(itemgetter(1), s.points)) * s.scale + s.shift for s in drawn]
     low, high = (min(lows), max(highs)) if lows else (0.0, 1.0)
     low = min(low, 0.0)  # currents, powers and energies read best from zero
     if high <= low:
@@ -309,21 +317,42 @@ class Shared:
         return f'<svg class="chart defs" aria-hidden="true"><defs>{groups}</defs></svg>'
 
 
-def _svg(
-    title: str, height: float, frame: list[str], data: list[str], shared: Shared | None
-) -> str:
-    markup = "".join(frame)
+def _svg(height: float, markup: str, data: list[str], shared: Shared | None) -> str:
+    """The chart's ``<svg>``: its frame's ``markup``, then ``data``.
+
+    Its title is the caption of the figure it goes in.
+    """
     return (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img">'
-        f"<title>{escape(title)}</title>"
+        f'<svg class=chart viewBox="0 0 {WIDTH} {height:.0f}">'
         + (shared.use(markup) if shared is not None else markup)
         + "".join(data)
         + "</svg>"
     )
 
 
+@lru_cache(maxsize=4096)
+def _time_frame(
+    height: int,
+    right: float,
+    span: float,
+    axes: tuple[tuple[Axis, float, float, Literal["left", "right"]], ...],
+    entries: tuple[tuple[str, str], ...],
+    kinds: tuple[str, ...],
+) -> str:
+    """A time chart's frame from all that decides it: layout, time span, value axes and
+    their ranges, legend.
+
+    Charts of plans that ran alike ask for the same frame, so it is drawn once.
+    """
+    frame = _Frame(LEFT_PAD, right, PLOT_TOP, height - PLOT_BOTTOM_PAD, 0.0, span)
+    parts = _time_axis(frame, height)
+    for axis, low, high, side in axes:
+        parts += _value_axis(frame, axis, low, high, side)
+    parts += _legend(entries, kinds)
+    return "".join(parts)
+
+
 def time_chart(
-    title: str,
     series: Sequence[Series],
     left: Axis,
     right: Axis | None = None,
@@ -349,37 +378,36 @@ def time_chart(
         t0,
         t1,
     )
-    parts = _time_axis(frame, height)
     data = _events(frame, events)
+    axes: list[tuple[Axis, float, float, Literal["left", "right"]]] = []
     for axis, side in ((left, "left"), (right, "right")):
         if axis is None:
             continue
         on_axis = [s for s in drawn if s.axis == side]
-        low, high = _value_range([s.points for s in on_axis], axis.categories)
-        parts += _value_axis(frame, axis, low, high, "left" if side == "left" else "right")
+        low, high = _value_range(on_axis, axis.categories)
+        axes.append((axis, low, high, "left" if side == "left" else "right"))
         scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
         x_scale = (frame.right - frame.left) / (frame.t1 - frame.t0)
+        x_offset = frame.left - t0 * x_scale
         for s in on_axis:
             points = changes(s.points) if s.step else s.points  # fewer points to map
-            pixels = [
-                (frame.left + (t - t0) * x_scale, value * scale + offset) for t, value in points
-            ]
-            data.append(
-                f'<path class="s c{s.style % len(STYLES)}" d="{path_data(pixels, s.step, WIDTH)}">'
-                f"<title>{escape(s.label)}</title></path>"
-            )
+            y_scale, y_offset = s.scale * scale, s.shift * scale + offset
+            pixels = [(t * x_scale + x_offset, v * y_scale + y_offset) for t, v in points]
+            path = path_data(pixels, s.step, WIDTH)
+            data.append(f'<path class=c{s.style % len(STYLES)} d="{path}"/>')
     if not drawn:
         data.append(
             f'<text text-anchor="middle" x="{WIDTH / 2:.0f}" y="{height / 2:.0f}">'
             "no samples recorded</text>"
         )
-    entries = [(s.label, _swatch(*STYLES[s.style % len(STYLES)])) for s in series]
-    parts += _legend(entries, sorted({e.kind for e in events}))
-    return _svg(title, height, parts, data, shared)
+    entries = tuple((s.label, _swatch(*STYLES[s.style % len(STYLES)])) for s in series)
+    kinds = tuple(sorted({e.kind for e in events}))
+    markup = _time_frame(height, frame.right, t1 - t0, tuple(axes), entries, kinds)
+    return _svg(height, markup, data, shared)
 
 
 def step_timeline(
-    title: str, bars: Sequence[Bar], events: Sequence[Event] = (), shared: Shared | None = None
+    bars: Sequence[Bar], events: Sequence[Event] = (), shared: Shared | None = None
 ) -> str:
     """The steps of a plan as one bar per row on a shared time axis."""
     row = 13
@@ -408,4 +436,4 @@ def step_timeline(
             f'<rect x="{x:.1f}" y="{y + 2}" width="{width:.1f}" height="{row - 4}" '
             f'fill="{colour}"><title>{escape(bar.label)}: {bar.outcome}</title></rect>'
         )
-    return _svg(title, height, parts, data, shared)
+    return _svg(height, "".join(parts), data, shared)

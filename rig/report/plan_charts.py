@@ -37,7 +37,6 @@ from rig.results import PlanResults, SeriesRecord
 
 PILOT_STATES = ("A", "B", "C", "D", "E", "F")
 _TO_KILO = {"W": 1e-3, "Wh": 1e-3, "kW": 1.0, "kWh": 1.0}
-Points = list[tuple[float, float]]
 
 
 def _has(s: SeriesRecord, *words: str) -> bool:
@@ -45,24 +44,21 @@ def _has(s: SeriesRecord, *words: str) -> bool:
     return any(word in name for word in words)
 
 
-def _kilo(s: SeriesRecord) -> Points:
+def _energy(s: SeriesRecord, style: int) -> Series:
+    """An energy in kWh counted from the first sample: a meter register becomes energy
+    delivered."""
     factor = _TO_KILO[s.unit]
-    return [(t, v * factor) for t, v in s.points]
-
-
-def _since_first(points: Points) -> Points:
-    """An energy counted from the first sample: a meter register becomes energy delivered."""
-    if not points:
-        return points
-    first = points[0][1]
-    return [(t, v - first) for t, v in points]
+    first = s.points[0][1] if s.points else 0.0
+    return Series(
+        s.name, s.points, step=_has(s, "billed"), style=style, scale=factor, shift=-first * factor
+    )
 
 
 def events_of(plan: PlanResults) -> list[Event]:
     return [Event(e.kind, e.t, e.t_end, e.label) for e in plan.events]
 
 
-ENERGY_TITLE = "Cumulative energy since the first sample — meter vs load vs billed"
+ENERGY_TITLE = "Cumulative energy — meter vs load vs billed"
 PILOT_TITLE = "Pilot and advertised ampacity"
 LOAD_TITLE = "Load current and power"
 STEPS_TITLE = "Steps over time"
@@ -87,9 +83,7 @@ def _pilot_chart(
     else:
         left = [Series(s.name, s.points, step=True) for s in duty]
         axis = Axis("duty (%)")
-    return time_chart(
-        PILOT_TITLE, left + ampacity_series, axis, Axis("ampacity (A)"), events, shared=shared
-    )
+    return time_chart(left + ampacity_series, axis, Axis("ampacity (A)"), events, shared=shared)
 
 
 def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
@@ -115,12 +109,15 @@ def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
             (
                 LOAD_TITLE,
                 time_chart(
-                    LOAD_TITLE,
                     [Series(s.name, s.points, style=i) for i, s in enumerate(currents)]
                     + [Series(s.name, s.points, step=True, style=4) for s in ampacity]
                     + [
                         Series(
-                            f"{s.name} (kW)", _kilo(s), axis="right", style=1 + len(currents) + i
+                            f"{s.name} (kW)",
+                            s.points,
+                            axis="right",
+                            style=1 + len(currents) + i,
+                            scale=_TO_KILO[s.unit],
                         )
                         for i, s in enumerate(power)
                     ],
@@ -136,12 +133,8 @@ def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
             (
                 ENERGY_TITLE,
                 time_chart(
-                    ENERGY_TITLE,
-                    [
-                        Series(s.name, _since_first(_kilo(s)), step=_has(s, "billed"), style=i)
-                        for i, s in enumerate(energy)
-                    ],
-                    Axis("energy (kWh)"),
+                    [_energy(s, i) for i, s in enumerate(energy)],
+                    Axis("energy since the first sample (kWh)"),
                     None,
                     events,
                     shared=shared,
@@ -158,7 +151,6 @@ def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
             (
                 title,
                 time_chart(
-                    title,
                     [Series(s.name, s.points, style=i) for i, s in enumerate(group)],
                     Axis(unit or "value"),
                     None,
@@ -168,7 +160,7 @@ def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
             )
         )
     if not charts:
-        charts.append((STEPS_TITLE, step_timeline(STEPS_TITLE, _bars(plan), events, shared)))
+        charts.append((STEPS_TITLE, step_timeline(_bars(plan), events, shared)))
     return charts
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from rig.report.charts import STYLE_CSS, Shared
 from rig.report.model import PlanView, Report, RunView
 from rig.report.render_plan import plan_section
-from rig.report.text import badge, esc, moment
+from rig.report.text import badge, esc, moment, row_class, verdict_cell
 
 CSS = """
 :root{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
@@ -64,7 +64,6 @@ figcaption{font-weight:600;font-size:12px;padding:2px 6px}
 svg.chart{width:100%;max-width:100%;height:auto;display:block;font-size:11px;font-family:inherit}
 svg.chart text{fill:#222}
 svg.chart.defs{position:absolute;width:0;height:0;overflow:hidden}
-svg.chart path.s{fill:none;stroke-width:1.6}
 code{font-size:12px}
 .exp{color:#a50e0e;font-weight:700}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
@@ -98,7 +97,8 @@ def _summary(report: Report) -> str:
         for s in report.scenarios
     )
     plans = "".join(
-        f"<tr class={p.verdict.value}><td>{badge(p.verdict)}<td>{_link(p)}<td>{esc(p.scenario)}"
+        f"<tr{row_class(p.verdict.value, 'PASS')}><td>{verdict_cell(p.verdict)}<td>{_link(p)}"
+        f"<td>{esc(p.scenario)}"
         f"<td>{esc(p.results.start.title)}"
         + (f"<td>{esc(p.run.label)}" if several else "")
         + f"<td class=n>{len(p.failing)}/{len(p.results.measurements)}"
@@ -138,7 +138,8 @@ def _covering(plans: tuple[PlanView, ...]) -> str:
 
 def _traceability(report: Report) -> str:
     rows = "".join(
-        f"<tr class={c.verdict.value if c.verdict else 'UNCOVERED'} id=req-{esc(c.requirement)}>"
+        f"<tr class={c.verdict.value if c.verdict else 'UNCOVERED'} "
+        f'id="req-{esc(c.requirement, quote=True)}">'
         f"<td><b>{esc(c.requirement)}</b><td>{esc(c.title)}<td>{_covering(c.plans)}"
         f"<td>{badge(c.verdict)}"
         for c in report.traceability

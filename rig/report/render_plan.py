@@ -26,7 +26,19 @@ from rig.measurements import Verdict
 from rig.report.charts import Shared
 from rig.report.model import PlanView
 from rig.report.plan_charts import charts_for
-from rig.report.text import badge, clock, duration, esc, limits, marginal, moment, value, with_unit
+from rig.report.text import (
+    badge,
+    clock,
+    duration,
+    esc,
+    limits,
+    marginal,
+    moment,
+    row_class,
+    value,
+    verdict_cell,
+    with_unit,
+)
 from rig.results import IntervalRecord, MeasurementRecord, ServiceRecord, StepRecord
 
 
@@ -75,16 +87,16 @@ def _why(view: PlanView) -> str:
     return "<h4>Why it failed</h4>" + "".join(parts)
 
 
-def _row_class(state: str, usual: str) -> str:
-    """`` class=FAIL`` for a row that needs a reader's eye; nothing for the usual case."""
-    return "" if state == usual else f" class={state}"
+def _span(step: StepRecord) -> str:
+    """``16:00:00–16:00:07``; one time for a step that began and ended within it."""
+    start, end = clock(step.started_at), clock(step.ended_at)
+    return start if start == end else f"{start}–{end}"
 
 
 def _steps(view: PlanView) -> str:
     rows = [
-        f"<tr{_row_class(s.outcome, 'passed')}><td>{s.index}<td>{esc(s.kind)}"
-        f"<td>{s.source_line or ''}"
-        f"<td>{clock(s.started_at)}<td>{clock(s.ended_at)}"
+        f"<tr{row_class(s.outcome, 'passed')}><td>{s.index}<td>{esc(s.kind)}"
+        f"<td>{s.source_line or ''}<td>{_span(s)}"
         f"<td>{duration((s.ended_at - s.started_at).total_seconds())}"
         f"<td>{esc(s.outcome)}<td>{esc(s.message)}"
         for s in view.results.steps
@@ -92,29 +104,32 @@ def _steps(view: PlanView) -> str:
     if not rows:
         return "<h4>Steps</h4><p>No steps recorded."
     return (
-        "<h4>Steps</h4><table><thead><tr><th>#<th>step<th>line<th>start (UTC)<th>end"
+        "<h4>Steps</h4><table><thead><tr><th>#<th>step<th>line<th>start–end (UTC)"
         "<th>took<th>outcome<th>message</thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
 
 def _measurements(view: PlanView) -> str:
-    """Every measurement; the step column only when some measurement names its step."""
+    """Every measurement; the step column only when some measurement names its step.
+
+    The unit is written once, with the value: limits and marginal band are in it.
+    """
     measurements = view.results.measurements
     if not measurements:
         return "<h4>Measurements</h4><p>No measurement recorded: the plan fails."
     with_step = any(m.step is not None for m in measurements)
     rows = []
     for m in measurements:
-        expected = limits(m.limits, m.unit) if m.mode == "limits" else f"= {value(m.expected)}"
+        expected = limits(m.limits, "") if m.mode == "limits" else f"= {value(m.expected)}"
         rows.append(
-            f"<tr{_row_class(m.verdict.value, 'PASS')}><td>{esc(m.name)}<td>{esc(value(m.value))}"
-            f"<td>{esc(m.unit)}<td>{esc(expected)}<td>{esc(marginal(m.limits, m.unit))}"
-            f"<td>{m.verdict.value if m.verdict is Verdict.PASS else badge(m.verdict)}"
+            f"<tr{row_class(m.verdict.value, 'PASS')}><td>{esc(m.name)}"
+            f"<td>{esc(with_unit(m.value, m.unit))}<td>{esc(expected)}"
+            f"<td>{esc(marginal(m.limits, ''))}<td>{verdict_cell(m.verdict)}"
             f"<td>{esc(' '.join(m.requirements))}"
             + (f"<td>{'' if m.step is None else m.step}" if with_step else "")
         )
     return (
-        '<h4>Measurements</h4><table class="num2"><thead><tr><th>measurement<th>value<th>unit'
+        "<h4>Measurements</h4><table class=num2><thead><tr><th>measurement<th>value"
         "<th>limits / expected<th>marginal band<th>verdict<th>requirements"
         + ("<th>step" if with_step else "")
         + "</thead><tbody>"
@@ -145,7 +160,7 @@ def _intervals(rows: list[IntervalRecord]) -> str:
         f"<td>{_total([r.amount for r in rows])} {esc(currency)}</tfoot>"
     )
     return (
-        '<h4>Intervals: metered vs billed</h4><table class="iv"><thead><tr><th>interval (UTC)'
+        "<h4>Intervals: metered vs billed</h4><table class=iv><thead><tr><th>interval (UTC)"
         "<th>metered kWh<th>billed kWh<th>account<th>tariff<th>rate period<th>rate"
         "<th>amount</thead><tbody>" + "".join(body) + "</tbody>" + total + "</table>"
     )
@@ -180,7 +195,7 @@ def plan_section(view: PlanView, several_runs: bool, shared: Shared | None = Non
     run = f"<dt>run<dd>{esc(view.run.label)}" if several_runs else ""
     ended = moment(end.ended_at) if end is not None else "never (crash or kill)"
     header = (
-        f'<section class="plan" id="{view.anchor}"><h3>{badge(view.verdict)} {esc(start.plan)}'
+        f"<section class=plan id={view.anchor}><h3>{badge(view.verdict)} {esc(start.plan)}"
         f"</h3><p class=title>{esc(start.title)}<dl><dt>scenario<dd>{esc(view.scenario or '—')}"
         f"<dt>covers<dd>{esc(' '.join(view.requirements) or '—')}"
         f"<dt>file<dd>{esc(start.file or '—')}<dt>started<dd>{moment(start.started_at)}"
@@ -193,7 +208,7 @@ def plan_section(view: PlanView, several_runs: bool, shared: Shared | None = Non
     return (
         header
         + _why(view)
-        + f'<h4>Charts</h4><div class="charts">{charts}</div>'
+        + f"<h4>Charts</h4><div class=charts>{charts}</div>"
         + _steps(view)
         + _measurements(view)
         + _intervals(view.results.intervals)

@@ -11,8 +11,8 @@ pixels and:
   column — so a burst of samples after a change collapses, and a one-sample spike
   survives — then drops every sample a straight line passes within
   :data:`TOLERANCE_PX` of (one linear pass, :func:`_sleeve`);
-* writes relative moves in integer tenths of a pixel, shortest form (``.5``,
-  ``-1.5``, ``2``), one ``l`` for all the pairs of a line.
+* writes relative moves in whole pixels, one ``l`` for all the pairs of a line
+  (a chart is 640 pixels wide; the numbers in the tables are exact).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from operator import itemgetter, ne
 
 Point = tuple[float, float]
 
-#: How far (in pixels) a drawn line may pass from a sample it skips: under the 1.6 px
-#: stroke width, so what is dropped is what the stroke would have covered anyway.
-TOLERANCE_PX = 0.75
+#: How far (in pixels) a drawn line may pass from a sample it skips: with rounding to
+#: whole pixels, within a pixel of every sample — about what the 1.6 px stroke covers.
+TOLERANCE_PX = 0.5
 
 
 def _columns(points: list[Point]) -> list[Point]:
@@ -36,14 +36,18 @@ def _columns(points: list[Point]) -> list[Point]:
     crowded ones are reduced.
     """
     n = len(points)
-    columns = [int(x) for x, _ in points]
+    columns = list(map(int, map(itemgetter(0), points)))
     starts = [0, *compress(range(1, n), map(ne, columns[1:], columns)), n]
-    if len(starts) == n + 1:
-        return points  # one point per column already
+    crowded = [(first, end) for first, end in pairwise(starts) if end - first > 4]
+    if not crowded:
+        return points  # at most four points in any column: nothing to reduce
     kept: list[Point] = []
-    for first, end in pairwise(starts):
-        column = points[first:end]
-        kept.extend(column if end - first <= 4 else _extremes(column))
+    done = 0
+    for first, end in crowded:
+        kept += points[done:first]
+        kept += _extremes(points[first:end])
+        done = end
+    kept += points[done:]
     return kept
 
 
@@ -68,11 +72,17 @@ def _sleeve(points: list[Point], tolerance: float) -> list[Point]:
     ax, ay = points[0]
     low, high = -math.inf, math.inf
     previous = points[0]
-    for x, y in points[1:]:
+    for point in points[1:]:
+        x, y = point
         dx = x - ax
         if dx > 1e-9 and low <= (y - ay) / dx <= high:
-            low = max(low, (y - tolerance - ay) / dx)
-            high = min(high, (y + tolerance - ay) / dx)
+            # the cone narrows (comparisons, not min/max calls: this loop is the hot one)
+            bound = (y - tolerance - ay) / dx
+            if bound > low:
+                low = bound
+            bound = (y + tolerance - ay) / dx
+            if bound < high:
+                high = bound
         elif dx <= 1e-9 and abs(y - ay) <= tolerance:
             pass  # the same column as the anchor, and within reach of it
         else:
@@ -83,10 +93,10 @@ def _sleeve(points: list[Point], tolerance: float) -> list[Point]:
             if dx > 1e-9:
                 low, high = (y - tolerance - ay) / dx, (y + tolerance - ay) / dx
             else:  # a vertical jump: the point itself becomes the anchor
-                kept.append((x, y))
+                kept.append(point)
                 ax, ay = x, y
                 low, high = -math.inf, math.inf
-        previous = (x, y)
+        previous = point
     if previous is not kept[-1]:
         kept.append(previous)
     return kept
@@ -101,21 +111,14 @@ def changes(points: Sequence[Point]) -> list[Point]:
     return [points[i] for i in keep]
 
 
-def _tenths(value: int) -> str:
-    """Tenths of a pixel as SVG's shortest number: 5 → ``.5``, -15 → ``-1.5``, 20 → ``2``."""
-    if value % 10 == 0:
-        return str(value // 10)
-    magnitude = abs(value)
-    whole = magnitude // 10
-    return f"{'-' if value < 0 else ''}{whole or ''}.{magnitude % 10}"
-
-
 def path_data(pixels: list[Point], step: bool, width: int) -> str:
-    """Compact SVG path data for points in pixels: relative moves, tenths of a pixel.
+    """Compact SVG path data for points in pixels: relative moves in whole pixels.
 
     A step holds each value until the next point (``h``/``v`` moves); a line joins
     the points, one ``l`` followed by its pairs. Coordinates are rounded once, to
-    integer tenths, and the moves are their differences, so errors never accumulate.
+    whole pixels (half a pixel at most, which with :data:`TOLERANCE_PX` keeps the
+    line within a pixel of every sample), and the moves are their differences, so
+    errors never accumulate; a move that rounds to nothing is left out.
     """
     if not pixels:
         return ""
@@ -125,25 +128,15 @@ def path_data(pixels: list[Point], step: bool, width: int) -> str:
             pixels = _columns(pixels)
     else:
         pixels = _sleeve(_columns(pixels), TOLERANCE_PX)
-    tenths = [(round(x * 10), round(y * 10)) for x, y in pixels]
-    x0, y0 = tenths[0]
-    parts = [f"M{_tenths(x0)} {_tenths(y0)}"]
+    whole = [(round(x), round(y)) for x, y in pixels]
+    start = f"M{whole[0][0]} {whole[0][1]}"
+    moves = [(x - x0, y - y0) for (x0, y0), (x, y) in pairwise(whole)]
     if step:
-        for x, y in tenths[1:]:
-            if x != x0:
-                parts.append(f"h{_tenths(x - x0)}")
-            if y != y0:
-                parts.append(f"v{_tenths(y - y0)}")
-            x0, y0 = x, y
-        return "".join(parts)
-    if len(tenths) == 1:
-        return f"{parts[0]}h1"  # one sample: a one-pixel mark, so it shows at all
-    parts.append("l")
-    for x, y in tenths[1:]:
-        dx, dy = _tenths(x - x0), _tenths(y - y0)
-        if len(parts) > 2 and dx[0] != "-":
-            parts.append(" ")  # a pair after a pair needs a separator unless it starts with -
-        parts.append(dx if dy[0] == "-" else f"{dx} ")
-        parts.append(dy)
-        x0, y0 = x, y
-    return "".join(parts)
+        return start + "".join(
+            (f"h{dx}" if dx else "") + (f"v{dy}" if dy else "") for dx, dy in moves
+        )
+    moves = [(dx, dy) for dx, dy in moves if dx or dy]
+    if not moves:
+        return f"{start}h1"  # one sample (or one spot): a one-pixel mark, so it shows at all
+    # pairs separated by spaces, except before a minus sign, which separates already
+    return f"{start}l" + " ".join(f"{dx} {dy}" for dx, dy in moves).replace(" -", "-")

@@ -20,14 +20,25 @@ from rig.measurements import Verdict
 from rig.results import LimitsModel
 
 
-def esc(text: object) -> str:
-    return escape(str(text), quote=True)
+def esc(text: object, *, quote: bool = False) -> str:
+    """``text`` safe in HTML text; ``quote=True`` in a quoted attribute value too."""
+    return escape(str(text), quote=quote)
 
 
 def badge(verdict: Verdict | None) -> str:
     """A verdict as a labelled badge; ``None`` reads UNCOVERED."""
     name = verdict.value if verdict is not None else "UNCOVERED"
     return f'<b class="v {name}">{name}</b>'
+
+
+def verdict_cell(verdict: Verdict) -> str:
+    """A table cell's verdict: PASS as the plain word (the usual case), others as badges."""
+    return verdict.value if verdict is Verdict.PASS else badge(verdict)
+
+
+def row_class(state: str, usual: str) -> str:
+    """`` class=FAIL`` for a row that needs a reader's eye; nothing for the usual case."""
+    return "" if state == usual else f" class={state}"
 
 
 def value(v: JsonValue) -> str:
@@ -74,7 +85,7 @@ def moment(t: dt.datetime) -> str:
 
 def clock(t: dt.datetime) -> str:
     """The time of day only, UTC: ``16:00:00``."""
-    return f"{t.astimezone(dt.UTC):%H:%M:%S}"
+    return t.astimezone(dt.UTC).time().isoformat("seconds")
 
 
 def duration(seconds: float) -> str:

@@ -123,7 +123,7 @@ class Chromium:
                 self.events.remove(seen)
                 return seen
         while True:
-            message = json.loads(self.socket.recv())
+            message: dict[str, Any] = json.loads(self.socket.recv())
             if message.get("method") == event:
                 return message
             if "method" in message:

@@ -53,12 +53,12 @@ def test_charts_have_axes_labels_and_legend(page: Page) -> None:
     for words in (
         "Pilot and advertised ampacity",  # chart captions
         "Load current and power",
-        "Cumulative energy since the first sample",
+        "Cumulative energy — meter vs load vs billed",
         "pilot state",  # axis titles
         "ampacity (A)",
         "current (A)",
         "power (kW)",
-        "energy (kWh)",
+        "energy since the first sample (kWh)",
         "time from first sample (min)",
         "EUMD register",
         "billed energy",
@@ -118,8 +118,9 @@ def test_steps_measurements_intervals_and_service_records(page: Page) -> None:
         "Steps",
         "energy_request",
         "marginal band",
-        "≤ 2.7 s",  # a marginal band
-        "[0, 3] s",  # limits
+        "1.2 s",  # a value with its unit
+        "≤ 2.7",  # a marginal band
+        "[0, 3]",  # limits
         "Intervals: metered vs billed",
         "mid_peak",
         "USD",
