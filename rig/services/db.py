@@ -26,6 +26,7 @@ rounded by a float on the way in or out.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,8 +96,13 @@ class Tables:
     validations: Table
 
 
+@functools.cache
 def make_tables(prefix: str = "") -> Tables:
-    """Build the table set; ``prefix`` lets several services share one database."""
+    """The table set; ``prefix`` lets several services share one database.
+
+    Built once per prefix and process (a ``MetaData`` is not tied to an engine, so
+    every service's :class:`Database` shares it; the runner starts clusters per plan).
+    """
     md = MetaData()
 
     def t(name: str, *cols: Any) -> Table:

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, select, update
 
 from rig.clock import Clock
 from rig.services.db import Database
+from rig.services.http import peer_client
 
 
 class Outbox:
@@ -46,7 +47,7 @@ class Outbox:
         self.clock = clock
         self.targets = dict(targets)  # target name → base URL
         self.token = token
-        self._client = httpx.Client(timeout=timeout_s)
+        self._client = peer_client(self.targets.values(), timeout=timeout_s)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._send_lock = threading.Lock()

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, bindparam, select
 
 from rig.clock import Clock
@@ -26,6 +25,7 @@ from rig.services.dataset import LoadedDataset, Portal, Premise
 from rig.services.db import Database
 from rig.services.errors import ServiceError, forbidden, invalid, not_found
 from rig.services.facts import local_pev_record
+from rig.services.http import peer_client
 from rig.services.outbox import Outbox
 from rig.services.rules import Communication
 from rig.services.tariffs import HourlyPrice, Tariff
@@ -68,7 +68,7 @@ class UtilityBase:
             targets={"clearinghouse": clearinghouse_url} if clearinghouse_url else {},
             token=self.u.token,
         )
-        self._client = httpx.Client(timeout=5.0)
+        self._client = peer_client([clearinghouse_url], timeout=5.0)
         self._hourly: dict[str, dict[datetime, HourlyPrice]] = {}
         self._binding_cache: dict[str, tuple[m.BindingResponse, Any]] = {}
         # hot queries, built once (each run only binds its parameter)
