@@ -15,10 +15,11 @@ whatever the exit:
    ``evse_max``, ``supply`` — by default the portal's own — and
    ``premise_base_load``), its simulators are started on 127.0.0.1, and its drivers
    opened in a :class:`~rig.bench.safe.Bench`, which goes to safe state on entry.
-4. **The services**: a fresh :class:`~rig.services.cluster.Cluster` in-process on
-   the same clock with the plan's data set (parsed once per process), or reached
-   by URL. The bench and the services start in parallel: each takes a few hundred
-   milliseconds.
+4. **The services**: a fresh :class:`~rig.services.cluster.Cluster` on the same
+   clock with the plan's data set (parsed once per process) — started one plan
+   ahead by the services host (:mod:`rig.runner.services_host`) on a virtual
+   clock, in-process otherwise — or reached by URL. The bench and the services
+   start in parallel.
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
    the ESI's outbox and audit log in a scratch directory (in RAM where possible).
 
@@ -47,7 +48,7 @@ from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.safe import Bench
 from rig.bench.simulated import SimulatedBench
-from rig.clock import Clock, VirtualClock, WallClock
+from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
 from rig.esi.link import ServiceLink
 from rig.esi.outbox import Outbox, OutboxMessage
@@ -60,6 +61,7 @@ from rig.runner.api import ServiceTarget
 from rig.runner.facts import Place, initial_facts, place_of
 from rig.runner.loop import Loop, Sampling
 from rig.runner.recorder import Recorder, meter_timeline
+from rig.runner.services_host import MirroredClock, services_host
 from rig.services.cluster import Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.testing import ServiceEndpoints
@@ -113,7 +115,7 @@ def make_clock(plan: Plan, config: BenchConfig, services: ServiceTarget | None) 
     if sim is None or sim.clock == "wall":
         return WallClock(plan.start.timestamp() - time.time() if plan.start else 0.0)
     start = plan.start or sim.start
-    return VirtualClock(start if start is not None else 0.0)
+    return MirroredClock(start if start is not None else 0.0)
 
 
 @dataclass
@@ -146,15 +148,28 @@ class World:
 
 @contextmanager
 def _services(
-    data: LoadedDataset, clock: Clock, target: ServiceTarget | None
+    name: str, data: LoadedDataset, clock: Clock, target: ServiceTarget | None
 ) -> Iterator[ServiceEndpoints]:
     """The plan's services: by URL, or a fresh :class:`~rig.services.cluster.Cluster`.
 
-    The cluster gets the data set already loaded, the plan's clock, and its
+    On a virtual clock the fresh cluster comes from the services host
+    (:mod:`rig.runner.services_host`), started one plan ahead in a helper process
+    and reading the plan's clock; otherwise (wall clock, host warming up or failed)
+    it starts here, with the data set already loaded, the plan's clock, and its
     databases in a scratch directory (RAM where possible) that goes with it.
     """
     if target is not None:
         yield ServiceEndpoints(urls=dict(target.urls), dataset=data, clock=None)
+        return
+    host = services_host() if isinstance(clock, MirroredClock) else None
+    lease = host.take(str(UTILITY_DATA / f"{name}.yaml")) if host else None
+    if host is not None and lease is not None:
+        assert isinstance(clock, MirroredClock)
+        clock.bind(host.memory, lease.slot)
+        try:
+            yield ServiceEndpoints(urls=lease.urls, dataset=data, clock=clock)
+        finally:
+            host.release(lease)
         return
     with tempfile.TemporaryDirectory(prefix="rig-services-", dir=_scratch_root()) as state:
         cluster = Cluster(data, state_dir=Path(state))
@@ -198,7 +213,7 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
     clock = make_clock(plan, config, services)
     parts: list[AbstractContextManager[Any]] = [
         _bench(config, clock),
-        _services(data, clock, services),
+        _services(plan.utility_data, data, clock, services),
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         started = [pool.submit(part.__enter__) for part in parts]
