@@ -14,8 +14,8 @@ renders — it reads nothing else:
 - the time series: ``pilot state`` (unit ``state``, 0…5 for A…F), ``pilot duty``,
   ``advertised ampacity``, ``load current``, ``load power``, and the cumulative
   energies ``EUMD register`` (meter), ``load energy`` (the trapezoid of the load's
-  own power readings) and ``billed energy`` (the payer's bill lines, cumulated at
-  each line's end);
+  own power readings) and ``billed energy`` (the payer's billed energy, cumulated
+  per interval row);
 - ``event`` records: each DR event, ALM limit and published price with its
   effective window, clipped to the session, and each injected fault (an outage lasts until its
   ``…_back`` step; other faults are open-ended);
@@ -211,20 +211,28 @@ def series_of(record: SessionRecord) -> list[tuple[str, str, Points]]:
         ("load power", "W", [(x.t, x.power_w) for x in record.load]),
         ("EUMD register", "Wh", [(m.t, m.import_wh) for m in eumd]),
         ("load energy", "Wh", load_wh),
-        ("billed energy", "kWh", _billed(record.services.bill_lines)),
+        ("billed energy", "kWh", _billed(record.intervals, record.services.bill_lines)),
     ]
 
 
-def _billed(lines: Sequence[BillLine]) -> Points:
-    """The payer's billed energy, cumulated at each line's end (from 0 at the first start)."""
+def _billed(intervals: Sequence[MeteringInterval], lines: Sequence[BillLine]) -> Points:
+    """The payer's billed energy, cumulated at the end of each interval row (from 0).
+
+    The rows of :func:`interval_rows` share each bill line among the metering
+    intervals it covers, so the curve steps per interval, not once per line; without
+    intervals it steps at each line's end.
+    """
     payer = sorted((x for x in lines if x.kind in PAYER_KINDS), key=lambda x: x.start)
     if not payer:
         return []
-    points: Points = [(to_seconds(payer[0].start), 0.0)]
+    spans = [(r.start, r.end, r.billed_kwh or Decimal(0)) for r in interval_rows(intervals, payer)]
+    if not intervals:
+        spans = [(x.start, x.end, x.kwh) for x in payer]
+    points: Points = [(to_seconds(spans[0][0]), 0.0)]
     total = Decimal(0)
-    for line in payer:
-        total += line.kwh
-        points.append((to_seconds(line.end), float(total)))
+    for _, end, kwh in spans:
+        total += kwh
+        points.append((to_seconds(end), float(total)))
     return points
 
 

@@ -98,6 +98,7 @@ def test_dr_plan_records_what_the_report_draws(tmp_path: Path) -> None:
     assert intervals and all(i.account == "ACC-ALICE" for i in intervals)
     metered = sum((i.metered_kwh or Decimal(0) for i in intervals), Decimal(0))
     assert metered == sum((i.billed_kwh or Decimal(0) for i in intervals), Decimal(0))
+    assert len(billed) == len(intervals) + 1  # the billed curve steps per interval row
     kinds = {(r.source, r.kind) for r in _of(records, ServiceRecord)}
     assert {("utility", "binding"), ("utility", "grant"), ("utility", "session")} <= kinds
     assert ("utility", "bill_line") in kinds
