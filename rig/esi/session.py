@@ -153,6 +153,10 @@ class Esi:
             "communication": communication,
             "eumd_available": self.eumd_available,
             "roaming_option": roaming_option,
+            # the utility accepts intervals from here, even if this arrives late
+            "session_start": _instant(
+                self._started_at if self._started_at is not None else self.clock.now()
+            ).isoformat(),
         }
         self.state = "pending"
         reply = self._call("binding", self.binding_id, "/bindings", request)

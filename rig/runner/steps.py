@@ -33,8 +33,8 @@ step                           what the runner does
 ``utility_unreachable``/       the ESI's link to its utility is cut / restored
 ``utility_back``               (restored: the outbox delivers what waited);
                                ``home`` only where it is the premise's utility
-``clearinghouse_unreachable``  not yet: the services have no switch for the
-/``clearinghouse_back``        utilities' path to it (the step errors plainly)
+``clearinghouse_unreachable``  the clearinghouse answers 503 to every caller /
+/``clearinghouse_back``        answers again (the services' outboxes retry at once)
 ``meter_unavailable``          the simulated EUMD answers every request with a
                                Modbus exception (BR-04)
 ``pilot_fault``                pilot forced to E or F
@@ -61,6 +61,8 @@ from rig.plans.units import Current, Power
 from rig.record import GridEvent
 from rig.runner.actors.evse import GridLimit
 from rig.runner.world import World
+from rig.services.cluster import CLEARINGHOUSE
+from rig.services.testing import NoFaultSwitch
 
 #: Called during long steps with the EUMD energy since plug-in and the seconds left.
 ProgressSink = Callable[[float, float], None]
@@ -112,10 +114,7 @@ def run_step(world: World, step: s.Step, report: ProgressSink) -> str:
         case s.UtilityBack(utility_back=which):
             return _reach(world, which.utility, True)
         case s.ClearinghouseUnreachable() | s.ClearinghouseBack():
-            raise Unsupported(
-                f"{step.key()}: the embedded services offer no way yet to cut the "
-                "clearinghouse off from the utilities"
-            )
+            return _reach_clearinghouse(world, isinstance(step, s.ClearinghouseBack))
         case s.MeterUnavailable():
             return _meter_unavailable(world)
         case s.PilotFault(pilot_fault=fault):
@@ -459,6 +458,21 @@ def _reach(world: World, role: s.UtilityRole, reachable: bool) -> str:
         world.esi.outbox.deliver_due()
         sync_signals(world)
     return f"{utility} {'reachable again' if reachable else 'unreachable'} from the ESI"
+
+
+def _reach_clearinghouse(world: World, reachable: bool) -> str:
+    """Cut or restore the clearinghouse: it answers 503 to the utilities meanwhile.
+
+    A binding that needs it falls back per BR-01; a roaming charge waits in the
+    roaming utility's outbox and is posted once it is back.
+    """
+    try:
+        world.endpoints.set_reachable(CLEARINGHOUSE, reachable)
+    except NoFaultSwitch as exc:
+        raise Unsupported(
+            f"clearinghouse_{'back' if reachable else 'unreachable'}: {exc}"
+        ) from None
+    return f"clearinghouse {'reachable again' if reachable else 'unreachable'} from the utilities"
 
 
 def _meter_unavailable(world: World) -> str:

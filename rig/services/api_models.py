@@ -79,6 +79,10 @@ class BindingRequest(In):
     eumd_available: bool = True
     roaming_option: RoamingOption = RoamingOption.GUEST_RATE
     """SC-4: pay as a guest of this utility, or at the home programme rate."""
+    session_start: Instant | None = None
+    """When the session began at the ESI (plug-in). A binding queued in the ESI's
+    outbox during an outage arrives late; its intervals are accepted from this
+    instant, not from the binding's arrival. Not in the future, at most 14 days old."""
 
 
 class RoamingTermsOut(Out):
@@ -112,6 +116,8 @@ class BindingResponse(Out):
     interval_s: int
     """The metering interval length the EUMD must report at (BR-09)."""
     created_at: datetime
+    session_start: datetime | None = None
+    """The ESI's session start as it was sent; intervals are accepted from it."""
 
 
 # --- energy request → grant ------------------------------------------------------
@@ -372,6 +378,18 @@ class RoamingChargeIn(In):
     difference: Money
     """``customer_amount - settlement_amount``: what the home utility keeps (or makes up)."""
     lines: list[RoamingLine] = Field(max_length=5000)
+
+
+class RoamingChargeRecord(Out):
+    """A posted SC-4 charge as the clearinghouse holds it (``GET /roaming-charges/{id}``)."""
+
+    charge: RoamingChargeIn
+    """Exactly as last posted by the roaming utility."""
+    received_at: datetime
+    """When the clearinghouse recorded this version."""
+    forwarded: bool
+    """Delivered to the home utility's account (``POST /roaming/charges`` there)."""
+    forward_attempts: int
 
 
 class RoamingChargeOut(Out):

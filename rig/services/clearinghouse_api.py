@@ -6,6 +6,7 @@ route                                                  caller         what
 =====================================================  =============  =========================
 ``POST /pev-validations``                              utility        who is this PEV's home?
 ``POST /roaming-charges``                              utility        SC-4 charge, as itself
+``GET  /roaming-charges/{charge_id}``                  party utility  one posted charge
 ``GET  /settlements?roaming_utility_id=&home_…=``      party utility  settlement statement
 ``GET  /audit``, ``GET /health``                       any / none     audit log, liveness
 =====================================================  =============  =========================
@@ -13,7 +14,7 @@ route                                                  caller         what
 
 from typing import Annotated
 
-from fastapi import Body, Depends, FastAPI, Query
+from fastapi import Body, Depends, FastAPI, Path, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -59,6 +60,19 @@ def create_app(service: ClearinghouseService) -> FastAPI:
         """Record a roaming charge once and forward it to the home utility's account."""
         # forwards to the home utility over HTTP: off the event loop
         return json_response(await run_in_threadpool(service.post_charge, caller, charge))
+
+    @app.get(
+        "/roaming-charges/{charge_id}",
+        response_model=m.RoamingChargeRecord,
+        responses=ERRORS,
+        tags=["roaming"],
+    )
+    async def get_charge(
+        caller: CallerDep,
+        charge_id: Annotated[str, Path(min_length=1, max_length=200)],
+    ) -> Response:
+        """One posted charge as recorded (either party utility, or the clearinghouse)."""
+        return json_response(service.charge(caller, charge_id))
 
     @app.get(
         "/settlements",

@@ -194,6 +194,29 @@ class ClearinghouseService:
             charge_id=charge.charge_id, status=status, forwarded=state == "delivered"
         )
 
+    def charge(self, caller: Caller, charge_id: str) -> m.RoamingChargeRecord:
+        """One posted charge, for a party to it (either utility) or the clearinghouse."""
+        rc, ob = self.t.roaming_charges, self.t.outbox
+        with self.db.read() as conn:
+            row = conn.execute(select(rc).where(rc.c.charge_id == charge_id)).first()
+            if row is None:
+                raise not_found("roaming charge", charge_id)
+            party = caller.kind == "utility" and caller.id in (
+                row.roaming_utility_id,
+                row.home_utility_id,
+            )
+            if not (party or caller.kind == "clearinghouse"):
+                raise forbidden(f"{caller.label} is not a party to charge '{charge_id}'")
+            sent = conn.execute(
+                select(ob.c.status, ob.c.attempts).where(ob.c.key == charge_id)
+            ).first()
+        return m.RoamingChargeRecord(
+            charge=m.RoamingChargeIn.model_validate(row.body),
+            received_at=from_s(row.received_at),
+            forwarded=sent is not None and sent.status == "delivered",
+            forward_attempts=sent.attempts if sent is not None else 0,
+        )
+
     # --- settlement ---------------------------------------------------------------------
 
     def settlement(

@@ -8,7 +8,9 @@ set with utilities ``A`` and ``B`` and a clearinghouse it
    service starts, so each can be told where the others are;
 2. opens each service's database (see :func:`database_url`), creates the schema,
    stores the data set and seeds its signals;
-3. runs one uvicorn server per service, each on its own thread and event loop.
+3. runs one uvicorn server per service, each on its own thread and event loop,
+   behind a :class:`~rig.services.faults.Reachability` switch
+   (:meth:`Cluster.set_reachable`: the service answers 503 while cut).
 
 :attr:`Cluster.endpoints` maps each service's name — the utility IDs and
 ``clearinghouse`` — to its base URL. :meth:`Cluster.stop` stops the servers,
@@ -34,6 +36,7 @@ from rig.services import clearinghouse_api, utility_api
 from rig.services.clearinghouse_service import ClearinghouseService
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.db import Database, sqlite_url
+from rig.services.faults import Reachability
 from rig.services.utility_service import UtilityService
 
 CLEARINGHOUSE = "clearinghouse"
@@ -68,6 +71,7 @@ class _Running:
     thread: threading.Thread
     service: UtilityService | ClearinghouseService
     db: Database
+    switch: Reachability
 
 
 @dataclass
@@ -140,8 +144,10 @@ class Cluster:
         db: Database,
         sock: socket.socket,
     ) -> None:
+        token = service.ch.token if isinstance(service, ClearinghouseService) else service.u.token
+        switch = Reachability(app, name=name, token=token, on_change=self._restored)
         config = uvicorn.Config(
-            app,
+            switch,
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -158,7 +164,28 @@ class Cluster:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"service {name} did not start")
             time.sleep(0.005)
-        self._running.append(_Running(name, app, server, thread, service, db))
+        self._running.append(_Running(name, app, server, thread, service, db, switch))
+
+    def set_reachable(self, name: str, reachable: bool) -> None:
+        """Cut (503 to every request) or restore one service: a utility ID or ``clearinghouse``.
+
+        Restored, every service's outbox delivers what waited before this returns.
+        """
+        for r in self._running:
+            if r.name == name:
+                r.switch.set(reachable)
+                return
+        raise KeyError(f"no service '{name}' in this cluster ({', '.join(self.endpoints)})")
+
+    def reachable(self, name: str) -> bool:
+        return next(r.switch.reachable for r in self._running if r.name == name)
+
+    def _restored(self, reachable: bool) -> None:
+        """A service is back: each outbox tries once now, utilities first (their
+        charges go to the clearinghouse, which forwards them to the home utility)."""
+        if reachable:
+            for r in sorted(self._running, key=lambda r: r.name == CLEARINGHOUSE):
+                r.service.outbox.deliver_pending()
 
     def stop(self) -> None:
         for r in self._running:

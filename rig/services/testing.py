@@ -41,6 +41,8 @@ import pytest
 from rig.clock import Clock
 from rig.services.cluster import CLEARINGHOUSE, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
+from rig.services.faults import FAULT_PATH
+from rig.services.http import peer_client
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities" / "two_utilities.yaml"
 ENDPOINTS_ENV = "RIG_SERVICES_ENDPOINTS"
@@ -71,6 +73,36 @@ class ServiceEndpoints:
         """An ``httpx.Client`` for ``service``, authenticated as ``as_caller`` if given."""
         headers = {"Authorization": f"Bearer {self.token(as_caller)}"} if as_caller else {}
         return httpx.Client(base_url=self.urls[service], headers=headers, timeout=10.0)
+
+    def set_reachable(self, service: str, reachable: bool) -> None:
+        """Cut (503 to every request) or restore one service (a utility ID or ``clearinghouse``).
+
+        In-process through the cluster; otherwise over HTTP (``PUT /_fault/reachable``
+        with the service's own credential), so it also works for services started in
+        another process. An external back office without that switch raises
+        :class:`NoFaultSwitch`.
+        """
+        if self.cluster is not None:
+            self.cluster.set_reachable(service, reachable)
+            return
+        try:
+            with peer_client([self.urls[service]], timeout=10.0) as c:
+                r = c.put(
+                    self.urls[service].rstrip("/") + FAULT_PATH,
+                    json={"reachable": reachable},
+                    headers={"Authorization": f"Bearer {self.token(service)}"},
+                )
+        except httpx.HTTPError as exc:
+            raise NoFaultSwitch(f"{service}: {type(exc).__name__}: {exc}") from None
+        if r.status_code != 200:
+            raise NoFaultSwitch(
+                f"{service} at {self.urls[service]} has no reachability switch "
+                f"(PUT {FAULT_PATH} answered {r.status_code})"
+            )
+
+
+class NoFaultSwitch(RuntimeError):
+    """The service cannot be cut off on demand (an external back office)."""
 
 
 def _external(data: Path) -> ServiceEndpoints | None:

@@ -35,6 +35,8 @@ FUTURE_SLACK_S = 300.0
 """How far ahead of the service clock a reported instant may be (bench clock skew)."""
 MAX_HORIZON = timedelta(days=7)
 """The latest departure an energy request may name."""
+MAX_SESSION_AGE = timedelta(days=14)
+"""The oldest session start a (late-delivered) binding may name."""
 ENERGY_SLACK = Decimal("1.25")
 """An interval may hold at most the portal's rating × duration × this (meter class, rounding)."""
 

@@ -49,7 +49,9 @@ from rig.services.tariffs import (
 )
 from rig.services.times import from_s
 from rig.services.utility_base import (
+    FUTURE_SLACK_S,
     MAX_HORIZON,
+    MAX_SESSION_AGE,
     UtilityBase,
 )
 
@@ -62,6 +64,7 @@ class BindingDesk(UtilityBase):
         if req.esi_id != caller.id:
             raise forbidden(f"ESI '{caller.id}' may not bind as ESI '{req.esi_id}'")
         portal = self._portal(premise, req.portal_id)
+        self._check_session_start(req)
         request_json = m.as_json(req)
 
         communication = req.communication
@@ -112,6 +115,7 @@ class BindingDesk(UtilityBase):
             program_ids=self._programs(req.pev_id, home_extra) if decision.bound else [],
             interval_s=self.u.interval_s,
             created_at=from_s(now),
+            session_start=req.session_start,
         )
         stored = {"request": request_json, "response": m.as_json(response), "home": home_extra}
         with self.db.write() as conn:
@@ -137,6 +141,19 @@ class BindingDesk(UtilityBase):
                 ),
             )
         return response
+
+    def _check_session_start(self, req: m.BindingRequest) -> None:
+        """422 for a session start in the future or older than :data:`MAX_SESSION_AGE`."""
+        if req.session_start is None:
+            return
+        now = self._now()
+        start = req.session_start.timestamp()
+        if start > now + FUTURE_SLACK_S:
+            raise invalid(f"session_start {req.session_start} is in the future")
+        if start < now - MAX_SESSION_AGE.total_seconds():
+            raise invalid(
+                f"session_start {req.session_start} is more than {MAX_SESSION_AGE.days} days ago"
+            )
 
     def _same_binding(self, row: Any, request_json: Any) -> m.BindingResponse:
         if row.decision["request"] != request_json:

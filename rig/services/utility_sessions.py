@@ -53,7 +53,7 @@ class SessionDesk(UtilityBase):
 
         with self.db.write() as conn:
             decision, brow = self._binding(conn, body.binding_id)
-            self._check_against_binding(body, premise, brow, new)
+            self._check_against_binding(body, premise, decision, brow, new)
             session = conn.execute(self.q_session, {"id": session_id}).first()
             if session is not None and session.binding_id != body.binding_id:
                 raise conflict(
@@ -162,6 +162,7 @@ class SessionDesk(UtilityBase):
         self,
         body: m.SessionReportIn,
         premise: Premise,
+        decision: m.BindingResponse,
         brow: Any,
         new: list[tuple[int, int, Decimal]],
     ) -> None:
@@ -179,7 +180,12 @@ class SessionDesk(UtilityBase):
                 f"EUMD '{body.eumd_id}' is not the meter of portal '{portal.id}' "
                 f"('{portal.eumd_id}')"
             )
-        earliest_ms = round(brow.created_at * 1000) - self.u.interval_s * 1000
+        # from the ESI's own session start when it sent one (a binding delivered late
+        # from the ESI's outbox after an outage), else from the binding's arrival
+        began_s = brow.created_at
+        if decision.session_start is not None:
+            began_s = min(began_s, decision.session_start.timestamp())
+        earliest_ms = round(began_s * 1000) - self.u.interval_s * 1000
         max_kw = Decimal(str(portal.max_kw)) * ENERGY_SLACK
         for start, end, kwh in new:
             if start < earliest_ms:

@@ -93,6 +93,7 @@ def _operations() -> list[tuple[str, str, str]]:
         ("GET", "/audit"),
         ("POST", "/pev-validations"),
         ("POST", "/roaming-charges"),
+        ("GET", "/roaming-charges/{charge_id}"),
         ("GET", "/settlements"),
     ]
     return [("HPL", m, p) for m, p in utility] + [("clearinghouse", m, p) for m, p in clearinghouse]
