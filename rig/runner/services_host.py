@@ -264,39 +264,9 @@ def services_host() -> ServicesHost | None:
 # --------------------------------------------------------------------------- host side
 
 
-def _share_tls_context() -> None:
-    """One default TLS context for every HTTP client the host's services make.
-
-    Each service builds ``httpx`` clients, and httpx loads the CA bundle into a new
-    TLS context for each (~20 ms of CPU, five times per cluster), though here they
-    only ever speak plain HTTP to 127.0.0.1. The host builds the default context
-    once and hands it to every client that asks for the default; anything else
-    (another ``verify``, a client certificate) is built as httpx would.
-    """
-    import ssl
-
-    from httpx._transports import default
-
-    build = default.create_ssl_context  # type: ignore[attr-defined]
-    shared: dict[bool, ssl.SSLContext] = {}
-
-    def create_ssl_context(
-        verify: Any = True, cert: Any = None, trust_env: bool = True
-    ) -> ssl.SSLContext:
-        if verify is not True or cert is not None:
-            return build(verify=verify, cert=cert, trust_env=trust_env)
-        if trust_env not in shared:
-            shared[trust_env] = build(verify=True, cert=None, trust_env=trust_env)
-        return shared[trust_env]
-
-    default.create_ssl_context = create_ssl_context  # type: ignore[attr-defined]
-
-
 def _serve(clock_file: str, requests: IO[str], replies: IO[str]) -> None:
     from rig.services.cluster import Cluster
     from rig.services.dataset import LoadedDataset, load_dataset
-
-    _share_tls_context()
 
     memory = _shared_file(Path(clock_file))
     datasets: dict[str, LoadedDataset] = {}
