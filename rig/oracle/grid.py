@@ -12,7 +12,11 @@ utility was unreachable at plug-in, so a standing limit could not be known), fro
 the lower ampacity the EVSE advertises) until ``effective_until`` (or the end of
 the record), every load reading must be at or below the limit, give or take
 the load's current tolerance at the reading's voltage. The measurement is the worst
-excess in W, with that tolerance as its limit. Price signals have no electrical
+excess in W, with that tolerance as its limit. An ALM limit holds until the next
+one takes over (the latest limit is the allowed rate); a limit already standing
+when the session began is checked all the same, but evidences PG-ALM ("the utility
+changes the allowed charging rate *during* the session") only when one took effect
+during the session. Price signals have no electrical
 consequence to check here: their effect is on the bill (:mod:`rig.oracle.tariff`).
 """
 
@@ -36,11 +40,20 @@ def check_grid_limits(
     """One measurement per kind of limiting event (DR, ALM) that had load readings to judge."""
     limits = limits or ElectricalLimits()
     measurements = []
-    for kind, requirements in _CHECKED.items():
+    first = load[0].t if load else float("inf")
+    for kind, checked in _CHECKED.items():
         judged = []  # (excess W, tolerance W, reading, limit W)
-        for event in (e for e in events if e.kind == kind):
+        ordered = sorted(
+            dict.fromkeys(e for e in events if e.kind == kind), key=lambda e: e.binding_from
+        )
+        requirements = checked
+        if kind == "alm" and all(to_seconds(e.binding_from) <= first for e in ordered):
+            requirements = ()  # a standing limit, not a change during the session
+        for index, event in enumerate(ordered):
             start = to_seconds(event.binding_from) + limits.follow_s
             end = to_seconds(event.effective_until) if event.effective_until else float("inf")
+            if kind == "alm" and index + 1 < len(ordered):  # the latest ALM limit holds
+                end = min(end, to_seconds(ordered[index + 1].binding_from))
             limit_w = float(event.limit_kw or 0) * 1000
             judged += [
                 (s.power_w - limit_w, limits.current_tolerance_a * s.voltage_v, s, limit_w)

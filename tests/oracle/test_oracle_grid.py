@@ -72,3 +72,22 @@ def test_an_event_received_ahead_binds_from_its_effective_time() -> None:
         received_at=T0,
     )
     assert dr.binding_from == dr.effective_from
+
+
+def test_a_raised_alm_limit_replaces_the_lower_one() -> None:
+    """3.84 kW from T0 + 1 min, raised to 7.68 kW at T0 + 2 min: drawing 7.68 kW after is fine."""
+    low = GridEvent("alm", T0.replace(minute=1), limit_kw=Decimal("3.84"))
+    high = GridEvent("alm", T0.replace(minute=2), limit_kw=Decimal("7.68"))
+    start = T0.timestamp()
+    load = [
+        LoadSample(start + s, 240.0, 0.0, 3840.0 if 60 + 3 <= s < 120 else 7680.0)
+        for s in range(0, 180)
+    ]
+    [measured] = check_grid_limits([high, low], load)
+    assert measured.verdict is Verdict.PASS
+
+
+def test_a_standing_alm_limit_is_checked_but_is_not_pg_alm_evidence() -> None:
+    standing = GridEvent("alm", T0.replace(hour=21), limit_kw=Decimal("9.6"))
+    [measured] = check_grid_limits([standing], readings(7680.0, settle_s=0))
+    assert measured.verdict is Verdict.PASS and measured.requirements == ()
