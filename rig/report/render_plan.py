@@ -58,7 +58,12 @@ def _expected(m: MeasurementRecord) -> str:
 
 def _failure(view: PlanView, m: MeasurementRecord) -> str:
     step = view.step(m.step)
-    where = _step_yaml(view, step) if step is not None else "<p>checked after the steps"
+    if step is not None:
+        where = _step_yaml(view, step)
+    elif m.source:
+        where = f'<p class="src">plan check after the steps<pre>{esc(m.source)}</pre>'
+    else:
+        where = "<p>checked after the steps"
     detail = f"<p>{esc(m.detail)}" if m.detail else ""
     return (
         f'<div class="why">{badge(m.verdict)} <b>{esc(m.name)}</b>'

@@ -6,9 +6,12 @@ import json
 import re
 from pathlib import Path
 
+from report.conftest import NOW
 from report.page import Page, parse
+from rig.measurements import Measurement, Verdict
 from rig.plans.requirements import catalogue
 from rig.report import write_report
+from rig.results import MeasurementRecord, PlanEndRecord, ResultsWriter, read_results
 
 VERDICT_RANK = {"FAIL": 0, "MARGINAL": 1, "PASS": 2}
 
@@ -183,3 +186,17 @@ def test_chart_frames_are_shared_not_repeated(report_html: Path) -> None:
     assert len(uses) >= 36  # three charts per plan
     assert len(set(uses)) < len(uses)  # plans that ran alike share their frames
     assert html.count('class="chart defs"') == 1
+
+
+def test_a_failing_plan_check_shows_its_yaml(sample_run: Path, tmp_path: Path) -> None:
+    ends = [r for r in read_results(sample_run) if isinstance(r, PlanEndRecord)]
+    plan = next(end.plan for end in ends if end.verdict is Verdict.FAIL)
+    check = Measurement.equals("payer account", "ACC-BOB", "ACC-ALICE", requirements=("SC-1",))
+    record = MeasurementRecord.from_measurement("sample-run", plan, None, check)
+    with ResultsWriter(sample_run) as out:
+        out.write(record.model_copy(update={"source": "- payer: {account: ACC-ALICE}"}))
+    html = write_report([sample_run], tmp_path / "report.html", now=NOW)
+    page = parse(html.read_text(encoding="utf-8"))
+    text = "".join(page.section_text(section.attrs["id"]) for section in page.plan_sections())
+    assert "plan check after the steps" in text
+    assert "- payer: {account: ACC-ALICE}" in text
