@@ -22,10 +22,10 @@ Method: after a warm-up, driver and baseline are timed in short pairs of runs
 (about 30 ms each, alternating which goes first), and the table shows the median
 rate of each side and the median of the per-pair ratios, so a burst of load from
 another process on a shared machine hits both sides of a pair alike. The process's
-CPU time per call (driver thread plus simulator loop) is printed too: it does not
-depend on other processes' load, and it is what limits every figure on an idle
-machine. The script reports, it does not assert: it exits 0 whether or not a goal
-is met.
+CPU time per call (driver thread plus simulator loop) is printed too: it moves far
+less with other processes' load than wall time does (shared cores and caches still
+inflate it), and it is what limits every figure on an idle machine. The script
+reports, it does not assert: it exits 0 whether or not a goal is met.
 
     .venv/bin/python benchmarks/bench_drivers.py              # full run (make bench)
     .venv/bin/python benchmarks/bench_drivers.py --quick      # smoke run, a few seconds
