@@ -38,8 +38,6 @@ import argparse
 import gc
 import json
 import logging
-import os
-import platform
 import statistics
 import sys
 import time
@@ -51,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import pyvisa
+from figures import load_average, machine, number, ratio, table
 from pymodbus.client import ModbusTcpClient
 
 from drivers.j1772 import duty_from_ampacity
@@ -509,62 +508,20 @@ def bench_charge(rig: Rig, plan: Plan) -> tuple[list[Row], list[str]]:
 # -- reporting --------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "nproc": usable or os.cpu_count(),
-        "cpu": cpu or platform.processor(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "pymodbus": version("pymodbus"),
-        "pyvisa": version("pyvisa"),
-        "pyvisa-py": version("pyvisa-py"),
-    }
-
-
-def number(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def table(rows: list[Row]) -> str:
-    header = ("measurement", "value", "baseline", "ratio", "goal", "met")
-    lines = [
-        (
-            row.measurement,
-            f"{number(row.value)} {row.unit}",
-            f"{number(row.baseline)} {row.unit} ({row.baseline_label})",
-            f"{row.ratio:.2f}x" if row.ratio < 100 else f"{row.ratio:,.0f}x",
-            f">= {row.goal:g}x",
-            "yes" if row.met else "NO",
-        )
-        for row in rows
-    ]
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-
-    def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), rule, *(fmt(r) for r in lines)])
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
+def rows_table(rows: list[Row]) -> str:
+    return table(
+        [
+            (
+                row.measurement,
+                f"{number(row.value)} {row.unit}",
+                f"{number(row.baseline)} {row.unit} ({row.baseline_label})",
+                ratio(row.ratio),
+                f">= {row.goal:g}x",
+                "yes" if row.met else "NO",
+            )
+            for row in rows
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -578,12 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
     began = time.perf_counter()
-    info = machine()
+    info = machine(
+        pymodbus=version("pymodbus"), pyvisa=version("pyvisa"), pyvisa_py=version("pyvisa-py")
+    )
     load_before = load_average()
     print(
         f"bench layer benchmark ({'quick' if args.quick else 'full'}): "
         f"{info['nproc']} CPU(s) {info['cpu']}, Python {info['python']}, "
-        f"pymodbus {info['pymodbus']}, pyvisa {info['pyvisa']}, pyvisa-py {info['pyvisa-py']}; "
+        f"pymodbus {info['pymodbus']}, pyvisa {info['pyvisa']}, pyvisa-py {info['pyvisa_py']}; "
         f"load average {load_before}",
         flush=True,
     )
@@ -603,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = load_average()
 
     print()
-    print(table(rows))
+    print(rows_table(rows))
     print()
     for row in rows:
         print(f"- {row.measurement}: {row.detail}")

@@ -60,8 +60,6 @@ import argparse
 import cProfile
 import gc
 import json
-import os
-import platform
 import pstats
 import resource
 import statistics
@@ -73,6 +71,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from figures import load_average, machine, number, ratio, table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -683,62 +683,19 @@ def profile_plans(settings: Settings, top: int = 25) -> list[str]:
 # -- reporting -----------------------------------------------------------------------------
 
 
-def machine(htf: dict[str, Any] | None) -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {
-        "nproc": usable or os.cpu_count(),
-        "cpu": cpu or platform.processor(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "openhtf": htf.get("version") if htf and "version" in htf else None,
-    }
-
-
-def number(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    if value >= 0.01:
-        return f"{value:.2f}"
-    return f"{value:.6f}"
-
-
-def table(rows: list[Row]) -> str:
-    header = ("measurement", "value", "baseline", "ratio", "goal", "met")
+def rows_table(rows: list[Row]) -> str:
     lines = [
         (
             row.measurement,
             f"{number(row.value)} {row.unit}",
             f"{number(row.baseline)} {row.baseline_label}",
-            f"{row.ratio:.2f}x" if row.ratio < 100 else f"{row.ratio:,.0f}x",
+            ratio(row.ratio),
             row.goal,
             "yes" if row.met else ("NO" if row.met is not None else "-"),
         )
         for row in rows
     ]
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-
-    def fmt(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), rule, *(fmt(r) for r in lines)])
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
+    return table(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -761,10 +718,11 @@ def main(argv: list[str] | None = None) -> int:
 
     began = time.perf_counter()
     load_before = load_average()
+    host = machine()
     print(
         f"test-plan benchmark ({'quick' if args.quick else 'full'}): "
-        f"{machine(None)['nproc']} CPU(s) {machine(None)['cpu']}, Python "
-        f"{platform.python_version()}; load average {load_before}",
+        f"{host['nproc']} CPU(s) {host['cpu']}, Python {host['python']}; "
+        f"load average {load_before}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="bench-plans-") as tmp:
@@ -777,10 +735,10 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - began
     load_after = load_average()
     htf = steps_info.get("openhtf")
-    info = machine(htf if isinstance(htf, dict) else None)
+    info = machine(openhtf=htf.get("version") if isinstance(htf, dict) else None)
 
     print()
-    print(table(rows))
+    print(rows_table(rows))
     print()
     for row in rows:
         print(f"- {row.measurement}: {row.detail}")
