@@ -15,7 +15,9 @@ Three things make the records trustworthy:
 * **One writer at a time.** :meth:`Database.write` serialises writers inside the
   process with a lock and, on SQLite, opens the transaction with ``BEGIN
   IMMEDIATE`` so a read-then-write transaction never fails half-way with "database
-  is locked"; other processes wait up to ``busy_timeout``.
+  is locked"; other processes wait up to ``busy_timeout``. On PostgreSQL a
+  transaction-scoped advisory lock (one per table prefix) does the same across
+  processes, and a read is a ``REPEATABLE READ`` snapshot as on SQLite.
 * **A schema version.** ``schema_version`` holds the version this code wrote;
   opening a database written by a newer or unknown version fails clearly instead
   of corrupting it.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,9 +56,11 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import TextClause
 
 SCHEMA_VERSION = 1
 
@@ -170,7 +175,8 @@ def make_tables(prefix: str = "") -> Tables:
             Column("account_id", String(80), nullable=False),
             Column("kind", String(16), nullable=False),
             Column("session_id", String(80), nullable=False),
-            Column("source_key", String(160), nullable=False),
+            # "session:<id>" or "roaming:<charge_id>" (a charge ID is up to 200)
+            Column("source_key", String(220), nullable=False),
             Column("pev_id", String(80), nullable=True),
             Column("premise_id", String(80), nullable=False),
             Column("start_ms", BigInteger, nullable=False),
@@ -188,7 +194,7 @@ def make_tables(prefix: str = "") -> Tables:
         ),
         grants=t(
             "grants",
-            Column("grant_id", String(80), primary_key=True),
+            Column("grant_id", String(200), primary_key=True),  # "<binding>/<request>"
             Column("binding_id", String(80), nullable=False),
             Column("request", JSON, nullable=False),
             Column("response", JSON, nullable=False),
@@ -209,7 +215,7 @@ def make_tables(prefix: str = "") -> Tables:
         outbox=t(
             "outbox",
             Column("key", String(200), primary_key=True),
-            Column("target", String(40), nullable=False),
+            Column("target", String(100), nullable=False),  # "utility:<id>"
             Column("path", String(200), nullable=False),
             Column("body", JSON, nullable=False),
             Column("status", String(16), nullable=False),
@@ -235,7 +241,7 @@ def make_tables(prefix: str = "") -> Tables:
             Column("home_utility_id", String(80), nullable=False),
             Column("pev_id", String(80), nullable=False),
             Column("account_id", String(80), nullable=False),
-            Column("option", String(8), nullable=False),
+            Column("option", String(16), nullable=False),  # "guest_rate", "home_rate"
             Column("start_ms", BigInteger, nullable=False),
             Column("end_ms", BigInteger, nullable=False),
             Column("kwh", DecimalText, nullable=False),
@@ -276,6 +282,8 @@ class Database:
         self._write_lock = threading.Lock()
         self._stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self._writer_lock_sql: TextClause | None = None
+        self._read_options: dict[str, Any] = {}
         if self.is_sqlite:
             memory = parsed.database in (None, "", ":memory:")
             if memory:
@@ -292,6 +300,14 @@ class Database:
             _sqlite_pragmas(self.engine, busy_timeout_ms)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
+            if parsed.get_backend_name() == "postgresql":
+                _postgresql_lock_timeout(self.engine, busy_timeout_ms)
+                # the writers' advisory lock, one per service sharing the database
+                key = zlib.crc32(f"rig-writer:{prefix}".encode())
+                self._writer_lock_sql = text("SELECT pg_advisory_xact_lock(:key)").bindparams(
+                    key=key
+                )
+                self._read_options = {"isolation_level": "REPEATABLE READ"}
 
     def create(self, now: float) -> None:
         """Create missing tables and check (or record) the schema version."""
@@ -314,13 +330,18 @@ class Database:
             if self.is_sqlite:
                 conn = conn.execution_options(rig_begin="BEGIN IMMEDIATE")
             with conn.begin():
+                if self._writer_lock_sql is not None:
+                    conn.execute(self._writer_lock_sql)  # other processes' writers wait
                 yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only snapshot (a deferred transaction, never blocking the writer)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        with self.engine.connect() as conn:
+            if self._read_options:
+                conn = conn.execution_options(**self._read_options)
+            with conn.begin():
+                yield conn
 
     def start_checkpointer(self, every_s: float = 1.0) -> None:
         """SQLite: copy the WAL into the database file in the background, every ``every_s``.
@@ -375,6 +396,17 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("rig_begin", "BEGIN"))
+
+
+def _postgresql_lock_timeout(engine: Engine, timeout_ms: int) -> None:
+    """A writer waits for another process's writer up to ``timeout_ms``, then fails."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"SET lock_timeout = {int(timeout_ms)}")
+        cur.close()
+        dbapi_conn.commit()
 
 
 def insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
