@@ -276,14 +276,14 @@ def main(argv: list[str] | None = None) -> int:
                 for b, esi, premise, pev in warm
             ]
             asyncio.run(_ingest(base, tokens, warm_bodies, args.ingest_concurrency))
-            cpu0 = _cpu(parent)
+            cpu0, me0 = _cpu(parent), time.process_time()
             took, errors = asyncio.run(_ingest(base, tokens, bodies, args.ingest_concurrency))
-            ingest_cpu = _cpu(parent) - cpu0
+            ingest_cpu, ingest_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
             ingest_rate = args.sessions / took
             asyncio.run(_binding_latency(base, tokens, args.callers, 3, "LW"))
-            cpu0 = _cpu(parent)
+            cpu0, me0 = _cpu(parent), time.process_time()
             lat = asyncio.run(_binding_latency(base, tokens, args.callers, args.per_caller, "L"))
-            binding_cpu = _cpu(parent) - cpu0
+            binding_cpu, binding_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
             open_lat = asyncio.run(
                 _binding_latency(
                     base,
@@ -312,12 +312,14 @@ def main(argv: list[str] | None = None) -> int:
         "intervals_per_s": round(ingest_rate * 96),
         "ingest_server_cpu_ms_per_session": round(ingest_cpu / args.sessions * 1000, 2),
         "sessions_per_server_cpu_s": round(args.sessions / ingest_cpu, 1),
+        "ingest_client_cpu_ms_per_session": round(ingest_client_cpu / args.sessions * 1000, 3),
         "binding_callers": args.callers,
         "bindings": len(lat),
         "binding_p50_ms": round(_pct(lat, 50) * 1000, 2),
         "binding_p99_ms": round(_pct(lat, 99) * 1000, 2),
         "binding_mean_ms": round(statistics.fmean(lat) * 1000, 2),
         "binding_server_cpu_ms": round(binding_cpu / len(lat) * 1000, 3),
+        "binding_client_cpu_ms": round(binding_client_cpu / len(lat) * 1000, 3),
         "bindings_per_s": round(len(lat) / sum(lat) * args.callers, 1),
         "open_loop_rate_per_s": round(args.callers * args.open_loop_rate, 1),
         "open_loop_p50_ms": round(_pct(open_lat, 50) * 1000, 2),
@@ -332,14 +334,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"        server CPU {figures['ingest_server_cpu_ms_per_session']} ms per session "
-        f"= {figures['sessions_per_server_cpu_s']} sessions per CPU-second"
+        f"= {figures['sessions_per_server_cpu_s']} sessions per CPU-second; "
+        f"client CPU {figures['ingest_client_cpu_ms_per_session']} ms per session"
     )
     print(
         f"binding: p50 {figures['binding_p50_ms']} ms, p99 {figures['binding_p99_ms']} ms "
         f"with {args.callers} concurrent callers ({len(lat)} bindings, "
         f"~{figures['bindings_per_s']}/s)   [goal p99 <= 10 ms]"
     )
-    print(f"         server CPU {figures['binding_server_cpu_ms']} ms per binding")
+    print(
+        f"         server CPU {figures['binding_server_cpu_ms']} ms per binding; "
+        f"client CPU {figures['binding_client_cpu_ms']} ms per binding"
+    )
     print(
         f"binding, open loop: p50 {figures['open_loop_p50_ms']} ms, p99 "
         f"{figures['open_loop_p99_ms']} ms with {args.callers} callers at "

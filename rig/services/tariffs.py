@@ -49,8 +49,9 @@ difference is what the home utility keeps (negative: what it makes up).
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -342,11 +343,7 @@ def price_session(tariff: Tariff, intervals: list[MeteredInterval]) -> SessionBi
     """Split, price and round a session's metered intervals (see the module docstring)."""
     ordered = _checked(intervals)
     spans = _pieces(tariff, ordered[0].start, ordered[-1].end) if ordered else []
-    priced: list[tuple[_Piece, Decimal]] = []
-    for interval in ordered:
-        pieces = _clipped(spans, interval)
-        priced.extend(zip(pieces, _share_by_time(interval, pieces), strict=True))
-    runs = _contiguous_runs(priced)
+    runs = _priced_runs(spans, ordered)
     metered = sum((interval.kwh for interval in intervals), Decimal(0))
     if runs:
         last_piece, last_kwh = runs[-1]
@@ -413,8 +410,67 @@ def _checked(intervals: list[MeteredInterval]) -> list[MeteredInterval]:
 
 
 def _pieces(tariff: Tariff, start: datetime, end: datetime) -> list[_Piece]:
-    """``[start, end)`` cut wherever the price may change, merged where it did not (UTC)."""
+    """``[start, end)`` cut wherever the price may change, merged where it did not (UTC).
+
+    Built from whole UTC days, each computed once per tariff object
+    (:func:`_day_pieces`), clipped to ``[start, end)`` and merged across day
+    boundaries where the price source is the same. The price is constant between
+    candidate cuts, so this is exactly what :func:`_pieces_between` gives for
+    ``[start, end)`` directly — at a fraction of the cost for the next session.
+    """
     start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end - start > _CACHED_SPAN:
+        return _pieces_between(tariff, start, end)
+    try:
+        return _pieces_by_day(tariff, start, end)
+    except PricingError:  # a tariff with no price somewhere in those days
+        return _pieces_between(tariff, start, end)  # (raises if the gap is in range)
+
+
+def _pieces_by_day(tariff: Tariff, start: datetime, end: datetime) -> list[_Piece]:
+    pieces: list[_Piece] = []
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < end:
+        for piece in _day_pieces(tariff, day):
+            lo, hi = max(piece.start, start), min(piece.end, end)
+            if lo >= hi:
+                continue
+            if pieces and pieces[-1].end == lo and pieces[-1].price.source == piece.price.source:
+                pieces[-1] = _Piece(pieces[-1].start, hi, piece.price)
+            else:
+                pieces.append(_Piece(lo, hi, piece.price))
+        day += _DAY
+    return pieces
+
+
+_DAY = timedelta(days=1)
+_CACHED_SPAN = timedelta(days=7)
+"""Longer ranges are cut directly (the per-day cache is for sessions)."""
+_DAY_CACHE: dict[tuple[int, datetime], tuple[Tariff, tuple[_Piece, ...]]] = {}
+_DAY_CACHE_LIMIT = 4096
+_DAY_CACHE_LOCK = threading.Lock()
+
+
+def _day_pieces(tariff: Tariff, day: datetime) -> tuple[_Piece, ...]:
+    """The pieces of one UTC day ``[day, day + 1 d)``, cached per tariff object.
+
+    Tariffs are frozen models; the cache holds the object itself, so a key is never
+    confused with another tariff that later gets the same ``id``.
+    """
+    key = (id(tariff), day)
+    hit = _DAY_CACHE.get(key)
+    if hit is not None and hit[0] is tariff:
+        return hit[1]
+    pieces = tuple(_pieces_between(tariff, day, day + _DAY))
+    with _DAY_CACHE_LOCK:
+        if len(_DAY_CACHE) >= _DAY_CACHE_LIMIT:
+            _DAY_CACHE.clear()
+        _DAY_CACHE[key] = (tariff, pieces)
+    return pieces
+
+
+def _pieces_between(tariff: Tariff, start: datetime, end: datetime) -> list[_Piece]:
+    """``[start, end)`` (UTC) cut at every candidate instant, merged where the price held."""
     cuts = sorted({start, end, *_candidate_cuts(tariff, start, end)})
     pieces: list[_Piece] = []
     for piece_start, piece_end in pairwise(cuts):
@@ -503,6 +559,42 @@ def _share_by_time(interval: MeteredInterval, pieces: list[_Piece]) -> list[Deci
         delivered = upto
     shares.append(interval.kwh - delivered)
     return shares
+
+
+def _priced_runs(
+    spans: list[_Piece], ordered: list[MeteredInterval]
+) -> list[tuple[_Piece, Decimal]]:
+    """Each interval's energy on its price pieces, joined into contiguous runs.
+
+    The same as :func:`_clipped` + :func:`_share_by_time` per interval followed by
+    :func:`_contiguous_runs`, without building a piece per interval: the intervals
+    are in time order, so the span they start in only moves forward, and an
+    interval inside one span is one piece holding all its energy.
+    """
+    runs: list[tuple[_Piece, Decimal]] = []
+    j = 0
+    for interval in ordered:
+        while spans[j].end <= interval.start:
+            j += 1
+        span = spans[j]
+        if interval.end <= span.end:
+            parts: Iterable[tuple[datetime, datetime, _Price, Decimal]] = (
+                (interval.start, interval.end, span.price, interval.kwh),
+            )
+        else:
+            pieces = _clipped(spans, interval)
+            parts = [
+                (piece.start, piece.end, piece.price, kwh)
+                for piece, kwh in zip(pieces, _share_by_time(interval, pieces), strict=True)
+            ]
+        for start, end, price, kwh in parts:
+            if runs:
+                previous, previous_kwh = runs[-1]
+                if previous.end == start and previous.price.source == price.source:
+                    runs[-1] = (_Piece(previous.start, end, price), previous_kwh + kwh)
+                    continue
+            runs.append((_Piece(start, end, price), kwh))
+    return runs
 
 
 def _contiguous_runs(priced: list[tuple[_Piece, Decimal]]) -> list[tuple[_Piece, Decimal]]:

@@ -72,6 +72,8 @@ class UtilityBase:
         )
         self._client = peer_client([clearinghouse_url], timeout=5.0)
         self._hourly: dict[str, dict[datetime, HourlyPrice]] = {}
+        self._merged: dict[str, tuple[int, Tariff]] = {}
+        self._hourly_version = 0
         self._binding_cache: dict[str, tuple[m.BindingResponse, Any]] = {}
         # hot queries, built once (each run only binds its parameter)
         t = self.t
@@ -117,6 +119,7 @@ class UtilityBase:
         self._hourly.setdefault(tariff_id, {})[start] = HourlyPrice(
             start=start, price=Decimal(price)
         )
+        self._hourly_version += 1  # a merged copy made before this is stale
 
     def tariff(self, tariff_id: str) -> Tariff:
         """A tariff of the data set, with the hourly prices published so far."""
@@ -126,10 +129,17 @@ class UtilityBase:
         posted = self._hourly.get(tariff_id)
         if not posted:
             return base
+        # one object per published state: the pricing caches per tariff object
+        version = self._hourly_version
+        cached = self._merged.get(tariff_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         merged = {hp.start: hp for hp in base.hourly_prices}
         merged.update(posted)
         prices = [merged[k] for k in sorted(merged)]
-        return base.model_copy(update={"hourly_prices": prices})
+        copy = base.model_copy(update={"hourly_prices": prices})
+        self._merged[tariff_id] = (version, copy)
+        return copy
 
     def _now(self) -> float:
         return self.clock.now()

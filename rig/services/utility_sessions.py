@@ -93,20 +93,7 @@ class SessionDesk(UtilityBase):
                 )
             if close is not None:
                 self._close(conn, session_id, session, close)
-            insert_ignore(
-                conn,
-                self.t.intervals,
-                [
-                    {
-                        "session_id": session_id,
-                        "start_ms": s,
-                        "end_ms": e,
-                        "kwh": k,
-                        "received_at": now_s,
-                    }
-                    for s, e, k in fresh
-                ],
-            )
+            self._insert_intervals(conn, session_id, fresh, now_s)
             known = sorted([(s, e, k) for s, (e, k) in existing.items()] + fresh)
             metered = [MeteredInterval(from_ms(s), from_ms(e), k) for s, e, k in known]
             if closed and (fresh or close is not None):
@@ -120,6 +107,49 @@ class SessionDesk(UtilityBase):
                 "intervals_accepted": len(fresh),
                 "intervals_duplicate": duplicates,
             }
+        )
+
+    def _insert_intervals(
+        self,
+        conn: Connection,
+        session_id: str,
+        fresh: list[tuple[int, int, Decimal]],
+        now_s: float,
+    ) -> None:
+        """The new intervals, in one ``executemany`` of a prepared statement.
+
+        On SQLite the rows go straight to the driver (SQLAlchemy's per-row parameter
+        processing cost more than the insert itself); the values are what the
+        ``intervals`` table's types would bind (``kwh`` as exact text).
+        """
+        if not fresh:
+            return
+        if self.db.is_sqlite:
+            conn.exec_driver_sql(
+                self._sql_insert_intervals,
+                [(session_id, s, e, str(k), now_s) for s, e, k in fresh],
+            )
+            return
+        insert_ignore(
+            conn,
+            self.t.intervals,
+            [
+                {
+                    "session_id": session_id,
+                    "start_ms": s,
+                    "end_ms": e,
+                    "kwh": k,
+                    "received_at": now_s,
+                }
+                for s, e, k in fresh
+            ],
+        )
+
+    @property
+    def _sql_insert_intervals(self) -> str:
+        return (
+            f'INSERT OR IGNORE INTO "{self.t.intervals.name}" '
+            "(session_id, start_ms, end_ms, kwh, received_at) VALUES (?, ?, ?, ?, ?)"
         )
 
     def _checked_batch(
