@@ -7,14 +7,10 @@ asks for them, as the parties entitled to see them would:
   tariff, incentive, flags, and every bill line of the session on any account
   (the payer's charge or roaming lines, the host's SC-3 netting lines);
 - for a roaming session (SC-4), the clearinghouse, as the roaming utility:
-  ``GET /settlements`` over the session's day — the settlement statement; and the
-  home utility, as its operator: the PEV owner's statement, whose ``roaming`` lines
-  are the charge the clearinghouse posted there.
-
-The clearinghouse has no route that returns one posted charge, so the
-:class:`~rig.record.Posting` is put together from what it *did* publish: the
-statement's charge ID and row for the option (amounts) and the home utility's
-lines (account, tariff, energy). See the services' open points in the runner's docs.
+  ``GET /roaming-charges/{roaming utility}:{session id}`` — the charge as posted,
+  which becomes the :class:`~rig.record.Posting` (404, or not yet forwarded to the
+  home utility: no posting); and ``GET /settlements`` over the session's day — the
+  settlement statement.
 
 Everything is converted into the plain dataclasses of :mod:`rig.record`; a
 service that cannot be reached leaves its part empty, which the oracle reports
@@ -102,25 +98,24 @@ def _roaming_records(world: World, records: ServiceRecords, roaming: str, home: 
     lines = records.bill_lines
     start = min(line.start for line in lines) - timedelta(hours=12)
     end = max(line.end for line in lines) + timedelta(hours=12)
-    period = {"start": start.isoformat(), "end": end.isoformat()}
     endpoints: ServiceEndpoints = world.endpoints
     clearinghouse = ServiceLink(
         CLEARINGHOUSE, endpoints.urls[CLEARINGHOUSE], endpoints.token(roaming)
     )
-    home_operator = world.operator(home)
     try:
+        held = _get(clearinghouse, f"/roaming-charges/{roaming}:{world.esi.session_id}")
         statement = _get(
             clearinghouse,
             "/settlements",
             roaming_utility_id=roaming,
             home_utility_id=home,
-            **period,
+            start=start.isoformat(),
+            end=end.isoformat(),
         )
-        owner = world.record.facts.pev.owner_account_id
-        books = _get(home_operator, f"/accounts/{owner}/statement", **period)
     finally:
         clearinghouse.close()
-        home_operator.close()
+    if held is not None and held["forwarded"]:
+        records.posting = posting(held["charge"])
     if statement is None:
         return
     records.settlement = Settlement(
@@ -139,28 +134,21 @@ def _roaming_records(world: World, records: ServiceRecords, roaming: str, home: 
         ),
         charges=tuple(statement["charges"]),
     )
-    session_id = world.esi.session_id
-    posted = [
-        bill_line(item)
-        for item in (books or {}).get("line_items", [])
-        if item["kind"] == "roaming" and item["session_id"] == session_id
-    ]
-    charge = next((c for c in records.settlement.charges if c.endswith(session_id)), None)
-    option = world.record.facts.roaming_option
-    row = next((r for r in records.settlement.rows if r.option == option), None)
-    if charge is None or row is None or not posted:
-        return
-    records.posting = Posting(
-        charge_id=charge,
-        roaming_utility_id=roaming,
-        home_utility_id=home,
-        account_id=posted[0].account_id,
-        option=row.option,
-        tariff_id=posted[0].tariff_id,
-        settlement_tariff_id=world.place.utility.settlement_tariff_id,
-        kwh=sum((line.kwh for line in posted), Decimal(0)),
-        customer_amount=sum((line.amount for line in posted), Decimal(0)),
-        settlement_amount=row.settlement_amount,
-        difference=row.difference,
-        currency=posted[0].currency,
+
+
+def posting(charge: dict[str, Any]) -> Posting:
+    """A charge as the clearinghouse holds it (``GET /roaming-charges/{id}``'s ``charge``)."""
+    return Posting(
+        charge_id=charge["charge_id"],
+        roaming_utility_id=charge["roaming_utility_id"],
+        home_utility_id=charge["home_utility_id"],
+        account_id=charge["account_id"],
+        option=charge["option"],
+        tariff_id=charge["tariff_id"],
+        settlement_tariff_id=charge["settlement_tariff_id"],
+        kwh=Decimal(str(charge["kwh"])),
+        customer_amount=Decimal(str(charge["customer_amount"])),
+        settlement_amount=Decimal(str(charge["settlement_amount"])),
+        difference=Decimal(str(charge["difference"])),
+        currency=charge["currency"],
     )
