@@ -146,7 +146,6 @@ class SuiteRun:
     cpu_s: float  # user + system of the pytest process
     exit_code: int
     results: list[Path]
-    started: float  # epoch seconds when the subprocess was started
 
 
 def pytest_command() -> list[str]:
@@ -159,14 +158,13 @@ def run_suite(files: list[str], extra: list[str], report: Path | None) -> SuiteR
     if report is not None:
         command += ["--report", str(report)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    epoch = time.time()
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     results = sorted(report.glob("results-*.jsonl")) if report is not None else []
-    return SuiteRun(wall, cpu, done.returncode, results, epoch)
+    return SuiteRun(wall, cpu, done.returncode, results)
 
 
 @dataclass(frozen=True)
@@ -175,7 +173,6 @@ class PlanFigures:
     verdict: str
     steps: int
     simulated_s: float  # bench clock, first step's start to last step's end
-    wall_s: float  # plan_start to plan_end, wall clock
 
 
 def _time(text: str) -> float:
@@ -184,7 +181,6 @@ def _time(text: str) -> float:
 
 def plan_figures(results: list[Path]) -> list[PlanFigures]:
     """Per plan, from the results file(s) of one suite run."""
-    starts: dict[str, float] = {}
     steps: dict[str, list[tuple[float, float]]] = {}
     out: list[PlanFigures] = []
     for path in results:
@@ -192,43 +188,14 @@ def plan_figures(results: list[Path]) -> list[PlanFigures]:
             record = json.loads(line)
             kind, plan = record.get("type"), record.get("plan", "")
             if kind == "plan_start":
-                starts[plan] = _time(record["started_at"])
                 steps[plan] = []
             elif kind == "step":
                 steps[plan].append((_time(record["started_at"]), _time(record["ended_at"])))
             elif kind == "plan_end":
                 spans = steps.get(plan, [])
                 simulated = spans[-1][1] - spans[0][0] if spans else 0.0
-                wall = _time(record["ended_at"]) - starts.get(plan, _time(record["ended_at"]))
-                out.append(PlanFigures(plan, record["verdict"], len(spans), simulated, wall))
+                out.append(PlanFigures(plan, record["verdict"], len(spans), simulated))
     return out
-
-
-def timeline(run: SuiteRun) -> str:
-    """Where one suite run's wall time went, from its results file's wall-clock stamps."""
-    marks: dict[str, float] = {}
-    for path in run.results:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            kind = record.get("type")
-            if kind == "run":
-                marks.setdefault("run", _time(record["started_at"]))
-            elif kind == "plan_start":
-                marks.setdefault("first", _time(record["started_at"]))
-            elif kind == "plan_end":
-                marks["last"] = _time(record["ended_at"])
-            elif kind == "run_end":
-                marks["run_end"] = _time(record["ended_at"])
-    if len(marks) < 4:
-        return "suite timeline: no complete results file"
-    end = run.started + run.wall_s
-    return (
-        f"suite timeline (median run): start-up and collection {marks['run'] - run.started:.2f} s"
-        f" | first plan's one-offs (importing the runner, bench identity) "
-        f"{marks['first'] - marks['run']:.2f} s | plans {marks['last'] - marks['first']:.2f} s"
-        f" | after the last plan until pytest exits {end - marks['last']:.2f} s"
-        f" (run_end written {marks['run_end'] - marks['last']:.2f} s after it)"
-    )
 
 
 def bench_suite(
@@ -262,14 +229,10 @@ def bench_suite(
         f"{', '.join(f'{w:.2f}' for w in base)} s wall, "
         f"{statistics.median(r.cpu_s for r in collect):.2f} s CPU"
     )
-    notes.append(timeline(middle))
-    in_plans = sum(p.wall_s for p in plans)
     notes.append(
-        f"suite wall split (median run): {in_plans:.2f} s inside plans (plan_start to "
-        f"plan_end, {in_plans / max(len(plans), 1):.2f} s per plan), "
-        f"{middle.wall_s - in_plans:.2f} s outside (interpreter, pytest, collection, "
-        f"summary); {simulated_h:.2f} simulated h in all, runner alone "
-        f"{simulated_h * 3600 / max(in_plans, 1e-9):,.0f}x real time"
+        f"{simulated_h:.2f} simulated h in all; plan and step records are stamped on the "
+        "bench clock, so the suite's wall time is split here only as start-up + collection "
+        "(the --collect-only baseline) and the rest"
     )
     rows = [
         Row(
@@ -746,12 +709,9 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(note)
     if plans:
-        print("per plan (median suite run): plan, verdict, steps, simulated, wall")
+        print("per plan (median suite run): plan, verdict, steps, simulated")
         for p in plans:
-            print(
-                f"  {p.plan:32} {p.verdict:8} {p.steps:3}  {p.simulated_s / 3600:6.2f} h  "
-                f"{p.wall_s:6.2f} s"
-            )
+            print(f"  {p.plan:32} {p.verdict:8} {p.steps:3}  {p.simulated_s / 3600:6.2f} h")
     for line in profile:
         print(line)
     print(
