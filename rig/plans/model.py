@@ -39,12 +39,11 @@ from rig.plans.onekey import Strict
 from rig.plans.requirements import RequirementId
 from rig.plans.steps import Step
 from rig.plans.units import Current, Duration, Energy, Power
+from rig.services.dataset import ID_PATTERN
 from rig.services.rules import RoamingOption
 
 #: The pytest marker of each scenario (``pytest -m sc4``).
 ScenarioMarker = Literal["sc1", "sc2", "sc3", "sc4", "sc5", "sc6"]
-
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
 
 class Preferences(Strict):
@@ -64,7 +63,7 @@ class Preferences(Strict):
 class Pev(Strict):
     """The vehicle: identity, whether it talks to the ESI, and its on-board charger."""
 
-    id: str = Field(pattern=_ID, description="PEV ID as the utility data set knows it")
+    id: str = Field(pattern=ID_PATTERN, description="PEV ID as the utility data set knows it")
     communicating: bool = Field(default=True, description="false: it never talks to the ESI")
     max_current: Current = Field(
         default=Current(32), description="what the on-board charger draws at most"
@@ -103,8 +102,8 @@ class Plan(Strict):
         default=None, description="clock time at plug-in, with its UTC offset"
     )
     pev: Pev
-    premise: str = Field(pattern=_ID, description="premise ID the portal belongs to")
-    portal: str = Field(pattern=_ID, description="energy portal ID the PEV plugs into")
+    premise: str = Field(pattern=ID_PATTERN, description="premise ID the portal belongs to")
+    portal: str = Field(pattern=ID_PATTERN, description="energy portal ID the PEV plugs into")
     bench: BenchOverrides = BenchOverrides()
     steps: list[Step] = Field(min_length=1)
     checks: list[Check] = Field(min_length=1)

@@ -29,9 +29,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from rig.services.dataset import ID_PATTERN
 from rig.services.rules import Communication, RoamingOption
 
-Id = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+Id = Annotated[str, Field(min_length=1, max_length=80, pattern=ID_PATTERN)]
 Kwh = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=16, decimal_places=6)]
 Kw = Annotated[Decimal, Field(gt=0, le=1_000, max_digits=12, decimal_places=6)]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

@@ -22,8 +22,8 @@ from rig.services import api_models as m
 from rig.services.app_common import ERRORS, json_response, make_app
 from rig.services.auth import Caller
 from rig.services.clearinghouse_service import ClearinghouseService
+from rig.services.dataset import ID_PATTERN
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 QueryId = Annotated[str, Query(min_length=1, max_length=80, pattern=ID_PATTERN)]
 
 

@@ -44,7 +44,9 @@ from rig.services.rules import GuestCharging, PortalArrangement, PremiseKind
 from rig.services.tariffs import Tariff
 from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, validate
 
-Id = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+#: What an ID may look like: data set, API paths and bodies alike (no spaces, no slashes).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+Id = Annotated[str, Field(min_length=1, max_length=80, pattern=ID_PATTERN)]
 Token = Annotated[str, Field(min_length=16, max_length=200)]
 PortalKind = Literal["cordset_120", "evse_240", "dc"]
 ProgramKind = Literal["TOU", "DLC", "RTP", "ALM"]

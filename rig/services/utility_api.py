@@ -32,9 +32,9 @@ from starlette.concurrency import run_in_threadpool
 from rig.services import api_models as m
 from rig.services.app_common import ERRORS, json_response, make_app
 from rig.services.auth import Caller
+from rig.services.dataset import ID_PATTERN
 from rig.services.utility_service import UtilityService
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 PathId = Annotated[str, Path(min_length=1, max_length=80, pattern=ID_PATTERN)]
 
 
