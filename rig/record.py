@@ -85,6 +85,8 @@ class SessionFacts:
     communication: Communication = "established"
     eumd_available: bool = True
     roaming_option: RoamingOption = "guest_rate"
+    clearinghouse_at_binding: bool = True
+    """The clearinghouse answered when the PEV bound (a foreign PEV is BR-01 when not)."""
 
 
 # --------------------------------------------------------------------- bench timelines

@@ -10,6 +10,8 @@ row    when                                            expected
 =====  ==============================================  =====================================
 BR-01  communication failed or PEV not communicating   not bound; premise account, default
        (SC-5), or the home utility's validation fails  tariff, no incentive
+       — for a foreign PEV also when the clearing-
+       house cannot be asked at binding (SC-4)
 SC-5   PEV ID unknown to utility and clearinghouse     not bound; premise pays default
 BR-05  PEV known but not enrolled in a programme       not bound; premise pays default
 BR-11  residential host does not allow guests          not bound; premise pays default
@@ -105,6 +107,9 @@ def expected_treatment(facts: SessionFacts) -> Treatment:
 
     if facts.communication != "established":
         return premise_pays("BR-01", ("BR-01", "SC-5"), bound=False)
+    foreign = pev.known and pev.home_utility_id != premise.utility_id
+    if foreign and not facts.clearinghouse_at_binding:  # the roaming utility cannot validate
+        return premise_pays("BR-01", ("BR-01", "SC-4"), bound=False)
     if not pev.known:
         return premise_pays("SC-5", ("SC-5",), bound=False)
     if pev.program_tariff_id is None:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
@@ -155,6 +156,7 @@ def _bind(world: World) -> str:
         world.esi.bind(None, "failed", world.record.facts.roaming_option)
         world.evse.allow(world.evse.rating_a, world.clock.now())
         return _act(world, "the PEV is silent: not bound; charging at the premise's terms")
+    _note_clearinghouse(world)
     answer = world.esi.bind(pev.pev.id, "established", world.record.facts.roaming_option)
     pev.told.binding = answer
     world.record.binding = answer
@@ -163,6 +165,13 @@ def _bind(world: World) -> str:
         why = "utility unreachable" if answer is None else f"refused: {world.esi.refusal}"
         return _act(world, f"not bound ({why}); charging proceeds at the premise's terms")
     return _act(world, f"bound: {answer.scenario}, {answer.tariff_id}")
+
+
+def _note_clearinghouse(world: World) -> None:
+    """Whether the clearinghouse answers as the PEV binds: the oracle's fact for BR-01."""
+    world.record.facts = replace(
+        world.record.facts, clearinghouse_at_binding=world.clearinghouse_reachable
+    )
 
 
 def _energy_request(world: World, request: s.EnergyRequestArgs) -> str:
@@ -198,6 +207,7 @@ def unplug(world: World) -> str:
     world.loop.changed()
     world.loop.settle()
     if not world.esi.asked:  # no bind step: the ESI still registers the session it metered
+        _note_clearinghouse(world)
         world.esi.bind(world.pev.pev.id, "established", world.record.facts.roaming_option)
     summary = world.esi.close()
     world.pev.told.summary = summary
@@ -472,6 +482,7 @@ def _reach_clearinghouse(world: World, reachable: bool) -> str:
         raise Unsupported(
             f"clearinghouse_{'back' if reachable else 'unreachable'}: {exc}"
         ) from None
+    world.clearinghouse_reachable = reachable
     return f"clearinghouse {'reachable again' if reachable else 'unreachable'} from the utilities"
 
 

@@ -139,6 +139,8 @@ class World:
     loop: Loop
     signals: list[Signal] = field(default_factory=list)
     """Every grid signal the ESI received, in order."""
+    clearinghouse_reachable: bool = True
+    """Cleared by ``clearinghouse_unreachable``, set again by ``clearinghouse_back``."""
 
     def operator(self, utility_id: str) -> ServiceLink:
         """The utility's own operator (publishes grid signals; reads its books)."""
