@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from tariff_cases import facts
 
@@ -73,6 +75,10 @@ CASES: dict[str, tuple[SessionFacts, str, str, str, bool, bool, bool]] = {
     "BR-04 with BR-01: silent PEV, EUMD unavailable, still flagged": (
         facts(communication="pev_not_communicating", eumd_available=False),
         "BR-01", "ACC-HOST-2", "FLAT-RES", False, True, False,
+    ),
+    "BR-01 foreign PEV, clearinghouse down at binding": (
+        replace(facts(premise_utility="U-B"), clearinghouse_at_binding=False),
+        "BR-01", "ACC-HOST-2", "FLAT-RES", False, False, False,
     ),
     "BR-05 unenrolled PEV": (
         facts(program=None),
