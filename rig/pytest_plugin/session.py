@@ -62,6 +62,8 @@ class RunSession:
     worker: str = ""
     rows: list[PlanRow] = field(default_factory=list)
     plan_files: dict[str, Path] = field(default_factory=dict)
+    report_path: Path | None = None
+    """The HTML report written at the end of the run (``None`` on xdist workers)."""
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
     _writer: ResultsWriter | None = None
 
@@ -150,4 +152,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from rig.report import write_run_report  # the HTML report of the run (issue 5)
 
     run = session.config.stash[RUN]
-    write_run_report(run.report_dir, run.run_id, worker=run.worker)
+    run.report_path = write_run_report(run.report_dir, run.run_id, worker=run.worker)

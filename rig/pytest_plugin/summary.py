@@ -8,11 +8,12 @@ went::
     pg-tou-boundary sc1       pass     21/21         0.71 s  PG-TOU SC-1 J-04
     2 plans: 1 pass, 1 fail
     results: reports/results-20261126T021500Z-3f2a9c1e.jsonl
+    report:  reports/report-20261126T021500Z-3f2a9c1e.html
 
 ``measurements`` counts the plan's measurements that passed (MARGINAL included)
 out of all it recorded; ``wall`` is the wall time of the whole plan, bench set-up
 and safe state included. The printing hook shows the table unless ``-q`` is
-given, and the results line always.
+given, and the results and report lines always.
 """
 
 from __future__ import annotations
@@ -61,3 +62,5 @@ def pytest_terminal_summary(
             terminalreporter.write_line(line)
     if run.results_path is not None:
         terminalreporter.write_line(f"results: {shown(run.results_path)}")
+    if run.report_path is not None:
+        terminalreporter.write_line(f"report:  {shown(run.report_path)}")

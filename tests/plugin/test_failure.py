@@ -53,6 +53,7 @@ def test_the_summary_lists_failures_first_and_the_exit_status_says_fail(project:
             "a-home  sc1       pass     1/1           0.25 s  SC-1 J-04",
             "2 plans: 1 pass, 1 fail",
             "results: reports/results-*.jsonl",
+            "report:  reports/report-*.html",
         ]
     )
 
@@ -61,4 +62,6 @@ def test_quiet_shows_no_table(project: Project) -> None:
     project.plan("a_home")
     result = project.pytester.runpytest("-q")
     result.stdout.no_fnmatch_line("*compliance summary*")
-    result.stdout.fnmatch_lines(["results: reports/results-*.jsonl"])
+    result.stdout.fnmatch_lines(
+        ["results: reports/results-*.jsonl", "report:  reports/report-*.html"]
+    )
