@@ -64,6 +64,33 @@ def flat(tariff_id: str, price: str, step_size: int = 1) -> Tariff:
     )
 
 
+PERIOD_PRICE = {"on_peak": "0.30", "off_peak": "0.10"}
+
+
+def windowed(
+    window: str, start: str, end: str, *, rest: str, time_zone: str = "America/Los_Angeles"
+) -> Tariff:
+    """Period ``window`` from ``start`` to ``end`` local time, ``rest`` otherwise.
+
+    On-peak costs 0.30, off-peak 0.10.
+    """
+    return Tariff.model_validate(
+        {
+            "id": "window",
+            "currency": "USD",
+            "time_zone": time_zone,
+            "elements": [
+                {
+                    "period": window,
+                    "price_components": [{"price": PERIOD_PRICE[window]}],
+                    "restrictions": {"start_time": start, "end_time": end},
+                },
+                {"period": rest, "price_components": [{"price": PERIOD_PRICE[rest]}]},
+            ],
+        }
+    )
+
+
 def pacific(day: int, hour: int, minute: int = 0, month: int = 7) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=PACIFIC)
 
@@ -159,21 +186,7 @@ def test_price_spans_over_a_weekday() -> None:
 
 
 def test_a_window_wrapping_past_midnight() -> None:
-    night = Tariff.model_validate(
-        {
-            "id": "night",
-            "currency": "USD",
-            "time_zone": "Europe/Berlin",
-            "elements": [
-                {
-                    "period": "off_peak",
-                    "price_components": [{"price": "0.10"}],
-                    "restrictions": {"start_time": "21:00", "end_time": "07:00"},
-                },
-                {"period": "on_peak", "price_components": [{"price": "0.30"}]},
-            ],
-        }
-    )
+    night = windowed("off_peak", "21:00", "07:00", rest="on_peak", time_zone="Europe/Berlin")
     berlin = ZoneInfo("Europe/Berlin")
     spans = price_spans(
         night, datetime(2026, 1, 5, 20, tzinfo=berlin), datetime(2026, 1, 6, 8, tzinfo=berlin)
@@ -272,21 +285,7 @@ def test_hourly_prices_at_equal_rates_still_split_per_hour() -> None:
 def test_daylight_saving_spring_forward_boundary_in_the_missing_hour() -> None:
     # 2026-03-08 02:00 PST jumps to 03:00 PDT (10:00 UTC). A 02:30 boundary does not
     # exist that day: the peak price starts at the jump.
-    tariff = Tariff.model_validate(
-        {
-            "id": "dst",
-            "currency": "USD",
-            "time_zone": "America/Los_Angeles",
-            "elements": [
-                {
-                    "period": "on_peak",
-                    "price_components": [{"price": "0.30"}],
-                    "restrictions": {"start_time": "02:30", "end_time": "23:00"},
-                },
-                {"period": "off_peak", "price_components": [{"price": "0.10"}]},
-            ],
-        }
-    )
+    tariff = windowed("on_peak", "02:30", "23:00", rest="off_peak")
     start = datetime(2026, 3, 8, 9, tzinfo=UTC)  # 01:00 PST
     bill = price_session(tariff, [MeteredInterval(start, start + timedelta(hours=2), Decimal(2))])
     assert [(line.start.hour, line.rate_period, str(line.kwh)) for line in bill.lines] == [
@@ -297,21 +296,7 @@ def test_daylight_saving_spring_forward_boundary_in_the_missing_hour() -> None:
 
 def test_daylight_saving_fall_back_repeats_a_boundary() -> None:
     # 2026-11-01 01:00-02:00 happens twice (PDT, then PST); 01:30-02:00 is peak both times.
-    tariff = Tariff.model_validate(
-        {
-            "id": "dst",
-            "currency": "USD",
-            "time_zone": "America/Los_Angeles",
-            "elements": [
-                {
-                    "period": "on_peak",
-                    "price_components": [{"price": "0.30"}],
-                    "restrictions": {"start_time": "01:30", "end_time": "02:00"},
-                },
-                {"period": "off_peak", "price_components": [{"price": "0.10"}]},
-            ],
-        }
-    )
+    tariff = windowed("on_peak", "01:30", "02:00", rest="off_peak")
     start = datetime(2026, 11, 1, 8, tzinfo=UTC)  # 01:00 PDT
     bill = price_session(tariff, [MeteredInterval(start, start + timedelta(hours=2), Decimal(4))])
     assert [(line.start.strftime("%H:%M"), line.rate_period) for line in bill.lines] == [
