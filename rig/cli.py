@@ -83,6 +83,7 @@ def write_endpoints(path: Path, endpoints: dict[str, Any]) -> None:
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
+    from drivers.sim.probe import ModelProbe
     from rig.bench.config import load_bench
     from rig.bench.simulated import SimulatedBench
 
@@ -95,7 +96,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     endpoints_file = Path(args.endpoints) if args.endpoints else None
     with SimulatedBench(config, clock=args.clock) as sim:
-        document = sim.endpoints
+        probe = ModelProbe(sim.model).start()
+        document = {**sim.endpoints, "model": {"truth": probe.url}}
         if endpoints_file is not None:
             write_endpoints(endpoints_file, document)
         print(json.dumps(document, indent=2), flush=True)
@@ -110,6 +112,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         except (KeyboardInterrupt, Terminated):
             return EXIT_OK  # the way to stop `rig sim`
         finally:
+            probe.stop()
             if endpoints_file is not None:
                 endpoints_file.unlink(missing_ok=True)
             print("simulated bench stopped", flush=True)

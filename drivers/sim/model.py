@@ -132,6 +132,7 @@ class Truth:
     current_a: float
     power_w: float
     energy_wh: float
+    load_input_on: bool
 
 
 def _mix64(value: int) -> int:
@@ -389,4 +390,5 @@ class BenchModel:
                 current_a=current,
                 power_w=voltage * current * self._power_factor,
                 energy_wh=self._energy_wh,
+                load_input_on=self._input_on,
             )
