@@ -87,6 +87,24 @@ class PilotStatus:
     contactor_closed: bool | None = None
 
 
+@dataclass(frozen=True)
+class Watchdog:
+    """Whether an instrument protects the bench on its own when the controller goes silent.
+
+    A driven instrument (load, pilot) is asked to arm its own communication watchdog
+    (:meth:`Load.arm_watchdog`, :meth:`Pilot.arm_watchdog`): with no command from the
+    controller for ``timeout_ms``, the instrument itself goes safe (load input off,
+    pilot to state A with no PWM). ``armed`` is false where the instrument has no such
+    watchdog (``how`` then says so and what covers the bench instead) or where it was
+    disabled with a timeout of 0.
+    """
+
+    armed: bool
+    timeout_ms: int
+    how: str
+    """What the instrument does, or why nothing is armed (shown by ``rig bench check``)."""
+
+
 class Instrument(Protocol):
     """What every instrument driver offers."""
 
