@@ -13,7 +13,10 @@ read-back::
 
 ``sim_yaml`` may replace the simulated bench ``rig sim`` serves (default:
 ``fixtures/benches/sim.yaml``); the lab file then points at its EUMD, load and
-pilot (the premise meter too, when the simulated bench has one).
+pilot (the premise meter too, when the simulated bench has one). With
+``wire_faults=True`` the EUMD, load and pilot are reached through a
+:class:`~rig.bench.wirefault.WireFault` each (``lab.faults["pilot"].drop()``), to
+pull a cable or hang an instrument mid-run.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from rig.bench.wirefault import WireFault
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM_BENCH = ROOT / "fixtures" / "benches" / "sim.yaml"
@@ -72,8 +77,17 @@ def lab_bench_text(endpoints: dict[str, Any], *, name: str = "lab-under-test") -
 class LabSim:
     """``rig sim`` as a subprocess, plus a lab-style bench file pointing at it."""
 
-    def __init__(self, directory: Path, *, sim_yaml: Path = SIM_BENCH, name: str = "lab") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        sim_yaml: Path = SIM_BENCH,
+        name: str = "lab",
+        wire_faults: bool = False,
+    ) -> None:
         self.directory = directory
+        self.wire_faults = wire_faults
+        self.faults: dict[str, WireFault] = {}
         self.sim_yaml = sim_yaml
         self.endpoints_file = directory / f"{name}-endpoints.json"
         self.bench_file = directory / f"{name}.yaml"
@@ -99,8 +113,25 @@ class LabSim:
                 raise TimeoutError("rig sim did not write its endpoints")
             time.sleep(0.05)
         self.endpoints = json.loads(self.endpoints_file.read_text(encoding="utf-8"))
-        self.bench_file.write_text(lab_bench_text(self.endpoints, name=self.name), "utf-8")
+        addressed = self._through_faults() if self.wire_faults else self.endpoints
+        self.bench_file.write_text(lab_bench_text(addressed, name=self.name), "utf-8")
         return self
+
+    def _through_faults(self) -> dict[str, Any]:
+        """The endpoints with the EUMD, load and pilot behind a :class:`WireFault` each."""
+
+        def proxy(role: str, host: str, port: str) -> int:
+            self.faults[role] = WireFault(host, int(port)).start()
+            return self.faults[role].port
+
+        moved: dict[str, Any] = json.loads(json.dumps(self.endpoints))
+        host, port = moved["meter"]["modbus_tcp"].rsplit(":", 1)
+        moved["meter"]["modbus_tcp"] = f"{host}:{proxy('eumd', host, port)}"
+        _, host, port, _ = moved["load"]["visa"].split("::")
+        moved["load"]["visa"] = f"TCPIP0::{host}::{proxy('load', host, port)}::SOCKET"
+        host, port = moved["pilot"]["channel"].removeprefix("socket://").rsplit(":", 1)
+        moved["pilot"]["channel"] = f"socket://{host}:{proxy('pilot', host, port)}"
+        return moved
 
     def truth(self) -> dict[str, Any]:
         """The simulated bench's physical state now (its model, not any driver)."""
@@ -114,6 +145,9 @@ class LabSim:
         return now["pilot_state"] == "A" and (not now["load_input_on"] or now["current_a"] < 0.5)
 
     def stop(self) -> None:
+        for fault in self.faults.values():
+            fault.stop()
+        self.faults.clear()
         if self.process is None:
             return
         if self.process.poll() is None:
