@@ -33,7 +33,8 @@ Run it (the figures in docs/benchmarks.md came from this command)::
     .venv/bin/python benchmarks/soak_safety.py --aborts 300 --json reports/soak.json
 
 ``--aborts N`` spreads N trials over every (entry, abort) pair that applies, in a
-seeded random order. The test suite runs one trial of each abort kind
+seeded random order; ``--aborts 0`` runs one trial of each abort kind mid-charge,
+through a random entry point, which is what the test suite does
 (``tests/benchmarks/test_soak_sample.py``).
 """
 
@@ -245,7 +246,12 @@ def _judge(trial: Trial) -> str:
 
 
 def plan_trials(count: int, rng: random.Random, kinds: list[str] | None) -> list[Trial]:
-    pairs = [(e, a) for a in (kinds or ABORTS) for e in ENTRIES if applies(e, a)]
+    """``count`` trials over every applicable (entry, abort) pair; 0: one of each abort."""
+    kinds = kinds or ABORTS
+    if count == 0:
+        entries = {a: rng.choice([e for e in ENTRIES if applies(e, a)]) for a in kinds}
+        return [Trial(entries[a], a, "charging") for a in kinds]
+    pairs = [(e, a) for a in kinds for e in ENTRIES if applies(e, a)]
     rng.shuffle(pairs)
     trials = []
     for index in range(count):
@@ -276,7 +282,9 @@ def summarise(trials: list[Trial]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--aborts", type=int, default=300, help="number of aborted runs")
+    parser.add_argument(
+        "--aborts", type=int, default=300, help="aborted runs (0: one of each kind, mid-charge)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kind", action="append", choices=ABORTS, help="only these aborts")
     parser.add_argument("--json", type=Path, help="write every trial and the summary here")
