@@ -11,6 +11,12 @@ pytest-xdist, whose workers share the run id). It starts with the ``run`` record
 the bench's identity (:mod:`rig.pytest_plugin.identity`), ``git describe``, the
 simulation seed, the operator (``--operator``, else ``$USER``) and the host.
 The runner appends each plan's records; ``pytest_sessionfinish`` writes ``run_end``.
+
+Before the first plan of a run on a real (not simulated) bench, the run takes the
+bench's lease (:mod:`rig.bench.lease`) and keeps it to the end, so no other run can
+slip in between two plans. A bench another run holds stops this one at once (exit
+4, a usage error) with the holder's pid, host, plan and start time, before anything
+is sent to the bench.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from rig.bench.config import BenchConfig, load_bench
+from rig.bench.lease import BenchInUse, BenchLease, bench_lease
 from rig.pytest_plugin.identity import bench_identity
 from rig.results import (
     ResultsWriter,
@@ -66,6 +73,16 @@ class RunSession:
     """The HTML report written at the end of the run (``None`` on xdist workers)."""
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
     _writer: ResultsWriter | None = None
+    _lease: BenchLease | None = None
+
+    def take_lease(self) -> None:
+        """Hold the bench for the rest of the run; raise :class:`BenchInUse` if it is taken.
+
+        A simulated bench is private to its process and needs none.
+        """
+        if self.bench.simulated or self._lease is not None:
+            return
+        self._lease = bench_lease(self.bench, f"pytest run {self.run_id[:8]}").acquire()
 
     @property
     def results_path(self) -> Path | None:
@@ -94,7 +111,10 @@ class RunSession:
         return self._writer
 
     def close(self) -> None:
-        """Write ``run_end`` and close the results file, if one was opened."""
+        """Write ``run_end`` and close the results file, if one was opened; free the bench."""
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
         if self._writer is not None:
             self._writer.write(RunEndRecord(run_id=self.run_id, ended_at=dt.datetime.now(dt.UTC)))
             self._writer.close()
@@ -145,6 +165,21 @@ def _session(config: pytest.Config) -> RunSession:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN] = _session(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Lease the bench before the first plan runs (see the module docstring)."""
+    from rig.pytest_plugin.items import PlanItem
+
+    if session.config.option.collectonly or not any(
+        isinstance(item, PlanItem) for item in session.items
+    ):
+        return
+    try:
+        session.config.stash[RUN].take_lease()
+    except BenchInUse as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

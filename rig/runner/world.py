@@ -46,6 +46,7 @@ from typing import Any
 from drivers.sim.model import NOMINAL_VOLTAGE_V
 from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
+from rig.bench.lease import bench_lease
 from rig.bench.safe import Bench
 from rig.bench.simulated import SimulatedBench
 from rig.clock import Clock, WallClock
@@ -183,12 +184,15 @@ def _services(
 
 
 @contextmanager
-def _bench(config: BenchConfig, clock: Clock) -> Iterator[tuple[Bench, SimulatedBench | None]]:
+def _bench(
+    config: BenchConfig, clock: Clock, plan_id: str
+) -> Iterator[tuple[Bench, SimulatedBench | None]]:
     with ExitStack() as stack:
         sim = None
         if config.simulation is not None:
             sim = stack.enter_context(SimulatedBench(config, clock=clock))
             config = sim.config
+        stack.enter_context(bench_lease(config, f"plan {plan_id}"))  # before any driver opens
         bench = stack.enter_context(open_bench(config))
         yield bench, sim
 
@@ -214,7 +218,7 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
     config = bench_config(plan, bench_file, place)
     clock = make_clock(plan, config, services)
     parts: list[AbstractContextManager[Any]] = [
-        _bench(config, clock),
+        _bench(config, clock, plan.plan),
         _services(plan.utility_data, data, clock, services),
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -3,9 +3,12 @@
 The browser is started by the caller with the flags that keep it quiet and local
 (``--headless --no-sandbox --disable-gpu --disable-background-networking
 --disable-component-update --no-first-run``, a throw-away ``--user-data-dir``) and
-``--remote-debugging-port=0``; the port it picked is read from ``DevToolsActivePort``
-in the profile directory. One page target is driven over the Chrome DevTools
-Protocol with ``websocket-client``: navigate and time the load event, evaluate
+``--remote-debugging-port=0``. ``--remote-allow-origins=*`` lets the DevTools
+websocket accept this client: Chromium 111 to 150 (Debian 12's) refuse a websocket
+whose ``Origin`` is not listed, later versions accept it; the port is on 127.0.0.1 and
+the profile is thrown away, so any origin is safe here. The port it picked is read
+from ``DevToolsActivePort`` in the profile directory. One page target is driven over
+the Chrome DevTools Protocol with ``websocket-client``: navigate and time the load event, evaluate
 JavaScript, take a full-page screenshot, and collect what would embarrass a report
 — console errors, uncaught exceptions, log entries at error level, and any request
 that is not ``file:`` or ``data:`` (a report must fetch nothing).
@@ -33,6 +36,7 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    "--remote-allow-origins=*",
 )
 INSTALL = "apt-get update && apt-get install -y chromium"
 
