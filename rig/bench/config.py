@@ -232,6 +232,12 @@ class BenchConfig(_Strict):
     premise_meter: MeterConfig | None = None
     load: LoadConfig
     pilot: PilotConfig
+    watchdog_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=60_000,
+        description="communication watchdog armed in the load and the pilot; 0 disarms",
+    )
     simulation: Simulation | None = None
 
     @property
