@@ -36,7 +36,7 @@ from pathlib import Path
 from rig.plans import coherence
 from rig.plans.includes import Reader, Resolver, flatten, read_utf8
 from rig.plans.model import Plan
-from rig.yamlfile import SourceMap, Spot, YamlFileError, YamlIssue, validate_located
+from rig.yamlfile import PathKey, SourceMap, Spot, YamlFileError, YamlIssue, validate_located
 
 #: Top-level keys starting with this are the plan's scratch space — a home for YAML
 #: anchors (``x-defaults: &dr {…}``) — and are not part of the plan.
@@ -45,10 +45,11 @@ SCRATCH = "x-"
 
 def load_plan(path: str | Path, read: Reader = read_utf8) -> Plan:
     """Read, assemble and validate one plan; raise :class:`YamlFileError` listing every issue."""
-    return _load(Path(path), read)[0]
+    return load_located(Path(path), read)[0]
 
 
-def _load(file: Path, read: Reader) -> tuple[Plan, SourceMap]:
+def load_located(file: Path, read: Reader = read_utf8) -> tuple[Plan, SourceMap]:
+    """:func:`load_plan`, plus where each key path of the plan was written."""
     resolver = Resolver(read)
     document = resolver.document(file)
     if document is None or resolver.issues:
@@ -57,14 +58,37 @@ def _load(file: Path, read: Reader) -> tuple[Plan, SourceMap]:
     if isinstance(data, dict):
         data = {key: value for key, value in data.items() if not str(key).startswith(SCRATCH)}
     plan = validate_located(data, sources, Plan, str(file))
+    issues = issues_at(file, sources, coherence.problems(plan))
+    if issues:
+        raise YamlFileError(issues)
+    return plan, sources
+
+
+def issues_at(
+    file: Path,
+    sources: SourceMap,
+    problems: Iterable[tuple[PathKey, str]],
+    *,
+    at_value: bool = False,
+) -> list[YamlIssue]:
+    """Each ``(key path, message)`` of a plan as a ``file:line:col`` issue, in file order.
+
+    The spot is the key's (or, with ``at_value``, the value's where it is a one-line
+    scalar); a path the file does not spell out (a shorthand such as ``payer: ACC-1``
+    for ``payer.account``) is placed at its nearest written ancestor.
+    """
     issues = []
-    for key_path, message in coherence.problems(plan):
-        spot = sources.keys.get(key_path, Spot(str(file), 1, 1))
+    for key_path, message in problems:
+        spot = Spot(str(file), 1, 1)
+        for depth in range(len(key_path), -1, -1):
+            path = key_path[:depth]
+            found = (at_value and sources.values.get(path)) or sources.keys.get(path)
+            if found:
+                spot = found
+                break
         where = ".".join(map(str, key_path))
         issues.append(YamlIssue(spot.file, spot.line, spot.column, where, message))
-    if issues:
-        raise YamlFileError(sorted(issues, key=lambda i: (i.file, i.line, i.column, i.where)))
-    return plan, sources
+    return sorted(issues, key=lambda i: (i.file, i.line, i.column, i.where))
 
 
 def plan_files(directory: str | Path) -> list[Path]:
@@ -80,7 +104,7 @@ def load_plans(files: Iterable[str | Path], read: Reader = read_utf8) -> dict[Pa
     first_file: dict[str, Path] = {}
     for file in map(Path, files):
         try:
-            plan, sources = _load(file, read)
+            plan, sources = load_located(file, read)
         except YamlFileError as error:
             issues += error.issues
             continue

@@ -9,7 +9,9 @@ plan file (:data:`PLAN_DIRECTORY`); fragments in its subdirectories
     test_plans/sc4_home_rate.yaml::sc4-home-rate
 
 An invalid plan is a collection error listing every ``file:line:col`` problem,
-as is a plan ID that another file already uses. As with any collection error,
+as is a plan ID that another file already uses, and so is an ID the plan names that
+its utility data set does not know (pre-flight, :mod:`rig.runner.preflight`): a
+typo'd premise is reported at the plan's line, before anything runs. As with any collection error,
 pytest then runs nothing (``--continue-on-collection-errors`` runs the valid plans).
 
 **Selection.** Each item carries the marker of its scenario (``sc4``) and one per
@@ -33,14 +35,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rig.plans import Plan, load_plan, load_plans
+from rig.plans import Plan, load_plans
+from rig.plans.loader import issues_at, load_located
 from rig.pytest_plugin import hookspec
 from rig.pytest_plugin.failure import PlanFailed, describe
 from rig.pytest_plugin.options import marker_name
 from rig.pytest_plugin.progress import ProgressPrinter
 from rig.pytest_plugin.session import RUN, PlanRow, RunSession
 from rig.runner.api import PlanOutcome, ProgressCallback, run_plan
-from rig.yamlfile import YamlFileError
+from rig.runner.preflight import id_problems
+from rig.runner.world import dataset
+from rig.yamlfile import SourceMap, YamlFileError
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
@@ -67,16 +72,29 @@ class PlanFile(pytest.File):
         seen = self.config.stash[RUN].plan_files
         file = shown(self.path)
         try:
-            plan = load_plan(file)
+            plan, sources = load_located(file)
             first = seen.setdefault(plan.plan, file)
             if first != file:
                 load_plans([first, file])  # raises the duplicate ID at its position
+            preflight(file, plan, sources)
         except YamlFileError as error:
             count = len(error.issues)
             raise self.CollectError(
                 f"{error}\n{count} problem{'s' * (count != 1)} in this plan; it was not run"
             ) from None
         yield PlanItem.from_parent(self, name=plan.plan, plan=plan, plan_file=file)
+
+
+def preflight(file: Path, plan: Plan, sources: SourceMap) -> None:
+    """Raise :class:`YamlFileError` at the plan's lines for each ID its data set lacks."""
+    try:
+        data = dataset(plan.utility_data)
+    except YamlFileError as error:
+        where = issues_at(file, sources, [(("utility_data",), "its data set cannot be loaded")])
+        raise YamlFileError(where + error.issues) from None
+    issues = issues_at(file, sources, id_problems(plan, data), at_value=True)
+    if issues:
+        raise YamlFileError(issues)
 
 
 def shown(path: Path) -> Path:
