@@ -116,6 +116,9 @@ class RunRecord(_Record):
     operator: str = ""
     host: str = ""
     worker: str = Field(default="", description="pytest-xdist worker id, empty when alone")
+    allowed_expired_calibration: bool = Field(
+        default=False, description="run with --allow-expired-calibration"
+    )
 
 
 class RunEndRecord(_Record):

@@ -14,6 +14,9 @@ Options (``pytest --help``, group *rig test plans*):
     Where the run's results file goes; default ``reports/`` under the rootdir.
 ``--operator NAME``
     Who ran the suite, for the results file; default ``$USER``.
+``--allow-expired-calibration``
+    Run although an instrument's calibration is overdue (otherwise a usage error
+    naming it). Recorded in the results file and flagged in the report.
 
 and one ini setting, ``rig_progress_every`` (seconds, default 10): how long a step
 runs before its progress is printed, and how often after that.
@@ -80,6 +83,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--operator",
         default=None,
         help="who runs the suite, recorded in the results file (default: $USER)",
+    )
+    group.addoption(
+        "--allow-expired-calibration",
+        action="store_true",
+        default=False,
+        help="run although an instrument's calibration is overdue (recorded and flagged)",
     )
     parser.addini(
         "rig_progress_every",

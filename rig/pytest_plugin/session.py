@@ -69,6 +69,7 @@ class RunSession:
     worker: str = ""
     rows: list[PlanRow] = field(default_factory=list)
     plan_files: dict[str, Path] = field(default_factory=dict)
+    allow_expired_calibration: bool = False
     report_path: Path | None = None
     """The HTML report written at the end of the run (``None`` on xdist workers)."""
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
@@ -106,6 +107,7 @@ class RunSession:
                     operator=self.operator,
                     host=host_name(),
                     worker=self.worker,
+                    allowed_expired_calibration=self.allow_expired_calibration,
                 )
             )
         return self._writer
@@ -121,6 +123,17 @@ class RunSession:
 
 
 RUN = pytest.StashKey[RunSession]()
+
+
+def expired_calibrations(bench: BenchConfig, today: dt.date) -> list[str]:
+    """``role (serial) due DATE`` for each instrument whose calibration is overdue."""
+    specs = {**bench.meters(), "load": bench.load, "pilot": bench.pilot}
+    return [
+        f"{role}{f' ({spec.serial_number})' if spec.serial_number else ''} was due "
+        f"{spec.calibration_due.isoformat()}"
+        for role, spec in specs.items()
+        if spec.calibration_due is not None and spec.calibration_due < today
+    ]
 
 
 def _services(config: pytest.Config) -> ServiceTarget | None:
@@ -150,6 +163,14 @@ def _session(config: pytest.Config) -> RunSession:
         bench = load_bench(bench_file)
     except YamlFileError as error:
         raise pytest.UsageError(f"--bench {bench_file}:\n{error}") from None
+    allow_expired: bool = config.getoption("allow_expired_calibration")
+    overdue = expired_calibrations(bench, dt.date.today())
+    if overdue and not allow_expired:
+        raise pytest.UsageError(
+            f"--bench {bench_file}: calibration overdue: {'; '.join(overdue)}. Recalibrate, "
+            "or run with --allow-expired-calibration (recorded in the results and flagged "
+            "in the report)"
+        )
     report: str | None = config.getoption("report")
     workerinput: dict[str, str] = getattr(config, "workerinput", {})
     return RunSession(
@@ -160,6 +181,7 @@ def _session(config: pytest.Config) -> RunSession:
         operator=config.getoption("operator") or os.environ.get("USER", ""),
         run_id=workerinput.get("testrunuid") or new_run_id(),
         worker=workerinput.get("workerid", ""),
+        allow_expired_calibration=allow_expired,
     )
 
 

@@ -200,6 +200,9 @@ def _bench(report: Report) -> str:
             if run.expired
             else ""
         )
+        if record.allowed_expired_calibration:
+            expired += ' <span class="exp">run with --allow-expired-calibration</span>'
+
         ended = moment(run.results.ended_at) if run.results.ended_at else "not recorded"
         parts.append(
             f"<h3>{esc(run.label)}{expired}</h3><dl>"
