@@ -250,7 +250,7 @@ def observe(world: World, names: frozenset[str]) -> dict[str, Reading]:
                 "contactor": "closed" if pilot.contactor_closed else "open",
             }
         elif name == "load.input":
-            values[name] = "on" if world.bench.load.input_enabled() else "off"
+            values[name] = "on" if rec.load_input() else "off"
         elif name.startswith("load."):
             assert load is not None
             values |= {"load.current_a": load.current_a, "load.power_w": load.power_w}

@@ -10,9 +10,7 @@ the next look and fails the step, naming what changed::
 
 **What should be comes from the commands, never from the read-back being judged.**
 :class:`Commanded` is what the runner itself set: the vehicle's pilot state, its
-load setpoint and input, the EVSE's advertised ampacity, and the faults the plan
-injected on purpose (``pilot_fault`` is a commanded pilot state E or F;
-``meter_unavailable`` a commanded silent EUMD). From that alone follow
+load setpoint and input, and the EVSE's advertised ampacity. From that alone follow
 
 - the **contactor**: closed exactly when the commanded state is C or D and the
   advertised ampacity is at least 6 A (PWM in the charging band), open otherwise;
@@ -48,12 +46,11 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from drivers.j1772 import MIN_AMPACITY_A
 from drivers.kinds import PilotState
 
 #: States in which the EVSE may close its contactor (with PWM in the charging band).
 _CHARGING = frozenset({PilotState.C, PilotState.D})
-#: Below this, J1772 lets nothing be drawn: the contactor stays open.
-MIN_AMPACITY_A = 6.0
 
 
 @dataclass(frozen=True)
@@ -225,7 +222,7 @@ class Supervisor:
             return
         self._meter_judged_t = meter.t
         following = self._within(meter.t, self.bands.follow_s)
-        if self.meter_silenced:
+        if self.meter_silenced or not following:  # silenced on purpose; read before any command
             return
         if meter.current_a is None:
             yield f"EUMD stopped answering ({meter.error or 'no reply'})"
