@@ -25,12 +25,19 @@ metering-interval boundary, a grid limit starting or ending, the end of the step
 
 :meth:`Loop.run_until` is the one way time passes; ``wait_for`` and ``charge``
 are both built on it.
+
+**Supervision.** Every tick tells the :class:`~rig.runner.supervision.Supervisor`
+what the runner has commanded (before and after the actors act). Inside
+:meth:`Loop.supervised` — ``charge`` and ``wait_for`` — each tick also reads the
+load's input and has the supervisor judge the look: a bench that is not where the
+plan put it raises :class:`~rig.runner.supervision.BenchChanged` at once.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from drivers.j1772 import ampacity_from_duty
@@ -40,6 +47,7 @@ from rig.esi.session import Esi
 from rig.runner.actors.evse import EvseControl
 from rig.runner.actors.pev import PevAgent
 from rig.runner.recorder import Recorder
+from rig.runner.supervision import BenchChanged, Commanded, Seen, Supervisor
 
 _CHARGING = frozenset({PilotState.C, PilotState.D})
 
@@ -73,6 +81,7 @@ class Loop:
         esi: Esi,
         on_boundary: Callable[[], None],
         sampling: Sampling,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.clock = clock
         self.recorder = recorder
@@ -83,14 +92,35 @@ class Loop:
         self.sampling = sampling
         self.changed_at = clock.now()
         self._meters_due = -math.inf
+        self.supervisor = supervisor or Supervisor()
+        self.supervising = False
 
     def changed(self) -> None:
         """The runner just changed something on the bench: sample densely from now."""
         self.changed_at = self.clock.now()
 
+    def commanded(self) -> Commanded:
+        """What the runner has set on the bench, from the actors' own commands."""
+        return Commanded(
+            pilot_state=self.pev.state,
+            advertised_a=self.evse.advertising or 0.0,
+            setpoint_a=self.pev.setpoint_a,
+            input_on=self.pev.input_on,
+        )
+
+    @contextmanager
+    def supervised(self) -> Iterator[None]:
+        """Judge every look until the block ends (see the module docstring)."""
+        before, self.supervising = self.supervising, True
+        try:
+            yield
+        finally:
+            self.supervising = before
+
     def tick(self) -> None:
         """One look at the bench, now (see the module docstring)."""
         now = self.clock.now()
+        self.supervisor.note(now, self.commanded())  # what the steps set since the last look
         if self.evse.update(now):
             self.changed()
         status = self.recorder.pilot()
@@ -103,6 +133,24 @@ class Loop:
             self._meters_due = now + self.sampling.steady_s
         if self.esi.on_time():
             self.on_boundary()
+        self.supervisor.note(now, self.commanded())
+        if self.supervising:
+            self._judge(now)
+
+    def _judge(self, now: float) -> None:
+        pilot, load = self.recorder.last_pilot, self.recorder.last_load
+        assert pilot is not None and load is not None
+        seen = Seen(
+            t=now,
+            pilot_state=pilot.state,
+            contactor_closed=pilot.contactor_closed,
+            load_current_a=load.current_a,
+            input_on=self.recorder.load_input(),
+            meter=self.recorder.eumd_look,
+        )
+        change = self.supervisor.look(seen)
+        if change is not None:
+            raise BenchChanged(change)
 
     def _may_close(self) -> bool:
         """The last pilot reading allows the contactor closed: C or D with charging PWM."""

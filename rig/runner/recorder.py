@@ -16,7 +16,10 @@ clock's time of the read:
   of BR-04 is a state of the session, not an exception.
 
 The last reading of each kind stays at hand (``last_pilot`` …) for the actors and
-for ``wait_for`` observables, so nothing is read twice for the same moment.
+for ``wait_for`` observables, so nothing is read twice for the same moment; so does
+the last *look* at the EUMD (:attr:`Recorder.eumd_look`, answered or not) and the
+load's input state (:meth:`Recorder.load_input`), which supervision
+(:mod:`rig.runner.supervision`) judges.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from rig.record import (
     PilotSample,
     SessionRecord,
 )
+from rig.runner.supervision import MeterLook
 
 log = logging.getLogger("rig.runner")
 
@@ -64,6 +68,8 @@ class Recorder:
         self.first_eumd: MeterSnapshot | None = None
         self.first_premise: MeterSnapshot | None = None
         self.last_premise: MeterSnapshot | None = None
+        self.eumd_look: MeterLook | None = None
+        self.last_input: bool | None = None
 
     def pilot(self) -> PilotStatus:
         status = self.bench.pilot.status()
@@ -88,20 +94,32 @@ class Recorder:
         self.last_load = reading
         return reading
 
+    def load_input(self) -> bool:
+        """Whether the load's input is on, as the load reports it."""
+        self.last_input = self.bench.load.input_enabled()
+        return self.last_input
+
     def eumd(self) -> MeterSnapshot | None:
-        snapshot = _read(self.bench.eumd, self.record.eumd, self.clock)
-        if snapshot is not None:
-            self.first_eumd = self.first_eumd or snapshot
-            self.last_eumd = snapshot
+        t = self.clock.now()
+        try:
+            snapshot = _read(self.bench.eumd, self.record.eumd, self.clock)
+        except InstrumentError as error:
+            self.eumd_look = MeterLook(t, None, str(error))
+            return None
+        self.eumd_look = MeterLook(t, snapshot.current_a)
+        self.first_eumd = self.first_eumd or snapshot
+        self.last_eumd = snapshot
         return snapshot
 
     def premise(self) -> MeterSnapshot | None:
         if self.bench.premise_meter is None:
             return None
-        snapshot = _read(self.bench.premise_meter, self.record.premise_meter, self.clock)
-        if snapshot is not None:
-            self.first_premise = self.first_premise or snapshot
-            self.last_premise = snapshot
+        try:
+            snapshot = _read(self.bench.premise_meter, self.record.premise_meter, self.clock)
+        except InstrumentError:
+            return None
+        self.first_premise = self.first_premise or snapshot
+        self.last_premise = snapshot
         return snapshot
 
     def meters(self) -> None:
@@ -109,12 +127,13 @@ class Recorder:
         self.premise()
 
 
-def _read(meter: Meter, timeline: MeterTimeline | None, clock: Clock) -> MeterSnapshot | None:
+def _read(meter: Meter, timeline: MeterTimeline | None, clock: Clock) -> MeterSnapshot:
+    """One snapshot, kept in ``timeline``; a meter that does not answer raises (and is logged)."""
     try:
         snapshot = meter.snapshot()
     except InstrumentError as error:
         log.info("%s did not answer: %s", meter.name, error)
-        return None
+        raise
     if timeline is not None:
         if not timeline.samples:
             timeline.resolution_wh = snapshot.energy_resolution_wh

@@ -4,7 +4,9 @@ One function, :func:`run_step`, dispatches on the step's class. A step either
 *acts* and returns at once (after one look at the bench), or *waits for a state*
 through :meth:`~rig.runner.loop.Loop.run_until` on the bench clock. A step that
 cannot reach its state raises :class:`StepFailed` with what it last saw; any other
-exception is an error in the run.
+exception is an error in the run. While ``wait_for`` and ``charge`` run, every
+look is supervised (:mod:`rig.runner.supervision`): a bench that is no longer
+where the plan put it fails the step at once, naming what changed.
 
 =============================  ===============================================
 step                           what the runner does
@@ -45,7 +47,8 @@ step                           what the runner does
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -61,6 +64,7 @@ from rig.plans.conditions import Reading
 from rig.plans.units import Current, Power
 from rig.record import GridEvent
 from rig.runner.actors.evse import GridLimit
+from rig.runner.supervision import BenchChanged
 from rig.runner.world import World
 from rig.services.cluster import CLEARINGHOUSE
 from rig.services.testing import NoFaultSwitch
@@ -80,6 +84,17 @@ class StepFailed(AssertionError):
         self.measured = measured
 
 
+@contextmanager
+def _supervised(world: World) -> Iterator[None]:
+    """Judge every look of the block; a bench that changed under the plan fails the step."""
+    try:
+        with world.loop.supervised():
+            yield
+    except BenchChanged as changed:
+        change = changed.change
+        raise StepFailed(str(change), expected=change.expected, measured=change.measured) from None
+
+
 class Unsupported(RuntimeError):
     """The step cannot be carried out on this bench or with these services."""
 
@@ -90,13 +105,15 @@ def run_step(world: World, step: s.Step, report: ProgressSink) -> str:
         case s.PlugIn():
             return _plug_in(world)
         case s.WaitFor(wait_for=wait):
-            return _wait_for(world, wait)
+            with _supervised(world):
+                return _wait_for(world, wait)
         case s.Bind():
             return _bind(world)
         case s.EnergyRequest(energy_request=request):
             return _energy_request(world, request)
         case s.Charge(charge=charge):
-            return _charge(world, charge, report)
+            with _supervised(world):
+                return _charge(world, charge, report)
         case s.DrEvent(dr_event=event):
             return _publish_limit(
                 world, "dlc", event.after.seconds, event.duration.seconds, event.limit
@@ -233,7 +250,7 @@ def observe(world: World, names: frozenset[str]) -> dict[str, Reading]:
                 "contactor": "closed" if pilot.contactor_closed else "open",
             }
         elif name == "load.input":
-            values[name] = "on" if world.bench.load.input_enabled() else "off"
+            values[name] = "on" if rec.load_input() else "off"
         elif name.startswith("load."):
             assert load is not None
             values |= {"load.current_a": load.current_a, "load.power_w": load.power_w}
@@ -492,4 +509,5 @@ def _meter_unavailable(world: World) -> str:
             "meter_unavailable needs a simulated EUMD (inject it by hand on a lab bench)"
         )
     world.sim.meters["eumd"].faults.inject(WireFault.EXCEPTION, exception_code=_NO_DEVICE)
+    world.loop.supervisor.meter_silenced = True  # commanded: not a change under the plan
     return "the EUMD answers every request with Modbus exception 0x0B"

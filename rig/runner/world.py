@@ -63,6 +63,7 @@ from rig.runner.facts import Place, initial_facts, place_of
 from rig.runner.loop import Loop, Sampling
 from rig.runner.recorder import Recorder, meter_timeline
 from rig.runner.services_host import MirroredClock, services_host
+from rig.runner.supervision import Bands, Supervisor
 from rig.services.cluster import Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.testing import ServiceEndpoints
@@ -330,6 +331,12 @@ def _actors(
         if config.simulation is not None:
             rating = min(rating, config.simulation.evse_max_a)
         evse = EvseControl(bench.pilot, record.ampacity, rating_a=rating, volts=volts)
+        sampling = Sampling.for_clock(clock)
+        bands = Bands(
+            follow_s=sampling.settle_max_s,
+            current_a=sampling.current_tolerance_a,
+            meter_accuracy_pct=config.eumd.accuracy_pct,
+        )
         world = World(
             plan=plan,
             place=place,
@@ -344,7 +351,7 @@ def _actors(
             pev=pev,
             evse=evse,
             esi=esi,
-            loop=Loop(clock, recorder, pev, evse, esi, lambda: None, Sampling.for_clock(clock)),
+            loop=Loop(clock, recorder, pev, evse, esi, lambda: None, sampling, Supervisor(bands)),
         )
         try:
             yield world

@@ -62,6 +62,21 @@ class PevAgent:
         self._input_on = False
 
     @property
+    def state(self) -> PilotState:
+        """The pilot state the vehicle last set (A–E; F for a forced EVSE fault)."""
+        return self._state
+
+    @property
+    def setpoint_a(self) -> float:
+        """The current the vehicle last set its charger to (kept while the input is off)."""
+        return self._setpoint_a
+
+    @property
+    def input_on(self) -> bool:
+        """Whether the vehicle last switched its charger's input on."""
+        return self._input_on
+
+    @property
     def drawing_a(self) -> float:
         """The current the vehicle has set its charger to draw (0 with the input off)."""
         return self._setpoint_a if self._input_on else 0.0
