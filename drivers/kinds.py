@@ -136,6 +136,11 @@ class Load(Instrument, Protocol):
 
     def measure(self) -> LoadReading: ...
 
+    def arm_watchdog(self, timeout_ms: int) -> Watchdog:
+        """Arm the load's own communication watchdog (input off after ``timeout_ms``
+        without a command); 0 disables it. Says what was armed, or why nothing was."""
+        ...
+
 
 class Pilot(Instrument, Protocol):
     """A J1772 pilot-signal simulator."""

@@ -23,6 +23,14 @@ sent                      meaning                     reply
 ``*IDN?``                 identity                    ``Chroma ATE,63803,…``
 ``SYST:ERR?``             next error-queue entry      ``0,"No error"``
 ========================  ==========================  =====================
+
+**No communication watchdog.** The 63800 programming manual's command set has no
+command that switches the input off when the controller goes silent; its
+protections (over-current, over-power, over-voltage, over-temperature) react to the
+power stage, not to a dead controller. :meth:`arm_watchdog` therefore reports
+``armed=False`` and says what covers the bench instead; it still runs the keep-alive,
+which feeds a watchdog the bench armed outside the driver (the simulated 63800's
+``watchdog_ms``).
 """
 
 from __future__ import annotations
@@ -34,6 +42,11 @@ class Chroma63800(ScpiLoad):
     """Chroma 63800 series AC load in constant-current mode."""
 
     dialect = "chroma63800"
+    no_watchdog = (
+        "the Chroma 63800 has no communication watchdog (its OCP/OPP/OVP/OTP do not "
+        "see a dead controller): the bench's E-stop and interlock loop, which drop the "
+        "EVSE supply, cover a controller that dies"
+    )
     commands = LoadCommands(
         constant_current="LOAD:MODE CURR",
         set_current="LOAD:CURR {amps}",

@@ -25,6 +25,17 @@ of :class:`~drivers.load.session.ScpiSession`:
   (:class:`CsvQuery`), and every value is range-checked
   (:class:`ReadingLimits`).
 
+**Communication watchdog.** :meth:`ScpiLoad.arm_watchdog` arms the instrument's own
+watchdog where the dialect declares one (:attr:`LoadCommands.watchdog`, a setting in
+seconds): with no command for the timeout, the load switches its input off by
+itself, so a controller that is killed or loses power cannot leave it drawing. A
+dialect without one says so in :attr:`ScpiLoad.no_watchdog`, and a load that refuses
+the declared command is reported as unarmed, never as armed. Either way, for any
+timeout above 0 the session sends a harmless keep-alive query
+(:attr:`LoadCommands.keep_alive`) whenever the link has been idle for a third of the
+timeout: a live controller never trips a watchdog, whether the driver armed it or the
+bench did (the simulated load armed at start, a link-watching interlock box).
+
 Setpoints are range-checked by the driver only for what no instrument could mean
 (NaN, infinity, a negative current, a power factor outside [-1, 1]); the
 instrument's own rating is the instrument's to enforce through its error queue.
@@ -37,8 +48,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from drivers.errors import UnsupportedFeature
-from drivers.kinds import Identity, LoadReading
+from drivers.errors import InstrumentRejected, UnsupportedFeature
+from drivers.kinds import Identity, LoadReading, Watchdog
 from drivers.load import replies
 from drivers.load.session import DEFAULT_BACKEND, DEFAULT_TIMEOUT_S, ScpiSession
 
@@ -68,7 +79,7 @@ class CsvQuery:
 
 @dataclass(frozen=True)
 class LoadCommands:
-    """The command strings of one dialect. ``{amps}`` and ``{pf}`` are filled in."""
+    """The command strings of one dialect. ``{amps}``, ``{pf}`` and ``{seconds}`` are filled in."""
 
     constant_current: str
     set_current: str
@@ -82,6 +93,8 @@ class LoadCommands:
     identify: str = "*IDN?"
     clear_status: str = "*CLS"
     error_query: str = "SYST:ERR?"
+    watchdog: str | None = None  # communication watchdog timeout, s; 0 disables
+    keep_alive: str = "*OPC?"  # a harmless query that feeds a watchdog
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,9 @@ class ScpiLoad:
     limits: ClassVar[ReadingLimits] = ReadingLimits()
     current_format: ClassVar[str] = "{amps:.3f}"
     power_factor_format: ClassVar[str] = "{pf:.3f}"
+    watchdog_format: ClassVar[str] = "{seconds:.3f}"
+    no_watchdog: ClassVar[str] = "this dialect declares no communication watchdog"
+    """What covers the bench instead, for a dialect without a watchdog command."""
 
     def __init__(
         self,
@@ -194,6 +210,36 @@ class ScpiLoad:
     def set_input(self, on: bool) -> None:
         """Switch the load input on (drawing) or off."""
         self.session.setting(self.commands.input_on if on else self.commands.input_off)
+
+    def arm_watchdog(self, timeout_ms: int) -> Watchdog:
+        """Arm the load's communication watchdog for ``timeout_ms``; 0 disables it.
+
+        Also starts (or, for 0, stops) the keep-alive that feeds it, one
+        :attr:`LoadCommands.keep_alive` query after ``timeout_ms / 3`` of silence.
+        """
+        if timeout_ms < 0:
+            raise ValueError(f"{self._label}: watchdog timeout must be >= 0 ms")
+        self.session.keep_alive(0)
+        template = self.commands.watchdog
+        result = Watchdog(armed=False, timeout_ms=timeout_ms, how=self.no_watchdog)
+        if template is not None:
+            seconds = self.watchdog_format.format(seconds=timeout_ms / 1000)
+            command = template.format(seconds=seconds)
+            try:
+                self.session.setting(command)
+            except InstrumentRejected as refused:
+                how = f"the load {refused.problem}: it has no communication watchdog"
+                result = Watchdog(armed=False, timeout_ms=timeout_ms, how=how)
+            else:
+                how = (
+                    f"input off after {timeout_ms} ms without a command ({command!r})"
+                    if timeout_ms
+                    else f"communication watchdog disabled ({command!r})"
+                )
+                result = Watchdog(armed=timeout_ms > 0, timeout_ms=timeout_ms, how=how)
+        if timeout_ms > 0:
+            self.session.keep_alive(timeout_ms / 3000, self.commands.keep_alive)
+        return result
 
     # -- queries --------------------------------------------------------------------
 

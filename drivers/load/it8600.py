@@ -27,6 +27,14 @@ sent                      meaning                     reply
 ``*IDN?``                 identity                    ``ITECH Ltd.,IT8615,…``
 ``SYST:ERR?``             next error-queue entry      ``0,"No error"``
 ========================  ==========================  =====================
+
+**No communication watchdog.** The IT8600 programming guide's protections
+(``[SOURce:]CURRent:PROTection:STATe`` and its power and voltage siblings) switch the
+input off on an over-current, over-power or over-voltage, not when the controller
+goes silent, and the guide lists no communication watchdog. :meth:`arm_watchdog`
+therefore reports ``armed=False`` and says what covers the bench instead; it still
+runs the keep-alive, which feeds a watchdog the bench armed outside the driver (the
+simulated IT8615's ``watchdog_ms``).
 """
 
 from __future__ import annotations
@@ -40,6 +48,12 @@ class It8600(ScpiLoad):
     """ITECH IT8600 series AC load in constant-current mode."""
 
     dialect = "it8600"
+    no_watchdog = (
+        "the ITECH IT8600 has no communication watchdog (its software OCP/OPP/OVP "
+        "switch the input off on a fault, not on a silent controller): the bench's "
+        "E-stop and interlock loop, which drop the EVSE supply, cover a controller "
+        "that dies"
+    )
     commands = LoadCommands(
         constant_current="FUNC CURR",
         set_current="CURR {amps}",

@@ -17,7 +17,14 @@ sent                          long form                                   reply
 ``MEAS:POW?``                 ``MEASure[:SCALar]:POWer[:AC][:REAL]?``     watts
 ``MEAS:POW:PFAC?``            ``MEASure[:SCALar]:POWer[:AC]:PFACtor?``    -1 … 1
 ``*IDN?`` / ``SYST:ERR?``     IEEE 488.2 / SCPI mandatory                 text
+``SYST:COMM:WATC 1.000``      ``SYSTem:COMMunicate:WATChdog[:TIMe]``      --
 ============================  ==========================================  ==========
+
+SCPI-1999 standardises no communication watchdog. ``SYST:COMM:WATC <seconds>`` is the
+rig's convention for one (input off after that long without a command; 0 disables),
+spoken by the simulated generic load; :meth:`arm_watchdog` sends it, and a load that
+refuses it (``-113 Undefined header``) is reported as having no watchdog, never as
+armed.
 
 SCPI defines no power-factor *setting* for loads, so :meth:`set_power_factor`
 raises :class:`~drivers.errors.UnsupportedFeature`; the power factor is still
@@ -40,6 +47,7 @@ class GenericScpiLoad(ScpiLoad):
         input_on="INP ON",
         input_off="INP OFF",
         input_state="INP?",
+        watchdog="SYST:COMM:WATC {seconds}",
         measure=SeparateQueries(
             voltage="MEAS:VOLT?",
             current="MEAS:CURR?",

@@ -17,8 +17,10 @@ unless told otherwise, and offers three verbs:
     silently, so they pay one extra round trip; queries do not.
 
 One reply is read before the next command is written (the Chroma 63800 and most
-serial instruments need this). Timeouts are short (0.5 s by default) so a hung
-instrument costs well under a second per try.
+serial instruments need this); :attr:`ScpiSession.lock` keeps it so when a second
+thread (the keep-alive, :meth:`ScpiSession.keep_alive`) shares the session.
+Timeouts are short (0.5 s by default) so a hung instrument costs well under a
+second per try.
 
 Failures map to :mod:`drivers.errors`:
 
@@ -30,18 +32,25 @@ Failures map to :mod:`drivers.errors`:
 
 After a timeout or a lost link the stream can no longer be trusted (a late or
 partial reply may still arrive), so the session marks itself stale and the *next*
-call reopens the resource first. The failed call itself is never retried: the
-caller decides whether repeating it is safe. This also lets a safe-state teardown
-reach an instrument whose connection dropped mid-session. ``*CLS`` is sent when the
-session first opens (so old entries are not blamed on the first setting), not on a
-reopen: the queue may explain the failure that forced it.
+call reopens the resource first. The same holds for *any* interruption of a call,
+``BaseException`` included: a Ctrl-C (``KeyboardInterrupt``) or an exception raised
+by a signal handler while a reply is pending leaves that reply on its way, and
+without a reopen every later query would read the reply of the one before it. The
+interruption itself is re-raised untouched; only the session is marked stale. The
+failed call itself is never retried: the caller decides whether repeating it is safe.
+This also lets a safe-state teardown reach an instrument whose connection dropped
+mid-session. ``*CLS`` is sent when the session first opens (so old entries are not
+blamed on the first setting), not on a reopen: the queue may explain the failure
+that forced it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pyvisa
@@ -119,47 +128,89 @@ class ScpiSession:
         self.epoch = 0  # changes whenever the link is opened or found broken
         self._stale = False
         self._closed = False
+        # one command and its reply at a time, whichever thread sends it (a keep-alive
+        # thread shares the session with the controller); reentrant, as a setting is a
+        # write and a query under one hold
+        self.lock = threading.RLock()
+        self.last_used = time.monotonic()  # when the last command was sent
+        self._keep_alive: _KeepAlive | None = None
         self._open()
 
     # -- the three verbs --------------------------------------------------------
 
     def query(self, command: str) -> str:
         """Send ``command`` and return its reply, termination stripped."""
-        res = self._reopen() if self._stale else self._res
-        try:
-            reply: str = res.query(command)
-        except Exception as exc:  # mapped to a typed error, never swallowed
-            raise self._failure(exc, command) from exc
-        return reply
+        with self.lock, self._resync_if_interrupted():
+            res = self._reopen() if self._stale else self._res
+            self.last_used = time.monotonic()
+            try:
+                reply: str = res.query(command)
+            except Exception as exc:  # mapped to a typed error, never swallowed
+                raise self._failure(exc, command) from exc
+            return reply
 
     def write(self, command: str) -> None:
         """Send ``command``; no reply is read."""
-        res = self._reopen() if self._stale else self._res
-        try:
-            res.write(command)
-        except Exception as exc:
-            raise self._failure(exc, command) from exc
+        with self.lock, self._resync_if_interrupted():
+            res = self._reopen() if self._stale else self._res
+            self.last_used = time.monotonic()
+            try:
+                res.write(command)
+            except Exception as exc:
+                raise self._failure(exc, command) from exc
 
     def setting(self, command: str) -> None:
         """Send ``command``, then raise if the error queue holds an entry."""
-        self.write(command)
-        reply = self.query(self.error_query)
-        if reply[:2] == "0," or reply[:3] == "+0,":
-            return
-        self._check_entry(command, reply)
+        with self.lock:
+            self.write(command)
+            reply = self.query(self.error_query)
+            if reply[:2] == "0," or reply[:3] == "+0,":
+                return
+            self._check_entry(command, reply)
 
     def check_errors(self) -> None:
         """Raise :class:`InstrumentRejected` if the error queue is not empty."""
-        self._check_entry(None, self.query(self.error_query))
+        with self.lock:
+            self._check_entry(None, self.query(self.error_query))
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def stale(self) -> bool:
+        """True when the next call will reopen the link first (the stream is not trusted)."""
+        return self._stale
+
+    # -- keep-alive --------------------------------------------------------------
+
+    def keep_alive(self, period_s: float, command: str = "*OPC?") -> None:
+        """Send ``command`` whenever the link has been idle for ``period_s``; 0 stops.
+
+        A daemon thread, serialised with every other command by :attr:`lock`. It
+        keeps an instrument's communication watchdog fed while the controller has
+        nothing to say (a step charging for minutes) and dies with the process, so
+        a killed controller goes silent and the watchdog trips. A failed keep-alive
+        is not the controller's error: the session marks itself stale as for any
+        failure, and the controller's next command reopens the link.
+        """
+        old, self._keep_alive = self._keep_alive, None
+        if old is not None:
+            old.stop()
+        if period_s > 0:
+            self._keep_alive = _KeepAlive(self, period_s, command)
+            self._keep_alive.start()
 
     # -- lifecycle ---------------------------------------------------------------
 
     def close(self) -> None:
         self._closed = True
-        res, self._res = self._res, None
-        if res is not None:
-            with contextlib.suppress(Exception):  # a dead link must not mask the real error
-                res.close()
+        self.keep_alive(0)
+        with self.lock:
+            res, self._res = self._res, None
+            if res is not None:
+                with contextlib.suppress(Exception):  # a dead link must not mask the real error
+                    res.close()
 
     def __enter__(self) -> ScpiSession:
         return self
@@ -223,6 +274,28 @@ class ScpiSession:
                 self._res.clear()
         return self._res
 
+    def _mark_stale(self) -> None:
+        self._stale = True
+        self.epoch += 1
+
+    @contextlib.contextmanager
+    def _resync_if_interrupted(self) -> Iterator[None]:
+        """Mark the session stale when anything but a typed error leaves the call.
+
+        A typed error has already decided (a timeout marks the stream stale, a
+        non-ASCII reply was read whole and does not). Anything else -- Ctrl-C, an
+        exception raised by a signal handler, ``SystemExit`` -- may have cut the call
+        between its write and its read, or inside a reopen: the reply still on its
+        way would answer the next query, so the next call reopens the link.
+        """
+        try:
+            yield
+        except InstrumentError:
+            raise
+        except BaseException:
+            self._mark_stale()
+            raise
+
     def _failure(self, exc: Exception, command: str) -> InstrumentError:
         if self._res is None:
             return InstrumentConnectionError(self.name, "the session is closed", sent=command)
@@ -230,8 +303,7 @@ class ScpiSession:
             return InstrumentReplyError(
                 self.name, "reply is not ASCII text", sent=command, received=bytes(exc.object)
             )
-        self._stale = True
-        self.epoch += 1
+        self._mark_stale()
         if isinstance(exc, VisaIOError):
             if exc.error_code == constants.StatusCode.error_timeout:
                 if _peer_closed(self._res):
@@ -248,6 +320,39 @@ class ScpiSession:
                     self.name, f"garbled reply: {_describe(exc)}", sent=command
                 )
         return InstrumentConnectionError(self.name, f"link failed: {_describe(exc)}", sent=command)
+
+
+class _KeepAlive(threading.Thread):
+    """The thread behind :meth:`ScpiSession.keep_alive`."""
+
+    def __init__(self, session: ScpiSession, period_s: float, command: str) -> None:
+        super().__init__(name=f"keep-alive {session.name}", daemon=True)
+        self._session = session
+        self._period_s = period_s
+        self._command = command
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        session, wait = self._session, self._period_s
+        while not self._stopped.wait(wait):
+            idle = time.monotonic() - session.last_used
+            if idle < self._period_s:  # the controller spoke lately: nothing to add
+                wait = self._period_s - idle
+                continue
+            wait = self._period_s
+            try:
+                with session.lock:
+                    if self._stopped.is_set():
+                        return
+                    session.query(self._command)
+            except InstrumentError:
+                if session.closed:
+                    return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self is not threading.current_thread():
+            self.join(timeout=2.0)
 
 
 def _describe(exc: Exception) -> str:

@@ -32,11 +32,22 @@ the next message line whose text contains ``match`` (any line if ``match`` is
 ``ERROR``           the command is refused, not executed, and ``error`` is put in
                     the error queue (default -200 "Execution error")
 ``DROP``            the connection is closed on receipt of the line
+
+``DELAY``           a query's reply is sent ``delay_s`` late (a slow instrument; the
+                    way to interrupt a query while its reply is on its way)
 ==================  ===============================================================
 
-Reply faults (``NO_REPLY``, ``GARBAGE``, ``TRUNCATED``) only fire on lines that
+Reply faults (``NO_REPLY``, ``GARBAGE``, ``TRUNCATED``, ``DELAY``) only fire on lines that
 produce a reply. Every line received and the reply sent (or ``None``) is kept in
 :attr:`LoadSimulator.transcript`, which the wire-dialogue tests compare against.
+
+**Communication watchdog.** ``LoadSimulator(..., watchdog_ms=1000)`` arms the
+instrument's watchdog when the simulator starts (the generic ``scpi`` dialect can
+also be armed over the wire, see :mod:`drivers.load.sim_dialects`). Every message
+line from any client restarts the timer, on the simulator loop's monotonic clock
+(wall time: a watchdog watches a real controller, whatever clock the model keeps);
+when it runs out the input goes off and :attr:`LoadSimulator.watchdog_trips` counts
+one. After a trip the timer waits for the next line.
 """
 
 from __future__ import annotations
@@ -58,9 +69,10 @@ class Fault(StrEnum):
     TRUNCATED = "truncated"
     ERROR = "error"
     DROP = "drop"
+    DELAY = "delay"
 
 
-_REPLY_FAULTS = frozenset({Fault.NO_REPLY, Fault.GARBAGE, Fault.TRUNCATED})
+_REPLY_FAULTS = frozenset({Fault.NO_REPLY, Fault.GARBAGE, Fault.TRUNCATED, Fault.DELAY})
 
 
 @dataclass
@@ -70,6 +82,7 @@ class _Armed:
     times: int
     reply: str
     error: tuple[int, str]
+    delay_s: float
 
 
 class LoadSimulator:
@@ -86,6 +99,7 @@ class LoadSimulator:
         power_factor_range: tuple[float, float] = (0.5, 1.0),
         queue_size: int = 10,
         transcript_size: int = 1000,
+        watchdog_ms: int = 0,
     ) -> None:
         spec = SIM_DIALECTS.get(dialect)
         if spec is None:
@@ -103,6 +117,8 @@ class LoadSimulator:
             power_factor_range=power_factor_range,
             queue_size=queue_size,
         )
+        self.instrument.watchdog_ms = watchdog_ms
+        self._watchdog_timer: asyncio.TimerHandle | None = None
         self.transcript: deque[tuple[str, str | None]] = deque(maxlen=transcript_size)
         self._faults: list[_Armed] = []
         self._lock = threading.Lock()
@@ -123,10 +139,14 @@ class LoadSimulator:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: _ScpiProtocol(self), self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
+        self.heard()  # a watchdog armed at construction runs from the start
         return self.endpoint
 
     async def stop(self) -> None:
         server, self._server = self._server, None
+        if self._watchdog_timer is not None:
+            self._watchdog_timer.cancel()
+            self._watchdog_timer = None
         for transport in list(self._transports):
             transport.abort()
         if server is not None:
@@ -150,9 +170,10 @@ class LoadSimulator:
         times: int = 1,
         reply: str = "#?!garbage",
         error: tuple[int, str] = (-200, "Execution error"),
+        delay_s: float = 0.2,
     ) -> None:
         """Arm ``fault`` for the next ``times`` lines containing ``match``."""
-        armed = _Armed(Fault(fault), match.upper() if match else None, times, reply, error)
+        armed = _Armed(Fault(fault), match.upper() if match else None, times, reply, error, delay_s)
         with self._lock:
             self._faults.append(armed)
 
@@ -166,6 +187,27 @@ class LoadSimulator:
 
     def error_queue(self) -> list[tuple[int, str]]:
         return list(self.instrument.errors)
+
+    @property
+    def watchdog_trips(self) -> int:
+        """How often the communication watchdog has switched the input off."""
+        return self.instrument.watchdog_trips
+
+    # -- the watchdog (on the simulator loop) -----------------------------------------
+
+    def heard(self) -> None:
+        """A line came in (or the simulator started): restart the watchdog's timer."""
+        if self._watchdog_timer is not None:
+            self._watchdog_timer.cancel()
+            self._watchdog_timer = None
+        timeout_ms = self.instrument.watchdog_ms
+        if timeout_ms > 0 and self._server is not None:
+            loop = asyncio.get_running_loop()
+            self._watchdog_timer = loop.call_later(timeout_ms / 1000, self._watchdog_expired)
+
+    def _watchdog_expired(self) -> None:
+        self._watchdog_timer = None
+        self.instrument.watchdog_expired()
 
     # -- the wire ------------------------------------------------------------------------
 
@@ -212,12 +254,22 @@ class LoadSimulator:
         elif armed.fault is Fault.TRUNCATED:
             reply = reply[: max(1, len(reply) // 2)]
             data = reply.encode("ascii")
+        elif armed.fault is Fault.DELAY:
+            self.transcript.append((line, reply))
+            data = reply.encode("ascii") + b"\n"
+            asyncio.get_running_loop().call_later(armed.delay_s, _late_write, transport, data)
+            return
         else:  # NO_REPLY
             reply, data = None, b""
         # recorded before it is sent: a client holding the reply sees it in the transcript
         self.transcript.append((line, reply))
         if data:
             transport.write(data)
+
+
+def _late_write(transport: asyncio.Transport, data: bytes) -> None:
+    if not transport.is_closing():
+        transport.write(data)
 
 
 class _ScpiProtocol(asyncio.Protocol):
@@ -249,3 +301,4 @@ class _ScpiProtocol(asyncio.Protocol):
             text = line.decode("ascii", "replace").rstrip("\r")
             if text.strip():
                 self._sim.handle_line(text, transport)
+                self._sim.heard()

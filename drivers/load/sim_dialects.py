@@ -13,6 +13,15 @@ a power factor outside CC/CP mode on the Chroma (-221) each add an entry; it hol
 ``queue_size`` entries, the last one turning into -350 "Queue overflow" when full;
 ``SYST:ERR?`` pops the oldest; ``*CLS`` empties it. A query that fails sends no
 reply at all, as on a real instrument (the client times out and finds the entry).
+
+Every simulated load has a **communication watchdog** (:attr:`SimInstrument.watchdog_ms`,
+0 = off): with no message line from any client for that long, the instrument
+switches its input off (:meth:`SimInstrument.watchdog_expired`), and the model sees
+the load draw nothing. :class:`drivers.load.sim.LoadSimulator` keeps the time and
+can arm it at start (``watchdog_ms=``). Only the generic ``scpi`` table also lets a
+client arm it, with ``SYSTem:COMMunicate:WATChdog[:TIMe] <seconds>`` (the rig's
+convention, see :mod:`drivers.load.scpi`); the Chroma and ITECH tables keep the
+command sets of the real instruments, which have none.
 """
 
 from __future__ import annotations
@@ -80,6 +89,8 @@ class SimInstrument:
         self.mode = "CURR"
         self.power_w = 0.0
         self.errors: deque[tuple[int, str]] = deque()
+        self.watchdog_ms = 0
+        self.watchdog_trips = 0
         self._fmt = dialect.number_format.format
         self._table = [
             (p.compile_header(pattern.rstrip("?")), pattern.endswith("?"), handler)
@@ -92,6 +103,11 @@ class SimInstrument:
             self.errors[-1] = p.QUEUE_OVERFLOW
         else:
             self.errors.append((code, message))
+
+    def watchdog_expired(self) -> None:
+        """No command for :attr:`watchdog_ms`: switch the input off, as the instrument would."""
+        self.watchdog_trips += 1
+        self.model.set_load_input(False)
 
     def execute(self, line: str) -> str | None:
         """Run one message line; return its reply line (without terminator), if any."""
@@ -213,6 +229,15 @@ def _input(inst: SimInstrument, _: str) -> str:
     return "1" if inst.model.load_settings().input_on else "0"
 
 
+def _set_watchdog(inst: SimInstrument, argument: str) -> None:
+    seconds = p.number(argument, minimum=0.0, maximum=3600.0)
+    inst.watchdog_ms = round(seconds * 1000)
+
+
+def _watchdog(inst: SimInstrument, _: str) -> str:
+    return inst.number(inst.watchdog_ms / 1000)
+
+
 def _volts(inst: SimInstrument, _: str) -> str:
     return inst.number(inst.model.load_reading().voltage_v)
 
@@ -257,6 +282,8 @@ SCPI = SimDialect(
         ("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?", _current),
         ("INPut[:STATe]", _set_input),
         ("INPut[:STATe]?", _input),
+        ("SYSTem:COMMunicate:WATChdog[:TIMe]", _set_watchdog),
+        ("SYSTem:COMMunicate:WATChdog[:TIMe]?", _watchdog),
         ("MEASure[:SCALar]:VOLTage[:AC]?", _volts),
         ("MEASure[:SCALar]:CURRent[:AC]?", _amps),
         ("MEASure[:SCALar]:POWer[:AC][:REAL]?", _watts),

@@ -31,7 +31,10 @@ configured baud rate (about 0.56 s at 9600 baud). Reads are idempotent, so a rea
 that timed out, came back garbled or lost its connection is retried ``retries``
 times (default 1) on a fresh connection, so a late reply to the first try can never
 be taken for the answer to the second. A Modbus exception response is the device's
-considered answer and is never retried.
+considered answer and is never retried. A reply whose function code is not the
+request's (an FC03 answer to an FC04 read: a confused gateway, or another master's
+reply on a shared RS-485 line) is refused as a reply error; pymodbus alone would
+decode it and hand back registers from the wrong table.
 
 The link registers two reply classes with pymodbus (its ``client.register`` hook)
 that decode FC03/FC04 replies with one ``struct.unpack`` instead of one call per
@@ -397,6 +400,16 @@ class ModbusLink:
             raise InstrumentConnectionError(
                 self.instrument, f"link {self.url} failed during {what}: {exc}", sent=self._sent
             ) from None
+        answered = int(reply.function_code)
+        if answered & 0x7F != function_code:  # pymodbus decodes any register reply it gets
+            what = _what(function_code, address, count)
+            raise InstrumentReplyError(
+                self.instrument,
+                f"reply to {what} on {self.url} (unit {self.unit}) carries function code "
+                f"{answered} (0x{answered:02X}), not {function_code}",
+                sent=self._sent,
+                received=self._received,
+            )
         if reply.isError():
             code = int(getattr(reply, "exception_code", 0))
             name = EXCEPTION_NAMES.get(code, "unknown exception")

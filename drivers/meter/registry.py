@@ -14,6 +14,7 @@ from typing import Final, Protocol
 from drivers.errors import UnknownModel
 from drivers.kinds import Identity, MeterSnapshot
 from drivers.meter.modbus_link import ModbusLink
+from drivers.meter.plausibility import STEP_MARGIN_S, Clock
 from drivers.meter.sdm630 import SDM630
 from drivers.meter.sunspec import SunSpecMeter
 
@@ -62,8 +63,16 @@ def open_meter(
     baudrate: int | None = None,
     parity: str | None = None,
     stopbits: int | None = None,
+    clock: Clock | None = None,
+    max_power_w: float | None = None,
+    step_margin_s: float = STEP_MARGIN_S,
 ) -> ModbusMeter:
-    """A ready meter driver for ``map_name`` at ``url`` (the link connects on first read)."""
+    """A ready meter driver for ``map_name`` at ``url`` (the link connects on first read).
+
+    With both ``clock`` and ``max_power_w`` (the most the bench can draw, W), every
+    snapshot's energy total is also held to the energy-step rule of
+    :mod:`drivers.meter.plausibility` (``step_margin_s`` added to Δt).
+    """
     cls = meter_class(map_name, instrument=name)
     link = ModbusLink(
         url,
@@ -75,5 +84,7 @@ def open_meter(
         parity=parity,
         stopbits=stopbits,
     )
-    meter: ModbusMeter = cls(link, name=name)
+    meter: ModbusMeter = cls(
+        link, name=name, clock=clock, max_power_w=max_power_w, step_margin_s=step_margin_s
+    )
     return meter

@@ -12,7 +12,11 @@ millisecond on the simulator's TCP wire).
 
 The energy register is float32, so its resolution coarsens as the total grows
 (:mod:`drivers.meter.energy`); the snapshot reports that resolution, and the
-register never rolls over.
+register never rolls over. Its range is the meter's display range, 0 to
+9,999,999.9 kWh (:data:`MAX_ENERGY_KWH`): a larger total (a float32 can hold 3.4e38)
+is a corrupted register and is refused. Given a clock and ``max_power_w``, the
+driver also refuses a total that grew faster than the bench can draw
+(:class:`~drivers.meter.plausibility.EnergyStepGuard`).
 
 Identity: the serial number is read from holding registers 0xFC00-0xFC01 (uint32)
 as Eastron documents for the SDM630 v2; meters that do not implement it give an
@@ -29,7 +33,17 @@ from drivers.errors import InstrumentRejected, InstrumentReplyError
 from drivers.kinds import Identity, MeterSnapshot
 from drivers.meter.energy import float32_resolution_wh
 from drivers.meter.modbus_link import ModbusLink
-from drivers.meter.plausibility import check_value
+from drivers.meter.plausibility import (
+    STEP_MARGIN_S,
+    Clock,
+    EnergyStepGuard,
+    Limits,
+    check_value,
+)
+
+#: The SDM630's energy display range, and so its register's: 9,999,999.9 kWh.
+MAX_ENERGY_KWH: Final = 9_999_999.9
+_ENERGY_LIMITS: Final = Limits(0.0, MAX_ENERGY_KWH * 1000.0, "the register's range (9999999.9 kWh)")
 
 
 @dataclass(frozen=True)
@@ -102,9 +116,22 @@ class SDM630:
     #: float32 energy never wraps; see :mod:`drivers.meter.energy`.
     energy_rollover_wh: float | None = None
 
-    def __init__(self, link: ModbusLink, *, name: str | None = None) -> None:
+    def __init__(
+        self,
+        link: ModbusLink,
+        *,
+        name: str | None = None,
+        clock: Clock | None = None,
+        max_power_w: float | None = None,
+        step_margin_s: float = STEP_MARGIN_S,
+    ) -> None:
         self.link = link
         self.name = name or link.instrument
+        self._steps = (
+            EnergyStepGuard(self.name, clock, max_power_w, step_margin_s)
+            if clock is not None and max_power_w is not None
+            else None
+        )
 
     def snapshot(self) -> MeterSnapshot:
         """V, I, P, f and import energy from one FC04 read of 0x0000-0x0049."""
@@ -117,16 +144,28 @@ class SDM630:
             and 0.0 <= current <= 10000.0
             and -1e9 < power < 1e9
             and 0.0 <= hz <= 1000.0
-            and 0.0 <= kwh < 3.4e38
+            and 0.0 <= kwh <= MAX_ENERGY_KWH
         ):
             self._reject(floats)
+        energy_wh = kwh * IMPORT_ENERGY.to_si
+        resolution_wh = float32_resolution_wh(kwh, IMPORT_ENERGY.to_si)
+        if self._steps is not None:
+            sent, received = self.link.last_exchange
+            self._steps.check(
+                energy_wh,
+                resolution_wh=resolution_wh,
+                rollover_wh=None,
+                register=f"{IMPORT_ENERGY.name} (0x{IMPORT_ENERGY.address:04X})",
+                sent=sent,
+                received=received,
+            )
         return MeterSnapshot(
             voltage_v=voltage,
             current_a=current,
             power_w=power,
             frequency_hz=hz,
-            import_energy_wh=kwh * IMPORT_ENERGY.to_si,
-            energy_resolution_wh=float32_resolution_wh(kwh, IMPORT_ENERGY.to_si),
+            import_energy_wh=energy_wh,
+            energy_resolution_wh=resolution_wh,
         )
 
     def _reject(self, floats: tuple[float, ...]) -> NoReturn:
@@ -140,6 +179,7 @@ class SDM630:
                 register=f"{register.name} (0x{register.address:04X})",
                 sent=sent,
                 received=received,
+                limits=_ENERGY_LIMITS if field == "import_energy_wh" else None,
             )
         raise InstrumentReplyError(
             self.name, f"implausible snapshot {floats!r}", sent=sent, received=received

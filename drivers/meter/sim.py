@@ -319,7 +319,13 @@ class MeterSim:
             return ExcCodes.ILLEGAL_FUNCTION  # the meter's registers are read-only here
         faults = self.faults
         if function_code == 4:
-            fill_sdm630(registers, -start_address, self.source.meter(self.which), faults.values)
+            fill_sdm630(
+                registers,
+                -start_address,
+                self.source.meter(self.which),
+                faults.values,
+                faults.energy_offset_wh,
+            )
         elif function_code == 3:
             image = self.sunspec
             if address < image.base + len(image.words) and address + count > image.base:
@@ -329,6 +335,7 @@ class MeterSim:
                     self.source.meter(self.which),
                     faults.values,
                     faults.acc32_offset,
+                    faults.energy_offset_wh,
                 )
         return None
 
@@ -347,6 +354,9 @@ class MeterSim:
         response: ModbusPDU
         if fault is not None and kind is WireFault.EXCEPTION:
             response = ExceptionResponse(request.function_code, fault.exception_code)
+        elif kind is WireFault.WRONG_FUNCTION:
+            response = _run_now(request.datastore_update(handler.server.context, self.unit))
+            response.function_code = 3 if request.function_code == 4 else 4
         elif not addressed:
             response = ExceptionResponse(request.function_code, ExcCodes.GATEWAY_NO_RESPONSE)
         else:

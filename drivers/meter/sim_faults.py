@@ -12,6 +12,8 @@ Two families, matching how real meters go wrong:
 ``GARBAGE``                   the reply with every byte scrambled (bad CRC / MBAP)
 ``TRUNCATED``                 the first half of the reply, then silence
 ``DROP``                      the connection closes instead of a reply
+``WRONG_FUNCTION``            a well-formed reply with the other read's function
+                              code (FC03 to an FC04 request and vice versa)
 ============================  =====================================================
 
 ``times`` limits a wire fault to that many requests (``None``: until cleared), so a
@@ -22,7 +24,11 @@ test can show that one lost reply is retried and a persistent one is reported.
 0x8000 / acc32 0; float32 NaN on the SDM630, which has no other sentinel) and
 ``NEGATIVE`` (the value's sign flipped; acc32 energy is unsigned, so there it shows
 as not implemented). ``acc32_offset`` shifts the SunSpec energy counter (mod 2^32)
-so a test can watch a real roll-over on the wire.
+so a test can watch a real roll-over on the wire. ``energy_offset_wh`` is added to the
+import energy both maps serve: a jump no load could draw in the time (a meter
+swapped or reset under the rig, a corrupted register), or a total beyond the
+register's range (``1e33`` Wh puts 1e30 kWh in the SDM630's float register; the
+acc32 counter wraps, as its 32 bits must).
 
 All setters are thread-safe: tests call them while the server's loop thread reads.
 """
@@ -44,6 +50,7 @@ class WireFault(StrEnum):
     GARBAGE = "garbage"
     TRUNCATED = "truncated"
     DROP = "drop"
+    WRONG_FUNCTION = "wrong_function"
 
 
 class ValueFault(StrEnum):
@@ -69,6 +76,7 @@ class MeterFaults:
         self._times: int | None = None
         self._values: dict[Quantity, ValueFault] = {}
         self.acc32_offset = 0
+        self.energy_offset_wh = 0.0
 
     def inject(self, kind: WireFault, *, times: int | None = None, exception_code: int = 4) -> None:
         """Show ``kind`` on the next ``times`` requests (``None``: until :meth:`clear_wire`)."""
@@ -123,3 +131,4 @@ class MeterFaults:
             self._wire, self._times = None, None
             self._values = {}
             self.acc32_offset = 0
+            self.energy_offset_wh = 0.0

@@ -82,10 +82,11 @@ def fill_sdm630(
     offset: int,
     reading: MeterReadingLike,
     faults: Mapping[Quantity, ValueFault],
+    energy_offset_wh: float = 0.0,
 ) -> None:
     """Write ``reading`` into the SDM630 input registers starting at ``regs[offset]``."""
     voltage, current, power = reading.voltage_v, reading.current_a, reading.power_w
-    hz, kwh = reading.frequency_hz, reading.import_wh / 1000.0
+    hz, kwh = reading.frequency_hz, (reading.import_wh + energy_offset_wh) / 1000.0
     if faults:
         voltage = _faulted(voltage, faults.get("voltage"))
         current = _faulted(current, faults.get("current"))
@@ -187,6 +188,7 @@ class SunSpecImage:
         reading: MeterReadingLike,
         faults: Mapping[Quantity, ValueFault],
         acc32_offset: int = 0,
+        energy_offset_wh: float = 0.0,
     ) -> None:
         """Write ``reading`` into the map, whose first word is ``regs[offset]``."""
         s = self.scales
@@ -209,7 +211,7 @@ class SunSpecImage:
         count = (
             0
             if faults and "energy" in faults
-            else self.energy_count(reading.import_wh, acc32_offset)
+            else self.energy_count(reading.import_wh + energy_offset_wh, acc32_offset)
         )
         for point in (sunspec.TOT_WH_IMP,):
             at = m + point.offset

@@ -36,7 +36,7 @@ from drivers.errors import InstrumentRejected, InstrumentReplyError, Unsupported
 from drivers.kinds import Identity, MeterSnapshot
 from drivers.meter.energy import acc32_resolution_wh, acc32_rollover_wh
 from drivers.meter.modbus_link import ModbusLink
-from drivers.meter.plausibility import check_value
+from drivers.meter.plausibility import STEP_MARGIN_S, Clock, EnergyStepGuard, check_value
 
 SUNS_MARKER: Final = (0x5375, 0x6E53)
 BASE_ADDRESSES: Final = (40000, 0, 50000)
@@ -157,11 +157,23 @@ class SunSpecMeter:
     map_name: ClassVar[str] = "sunspec"
 
     def __init__(
-        self, link: ModbusLink, *, name: str | None = None, base: int | None = None
+        self,
+        link: ModbusLink,
+        *,
+        name: str | None = None,
+        base: int | None = None,
+        clock: Clock | None = None,
+        max_power_w: float | None = None,
+        step_margin_s: float = STEP_MARGIN_S,
     ) -> None:
         self.link = link
         self.name = name or link.instrument
         self._base = base
+        self._steps = (
+            EnergyStepGuard(self.name, clock, max_power_w, step_margin_s)
+            if clock is not None and max_power_w is not None
+            else None
+        )
         self._map: SunSpecMap | None = None
         self._meter: ModelEntry | None = None
         #: Where the acc32 import total wraps; known after discovery.
@@ -269,6 +281,15 @@ class SunSpecMeter:
         sf = self._sf(words, TOT_WH_SF, sent, received, "import_energy_wh")
         step = acc32_resolution_wh(sf)
         self.energy_rollover_wh = acc32_rollover_wh(sf)
+        if self._steps is not None:
+            self._steps.check(
+                count * step,
+                resolution_wh=step,
+                rollover_wh=self.energy_rollover_wh,
+                register=f"{TOT_WH_IMP.name} (register {model.address + TOT_WH_IMP.offset})",
+                sent=sent,
+                received=received,
+            )
         return MeterSnapshot(
             voltage_v=values["voltage_v"],
             current_a=values["current_a"],
