@@ -17,16 +17,23 @@ pilot           ``can`` interface/channel/bitrate  ``open_pilot({"dialect": "can
 
 Every driver is named after its role in the bench file (``eumd``, ``premise_meter``,
 ``load``, ``pilot``), so every error says which instrument it is about.
+
+Opening the load and the pilot also arms their communication watchdogs with the bench
+file's ``watchdog_ms`` (docs/bench.md, "Watchdogs"); :func:`open_role` returns what
+each reported, so ``rig bench check`` can show it. Given the run's clock, the EUMD
+refuses an energy step larger than :data:`EUMD_MAX_POWER_W` allows over the time
+between two readings (:mod:`drivers.meter.plausibility`).
 :func:`open_bench` opens them all and hands them to a :class:`~rig.bench.safe.Bench`;
 if one fails to open, the ones already open are closed before the error propagates.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from typing import Any
 
-from drivers.kinds import Load, Meter, Pilot
+from drivers.kinds import Load, Meter, Pilot, Watchdog
 from drivers.load import open_load
 from drivers.meter import open_meter
 from drivers.pilot import open_pilot
@@ -40,8 +47,15 @@ from rig.bench.config import (
     PilotConfig,
 )
 from rig.bench.safe import Bench
+from rig.clock import Clock
+
+log = logging.getLogger("rig.bench")
 
 Instrument = Meter | Load | Pilot
+
+#: The most a J1772 AC portal can deliver: 80 A at 240 V + 10 % (ANSI C84.1 range B).
+#: An EUMD total growing faster than this between two readings is implausible.
+EUMD_MAX_POWER_W = 80.0 * 264.0
 
 
 def meter_url(transport: ModbusTcp | ModbusRtu) -> str:
@@ -54,13 +68,15 @@ def meter_url(transport: ModbusTcp | ModbusRtu) -> str:
     return f"serial://{port}"
 
 
-def build_meter(role: str, spec: MeterConfig) -> Meter:
+def build_meter(role: str, spec: MeterConfig, clock: Clock | None = None) -> Meter:
     t = spec.transport
-    serial: dict[str, Any] = {}
+    options: dict[str, Any] = {}
     if isinstance(t, ModbusRtu):
-        serial = {"baudrate": t.baudrate, "parity": t.parity, "stopbits": t.stopbits}
+        options = {"baudrate": t.baudrate, "parity": t.parity, "stopbits": t.stopbits}
+    if role == "eumd" and clock is not None:
+        options |= {"clock": clock, "max_power_w": EUMD_MAX_POWER_W}
     meter: Meter = open_meter(
-        spec.map, meter_url(t), unit=t.unit, name=role, timeout_s=t.timeout_s, **serial
+        spec.map, meter_url(t), unit=t.unit, name=role, timeout_s=t.timeout_s, **options
     )
     return meter
 
@@ -105,27 +121,44 @@ def roles(config: BenchConfig) -> list[str]:
     return [*found, "load", "pilot"]
 
 
-def open_role(config: BenchConfig, role: str) -> Instrument:
-    """Open the driver for one role (``eumd``, ``premise_meter``, ``load``, ``pilot``)."""
+def open_role(
+    config: BenchConfig, role: str, clock: Clock | None = None
+) -> tuple[Instrument, Watchdog | None]:
+    """Open the driver for one role (``eumd``, ``premise_meter``, ``load``, ``pilot``).
+
+    A load or pilot comes back with its watchdog armed to ``config.watchdog_ms``, and
+    what it reported; a meter (passive) with ``None``.
+    """
+    driven: Load | Pilot
     if role == "load":
-        return build_load(config.load)
-    if role == "pilot":
-        return build_pilot(config.pilot)
-    spec = config.meters().get(role)
-    if spec is None:
-        raise KeyError(f"bench '{config.bench}' has no instrument '{role}'")
-    return build_meter(role, spec)
+        driven = build_load(config.load)
+    elif role == "pilot":
+        driven = build_pilot(config.pilot)
+    else:
+        spec = config.meters().get(role)
+        if spec is None:
+            raise KeyError(f"bench '{config.bench}' has no instrument '{role}'")
+        return build_meter(role, spec, clock), None
+    try:
+        watchdog = driven.arm_watchdog(config.watchdog_ms)
+    except BaseException:
+        driven.close()
+        raise
+    return driven, watchdog
 
 
-def open_bench(config: BenchConfig, **bench_options: Any) -> Bench:
+def open_bench(config: BenchConfig, clock: Clock | None = None, **bench_options: Any) -> Bench:
     """Open every driver of ``config`` and wrap them in a :class:`Bench` (not yet entered).
 
     Use it as ``with open_bench(config) as bench:`` so safe state runs on every exit.
+    ``clock`` (the run's) turns on the EUMD's energy-step plausibility check.
     """
     opened: dict[str, Instrument] = {}
     try:
         for role in roles(config):
-            opened[role] = open_role(config, role)
+            opened[role], watchdog = open_role(config, role, clock)
+            if watchdog is not None and not watchdog.armed:
+                log.warning("%s: no communication watchdog armed: %s", role, watchdog.how)
     except BaseException:
         for instrument in opened.values():
             with suppress(Exception):  # the open error is the one to report

@@ -2,7 +2,11 @@
 
 For each instrument in the bench file the check opens its driver, asks for its
 identity and takes one live reading, then closes it again. It changes nothing on
-the bench (no setpoint, no input, no pilot state is written). Every instrument is
+the bench (no setpoint, no input, no pilot state is written) but one thing: it arms
+the load's and the pilot's communication watchdog with the bench file's
+``watchdog_ms``, as a run does, and reports per instrument whether one is armed. An
+instrument with none (the nsayer ev_sim, the Chroma 63800 and ITECH IT8600 loads)
+gets a warning saying what must cover the bench instead (docs/bench.md). Every instrument is
 tried even when an earlier one fails, so one run lists everything that is wrong.
 
 An instrument that cannot be reached is reported with the transport the bench file
@@ -18,7 +22,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from drivers.errors import InstrumentError
-from drivers.kinds import Identity, Load, Meter, Pilot
+from drivers.kinds import Identity, Load, Meter, Pilot, Watchdog
 from rig.bench.build import open_role, roles
 from rig.bench.config import BenchConfig, LoadConfig, MeterConfig, PilotConfig
 
@@ -33,6 +37,7 @@ class InstrumentCheck:
     reading: str = ""
     problem: str = ""
     hint: str = ""
+    watchdog: Watchdog | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -105,12 +110,14 @@ def check_instrument(
     where = _where(spec)
     warnings = _warnings(spec, today or dt.date.today())
     try:
-        instrument = open_role(config, role)
+        instrument, watchdog = open_role(config, role)
     except (InstrumentError, OSError, ValueError) as error:
         return InstrumentCheck(role, where, problem=str(error), hint=_hint(role, spec))
     try:
         identity = instrument.identity()
         reading = _reading(instrument, role, spec)
+        if watchdog is not None and not watchdog.armed:
+            warnings += (f"no communication watchdog armed: {watchdog.how}",)
     except (InstrumentError, OSError, ValueError) as error:
         return InstrumentCheck(
             role, where, problem=str(error), hint=_hint(role, spec), warnings=warnings
@@ -123,7 +130,7 @@ def check_instrument(
             f"serial number {identity.serial!r} differs from the bench file's "
             f"{spec.serial_number!r}: is this the instrument you meant?",
         )
-    return InstrumentCheck(role, where, identity, reading, warnings=warnings)
+    return InstrumentCheck(role, where, identity, reading, warnings=warnings, watchdog=watchdog)
 
 
 def check_bench(config: BenchConfig, today: dt.date | None = None) -> list[InstrumentCheck]:
@@ -147,6 +154,9 @@ def render(config: BenchConfig, results: list[InstrumentCheck]) -> str:
             lines.append(f"         identity: {', '.join(p for p in parts if p)}")
         if result.reading:
             lines.append(f"         reading:  {result.reading}")
+        if result.watchdog is not None and result.watchdog.armed:
+            dog = result.watchdog
+            lines.append(f"         watchdog: armed, {dog.timeout_ms} ms: {dog.how}")
         if result.problem:
             lines.append(f"         cannot reach: {result.problem}")
             lines.append(f"         next: {result.hint}")

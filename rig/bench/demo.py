@@ -172,7 +172,7 @@ def run_demo(bench_file: str | Path, emit: Callable[[str], None] = print) -> int
         for role, endpoint in sim.endpoints.items():
             emit(f"  {role:<14} " + "  ".join(f"{k}={v}" for k, v in endpoint.items()))
         emit("")
-        with open_bench(sim.config) as bench:
+        with open_bench(sim.config, sim.clock) as bench:
             advertise = min(ADVERTISED_A, config.simulation.evse_max_a)
             session = Session(bench, sim.clock, emit, advertise_a=advertise)
             session.run()

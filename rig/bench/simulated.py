@@ -181,7 +181,9 @@ class SimulatedBench:
         if resource.upper().startswith("TCPIP") and resource.upper().endswith("::SOCKET"):
             with suppress(ValueError, IndexError):
                 port = int(resource.split("::")[2])
-        self.load = LoadSimulator(self.model, spec.dialect, host=HOST, port=port)
+        self.load = LoadSimulator(
+            self.model, spec.dialect, host=HOST, port=port, watchdog_ms=self.config.watchdog_ms
+        )
         endpoint = self.load.start_on(self.loop)
         self.endpoints["load"] = {"visa": endpoint, "dialect": spec.dialect}
         self.config = self.config.model_copy(

@@ -194,7 +194,7 @@ def _bench(
             sim = stack.enter_context(SimulatedBench(config, clock=clock))
             config = sim.config
         stack.enter_context(bench_lease(config, f"plan {plan_id}"))  # before any driver opens
-        bench = stack.enter_context(open_bench(config))
+        bench = stack.enter_context(open_bench(config, clock))
         yield bench, sim
 
 
