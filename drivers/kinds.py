@@ -76,6 +76,9 @@ class PilotStatus:
     """What the pilot simulator measures on the pilot and proximity lines.
 
     ``contactor_closed`` is ``None`` where the device cannot see the contactor.
+    ``watchdog_armed`` / ``watchdog_tripped`` report the device's communication
+    watchdog (:meth:`Pilot.arm_watchdog`); both stay false on a device without one.
+    A tripped watchdog put the pilot in state A with no PWM on its own.
     """
 
     state: PilotState
@@ -85,6 +88,8 @@ class PilotStatus:
     frequency_hz: float
     proximity_ohm: float
     contactor_closed: bool | None = None
+    watchdog_armed: bool = False
+    watchdog_tripped: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,3 +157,12 @@ class Pilot(Instrument, Protocol):
         ...
 
     def status(self) -> PilotStatus: ...
+
+    def arm_watchdog(self, timeout_ms: int) -> Watchdog:
+        """Arm the device's communication watchdog (0 disarms) and keep it fed.
+
+        While armed the driver sends heartbeats; with nothing from the controller for
+        ``timeout_ms`` the device goes to state A with no PWM by itself. A device
+        without one returns ``Watchdog(armed=False, ...)`` saying what covers the bench.
+        """
+        ...

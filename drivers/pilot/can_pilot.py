@@ -20,6 +20,12 @@ slcan's two-second wait after opening (an Arduino-reset allowance; give
 
 Every request carries a fresh token (1–255) and only frames echoing it count as
 the answer; the device's periodic frames and other bus traffic are skipped.
+
+The bus is kept by a :class:`~drivers.pilot.keeper.LinkKeeper`: a request that
+is interrupted in any way marks it stale and the next one reopens it (shut the
+bus down, open it again); a request that finds the link dead reopens it and is
+sent once more. :meth:`CanPilot.arm_watchdog` arms the device's communication
+watchdog and keeps it fed with ``HEARTBEAT`` frames from a daemon thread.
 """
 
 from __future__ import annotations
@@ -39,8 +45,9 @@ from drivers.errors import (
     InstrumentTimeout,
     UnsupportedFeature,
 )
-from drivers.kinds import Identity, PilotState, PilotStatus
+from drivers.kinds import Identity, PilotState, PilotStatus, Watchdog
 from drivers.pilot import canframes, lines
+from drivers.pilot.keeper import LinkKeeper
 from drivers.pilot.link import DEFAULT_TIMEOUT_S, is_socket_url, set_tcp_nodelay
 from drivers.pilot.protocol import (
     DEFAULT_BASE_ID,
@@ -49,6 +56,7 @@ from drivers.pilot.protocol import (
     CanFrame,
     ProtocolError,
     ResultCode,
+    check_watchdog_ms,
 )
 from drivers.pilot.readings import confirm_duty, confirm_state, round_duty
 
@@ -73,18 +81,44 @@ class CanPilot:
         self.timeout_s = timeout_s
         self.duty_tolerance_pct = duty_tolerance_pct
         self._tokens = itertools.cycle(range(1, 256))
-        kwargs = dict(options or {})
-        tcp_slcan = interface == "slcan" and is_socket_url(channel)
-        if tcp_slcan:
-            kwargs.setdefault("sleep_after_open", 0)
+        self._interface, self._channel, self._bitrate = interface, channel, bitrate
+        self._options = dict(options or {})
+        self._tcp_slcan = interface == "slcan" and is_socket_url(channel)
+        if self._tcp_slcan:
+            self._options.setdefault("sleep_after_open", 0)
+        self._bus = self._open_bus()
+        self._keeper = LinkKeeper(name, self._reopen_bus, self._close_bus)
+
+    # -- link -----------------------------------------------------------------------------
+
+    def _open_bus(self) -> can.BusABC:
         try:
-            self._bus = can.Bus(interface=interface, channel=channel, bitrate=bitrate, **kwargs)
+            bus = can.Bus(
+                interface=self._interface,
+                channel=self._channel,
+                bitrate=self._bitrate,
+                **self._options,
+            )
         except (can.CanError, ValueError, OSError, ImportError) as exc:
             raise InstrumentConnectionError(
-                name, f"cannot open CAN {interface} channel {channel!r}: {exc}"
+                self.name, f"cannot open CAN {self._interface} channel {self._channel!r}: {exc}"
             ) from exc
-        if tcp_slcan:
-            set_tcp_nodelay(self._bus.fileno())
+        if self._tcp_slcan:
+            set_tcp_nodelay(bus.fileno())
+        return bus
+
+    def _reopen_bus(self) -> None:
+        self._bus = self._open_bus()
+
+    def _close_bus(self) -> None:
+        try:
+            self._bus.shutdown()
+        except (can.CanError, OSError):
+            # slcan's shutdown stops at the dead link before closing its serial port
+            port = getattr(self._bus, "serialPortOrig", None)
+            if port is not None:
+                with contextlib.suppress(Exception):
+                    port.close()
 
     # -- wire -----------------------------------------------------------------------------
 
@@ -157,7 +191,7 @@ class CanPilot:
 
     # -- Pilot ----------------------------------------------------------------------------
 
-    def status(self) -> PilotStatus:
+    def _status(self) -> PilotStatus:
         token, sent = self._send(CanFrame.STATUS_REQUEST, canframes.encode_status_request)
         seen: list[str] = []
         parts: dict[CanFrame, bytes] = {}
@@ -180,7 +214,7 @@ class CanPilot:
             raise self._reply_error(f"truncated status: {names} never came", sent, seen)
         raise self._timeout(sent, seen)
 
-    def identity(self) -> Identity:
+    def _identity(self) -> Identity:
         token, sent = self._send(CanFrame.IDENTITY_REQUEST, canframes.encode_identity_request)
         seen: list[str] = []
         text = b""
@@ -203,29 +237,49 @@ class CanPilot:
             raise self._reply_error("truncated identity: last chunk never came", sent, seen)
         raise self._timeout(sent, seen)
 
+    def _heartbeat(self) -> None:
+        self._send(CanFrame.HEARTBEAT, canframes.encode_heartbeat)
+
+    # -- Pilot ----------------------------------------------------------------------------
+
+    def status(self) -> PilotStatus:
+        return self._keeper.retrying(self._status)
+
+    def identity(self) -> Identity:
+        return self._keeper.retrying(self._identity)
+
     def set_state(self, state: PilotState) -> None:
         wanted = PilotState(state)
-        sent = self._command(
-            CanFrame.SET_STATE, lambda token: canframes.encode_set_state(token, wanted)
+        sent = self._keeper.retrying(
+            lambda: self._command(
+                CanFrame.SET_STATE, lambda token: canframes.encode_set_state(token, wanted)
+            )
         )
         confirm_state(self.name, self.status(), wanted, sent)
 
     def set_duty(self, duty_pct: float) -> None:
         duty = round_duty(duty_pct)
-        sent = self._command(
-            CanFrame.SET_DUTY, lambda token: canframes.encode_set_duty(token, duty)
+        sent = self._keeper.retrying(
+            lambda: self._command(
+                CanFrame.SET_DUTY, lambda token: canframes.encode_set_duty(token, duty)
+            )
         )
         confirm_duty(self.name, self.status(), duty, self.duty_tolerance_pct, sent)
 
+    def arm_watchdog(self, timeout_ms: int) -> Watchdog:
+        """Arm the device's watchdog (0 disarms), confirm it by status, keep it fed."""
+        check_watchdog_ms(timeout_ms)  # ValueError: nothing sent
+        self._keeper.stop_beating()
+        sent = self._keeper.retrying(
+            lambda: self._command(
+                CanFrame.WATCHDOG, lambda token: canframes.encode_watchdog(token, timeout_ms)
+            )
+        )
+        return self._keeper.keep_fed(timeout_ms, self._heartbeat, self.status, sent)
+
     def close(self) -> None:
-        try:
-            self._bus.shutdown()
-        except (can.CanError, OSError):
-            # slcan's shutdown stops at the dead link before closing its serial port
-            port = getattr(self._bus, "serialPortOrig", None)
-            if port is not None:
-                with contextlib.suppress(Exception):
-                    port.close()
+        """Stop heartbeats and shut the bus down; an armed device trips ``timeout_ms`` later."""
+        self._keeper.close()
 
     def __enter__(self) -> CanPilot:
         return self

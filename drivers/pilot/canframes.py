@@ -30,6 +30,7 @@ from drivers.pilot.protocol import (
     ProtocolError,
     ResultCode,
     StatusFlags,
+    check_watchdog_ms,
 )
 from drivers.pilot.readings import check_status
 
@@ -96,6 +97,16 @@ def encode_identity_request(token: int) -> bytes:
     return _pack(CanFrame.IDENTITY_REQUEST, token)
 
 
+def encode_watchdog(token: int, timeout_ms: int) -> bytes:
+    """Arm the watchdog for ``timeout_ms`` (0 disarms); ValueError beyond 0–65535."""
+    return _pack(CanFrame.WATCHDOG, token, check_watchdog_ms(timeout_ms))
+
+
+def encode_heartbeat(counter: int) -> bytes:
+    """A heartbeat; ``counter`` is any byte (the device does not answer or check it)."""
+    return _pack(CanFrame.HEARTBEAT, counter & 0xFF)
+
+
 @dataclass(frozen=True)
 class CanCommand:
     """A decoded command frame, as the device sees it."""
@@ -104,6 +115,20 @@ class CanCommand:
     token: int
     state: PilotState | None = None
     duty_pct: float | None = None
+    timeout_ms: int | None = None
+
+
+#: Frames the rig sends; every one of them feeds the device's watchdog.
+COMMAND_FRAMES = frozenset(
+    {
+        CanFrame.SET_STATE,
+        CanFrame.SET_DUTY,
+        CanFrame.STATUS_REQUEST,
+        CanFrame.IDENTITY_REQUEST,
+        CanFrame.WATCHDOG,
+        CanFrame.HEARTBEAT,
+    }
+)
 
 
 def decode_command(kind: CanFrame, data: bytes) -> CanCommand:
@@ -112,12 +137,7 @@ def decode_command(kind: CanFrame, data: bytes) -> CanCommand:
     A duty above 100.0 % decodes (the value is the device's to refuse with
     ``BAD_VALUE``); a malformed frame does not.
     """
-    if kind not in (
-        CanFrame.SET_STATE,
-        CanFrame.SET_DUTY,
-        CanFrame.STATUS_REQUEST,
-        CanFrame.IDENTITY_REQUEST,
-    ):
+    if kind not in COMMAND_FRAMES:
         raise ProtocolError(f"{kind.name} is not a command frame")
     if not data:
         raise ProtocolError(f"{kind.name} frame is empty")
@@ -127,6 +147,8 @@ def decode_command(kind: CanFrame, data: bytes) -> CanCommand:
         return CanCommand(kind, token, state=_state(values[1]))
     if kind is CanFrame.SET_DUTY:
         return CanCommand(kind, token, duty_pct=_int(values[1]) / 10.0)
+    if kind is CanFrame.WATCHDOG:
+        return CanCommand(kind, token, timeout_ms=_int(values[1]))
     return CanCommand(kind, token)
 
 
@@ -171,6 +193,10 @@ def encode_status(tag: int, status: PilotStatus) -> tuple[bytes, bytes]:
         flags |= StatusFlags.CONTACTOR_SENSED
         if status.contactor_closed:
             flags |= StatusFlags.CONTACTOR_CLOSED
+    if status.watchdog_armed:
+        flags |= StatusFlags.WATCHDOG_ARMED
+    if status.watchdog_tripped:
+        flags |= StatusFlags.WATCHDOG_TRIPPED
     if math.isnan(status.proximity_ohm):
         proximity = PROXIMITY_UNKNOWN
     elif math.isinf(status.proximity_ohm):
@@ -187,6 +213,9 @@ def encode_status(tag: int, status: PilotStatus) -> tuple[bytes, bytes]:
     return levels, lines
 
 
+_DEFINED_FLAGS = sum(int(flag) for flag in StatusFlags)
+
+
 def status_tag(data: bytes) -> int:
     """The tag (first byte) of a STATUS_LEVELS / STATUS_LINES payload; ProtocolError if empty."""
     if not data:
@@ -200,7 +229,7 @@ def decode_status(levels: bytes, lines: bytes) -> PilotStatus:
     tag2, flags, freq_dhz, proximity = (_int(v) for v in _unpack(CanFrame.STATUS_LINES, lines))
     if tag != tag2:
         raise ProtocolError(f"status frames carry different tags ({tag} and {tag2})")
-    if flags & ~int(StatusFlags.CONTACTOR_CLOSED | StatusFlags.CONTACTOR_SENSED):
+    if flags & ~_DEFINED_FLAGS:
         raise ProtocolError(f"status flags 0x{flags:02X} has undefined bits set")
     contactor: bool | None = None
     if flags & StatusFlags.CONTACTOR_SENSED:
@@ -220,6 +249,8 @@ def decode_status(levels: bytes, lines: bytes) -> PilotStatus:
             frequency_hz=freq_dhz / 10.0,
             proximity_ohm=proximity_ohm,
             contactor_closed=contactor,
+            watchdog_armed=bool(flags & StatusFlags.WATCHDOG_ARMED),
+            watchdog_tripped=bool(flags & StatusFlags.WATCHDOG_TRIPPED),
         )
     )
 

@@ -19,6 +19,10 @@ that holds the newest report line and when it arrived:
   classifying the pilot high level.
   Only A–D exist; E, F and ``set_duty`` raise
   :class:`~drivers.errors.UnsupportedFeature`.
+
+The ev_sim has no communication watchdog: :meth:`EvSimPilot.arm_watchdog` arms
+nothing and says so (``Watchdog(armed=False, ...)``), so ``rig bench check`` can
+warn that only the lab's E-stop and interlock loop cover a dead controller.
 """
 
 from __future__ import annotations
@@ -33,13 +37,20 @@ from drivers.errors import (
     InstrumentTimeout,
     UnsupportedFeature,
 )
-from drivers.kinds import Identity, PilotState, PilotStatus
+from drivers.kinds import Identity, PilotState, PilotStatus, Watchdog
 from drivers.pilot import evsim
 from drivers.pilot.link import SerialLink
 from drivers.pilot.protocol import ProtocolError
 from drivers.pilot.readings import confirm_state
 
 IDENTITY = Identity(manufacturer="nsayer", model="ev_sim")
+NO_WATCHDOG = Watchdog(
+    armed=False,
+    timeout_ms=0,
+    how="nsayer ev_sim has no communication watchdog; it holds the last state letter "
+    "if the controller dies: wire the bench's E-stop/interlock loop to cut the EVSE's "
+    "supply (see docs/bench.md)",
+)
 _READ_SLICE_S = 0.05
 #: Slack on top of the report period for scheduling jitter (threads, OS, the device).
 JITTER_S = 0.25
@@ -180,6 +191,10 @@ class EvSimPilot:
         raise UnsupportedFeature(
             self.name, "the ev_sim is vehicle-side only: it cannot set the EVSE's PWM duty"
         )
+
+    def arm_watchdog(self, timeout_ms: int) -> Watchdog:
+        """Nothing to arm: the ev_sim has no watchdog (``timeout_ms`` is not sent anywhere)."""
+        return NO_WATCHDOG
 
     def close(self) -> None:
         self._stop.set()

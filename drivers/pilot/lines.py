@@ -11,6 +11,11 @@ A dialogue, rig lines marked ``>``, device lines ``<``::
     > DUTY 120
     < ERR 2 duty 120.0 is outside 0-100 %
     < !STATUS state=C high_mv=6012 ...        (unsolicited: periodic or on change)
+    > WATCHDOG 1000
+    < OK
+    > HB                                      (heartbeat: no reply)
+    > STATUS?
+    < STATUS state=C ... contactor=1 wd=armed
 
 Parsers take one line without its terminator and raise
 :class:`~drivers.pilot.protocol.ProtocolError` on anything that is not exactly
@@ -25,13 +30,19 @@ from dataclasses import dataclass
 
 from drivers.kinds import Identity, PilotState, PilotStatus
 from drivers.pilot.protocol import (
+    MAX_WATCHDOG_MS,
     NOT_AVAILABLE,
     PROX_OPEN,
     STATUS_FIELDS,
+    WATCHDOG_ARMED,
+    WATCHDOG_FIELD,
+    WATCHDOG_OFF,
+    WATCHDOG_TRIPPED,
     Command,
     ProtocolError,
     Reply,
     ResultCode,
+    check_watchdog_ms,
 )
 from drivers.pilot.readings import check_status
 
@@ -46,13 +57,19 @@ def format_set_duty(duty_pct: float) -> str:
     return Command.SET_DUTY.format(duty=duty_pct)
 
 
+def format_watchdog(timeout_ms: int) -> str:
+    """``WATCHDOG <ms>`` (0 disarms); ValueError beyond 0–65535."""
+    return Command.WATCHDOG.format(timeout_ms=check_watchdog_ms(timeout_ms))
+
+
 @dataclass(frozen=True)
 class LineCommand:
     """A command line as the device understands it."""
 
-    keyword: str  # "STATE", "DUTY", "STATUS?", "*IDN?"
+    keyword: str  # "STATE", "DUTY", "STATUS?", "*IDN?", "WATCHDOG", "HB"
     state: PilotState | None = None
     duty_pct: float | None = None
+    timeout_ms: int | None = None
 
 
 class LineCommandError(ProtocolError):
@@ -69,11 +86,11 @@ def parse_command(line: str) -> LineCommand:
     if not words:
         raise LineCommandError(ResultCode.MALFORMED, "empty line")
     keyword, args = words[0].upper(), words[1:]
-    if keyword in (Command.STATUS, Command.IDENTITY):
+    if keyword in (Command.STATUS, Command.IDENTITY, Command.HEARTBEAT):
         if args:
             raise LineCommandError(ResultCode.MALFORMED, f"{keyword} takes no argument")
         return LineCommand(keyword)
-    if keyword not in ("STATE", "DUTY"):
+    if keyword not in ("STATE", "DUTY", "WATCHDOG"):
         raise LineCommandError(ResultCode.UNKNOWN_COMMAND, f"unknown command {words[0]!r}")
     if len(args) != 1:
         raise LineCommandError(ResultCode.MALFORMED, f"{keyword} takes one argument")
@@ -84,6 +101,17 @@ def parse_command(line: str) -> LineCommand:
             raise LineCommandError(
                 ResultCode.BAD_VALUE, f"state {args[0]!r} is not one of A-F"
             ) from None
+    if keyword == "WATCHDOG":
+        if not args[0].isdigit():
+            raise LineCommandError(
+                ResultCode.MALFORMED, f"watchdog {args[0]!r} is not a whole number of ms"
+            )
+        timeout_ms = int(args[0])
+        if timeout_ms > MAX_WATCHDOG_MS:
+            raise LineCommandError(
+                ResultCode.BAD_VALUE, f"watchdog {timeout_ms} ms is outside 0-{MAX_WATCHDOG_MS}"
+            )
+        return LineCommand(keyword, timeout_ms=timeout_ms)
     try:
         duty = float(args[0])
     except ValueError:
@@ -123,7 +151,7 @@ def _number(value: float) -> str:
 
 
 def format_status(status: PilotStatus) -> str:
-    """The ``STATUS ...`` reply line for ``status``."""
+    """The ``STATUS ...`` reply line for ``status`` (``wd=`` only once armed or tripped)."""
     if math.isnan(status.proximity_ohm):
         prox = NOT_AVAILABLE
     elif math.isinf(status.proximity_ohm):
@@ -141,6 +169,10 @@ def format_status(status: PilotStatus) -> str:
         "contactor": contactor,
     }
     fields = " ".join(f"{key}={values[key]}" for key in STATUS_FIELDS)
+    if status.watchdog_tripped:
+        fields += f" {WATCHDOG_FIELD}={WATCHDOG_TRIPPED}"
+    elif status.watchdog_armed:
+        fields += f" {WATCHDOG_FIELD}={WATCHDOG_ARMED}"
     return f"{Reply.STATUS_KEYWORD} {fields}"
 
 
@@ -154,16 +186,32 @@ def _float(key: str, text: str) -> float:
     return value
 
 
+_WATCHDOG_VALUES = {
+    WATCHDOG_OFF: (False, False),
+    WATCHDOG_ARMED: (True, False),
+    WATCHDOG_TRIPPED: (True, True),
+}
+
+
 def parse_status(line: str) -> PilotStatus:
-    """Parse a ``STATUS`` line (all fields, in order) into a checked reading."""
+    """Parse a ``STATUS`` line (all fields, in order, ``wd=`` optional) into a checked reading."""
     words = line.split()
     if not words or words[0] != Reply.STATUS_KEYWORD:
         raise ProtocolError(f"not a STATUS line: {line!r}")
     pairs = [word.partition("=") for word in words[1:]]
     keys = tuple(key for key, _, _ in pairs)
-    if keys != STATUS_FIELDS or any(not sep or not value for _, sep, value in pairs):
-        raise ProtocolError(f"STATUS line must carry {' '.join(STATUS_FIELDS)} as key=value")
+    if keys not in (STATUS_FIELDS, (*STATUS_FIELDS, WATCHDOG_FIELD)) or any(
+        not sep or not value for _, sep, value in pairs
+    ):
+        raise ProtocolError(
+            f"STATUS line must carry {' '.join(STATUS_FIELDS)} [{WATCHDOG_FIELD}] as key=value"
+        )
     values = {key: value for key, _, value in pairs}
+    watchdog = values.get(WATCHDOG_FIELD, WATCHDOG_OFF)
+    if watchdog not in _WATCHDOG_VALUES:
+        known = ", ".join(_WATCHDOG_VALUES)
+        raise ProtocolError(f"{WATCHDOG_FIELD}={watchdog!r} is not one of {known}")
+    armed, tripped = _WATCHDOG_VALUES[watchdog]
     try:
         state = PilotState(values["state"])
     except ValueError:
@@ -188,6 +236,8 @@ def parse_status(line: str) -> PilotStatus:
             frequency_hz=_float("freq", values["freq"]),
             proximity_ohm=proximity_ohm,
             contactor_closed=contactor[contactor_text],
+            watchdog_armed=armed,
+            watchdog_tripped=tripped,
         )
     )
 

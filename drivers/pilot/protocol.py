@@ -8,7 +8,15 @@ One device, two transports, one meaning:
   current one. Status comes as a pair of frames (levels, then lines) with the same
   tag; tag 0 marks the device's own periodic or on-change frames.
 - **Serial** (ASCII lines ending in ``\\n``; ``\\r\\n`` accepted). One command line,
-  one reply line. Lines the device sends on its own start with ``!``.
+  one reply line (the heartbeat ``HB`` alone has none). Lines the device sends on
+  its own start with ``!``.
+
+Both carry the **communication watchdog**: the rig arms it with a timeout in
+milliseconds (CAN ``WATCHDOG``, serial ``WATCHDOG <ms>``; 0 disarms) and then
+sends a heartbeat (CAN ``HEARTBEAT``, serial ``HB``, never answered) well within
+it. When nothing has come from the rig for the timeout, the device goes to state
+A with no PWM, latches *tripped* (reported in every status) and refuses anything
+but A and "no PWM" until it is armed again.
 
 Both transports share :class:`ResultCode` (CAN acknowledgement byte, serial
 ``ERR <code>``) and the units: millivolts, duty in tenths of a percent on CAN,
@@ -62,6 +70,8 @@ class CanFrame(IntEnum):
     SET_DUTY = 0x01
     STATUS_REQUEST = 0x02
     IDENTITY_REQUEST = 0x03
+    WATCHDOG = 0x04
+    HEARTBEAT = 0x05
     # device → rig
     ACK = 0x10
     STATUS_LEVELS = 0x20
@@ -86,6 +96,8 @@ CAN_LAYOUTS: dict[CanFrame, Layout] = {
     CanFrame.SET_DUTY: Layout(">BH", ("token", "duty_x10")),
     CanFrame.STATUS_REQUEST: Layout(">B", ("token",)),
     CanFrame.IDENTITY_REQUEST: Layout(">B", ("token",)),
+    CanFrame.WATCHDOG: Layout(">BH", ("token", "timeout_ms")),
+    CanFrame.HEARTBEAT: Layout(">B", ("counter",)),
     CanFrame.ACK: Layout(">BBB", ("token", "command", "code")),
     CanFrame.STATUS_LEVELS: Layout(">BchhH", ("tag", "state", "high_mv", "low_mv", "duty_x10")),
     CanFrame.STATUS_LINES: Layout(">BBHI", ("tag", "flags", "freq_dhz", "proximity_ohm")),
@@ -107,6 +119,21 @@ class StatusFlags(IntFlag):
 
     CONTACTOR_CLOSED = 0x01
     CONTACTOR_SENSED = 0x02  # clear: the device cannot see the contactor (reads as None)
+    WATCHDOG_ARMED = 0x04  # the communication watchdog is armed (timeout > 0)
+    WATCHDOG_TRIPPED = 0x08  # it fired: state A, no PWM, until armed again
+
+
+#: Longest watchdog timeout (CAN carries it as u16 milliseconds); 0 disarms.
+MAX_WATCHDOG_MS = 0xFFFF
+
+
+def check_watchdog_ms(timeout_ms: int) -> int:
+    """``timeout_ms`` if it is a whole number of milliseconds 0–65535, else ValueError."""
+    if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int):
+        raise ValueError(f"watchdog timeout must be whole milliseconds, got {timeout_ms!r}")
+    if not 0 <= timeout_ms <= MAX_WATCHDOG_MS:
+        raise ValueError(f"watchdog timeout must be 0–{MAX_WATCHDOG_MS} ms, got {timeout_ms}")
+    return timeout_ms
 
 
 #: STATUS_LINES ``proximity_ohm`` sentinels.
@@ -128,6 +155,8 @@ class Command:
     SET_DUTY = "DUTY {duty:.1f}"
     STATUS = "STATUS?"
     IDENTITY = "*IDN?"
+    WATCHDOG = "WATCHDOG {timeout_ms:d}"
+    HEARTBEAT = "HB"
 
 
 class Reply:
@@ -143,6 +172,12 @@ class Reply:
 
 #: Fields of a ``STATUS`` line, in order, as ``key=value``.
 STATUS_FIELDS: tuple[str, ...] = ("state", "high_mv", "low_mv", "duty", "freq", "prox", "contactor")
+#: The optional eighth ``STATUS`` field: the watchdog, sent only once it is armed or
+#: tripped, so a status line from a device nobody armed is the seven fields above.
+WATCHDOG_FIELD = "wd"
+WATCHDOG_OFF = "off"
+WATCHDOG_ARMED = "armed"
+WATCHDOG_TRIPPED = "tripped"
 #: Text values of ``prox=`` and ``contactor=`` that are not numbers.
 PROX_OPEN = "open"
 NOT_AVAILABLE = "na"

@@ -11,6 +11,13 @@ Each request clears stale input (periodic ``!`` lines, a late reply to an
 earlier request that timed out), sends one line and reads lines until the first
 one that is not unsolicited. ``set_state`` and ``set_duty`` expect ``OK`` and then
 read the status back to confirm the device really changed.
+
+The port is kept by a :class:`~drivers.pilot.keeper.LinkKeeper`: a request
+interrupted in any way marks it stale and the next one reopens it (which also
+drops whatever half-read reply was left); a request that finds the link dead
+reopens it and is sent once more. :meth:`SerialPilot.arm_watchdog` arms the
+device's communication watchdog and keeps it fed with ``HB`` lines from a daemon
+thread.
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ from __future__ import annotations
 import time
 
 from drivers.errors import InstrumentRejected, InstrumentReplyError, UnsupportedFeature
-from drivers.kinds import Identity, PilotState, PilotStatus
+from drivers.kinds import Identity, PilotState, PilotStatus, Watchdog
 from drivers.pilot import lines
+from drivers.pilot.keeper import LinkKeeper
 from drivers.pilot.link import DEFAULT_TIMEOUT_S, SerialLink
 from drivers.pilot.protocol import (
     DEFAULT_SERIAL_BAUDRATE,
@@ -29,6 +37,7 @@ from drivers.pilot.protocol import (
     ProtocolError,
     Reply,
     ResultCode,
+    check_watchdog_ms,
 )
 from drivers.pilot.readings import confirm_duty, confirm_state, round_duty
 
@@ -47,7 +56,18 @@ class SerialPilot:
     ) -> None:
         self.name = name
         self.duty_tolerance_pct = duty_tolerance_pct
-        self._link = SerialLink(name, url, baudrate=baudrate, timeout_s=timeout_s)
+        self._url, self._baudrate, self._timeout_s = url, baudrate, timeout_s
+        self._link = self._open_link()
+        self._keeper = LinkKeeper(name, self._reopen_link, self._close_link)
+
+    def _open_link(self) -> SerialLink:
+        return SerialLink(self.name, self._url, baudrate=self._baudrate, timeout_s=self._timeout_s)
+
+    def _reopen_link(self) -> None:
+        self._link = self._open_link()
+
+    def _close_link(self) -> None:
+        self._link.close()
 
     def _ask(self, command: str) -> str:
         """Send ``command``, return the first solicited reply line; ERR lines raise."""
@@ -75,27 +95,39 @@ class SerialPilot:
         return line
 
     def _command(self, command: str) -> None:
-        reply = self._ask(command)
-        if reply != Reply.OK:
-            raise InstrumentReplyError(self.name, "expected OK", sent=command, received=reply)
+        def transaction() -> None:
+            reply = self._ask(command)
+            if reply != Reply.OK:
+                raise InstrumentReplyError(self.name, "expected OK", sent=command, received=reply)
+
+        self._keeper.retrying(transaction)
+
+    def _heartbeat(self) -> None:
+        self._link.write(Command.HEARTBEAT.encode("ascii") + LINE_END, sent=Command.HEARTBEAT)
 
     def identity(self) -> Identity:
-        reply = self._ask(Command.IDENTITY)
-        try:
-            return lines.parse_identity(reply)
-        except ProtocolError as exc:
-            raise InstrumentReplyError(
-                self.name, str(exc), sent=Command.IDENTITY, received=reply
-            ) from exc
+        def transaction() -> Identity:
+            reply = self._ask(Command.IDENTITY)
+            try:
+                return lines.parse_identity(reply)
+            except ProtocolError as exc:
+                raise InstrumentReplyError(
+                    self.name, str(exc), sent=Command.IDENTITY, received=reply
+                ) from exc
+
+        return self._keeper.retrying(transaction)
 
     def status(self) -> PilotStatus:
-        reply = self._ask(Command.STATUS)
-        try:
-            return lines.parse_status(reply)
-        except ProtocolError as exc:
-            raise InstrumentReplyError(
-                self.name, str(exc), sent=Command.STATUS, received=reply
-            ) from exc
+        def transaction() -> PilotStatus:
+            reply = self._ask(Command.STATUS)
+            try:
+                return lines.parse_status(reply)
+            except ProtocolError as exc:
+                raise InstrumentReplyError(
+                    self.name, str(exc), sent=Command.STATUS, received=reply
+                ) from exc
+
+        return self._keeper.retrying(transaction)
 
     def set_state(self, state: PilotState) -> None:
         command = lines.format_set_state(PilotState(state))
@@ -108,8 +140,16 @@ class SerialPilot:
         self._command(command)
         confirm_duty(self.name, self.status(), duty, self.duty_tolerance_pct, command)
 
+    def arm_watchdog(self, timeout_ms: int) -> Watchdog:
+        """Arm the device's watchdog (0 disarms), confirm it by status, keep it fed."""
+        command = lines.format_watchdog(check_watchdog_ms(timeout_ms))  # ValueError: nothing sent
+        self._keeper.stop_beating()
+        self._command(command)
+        return self._keeper.keep_fed(timeout_ms, self._heartbeat, self.status, command)
+
     def close(self) -> None:
-        self._link.close()
+        """Stop heartbeats and close the port; an armed device trips ``timeout_ms`` later."""
+        self._keeper.close()
 
     def __enter__(self) -> SerialPilot:
         return self

@@ -78,6 +78,7 @@ class PilotSim:
 
     def stop(self) -> None:
         self._loop.run(self.wire.stop())
+        self.device.close()
 
     def __enter__(self) -> PilotSim:
         return self
@@ -99,16 +100,19 @@ def make_wire(
     base_id: int = DEFAULT_BASE_ID,
     ev_sim_with_state: bool = False,
     states: frozenset[PilotState] = frozenset(PilotState),
+    watchdog_ms: int = 0,
 ) -> tuple[TcpWire, PilotDevice]:
     """The device and its (not yet listening) server; ``periodic_s`` None = the wire's default.
 
-    ``states`` limits what a CAN or serial device accepts (others: ``UNSUPPORTED``).
+    ``states`` limits what a CAN or serial device accepts (others: ``UNSUPPORTED``);
+    ``watchdog_ms`` arms a CAN or serial device's watchdog from the start (the ev_sim
+    has none: ignored there).
     """
     if wire == "can":
-        device = PilotDevice(model, identity=identity, states=states)
+        device = PilotDevice(model, identity=identity, states=states, watchdog_ms=watchdog_ms)
         return SlcanPilotWire(device, base_id=base_id, periodic_s=_or(periodic_s, 0.5)), device
     if wire == "serial":
-        device = PilotDevice(model, identity=identity, states=states)
+        device = PilotDevice(model, identity=identity, states=states, watchdog_ms=watchdog_ms)
         return SerialPilotWire(device, periodic_s=_or(periodic_s, 1.0)), device
     if wire == "ev_sim":
         device = PilotDevice(model, identity=identity, states=EV_SIM_STATES, can_set_duty=False)
@@ -145,13 +149,18 @@ def start_pilot_sim(
     base_id: int = DEFAULT_BASE_ID,
     ev_sim_with_state: bool = False,
     states: frozenset[PilotState] = frozenset(PilotState),
+    watchdog_ms: int = 0,
 ) -> PilotSim:
     """Start the simulated device on ``wire`` on ``loop`` (127.0.0.1:``port``).
 
     ``periodic_s`` is the wall-time period of unsolicited status output (defaults:
     CAN 0.5 s, serial 1 s, ev_sim 1 s as the real device; 0 turns it off).
     ``states`` makes a CAN or serial device that refuses other states
-    (``UNSUPPORTED``), like a vehicle-only box refusing F.
+    (``UNSUPPORTED``), like a vehicle-only box refusing F. ``watchdog_ms`` > 0 arms
+    the device's communication watchdog at start (as the bench's ``watchdog_ms``
+    would on a real box that keeps it armed across power cycles): with no frame
+    from a rig for that long, the model's pilot goes to A with no PWM. The ev_sim
+    has no watchdog; ``watchdog_ms`` is ignored for it.
     """
     server, device = make_wire(
         model,
@@ -161,6 +170,7 @@ def start_pilot_sim(
         base_id=base_id,
         ev_sim_with_state=ev_sim_with_state,
         states=states,
+        watchdog_ms=watchdog_ms,
     )
     loop.run(server.start(port))
     return PilotSim(loop, server, device, endpoint_for(wire, server, base_id=base_id))

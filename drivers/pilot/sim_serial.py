@@ -2,7 +2,8 @@
 
 One reply line per command line (:mod:`drivers.pilot.lines`), plus an
 unsolicited ``!STATUS ...`` line every ``periodic_s`` seconds of wall time and
-after every applied ``STATE`` / ``DUTY``. Faults change the replies: SILENCE
+after every applied ``STATE`` / ``DUTY`` / ``WATCHDOG``. Every complete line feeds
+the device's watchdog; the heartbeat ``HB`` is never answered. Faults change the replies: SILENCE
 sends nothing, GARBAGE sends a line of noise, TRUNCATED sends the first half of
 the line, OUT_OF_RANGE reports an impossible reading, LATE answers after the
 driver has given up.
@@ -36,6 +37,9 @@ class SerialPilotWire(TcpWire):
             del buffer[: end + 1]
             if self.device.fault is Fault.SILENCE:
                 continue
+            self.device.hear()
+            if line.upper() == Command.HEARTBEAT:
+                continue
             reply, changed = self._answer(line)
             self._send(connection, reply)
             if changed:
@@ -53,6 +57,8 @@ class SerialPilotWire(TcpWire):
             return lines.format_identity(self.device.identity), False
         if command.state is not None:
             code = self.device.set_state(command.state)
+        elif command.timeout_ms is not None:
+            code = self.device.arm_watchdog(command.timeout_ms)
         else:
             assert command.duty_pct is not None
             code = self.device.set_duty(command.duty_pct)

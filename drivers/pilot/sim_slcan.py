@@ -23,9 +23,10 @@ anything else                                                     ``\\a``
 Frames from the device reach the client as ``tIIILDD…\\r`` lines while the
 channel is open. The device answers the rig's protocol frames
 (:mod:`drivers.pilot.canframes`) and sends a status pair (tag 0) every
-``periodic_s`` seconds of wall time and after every applied command. Faults
-change only what the *device* sends; the adapter keeps answering, as a real
-adapter would with a dead node on its bus.
+``periodic_s`` seconds of wall time and after every applied command. Every
+frame addressed to the device's command identifiers (``HEARTBEAT`` included, which
+it never answers) feeds its watchdog. Faults change only what the *device* sends;
+the adapter keeps answering, as a real adapter would with a dead node on its bus.
 """
 
 from __future__ import annotations
@@ -167,7 +168,12 @@ class SlcanPilotWire(TcpWire):
 
     def _device_receive(self, connection: Connection, arbitration_id: int, data: bytes) -> None:
         kind = canframes.frame_kind(self.base_id, arbitration_id)
-        if kind is None or kind not in _COMMANDS or self.device.fault is Fault.SILENCE:
+        if kind is None or kind not in canframes.COMMAND_FRAMES:
+            return
+        if self.device.fault is Fault.SILENCE:
+            return
+        self.device.hear()
+        if kind is CanFrame.HEARTBEAT:
             return
         token = data[0] if data else 0
         if len(data) != CAN_LAYOUTS[kind].size:
@@ -182,6 +188,8 @@ class SlcanPilotWire(TcpWire):
             self._apply(connection, token, kind, self.device.set_state(command.state))
         elif command.duty_pct is not None:
             self._apply(connection, token, kind, self.device.set_duty(command.duty_pct))
+        elif command.timeout_ms is not None:
+            self._apply(connection, token, kind, self.device.arm_watchdog(command.timeout_ms))
         elif kind is CanFrame.STATUS_REQUEST:
             self._send_status(connection, token)
         else:
@@ -196,8 +204,3 @@ class SlcanPilotWire(TcpWire):
         self._ack(connection, token, kind, code)
         if code is ResultCode.OK:
             self._send_status(connection, PERIODIC_TAG)  # on change
-
-
-_COMMANDS = frozenset(
-    {CanFrame.SET_STATE, CanFrame.SET_DUTY, CanFrame.STATUS_REQUEST, CanFrame.IDENTITY_REQUEST}
-)

@@ -272,6 +272,17 @@ class BenchModel:
                 self.events.append(ModelEvent(self._t, "duty_pct", duty_pct))
                 self._update_evse()
 
+    def trip_pilot_watchdog(self) -> None:
+        """The pilot device's communication watchdog fired: state A and no PWM, at once.
+
+        Recorded as a ``pilot_watchdog`` event before the state and duty changes it causes.
+        """
+        with self._lock:
+            self._advance()
+            self.events.append(ModelEvent(self._t, "pilot_watchdog", "tripped"))
+            self.set_pilot_state(PilotState.A)
+            self.set_duty(100.0)
+
     def pilot_status(self) -> PilotStatus:
         """What the pilot simulator measures on the pilot and proximity lines now."""
         with self._lock:
