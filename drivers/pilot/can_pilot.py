@@ -48,7 +48,7 @@ from drivers.errors import (
 from drivers.kinds import Identity, PilotState, PilotStatus, Watchdog
 from drivers.pilot import canframes, lines
 from drivers.pilot.keeper import LinkKeeper
-from drivers.pilot.link import DEFAULT_TIMEOUT_S, is_socket_url, set_tcp_nodelay
+from drivers.pilot.link import DEFAULT_TIMEOUT_S, close_soon, is_socket_url, set_tcp_nodelay
 from drivers.pilot.protocol import (
     DEFAULT_BASE_ID,
     DEFAULT_BITRATE,
@@ -108,17 +108,19 @@ class CanPilot:
         return bus
 
     def _reopen_bus(self) -> None:
+        old = self._bus
+        fileno = None
+        if self._tcp_slcan:
+            with contextlib.suppress(can.CanError, OSError, NotImplementedError):
+                fileno = old.fileno()  # fails once the old port is closed already
+        if fileno is None:
+            _shut_down(old)  # a real adapter's channel must be free before it is opened again
+        else:
+            close_soon(fileno, lambda: _shut_down(old))
         self._bus = self._open_bus()
 
     def _close_bus(self) -> None:
-        try:
-            self._bus.shutdown()
-        except (can.CanError, OSError):
-            # slcan's shutdown stops at the dead link before closing its serial port
-            port = getattr(self._bus, "serialPortOrig", None)
-            if port is not None:
-                with contextlib.suppress(Exception):
-                    port.close()
+        _shut_down(self._bus)
 
     # -- wire -----------------------------------------------------------------------------
 
@@ -286,3 +288,14 @@ class CanPilot:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _shut_down(bus: can.BusABC) -> None:
+    try:
+        bus.shutdown()
+    except (can.CanError, OSError):
+        # slcan's shutdown stops at the dead link before closing its serial port
+        port = getattr(bus, "serialPortOrig", None)
+        if port is not None:
+            with contextlib.suppress(Exception):
+                port.close()

@@ -50,16 +50,16 @@ HEARTBEATS_PER_TIMEOUT = 4
 class LinkKeeper:
     """The lock, staleness and heartbeat around one link of instrument ``name``.
 
-    ``open_link`` (re)opens the link and ``close_link`` closes it; both act on the
-    driver's own attributes. The keeper calls ``open_link`` only to reopen: the
-    driver opens its link once itself, in its constructor.
+    ``reopen_link`` lets go of the stale link and opens a new one, ``close_link``
+    closes it for good; both act on the driver's own attributes (the driver opens
+    its first link itself, in its constructor).
     """
 
     def __init__(
-        self, name: str, open_link: Callable[[], None], close_link: Callable[[], None]
+        self, name: str, reopen_link: Callable[[], None], close_link: Callable[[], None]
     ) -> None:
         self.name = name
-        self._open_link = open_link
+        self._reopen_link = reopen_link
         self._close_link = close_link
         self._lock = threading.RLock()
         self._stale = False
@@ -98,11 +98,7 @@ class LinkKeeper:
             return self.run(request)
 
     def _reopen(self) -> None:
-        try:
-            self._close_link()
-        except Exception as error:  # a dead link may fail to close; it is replaced anyway
-            log.debug("%s: closing the stale link: %s", self.name, error)
-        self._open_link()  # raises InstrumentConnectionError; the link stays stale
+        self._reopen_link()  # raises InstrumentConnectionError; the link stays stale
         self._stale = False
         self.reopens += 1
 

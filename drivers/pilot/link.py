@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 import time
+from collections.abc import Callable
 
 import serial
 
@@ -39,6 +41,29 @@ def set_tcp_nodelay(fileno: int) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except OSError:
         pass
+
+
+def shutdown_socket(fileno: int) -> None:
+    """Shut the socket behind ``fileno`` down both ways now (a no-op for non-sockets).
+
+    The peer sees the connection end at once; closing the descriptor can follow later.
+    """
+    try:
+        with socket.fromfd(fileno, socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def close_soon(fileno: int, close: Callable[[], None]) -> None:
+    """End a ``socket://`` link at once and ``close`` it in a daemon thread.
+
+    pyserial's ``socket://`` ports sleep 0.3 s in ``close()``; a reopen must not wait
+    for that, while the peer (a serial server that takes one client) must see the
+    old connection gone before the new one arrives.
+    """
+    shutdown_socket(fileno)
+    threading.Thread(target=close, name="pilot-link-close", daemon=True).start()
 
 
 def is_socket_url(url: str) -> bool:
@@ -133,3 +158,15 @@ class SerialLink:
     def close(self) -> None:
         with contextlib.suppress(serial.SerialException, OSError):
             self.port.close()
+
+    def abandon(self) -> None:
+        """Close a stale link without waiting for it (see :func:`close_soon`)."""
+        if not is_socket_url(self.url):
+            self.close()
+            return
+        try:
+            fileno = self.port.fileno()
+        except (serial.SerialException, OSError, AttributeError):
+            self.close()
+            return
+        close_soon(fileno, self.close)

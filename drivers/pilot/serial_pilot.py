@@ -64,6 +64,7 @@ class SerialPilot:
         return SerialLink(self.name, self._url, baudrate=self._baudrate, timeout_s=self._timeout_s)
 
     def _reopen_link(self) -> None:
+        self._link.abandon()
         self._link = self._open_link()
 
     def _close_link(self) -> None:

@@ -155,3 +155,28 @@ def test_the_documented_dialogue_decodes() -> None:
             canframes.decode_status(levels, payload)
         else:
             canframes.decode_command(kind, payload)
+
+
+def test_watchdog_frames_and_status_flags() -> None:
+    assert canframes.encode_watchdog(10, 1000) == bytes.fromhex("0A03E8")
+    assert canframes.encode_heartbeat(0x10B) == bytes.fromhex("0B")
+    command = canframes.decode_command(CanFrame.WATCHDOG, bytes.fromhex("0A03E8"))
+    assert command.timeout_ms == 1000
+    with pytest.raises(ValueError, match="0–65535"):
+        canframes.encode_watchdog(1, 65536)
+    tripped = PilotStatus(
+        PilotState.A,
+        12.0,
+        12.0,
+        100.0,
+        0.0,
+        math.inf,
+        None,
+        watchdog_armed=True,
+        watchdog_tripped=True,
+    )
+    levels, lines = canframes.encode_status(4, tripped)
+    assert lines[1] == 0x0C
+    assert canframes.decode_status(levels, lines) == tripped
+    unarmed = canframes.encode_status(4, CHARGING)[1]
+    assert unarmed[1] == 0x03  # a box nobody armed: the bytes from before the watchdog

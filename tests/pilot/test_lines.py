@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -115,3 +116,24 @@ def test_identity_text() -> None:
     for bad in ("Acme,PS-1,123", "Acme,PS-1,1,2,3", ",PS-1,1,2", "Acme,PS\x00,1,2"):
         with pytest.raises(ProtocolError):
             lines.parse_identity(bad)
+
+
+def test_watchdog_lines() -> None:
+    assert lines.format_watchdog(1000) == "WATCHDOG 1000"
+    assert lines.parse_command("watchdog 0").timeout_ms == 0
+    assert lines.parse_command("HB").keyword == "HB"
+    for bad, code in (
+        ("WATCHDOG 70000", ResultCode.BAD_VALUE),
+        ("WATCHDOG 1.5", ResultCode.MALFORMED),
+    ):
+        with pytest.raises(lines.LineCommandError) as caught:
+            lines.parse_command(bad)
+        assert caught.value.code is code
+    tripped = replace(STATUS, watchdog_armed=True, watchdog_tripped=True)
+    text = lines.format_status(tripped)
+    assert text.endswith(" wd=tripped")
+    assert lines.parse_status(text) == tripped
+    assert "wd=" not in lines.format_status(STATUS)  # unarmed: the seven fields as before
+    assert lines.parse_status(lines.format_status(STATUS) + " wd=off") == STATUS
+    with pytest.raises(ProtocolError):
+        lines.parse_status(lines.format_status(STATUS) + " wd=maybe")
