@@ -200,7 +200,13 @@ class SimulatedBench:
         )
         identity = replace(SIM_IDENTITY, serial=spec.serial_number or SIM_IDENTITY.serial)
         self.pilot = start_pilot_sim(
-            self.loop, self.model, wire, port=port, base_id=base_id, identity=identity
+            self.loop,
+            self.model,
+            wire,
+            port=port,
+            base_id=base_id,
+            identity=identity,
+            watchdog_ms=self.config.watchdog_ms,
         )
         endpoint = dict(self.pilot.endpoint)
         self.endpoints["pilot"] = endpoint

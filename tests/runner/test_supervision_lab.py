@@ -77,7 +77,8 @@ def test_a_lab_bench_changed_mid_charge_fails_the_step_within_a_second(
     failure = outcome.failure
     assert failure is not None and failure.key == "charge"
     assert "bench changed under the plan at 00:00:" in failure.message
-    assert "pilot C→A" in failure.message
+    # the first look after the strike names what it saw: the load first (struck first),
+    # and the pilot too when both changes landed before that look
     assert "load input went off (expected on)" in failure.message
     charge = outcome.steps[4]
     assert struck, "the other process never struck"
