@@ -36,7 +36,11 @@ def _duration(seconds: float) -> str:
 
 def describe(progress: Progress) -> str:
     """One terminal line for a progress report."""
-    left = "" if progress.time_left_s is None else f", {_duration(progress.time_left_s)} left"
+    left = ""
+    if progress.time_left_s is not None and progress.rate_kw is not None:
+        left = f", about {_duration(progress.time_left_s)} left at {progress.rate_kw:.1f} kW"
+    elif progress.time_left_s is not None:
+        left = f", {_duration(progress.time_left_s)} left"
     return (
         f"{progress.plan_id} step {progress.step_index + 1} {progress.key}: "
         f"{progress.energy_kwh:.2f} kWh so far{left}"

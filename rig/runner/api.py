@@ -144,7 +144,11 @@ class Progress:
     energy_kwh: float
     """EUMD energy since plug-in."""
     time_left_s: float | None
-    """Until the step's duration or timeout ends; ``None`` when open-ended."""
+    """Until the step's duration or timeout ends, or estimated from the energy rate
+    (``rate_kw``); ``None`` when open-ended."""
+    rate_kw: float | None = None
+    """The power the estimate of an energy target's time left was made at; ``None`` when
+    ``time_left_s`` is the step's own end."""
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -147,9 +147,11 @@ def _run_steps(
             report.step(outcome)
             continue
 
-        def tell(energy: float, left: float, index: int = index, key: str = key) -> None:
+        def tell(
+            energy: float, left: float, kw: float | None, index: int = index, key: str = key
+        ) -> None:
             if progress is not None:
-                progress(Progress(plan.plan, index, key, energy, left))
+                progress(Progress(plan.plan, index, key, energy, left, kw))
 
         try:
             note = run_step(world, step, tell)

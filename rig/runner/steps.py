@@ -69,8 +69,10 @@ from rig.runner.world import World
 from rig.services.cluster import CLEARINGHOUSE
 from rig.services.testing import NoFaultSwitch
 
-#: Called during long steps with the EUMD energy since plug-in and the seconds left.
-ProgressSink = Callable[[float, float], None]
+#: Called during long steps with the EUMD energy since plug-in, the seconds left (until
+#: the step's end, or estimated from the present power when it charges to an energy
+#: target) and that power in kW (``None`` unless the time left is such an estimate).
+ProgressSink = Callable[[float, float, float | None], None]
 #: Modbus exception 0x0B: gateway target device failed to respond.
 _NO_DEVICE = 0x0B
 
@@ -341,7 +343,16 @@ def _charge(world: World, charge: s.ChargeArgs, report: ProgressSink) -> str:
         now = clock.now()
         if now >= next_report:
             next_report = now + 60.0
-            report(energy_kwh(world), deadline - now)
+            if charge.duration is not None:
+                report(energy_kwh(world), deadline - now, None)
+                return
+            load = world.recorder.last_load
+            kw = load.power_w / 1000.0 if load is not None else 0.0
+            estimate = sooner() - 0.5
+            if estimate < deadline - now:
+                report(energy_kwh(world), estimate, kw)
+            else:  # no current, or too little to get there in time
+                report(energy_kwh(world), deadline - now, None)
 
     if charge.duration is not None:
         deadline = start + charge.duration.seconds

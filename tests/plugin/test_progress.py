@@ -15,6 +15,8 @@ def test_describe() -> None:
     assert describe(report(left=2460)) == "sc1-home step 2 charge: 2.50 kWh so far, 41 min 0 s left"
     assert describe(report(left=7500)).endswith("2 h 5 min left")
     assert describe(report(left=None)) == "sc1-home step 2 charge: 2.50 kWh so far"
+    estimated = Progress("sc1-home", 4, "charge", 3.0, 1530.0, rate_kw=7.18)
+    assert describe(estimated).endswith("3.00 kWh so far, about 25 min 30 s left at 7.2 kW")
 
 
 def test_a_step_shows_progress_only_after_running_a_while_then_every_so_often() -> None:
