@@ -429,3 +429,11 @@ class Esi:
     def pending(self) -> int:
         """Messages not yet delivered to the utility."""
         return len(self.outbox.messages("pending"))
+
+    def refusals(self) -> list[str]:
+        """Every message the utility refused for good (4xx), as ``kind key: its reason``.
+
+        A refused record is never "delivered": the runner fails the step and the
+        plan with these reasons (:mod:`rig.runner.refusals`).
+        """
+        return [f"{m.kind} {m.key}: {m.last_error}" for m in self.outbox.messages("rejected")]
