@@ -160,11 +160,21 @@ class MeterTimeline:
 
 @dataclass(frozen=True)
 class MeteringInterval:
-    """An interval record the ESI built from EUMD reads and reported (BR-09)."""
+    """An interval record the ESI built from EUMD reads and reported (BR-09).
+
+    An edge on the utility's grid is the boundary instant itself; when no read
+    landed exactly there, the ESI interpolated the register between the reads on
+    either side (``interpolated``), and ``edge_error_wh`` bounds how much energy
+    that may have put in this interval instead of its neighbour (docs/oracle.md,
+    "Interval edges"). The session's total is unaffected: what one interval gains
+    at an edge, the next loses.
+    """
 
     start: datetime
     end: datetime
     kwh: Decimal
+    interpolated: bool = False
+    edge_error_wh: float = 0.0
 
 
 @dataclass(frozen=True)

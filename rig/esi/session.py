@@ -13,10 +13,20 @@ session it
    session's intervals;
 2. passes the PEV's **energy request** on and returns the utility's grant (BR-07);
 3. **polls grid signals** (DR events, hourly prices, ALM limits) for its premise;
-4. **meters**: it reads the EUMD at every boundary of the utility's metering
-   interval (aligned to the clock: :00, :15, … for 15 min) and at the session's
-   ends, and turns each pair of reads into an interval record — PEV ID, premise ID,
-   EUMD ID, start, end, kWh to the Wh (BR-09);
+4. **meters**: it reads the EUMD at the session's ends and around every boundary
+   of the utility's metering interval (aligned to the clock: :00, :15, … for
+   15 min), and cuts each interval record — PEV ID, premise ID, EUMD ID, start,
+   end, kWh to the Wh (BR-09) — *at the boundary instant*, on the utility's grid.
+   A read never lands exactly on a boundary on a wall clock (the runner wakes at
+   it, then the read takes a few milliseconds), so the ESI reads the EUMD
+   :data:`PRE_READ_S` before each boundary as well, and interpolates the register
+   linearly between the last read before the boundary and the first after it.
+   The record says so (``interpolated``) and carries the bound on the energy the
+   interpolation may have put on the wrong side of the edge (``edge_error_wh``:
+   the energy between the two reads × max(x, y)/(x + y), x and y their distances
+   from the boundary; see docs/oracle.md, "Interval edges"). What one interval
+   gains at an edge its neighbour loses, so the session's total is exact. On a
+   virtual clock the read lands on the boundary and nothing is interpolated;
 5. **reports** every interval and, at the end, the session's date, time, duration
    and energy (BR-12) through the durable :class:`~rig.esi.outbox.Outbox`: a
    utility outage delays them, in order, and nothing is lost or doubled (the
@@ -50,6 +60,9 @@ from rig.record import BindingAnswer, Communication, GrantAnswer, MeteringInterv
 BindingState = Literal["none", "pending", "accepted", "refused"]
 #: Interval energy is reported to the Wh.
 WH = Decimal("0.001")
+#: On a wall clock, how long before each metering boundary the ESI reads the EUMD,
+#: so that the boundary lies between two reads at most this far apart (plus one read).
+PRE_READ_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,33 @@ class Signal:
     limit_kw: Decimal | None
     price: Decimal | None
     tariff_id: str | None
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One EUMD read by the ESI, at the midpoint of the request and the reply."""
+
+    t: float
+    snapshot: MeterSnapshot
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """Where the open interval starts: at ``t``, counted from the read ``base``.
+
+    ``spent_wh`` is the energy between ``base`` and ``t`` that the previous
+    interval already holds (an interpolated edge lies after its base read);
+    ``error_wh`` bounds that interpolation (0 for an edge at a read).
+    """
+
+    t: float
+    base: _Read | None
+    spent_wh: float = 0.0
+    error_wh: float = 0.0
+
+    @property
+    def interpolated(self) -> bool:
+        return self.spent_wh != 0.0 or self.error_wh != 0.0
 
 
 def _instant(t: float) -> datetime:
@@ -122,7 +162,11 @@ class Esi:
         self.intervals: list[MeteringInterval] = []
         self.interval_s = setup.interval_s
         self._signals_since = 0
-        self._mark: tuple[float, MeterSnapshot | None] | None = None
+        self._edge: _Edge | None = None
+        self._last: _Read | None = None
+        """The ESI's latest EUMD read that answered."""
+        self._pre_read_for: float | None = None
+        """The boundary the last pre-read was taken for."""
         self._started_at: float | None = None
         self.closed = False
 
@@ -248,46 +292,90 @@ class Esi:
 
     def start_metering(self) -> None:
         """The session starts now: the first EUMD read, the first interval opens."""
-        now = self.clock.now()
-        self._started_at = now
-        self._mark = (now, self.read_eumd())
+        read = self._read()
+        self._started_at = self.clock.now() if read is None else read.t
+        self._edge = _Edge(self._started_at, read)
+
+    def _boundary(self) -> float | None:
+        """The next metering boundary while an interval is open (clock seconds)."""
+        if self._edge is None or self.closed:
+            return None
+        return (math.floor(self._edge.t / self.interval_s + 1e-9) + 1) * self.interval_s
+
+    def _wants_pre_read(self, boundary: float) -> bool:
+        return not self.clock.is_virtual and self._pre_read_for != boundary
+
+    def _pre_read_due(self, boundary: float) -> bool:
+        early = boundary - PRE_READ_S - 1e-3
+        return self._wants_pre_read(boundary) and self.clock.now() >= early
 
     def next_wake(self) -> float | None:
-        """When the ESI next has something to do: an interval boundary while metering,
-        or the outbox's next delivery attempt."""
+        """When the ESI next has something to do: just before an interval boundary (the
+        pre-read, wall clock), the boundary, or the outbox's next delivery attempt."""
         times = [message.next_attempt_at for message in self.outbox.messages("pending")[:1]]
-        if self._mark is not None and not self.closed:
-            boundary = math.floor(self._mark[0] / self.interval_s + 1e-9) + 1
-            times.append(boundary * self.interval_s)
+        boundary = self._boundary()
+        if boundary is not None:
+            early = boundary - PRE_READ_S
+            wants = self._wants_pre_read(boundary) and self.clock.now() < early - 1e-3
+            times.append(early if wants else boundary)
         return min(times, default=None)
-
-    def _boundary_due(self) -> bool:
-        if self._mark is None or self.closed:
-            return False
-        boundary = (math.floor(self._mark[0] / self.interval_s + 1e-9) + 1) * self.interval_s
-        return self.clock.now() >= boundary - 1e-6
 
     def on_time(self) -> bool:
         """Cut the interval if a boundary has come (True), and deliver what is due."""
-        due = self._boundary_due()
-        if due:
-            self._cut()
+        boundary = self._boundary()
+        due = boundary is not None and self.clock.now() >= boundary - 1e-6
+        if boundary is not None and due:
+            self._cut(boundary)
+        elif boundary is not None and self._pre_read_due(boundary):
+            self._pre_read_for = boundary
+            self._read()
         self.outbox.deliver_due()
         return due
 
-    def _cut(self) -> None:
-        assert self._mark is not None
-        now = self.clock.now()
-        start_t, before = self._mark
-        after = self.read_eumd()
-        self._mark = (now, after)
-        if before is None or after is None:
+    def _read(self) -> _Read | None:
+        """Read the EUMD (``None``: it did not answer); keep it as the latest read."""
+        asked = self.clock.now()
+        snapshot = self.read_eumd()
+        if snapshot is None:
+            return None
+        self._last = _Read((asked + self.clock.now()) / 2, snapshot)
+        return self._last
+
+    def _wh(self, before: _Read, after: _Read) -> float:
+        return snapshot_delta(
+            before.snapshot, after.snapshot, rollover_wh=self.eumd_rollover_wh, instrument="eumd"
+        ).wh
+
+    def _cut(self, boundary: float | None) -> None:
+        """Close the open interval at ``boundary`` (``None``: at a read, now) and open the next."""
+        edge = self._edge
+        assert edge is not None
+        before, after = self._last, self._read()
+        if edge.base is None or after is None:
             self.eumd_available = False
+            self._edge = _Edge(boundary if boundary is not None else self.clock.now(), after)
             return
-        if now - start_t < 1e-3:
+        end = after.t if boundary is None else boundary
+        if end - edge.t < 1e-3:  # nothing to report: the energy goes to the next interval
+            self._edge = _Edge(end, edge.base, edge.spent_wh, edge.error_wh)
             return
-        delta = snapshot_delta(before, after, rollover_wh=self.eumd_rollover_wh, instrument="eumd")
-        interval = MeteringInterval(_instant(start_t), _instant(now), _kwh(delta.wh))
+        if after.t - end <= 1e-6 or before is None or before.t > end:
+            new_edge = _Edge(end, after)  # the read is the edge
+            wh = self._wh(edge.base, after) - edge.spent_wh
+        else:  # interpolate the register at the boundary, between `before` and `after`
+            x, y = end - before.t, after.t - end
+            between = self._wh(before, after)
+            share = between * x / (x + y)
+            new_edge = _Edge(end, before, share, between * max(x, y) / (x + y))
+            wh = self._wh(edge.base, before) - edge.spent_wh + share
+        self._edge = new_edge
+        interval = MeteringInterval(
+            _instant(edge.t),
+            _instant(end),
+            _kwh(max(wh, 0.0)),
+            interpolated=edge.interpolated or new_edge.interpolated,
+            edge_error_wh=edge.error_wh + new_edge.error_wh,
+        )
         self.intervals.append(interval)
         record = {"start": interval.start.isoformat(), "end": interval.end.isoformat()}
         self.outbox.put(
@@ -318,7 +406,7 @@ class Esi:
         """
         if self.closed or self._started_at is None:
             raise RuntimeError("the ESI has no open session to close")
-        self._cut()
+        self._cut(None)
         self.closed = True
         started, ended = _instant(self._started_at), _instant(self.clock.now())
         energy = sum((i.kwh for i in self.intervals), Decimal(0))
@@ -341,3 +429,11 @@ class Esi:
     def pending(self) -> int:
         """Messages not yet delivered to the utility."""
         return len(self.outbox.messages("pending"))
+
+    def refusals(self) -> list[str]:
+        """Every message the utility refused for good (4xx), as ``kind key: its reason``.
+
+        A refused record is never "delivered": the runner fails the step and the
+        plan with these reasons (:mod:`rig.runner.refusals`).
+        """
+        return [f"{m.kind} {m.key}: {m.last_error}" for m in self.outbox.messages("rejected")]

@@ -27,6 +27,10 @@ sampling       Σ |P₂ − P₁| × Δt / 2 over successive load readings: the 
                trapezoid can be off if power stepped anywhere between two readings
 billing        ½ Wh per interval (the ESI reports whole Wh) plus the energy the
                tariff's step size added (billed vs EUMD)
+interval edges 0 — the ESI interpolates the register at each metering boundary
+               (:mod:`rig.esi.session`); that moves at most ``edge_error_wh``
+               between neighbouring intervals, and the session's total telescopes
+               to the EUMD delta, so billed vs EUMD gains no term
 =============  ==================================================================
 
 The outer ``marginal_fraction`` of each tolerance is marginal: the figures agree, but

@@ -53,6 +53,7 @@ from rig.runner.api import (
 from rig.runner.facts import session_facts
 from rig.runner.fetch import fetch_services
 from rig.runner.judge import Evidence, Judged, judge
+from rig.runner.refusals import fail_on_new_refusals, refusals_measurement
 from rig.runner.report import Judgement, PlanReport
 from rig.runner.source import Located, locate
 from rig.runner.steps import StepFailed, energy_kwh, run_step, sync_signals, unplug
@@ -154,7 +155,9 @@ def _run_steps(
                 progress(Progress(plan.plan, index, key, energy, left, kw))
 
         try:
+            refused = len(world.esi.refusals())
             note = run_step(world, step, tell)
+            fail_on_new_refusals(world.esi, refused)
             result: tuple[StepResult, str] = ("passed", note)
         except StepFailed as failed:
             result = ("failed", str(failed))
@@ -212,7 +215,9 @@ def _finish(world: World) -> list[Judged]:
         grant_delay_s=esi.start_delay_s,
         prices=[signal for signal in world.signals if signal.kind == "price"],
     )
-    return judge(world.plan, record, world.place.data.tariffs, evidence)
+    judged = judge(world.plan, record, world.place.data.tariffs, evidence)
+    refused = refusals_measurement(esi)
+    return judged if refused is None else [(refused, None), *judged]
 
 
 #: Oracle measurements that belong to a step: by name prefix, the step that caused them.

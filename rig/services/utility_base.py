@@ -37,6 +37,15 @@ MAX_HORIZON = timedelta(days=7)
 """The latest departure an energy request may name."""
 MAX_SESSION_AGE = timedelta(days=14)
 """The oldest session start a (late-delivered) binding may name."""
+EDGE_TOLERANCE_S = 2.0
+"""How far an interval's edge may be off the utility's metering grid (BR-09).
+
+A head-end cannot demand that every meter's clock agree with its own to the
+millisecond: each edge of an interval record may be this far off the grid
+(:00, :15, … for 15 min), so a record is accepted up to
+``interval_s + 2 × EDGE_TOLERANCE_S`` long and refused beyond. Two seconds is the time-sync band
+typical of AMI meters; the rig's own ESI cuts on the grid exactly
+(:mod:`rig.esi.session`)."""
 ENERGY_SLACK = Decimal("1.25")
 """An interval may hold at most the portal's rating × duration × this (meter class, rounding)."""
 

@@ -34,6 +34,7 @@ from rig.services.tariffs import (
 )
 from rig.services.times import from_ms, from_s, to_ms
 from rig.services.utility_base import (
+    EDGE_TOLERANCE_S,
     ENERGY_SLACK,
     FUTURE_SLACK_S,
     UtilityBase,
@@ -162,10 +163,12 @@ class SessionDesk(UtilityBase):
             start, end = to_ms(iv.start), to_ms(iv.end)
             if end <= start:
                 raise invalid(f"intervals[{i}]: end {iv.end} is not after start {iv.start}")
-            if end - start > interval_ms:
+            tolerance_ms = round(EDGE_TOLERANCE_S * 1000)
+            if end - start > interval_ms + 2 * tolerance_ms:
                 raise invalid(
                     f"intervals[{i}]: {(end - start) / 1000:g} s is longer than this utility's "
-                    f"metering interval of {self.u.interval_s} s (BR-09)"
+                    f"metering interval of {self.u.interval_s} s (BR-09; edges may be off the "
+                    f"grid by {EDGE_TOLERANCE_S:g} s)"
                 )
             if end / 1000 > latest_s:
                 raise invalid(f"intervals[{i}]: end {iv.end} is in the future")

@@ -329,3 +329,21 @@ def test_raw_garbage_and_oversized_bodies(
         ):
             r = op.post("/signals", json=signal)
             assert r.status_code in (404, 422), (signal, r.text)
+
+
+def test_interval_edges_may_be_off_the_grid_by_the_clock_tolerance(
+    svc: ServiceEndpoints, open_session: dict[str, Any]
+) -> None:
+    """BR-09 with a meter clock a little off: up to 2 s per edge is accepted, more is not."""
+    start = open_session["start"] + timedelta(minutes=30)
+
+    def span(seconds: float) -> dict[str, Any]:
+        end = start + timedelta(seconds=seconds)
+        return _interval_body(open_session, start=start.isoformat(), end=end.isoformat())
+
+    too_long, within = span(904.001), span(904)
+    with svc.client("HPL", as_caller="ESI-BOB") as c:
+        refused = c.post("/sessions/S-BAD/intervals", json=too_long)
+        assert refused.status_code == 422
+        assert "longer than this utility's metering interval of 900 s" in refused.text
+        assert c.post("/sessions/S-BAD/intervals", json=within).status_code == 200
