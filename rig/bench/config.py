@@ -39,7 +39,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, validate
+from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, read_text, validate
 
 #: Placeholder for a serial port or CAN channel the simulator assigns when it starts.
 AUTO = "auto"
@@ -393,8 +393,5 @@ def load_bench(path: str | Path) -> BenchConfig:
     real bench). Nothing is opened or started here.
     """
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise YamlFileError([YamlIssue(file, 1, 1, "", f"cannot read: {error.strerror}")]) from None
+    text = read_text(path)
     return parse_bench(text, file)
