@@ -62,7 +62,7 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HostPreferences(Strict):
