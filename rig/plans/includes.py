@@ -225,12 +225,12 @@ class Resolver:
     def _outside_tree(self, name: str, target: Path) -> str | None:
         """Why ``name`` (resolving to ``target``) may not be included, if it may not."""
         if any(ord(c) < 32 for c in name):
-            return "include: a file name cannot hold control characters"
+            return "a file name cannot hold control characters"
         if Path(name).is_absolute():
-            return f"include: {name} is an absolute path; name a file relative to this one"
+            return f"{name} is an absolute path; name a file relative to this one"
         root = self.root or target.parent
         if not target.resolve().is_relative_to(root):
-            return f"include: {name} is outside the plan tree {root}"
+            return f"{name} is outside the plan tree {root}"
         return None
 
     def _problem(self, node: Located, message: str) -> None:
