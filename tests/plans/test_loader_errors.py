@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -385,3 +387,22 @@ def test_an_alias_bomb_in_a_plan_is_refused(files: Files) -> None:
         issue
         == f"p.yaml:19:56: aliases expand this document beyond {MAX_NODES} nodes (an alias bomb?)"
     )
+
+
+def test_pytest_refuses_a_charge_of_nan_at_collection_with_exit_2(tmp_path: Path) -> None:
+    """End to end: the plan is refused at collection, so no bench is opened."""
+    (tmp_path / "test_plans").mkdir()
+    plan = with_line("  - charge: 1 h\n", "  - charge: .nan\n")
+    (tmp_path / "test_plans" / "nan.yaml").write_text(plan)
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["rig.pytest_plugin"]\n')
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_plans"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert time.monotonic() - started < 30
+    assert done.returncode == 2, done.stdout
+    assert "nan.yaml:11:13: steps.1.charge: numbers must be finite, not '.nan'" in done.stdout
