@@ -26,6 +26,9 @@ points at that character when the value is a one-line scalar.
 from __future__ import annotations
 
 import difflib
+import math
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +39,13 @@ from pydantic import BaseModel, ValidationError
 M = TypeVar("M", bound=BaseModel)
 
 PathKey = tuple[str | int, ...]
+
+#: The largest YAML file any loader reads (1 MiB; the biggest shipped file is ~15 kB).
+MAX_BYTES = 1 << 20
+#: The deepest nesting of mappings and sequences (shipped files nest at most ~8 deep).
+MAX_DEPTH = 64
+#: The most nodes a document may hold once every alias is expanded.
+MAX_NODES = 100_000
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,7 @@ def _value_position(
         out.values[path] = Spot(file, start.line + 1, column + 1)
 
 
-def _duplicate_keys(node: yaml.Node, file: str, seen_nodes: set[int]) -> list[YamlIssue]:
+def _key_problems(node: yaml.Node, file: str, seen_nodes: set[int]) -> list[YamlIssue]:
     if id(node) in seen_nodes:
         return []
     seen_nodes.add(id(node))
@@ -148,6 +158,14 @@ def _duplicate_keys(node: yaml.Node, file: str, seen_nodes: set[int]) -> list[Ya
         for key_node, value_node in node.value:
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                mark = key_node.start_mark
+                issues.append(
+                    YamlIssue(
+                        file, line, mark.column + 1, "", "a key must be a scalar, not a collection"
+                    )
+                )
+                continue
             if key in first and key != "<<":
                 issues.append(
                     YamlIssue(
@@ -159,10 +177,10 @@ def _duplicate_keys(node: yaml.Node, file: str, seen_nodes: set[int]) -> list[Ya
                     )
                 )
             first.setdefault(key, line)
-            issues += _duplicate_keys(value_node, file, seen_nodes)
+            issues += _key_problems(value_node, file, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            issues += _duplicate_keys(item, file, seen_nodes)
+            issues += _key_problems(item, file, seen_nodes)
     return issues
 
 
@@ -224,18 +242,133 @@ def _issue(detail: Any, sources: SourceMap, known: set[str], default_file: str) 
 
 
 class _PlacedLoader(yaml.SafeLoader):
-    """A SafeLoader whose value errors carry the value's position.
+    """A SafeLoader whose value errors carry the value's position, and which refuses
+    documents too deep or too large once aliases are expanded.
 
     PyYAML resolves ``2027-13-01`` as a date and then fails to build it with a bare
     ``ValueError``; here that becomes a positioned ``ConstructorError``.
+
+    Composing counts every node as what it stands for: a fresh node counts its
+    expanded size (itself plus its children's sizes, aliases included), an alias
+    adds the size of the node it names. The running total is checked at every
+    alias, so an alias bomb stops at the alias that crosses :data:`MAX_NODES`,
+    after composing only the few nodes actually written.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+        self._open_anchors: set[str] = set()
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open_anchors:
+                raise _refused(f"alias *{event.anchor} is inside the node it names", event)
+            node = super().compose_node(parent, index)
+            self._expanded += self._sizes.get(id(node), 1)
+            if self._expanded > MAX_NODES:
+                problem = f"aliases expand this document beyond {MAX_NODES} nodes (an alias bomb?)"
+                raise _refused(problem, event)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _refused(f"nested deeper than {MAX_DEPTH} levels", event)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        node = super().compose_node(parent, index)
+        self._open_anchors.discard(anchor or "")
+        self._depth -= 1
+        self._sizes[id(node)] = 1 + sum(self._sizes.get(id(child), 1) for child in _children(node))
+        self._expanded += 1
+        return node
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
         except ValueError as error:
-            problem = f"cannot read {node.value!r}: {error}"
+            problem = f"cannot read {_shown(node.value)}: {error}"
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+    def construct_finite_float(self, node: yaml.ScalarNode) -> float:
+        number = self.construct_yaml_float(node)
+        if not math.isfinite(number):
+            problem = f"numbers must be finite, not {_shown(node.value)}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+        return number
+
+
+_PlacedLoader.add_constructor("tag:yaml.org,2002:float", _PlacedLoader.construct_finite_float)
+
+
+class _Refused(yaml.composer.ComposerError):
+    """A document refused for its size or shape (not a syntax error)."""
+
+
+def _refused(problem: str, event: yaml.Event) -> _Refused:
+    mark: Any = event.start_mark
+    return _Refused(None, None, problem, mark)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message quotes it: ``repr``, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _children(node: yaml.Node | None) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _text_spot(text: str, index: int, file: str) -> Spot:
+    """The line and column of character ``index`` of ``text``."""
+    line = text.count("\n", 0, index)
+    return Spot(file, line + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def read_text(path: str | Path, limit: int = MAX_BYTES) -> str:
+    """The UTF-8 text of the regular file at ``path``, of at most ``limit`` bytes.
+
+    Raises :class:`YamlFileError`: for a file that cannot be opened, is not a regular
+    file (a device such as ``/dev/zero``, a FIFO, a directory), is bigger than
+    ``limit``, or is not UTF-8 (at the first bad byte). The file is opened without
+    blocking, so a FIFO with no writer is refused rather than waited on.
+    """
+    file = str(path)
+
+    def refuse(message: str, spot: Spot | None = None) -> YamlFileError:
+        at = spot or Spot(file, 1, 1)
+        return YamlFileError([YamlIssue(file, at.line, at.column, "", message)])
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise refuse(f"cannot read: {error.strerror}") from None
+    except ValueError as error:  # a NUL in the name
+        raise refuse(f"cannot read: {error}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise refuse("cannot read: not a regular file")
+        data = os.read(fd, limit + 1)
+    except OSError as error:
+        raise refuse(f"cannot read: {error.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise refuse(f"file is larger than {limit} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start].decode("utf-8")
+        spot = _text_spot(before, len(before), file)
+        raise refuse(f"not UTF-8: byte 0x{data[error.start]:02x} {error.reason}", spot) from None
 
 
 def parse_located(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -244,16 +377,20 @@ def parse_located(text: str, file: str) -> tuple[Any, SourceMap]:
     try:
         node = yaml.compose(text, Loader=_PlacedLoader)
         if node is not None:
-            duplicates = _duplicate_keys(node, file, set())
+            duplicates = _key_problems(node, file, set())
             if duplicates:
                 raise YamlFileError(duplicates)
             _positions(node, (), file, text.splitlines(), sources)
         data = yaml.load(text, Loader=_PlacedLoader)
+    except yaml.reader.ReaderError as error:
+        spot = _text_spot(text, error.position, file)
+        problem = f"character #x{error.character:04x} is not allowed in YAML ({error.reason})"
+        raise YamlFileError([YamlIssue(file, spot.line, spot.column, "", problem)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = error.problem or error.context or "invalid YAML"
-        if not isinstance(error, yaml.constructor.ConstructorError):
+        if not isinstance(error, yaml.constructor.ConstructorError | _Refused):
             problem = f"YAML syntax: {problem}"
         spot = Spot(file, line, column)
         where = next((path for path, at in sources.values.items() if at == spot), ())
@@ -293,9 +430,5 @@ def validate(data: Any, positions: dict[PathKey, tuple[int, int]], model: type[M
 def load_model(path: str | Path, model: type[M]) -> M:
     """Read ``path`` and validate it as ``model``; every problem is reported with its position."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise YamlFileError([YamlIssue(file, 1, 1, "", f"cannot read: {error.strerror}")]) from None
-    data, positions = parse(text, file)
+    data, positions = parse(read_text(path), file)
     return validate(data, positions, model, file)

@@ -39,14 +39,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, validate
+from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, read_text, validate
 
 #: Placeholder for a serial port or CAN channel the simulator assigns when it starts.
 AUTO = "auto"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- transports
@@ -71,7 +71,7 @@ class ModbusRtu(_Strict):
 
     kind: Literal["modbus_rtu"]
     port: str
-    baudrate: int = Field(default=9600, gt=0)
+    baudrate: int = Field(default=9600, ge=300, le=4_000_000)
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
     bytesize: Literal[7, 8] = 8
@@ -94,7 +94,7 @@ class CanLink(_Strict):
     kind: Literal["can"]
     interface: str = "slcan"
     channel: str
-    bitrate: int = Field(default=500_000, gt=0)
+    bitrate: int = Field(default=500_000, ge=10_000, le=1_000_000)
     base_id: int = Field(default=0x600, ge=0, le=0x7FF, description="device identifier block")
     timeout_s: float | None = Field(default=None, gt=0, le=30)
     options: dict[str, str | int | float | bool] = Field(
@@ -111,7 +111,7 @@ class SerialLine(_Strict):
 
     kind: Literal["serial"]
     port: str
-    baudrate: int = Field(default=9600, gt=0)
+    baudrate: int = Field(default=9600, ge=300, le=4_000_000)
     timeout_s: float | None = Field(default=None, gt=0, le=30)
 
     def describe(self) -> str:
@@ -198,13 +198,15 @@ class SimMeter(_Strict):
     energy_scale: int = Field(
         default=0, ge=-3, le=3, description="SunSpec TotWh_SF: acc32 energy step 10^SF Wh"
     )
-    start_total_wh: float = Field(default=0.0, ge=0, description="import total at start")
+    start_total_wh: float = Field(
+        default=0.0, ge=0, le=1e9, description="import total at start (at most 1 GWh)"
+    )
 
 
 class SimPremise(SimMeter):
     """The simulated premise revenue meter: a base load plus the PEV."""
 
-    base_load_w: float = Field(default=1200.0, ge=0)
+    base_load_w: float = Field(default=1200.0, ge=0, le=100_000)
 
 
 class Simulation(_Strict):
@@ -399,8 +401,5 @@ def load_bench(path: str | Path) -> BenchConfig:
     real bench). Nothing is opened or started here.
     """
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise YamlFileError([YamlIssue(file, 1, 1, "", f"cannot read: {error.strerror}")]) from None
+    text = read_text(path)
     return parse_bench(text, file)

@@ -21,6 +21,14 @@ the same billing checks — so plans reuse fragments, usually under
 
 Within one file, YAML anchors and merge keys (``<<: *defaults``) work as usual.
 
+Includes stay inside the **plan tree**, the directory of the plan being loaded and
+everything under it: an absolute path, a ``..`` that climbs out of the tree and a
+symbolic link that points out of it are refused at the ``include`` that names
+them, so a plan can never read ``/dev/zero`` or ``/etc/passwd``. A fragment may be
+included many times, but one plan reads at most :data:`MAX_INCLUDES` fragments and
+holds at most :data:`~rig.yamlfile.MAX_NODES` values with all of them expanded, so
+fragments including each other several times over cannot multiply into a bomb.
+
 Every value keeps the :class:`~rig.yamlfile.Spot` it was written at, so an error in
 a value that came from a fragment points into the fragment. A missing file, a file
 including itself (directly or not) and a fragment of the wrong shape are issues at
@@ -36,16 +44,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rig.yamlfile import PathKey, SourceMap, Spot, YamlFileError, YamlIssue, parse_located
+from rig.yamlfile import (
+    MAX_NODES,
+    PathKey,
+    SourceMap,
+    Spot,
+    YamlFileError,
+    YamlIssue,
+    parse_located,
+    read_text,
+)
 
 INCLUDE = "include"
 
-#: How files are read: a path → its text (``OSError`` when it cannot be read).
+#: The most fragments one plan may read, counting a fragment each time it is included.
+MAX_INCLUDES = 200
+
+#: How files are read: a path → its text (``OSError`` or :class:`YamlFileError` when it
+#: cannot be read).
 Reader = Callable[[Path], str]
 
 
 def read_utf8(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+    """A plan file's text, within :func:`rig.yamlfile.read_text`'s limits."""
+    return read_text(path)
 
 
 @dataclass(frozen=True)
@@ -103,6 +125,10 @@ class Resolver:
 
     read: Reader = read_utf8
     issues: list[YamlIssue] = field(default_factory=list)
+    root: Path | None = None
+    """The plan tree: the directory of the first file read; includes stay inside it."""
+    included: int = 0
+    nodes: int = 0
 
     def document(
         self, path: Path, chain: tuple[Path, ...] = (), included_at: Located | None = None
@@ -113,8 +139,13 @@ class Resolver:
         cannot be read is reported.
         """
         file = str(path)
+        if self.root is None:
+            self.root = path.parent.resolve()
         try:
             text = self.read(path)
+        except YamlFileError as error:
+            self.issues += error.issues
+            return None
         except OSError as error:
             if included_at is not None:
                 self._problem(included_at, f"cannot read included file {file}: {error.strerror}")
@@ -125,6 +156,10 @@ class Resolver:
             data, sources = parse_located(text, file)
         except YamlFileError as error:
             self.issues += error.issues
+            return None
+        self.nodes += len(sources.keys)
+        if self.nodes > MAX_NODES and included_at is not None:
+            self._problem(included_at, f"with its includes, the plan exceeds {MAX_NODES} values")
             return None
         tree = _tree(data, sources, (), Spot(file, 1, 1))
         return self._expand(tree, path, (*chain, path.resolve()), top=True)
@@ -164,6 +199,15 @@ class Resolver:
                 self._problem(entry, "include: give a file name or a list of file names")
                 continue
             target = path.parent / entry.value
+            refusal = self._outside_tree(entry.value, target)
+            if refusal:
+                self._problem(entry, refusal)
+                continue
+            self.included += 1
+            if self.included > MAX_INCLUDES:
+                if self.included == MAX_INCLUDES + 1:
+                    self._problem(entry, f"a plan may include at most {MAX_INCLUDES} fragments")
+                break
             if target.resolve() in chain:
                 cycle = " → ".join(p.name for p in (*chain, target.resolve()))
                 self._problem(entry, f"include cycle: {cycle}")
@@ -177,6 +221,17 @@ class Resolver:
                 continue
             found.append(fragment)
         return found
+
+    def _outside_tree(self, name: str, target: Path) -> str | None:
+        """Why ``name`` (resolving to ``target``) may not be included, if it may not."""
+        if any(ord(c) < 32 for c in name):
+            return "a file name cannot hold control characters"
+        if Path(name).is_absolute():
+            return f"{name} is an absolute path; name a file relative to this one"
+        root = self.root or target.parent
+        if not target.resolve().is_relative_to(root):
+            return f"{name} is outside the plan tree {root}"
+        return None
 
     def _problem(self, node: Located, message: str) -> None:
         spot = node.text or node.key

@@ -36,7 +36,9 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 class Strict(BaseModel):
     """Every plan model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Action(Strict):

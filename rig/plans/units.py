@@ -10,6 +10,11 @@ parsed into a typed value the runner cannot confuse with another: a
     >>> str(Energy.parse("2500 Wh"))
     '2.5 kWh'
 
+Every quantity is finite, non-negative and at most its kind's :attr:`~_Quantity.LIMIT`
+(a week; 1000 kWh; 1000 A; 1000 kW), far beyond any bench but small enough that a
+typo such as ``2^63 s`` or ``.inf`` is refused at load instead of keeping a wait
+spinning forever.
+
 Only a duration may be a bare number (seconds), because ``within: 3`` is common and
 unambiguous; an energy, current or power without its unit is an error. Validation
 errors carry ``offset`` in their context, the column of the offending part of the
@@ -25,6 +30,7 @@ kinds, told apart by the unit.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Self
@@ -57,6 +63,8 @@ class _Quantity:
     UNITS: ClassVar[dict[str, float]]
     """Unit symbol → factor to the canonical unit; the canonical unit has factor 1."""
     BARE_NUMBER_UNIT: ClassVar[str | None] = None
+    LIMIT: ClassVar[float]
+    """The largest amount a plan may give, in the canonical unit."""
 
     def __init__(self, value: float) -> None:
         self._value = float(value)
@@ -87,7 +95,7 @@ class _Quantity:
         if not isinstance(text, str):
             if cls.BARE_NUMBER_UNIT is None:
                 raise QuantityError(f"give a unit: expected {cls._expected()}, got {text!r}", 0)
-            return cls._make(float(text), cls.BARE_NUMBER_UNIT, 0)
+            return cls._make(_as_float(text), cls.BARE_NUMBER_UNIT, 0)
         match = _QUANTITY.match(text)
         if match is None:
             raise QuantityError(f"expected {cls._expected()}, got {text!r}", 0)
@@ -104,9 +112,14 @@ class _Quantity:
             other = next((q for q in _KINDS if unit in q.UNITS), None)
             what = f"'{unit}' is a unit of {other.NOUN}" if other else f"unknown unit '{unit}'"
             raise QuantityError(f"{what}: expected {cls._expected()}", unit_offset)
+        if not math.isfinite(number):
+            raise QuantityError(f"{cls.NOUN} must be a finite number", 0)
         if number < 0:
             raise QuantityError(f"{cls.NOUN} must not be negative", 0)
-        return cls(number * cls.UNITS[unit])
+        quantity = cls(number * cls.UNITS[unit])
+        if quantity.value > cls.LIMIT:
+            raise QuantityError(f"{cls.NOUN} must be at most {cls(cls.LIMIT)}", 0)
+        return quantity
 
     @classmethod
     def _expected(cls) -> str:
@@ -144,6 +157,7 @@ class Duration(_Quantity):
     EXAMPLES = "'90 s', '15 min' or '2 h'"
     UNITS: ClassVar[dict[str, float]] = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}
     BARE_NUMBER_UNIT = "s"
+    LIMIT = 7 * 24 * 3600.0
 
     @property
     def seconds(self) -> float:
@@ -163,6 +177,7 @@ class Energy(_Quantity):
     NOUN = "an energy"
     EXAMPLES = "'2 kWh' or '500 Wh'"
     UNITS: ClassVar[dict[str, float]] = {"Wh": 0.001, "kWh": 1.0, "MWh": 1000.0}
+    LIMIT = 1000.0
 
     @property
     def kwh(self) -> float:
@@ -175,6 +190,7 @@ class Current(_Quantity):
     NOUN = "a current"
     EXAMPLES = "'16 A' or '500 mA'"
     UNITS: ClassVar[dict[str, float]] = {"mA": 0.001, "A": 1.0}
+    LIMIT = 1000.0
 
     @property
     def amps(self) -> float:
@@ -187,6 +203,7 @@ class Power(_Quantity):
     NOUN = "a power"
     EXAMPLES = "'7.2 kW' or '1500 W'"
     UNITS: ClassVar[dict[str, float]] = {"W": 0.001, "kW": 1.0}
+    LIMIT = 1000.0
 
     @property
     def kw(self) -> float:
@@ -217,13 +234,23 @@ def _validator(*kinds: type[_Quantity]) -> Callable[[Any], _Quantity]:
     return validate
 
 
+def _as_float(number: int | float) -> float:
+    """``number`` as a float; an integer too large for one becomes infinity (and is refused)."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
+
+
 def _json_schema(*kinds: type[_Quantity]) -> dict[str, Any]:
     units = [unit for kind in kinds for unit in kind.UNITS]
     pattern = r"^\s*[+]?(\d+\.?\d*|\.\d+)\s*(" + "|".join(units) + r")\s*$"
     description = " or ".join(f"{kind.NOUN} such as {kind.EXAMPLES}" for kind in kinds)
     text = {"type": "string", "pattern": pattern}
     if any(kind.BARE_NUMBER_UNIT for kind in kinds):
-        return {"anyOf": [text, {"type": "number", "minimum": 0}], "description": description}
+        limit = min(kind.LIMIT for kind in kinds)
+        number = {"type": "number", "minimum": 0, "maximum": limit}
+        return {"anyOf": [text, number], "description": description}
     return {**text, "description": description}
 
 

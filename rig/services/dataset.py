@@ -42,7 +42,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from rig.services.rules import GuestCharging, PortalArrangement, PremiseKind
 from rig.services.tariffs import Tariff
-from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, validate
+from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, read_text, validate
 
 #: What an ID may look like: data set, API paths and bodies alike (no spaces, no slashes).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
@@ -62,7 +62,7 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HostPreferences(Strict):
@@ -357,10 +357,7 @@ def _check_references(ds: Dataset) -> list[tuple[PathKey, str]]:
 def load_dataset(path: str | Path) -> LoadedDataset:
     """Read and validate a data set file; raise :class:`YamlFileError` listing every problem."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise YamlFileError([YamlIssue(file, 1, 1, "", f"cannot read: {error.strerror}")]) from None
+    text = read_text(path)
     data, positions = parse(text, file)
     ds = validate(data, positions, Dataset, file)
     problems = _check_references(ds)

@@ -6,13 +6,17 @@ that the first issue points at the offending line and says what to do.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from rig.bench.config import BenchConfig, load_bench
-from rig.yamlfile import YamlFileError, YamlIssue
+from rig.yamlfile import MAX_NODES, YamlFileError, YamlIssue
+from tests.core.hostile import alias_bomb
 
 GOOD = """\
 bench: t
@@ -163,3 +167,57 @@ def test_simulated_sunspec_total_of_zero(tmp_path: Path) -> None:
     found = issues(tmp_path, text)
     assert found[0].where == "simulation.eumd.start_total_wh"
     assert "not implemented" in found[0].message
+
+
+# ---------------------------------------------------------------- hostile input (issue 8)
+
+
+def test_an_alias_bomb_bench_file_is_refused_in_milliseconds(tmp_path: Path) -> None:
+    started = time.monotonic()
+    (issue,) = issues(tmp_path, GOOD + alias_bomb().replace("l", "x_l"))
+    assert time.monotonic() - started < 2
+    assert str(issue).endswith(
+        f"bench.yaml:17:56: aliases expand this document beyond {MAX_NODES} nodes (an alias bomb?)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "spot"),
+    [(".nan", (8, 14)), (".inf", (8, 14)), ("nan", (8, 3)), ("inf", (8, 3)), ("1e400", (8, 3))],
+)
+def test_a_non_finite_timeout_is_refused(tmp_path: Path, value: str, spot: tuple[int, int]) -> None:
+    """YAML's own ``.nan`` is refused at the value; text a float field would read as
+    infinity or NaN is refused by the model, at the key."""
+    text = GOOD.replace(
+        "  dialect: chroma63800\n", f"  dialect: chroma63800\n  timeout_s: {value}\n"
+    )
+    (issue,) = issues(tmp_path, text)
+    assert (issue.line, issue.column, issue.where) == (*spot, "load.timeout_s")
+
+
+def test_a_device_as_bench_file_is_refused_unread() -> None:
+    with pytest.raises(YamlFileError, match=r"^/dev/zero:1:1: cannot read: not a regular file$"):
+        load_bench("/dev/zero")
+
+
+def test_a_bench_file_that_is_not_utf8_is_placed(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_bytes(GOOD.replace("bench: t", "bench: t\xe9").encode("latin-1"))
+    with pytest.raises(YamlFileError) as caught:
+        load_bench(path)
+    assert str(caught.value) == f"{path}:1:9: not UTF-8: byte 0xe9 invalid continuation byte"
+
+
+def test_rig_refuses_an_alias_bomb_bench_file_with_exit_2_in_seconds(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + alias_bomb().replace("l", "x_l"))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "bench", "check", "--bench", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert time.monotonic() - started < 10
+    assert done.returncode == 2, done.stderr
+    assert f"{path}:17:56: aliases expand this document beyond" in done.stderr
+    assert "Traceback" not in done.stderr

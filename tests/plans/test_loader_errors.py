@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rig.plans.includes import MAX_INCLUDES
+from rig.plans.loader import load_plan
+from rig.yamlfile import MAX_NODES, YamlFileError
+from tests.core.hostile import alias_bomb
 from tests.plans.conftest import MINIMAL, Files
 
 
@@ -253,3 +264,145 @@ def test_errors_inside_step_and_check_arguments(files: Files) -> None:
         "p.yaml:14:30: checks.0.tariff.rates.0.period: "
         "Input should be 'off_peak', 'mid_peak', 'on_peak', 'flat' or 'hourly'",
     ]
+
+
+# ---------------------------------------------------------------- hostile input (issue 8)
+
+
+@pytest.mark.parametrize(
+    ("value", "column", "message"),
+    [
+        (".nan", 13, "numbers must be finite, not '.nan'"),
+        (".inf", 13, "numbers must be finite, not '.inf'"),
+        ("9223372036854775808", 13, "a duration must be at most 168 h"),
+        ('"9223372036854775808 s"', 14, "a duration must be at most 168 h"),
+        (f'"{"9" * 400} s"', 14, "a duration must be a finite number"),
+        ("1e400", 14, "unknown unit 'e400': expected a duration such as"),
+    ],
+)
+def test_a_duration_that_would_never_end_is_refused(
+    files: Files, value: str, column: int, message: str
+) -> None:
+    files["p.yaml"] = with_line("  - charge: 1 h\n", f"  - charge: {value}\n")
+    (issue,) = files.issues()
+    assert issue.startswith(f"p.yaml:11:{column}: steps.1.charge: {message}")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "spot", "message"),
+    [
+        (
+            "{energy: 10 kWh}",
+            "{energy: 1001 kWh}",
+            "6:44: pev.preferences.energy",
+            "an energy must be at most 1000 kWh",
+        ),
+        (
+            "{energy: 10 kWh}",
+            "{energy: 10 kWh, max_power: 2000 kW}",
+            "6:63: pev.preferences.max_power",
+            "a power must be at most 1000 kW",
+        ),
+        (
+            "  - charge: 1 h\n",
+            "  - set_ampacity: 1001 A\n",
+            "11:19: steps.1.set_ampacity",
+            "a current must be at most 1000 A",
+        ),
+    ],
+)
+def test_quantities_are_plausibly_bounded(
+    files: Files, old: str, new: str, spot: str, message: str
+) -> None:
+    files["p.yaml"] = with_line(old, new)
+    assert files.issues() == [f"p.yaml:{spot}: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("/dev/zero", "/dev/zero is an absolute path; name a file relative to this one"),
+        (
+            "/etc/passwd",
+            "/etc/passwd is an absolute path; name a file relative to this one",
+        ),
+        ("../../etc/passwd", "../../etc/passwd is outside the plan tree"),
+        (
+            "common/../../outside.yaml",
+            "common/../../outside.yaml is outside the plan tree",
+        ),
+    ],
+)
+def test_an_include_outside_the_plan_tree_is_refused(files: Files, name: str, message: str) -> None:
+    files["p.yaml"] = f"include: {name}\n" + MINIMAL
+    (issue,) = files.issues()
+    assert issue.startswith(f"p.yaml:1:10: include: {message}")
+
+
+def test_an_include_inside_the_tree_may_climb_back_up(files: Files) -> None:
+    files["p.yaml"] = "include: common/a.yaml\n" + MINIMAL.replace("title: T\n", "")
+    files["common/a.yaml"] = "include: ../shared/b.yaml\n"
+    files["shared/b.yaml"] = "title: from b\n"
+    assert files.load().title == "from b"
+
+
+def test_a_symbolic_link_out_of_the_plan_tree_is_refused(tmp_path: Path) -> None:
+    tree, outside = tmp_path / "plans", tmp_path / "secret.yaml"
+    (tree / "common").mkdir(parents=True)
+    outside.write_text("title: secret\n")
+    (tree / "common" / "link.yaml").symlink_to(outside)
+    (tree / "p.yaml").write_text("include: common/link.yaml\n" + MINIMAL)
+    with pytest.raises(YamlFileError) as caught:
+        load_plan(tree / "p.yaml")
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"{tree}/p.yaml:1:10: include: common/link.yaml is outside the plan tree {tree}"
+    ]
+
+
+def test_a_device_included_through_a_link_in_the_tree_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    (tmp_path / "p.yaml").write_text("include: zero.yaml\n" + MINIMAL)
+    with pytest.raises(YamlFileError) as caught:
+        load_plan(tmp_path / "p.yaml")
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"{tmp_path}/p.yaml:1:10: include: zero.yaml is outside the plan tree {tmp_path}"
+    ]
+
+
+def test_fragments_that_include_each_other_many_times_cannot_multiply(files: Files) -> None:
+    files["p.yaml"] = with_line("  - plug_in\n", "  - include: f0.yaml\n")
+    for level in range(6):
+        files[f"f{level}.yaml"] = "".join(f"- include: f{level + 1}.yaml\n" for _ in range(10))
+    files["f6.yaml"] = "- plug_in\n"
+    started = time.monotonic()
+    issues = files.issues()
+    assert time.monotonic() - started < 5
+    assert issues == [f"f5.yaml:7:12: include: a plan may include at most {MAX_INCLUDES} fragments"]
+
+
+def test_an_alias_bomb_in_a_plan_is_refused(files: Files) -> None:
+    files["p.yaml"] = MINIMAL + alias_bomb().replace("l", "x-l")
+    (issue,) = files.issues()
+    assert (
+        issue
+        == f"p.yaml:19:56: aliases expand this document beyond {MAX_NODES} nodes (an alias bomb?)"
+    )
+
+
+def test_pytest_refuses_a_charge_of_nan_at_collection_with_exit_2(tmp_path: Path) -> None:
+    """End to end: the plan is refused at collection, so no bench is opened."""
+    (tmp_path / "test_plans").mkdir()
+    plan = with_line("  - charge: 1 h\n", "  - charge: .nan\n")
+    (tmp_path / "test_plans" / "nan.yaml").write_text(plan)
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["rig.pytest_plugin"]\n')
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_plans"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert time.monotonic() - started < 30
+    assert done.returncode == 2, done.stdout
+    assert "nan.yaml:11:13: steps.1.charge: numbers must be finite, not '.nan'" in done.stdout
