@@ -69,7 +69,11 @@ def start_decision(
             f"the plan starts at {start.isoformat()}, and the external services' time is "
             f"unknown ({names}); it would run at the wrong time of day"
         )
-    far = [r for r in readings if r.now is not None and abs((r.now - start).total_seconds()) > tolerance_s]
+    far = [
+        r
+        for r in readings
+        if r.now is not None and abs((r.now - start).total_seconds()) > tolerance_s
+    ]
     if far:
         clocks = ", ".join(f"{r.service} {r.now.isoformat()}" for r in far if r.now is not None)
         return None, (
