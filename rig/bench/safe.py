@@ -148,7 +148,7 @@ class Stop:
     signum: int | None = None
     """The first stop signal; ``None`` while none arrived."""
     raised: bool = False
-    """:class:`Interrupted` was raised for it (else it is held, pending)."""
+    """:class:`Interrupted` was raised for it, or an entry point acted on it (else held)."""
     held: list[str] = field(default_factory=list)
     """Signals that arrived after the first, held: names, in order."""
     safe_state: SafeStateReadback | None = None

@@ -46,7 +46,7 @@ from typing import Any
 from drivers.sim.model import NOMINAL_VOLTAGE_V
 from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
-from rig.bench.safe import Bench
+from rig.bench.safe import Bench, teardown_exit
 from rig.bench.simulated import SimulatedBench
 from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
@@ -198,6 +198,7 @@ _CLEANUP = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rig-teardown")
 
 
 @contextmanager
+@teardown_exit  # a stop signal landing as the world closes is held, not raised into it
 def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> Iterator[World]:
     """Build the plan's world; tear it down on exit (see the module docstring).
 
