@@ -72,10 +72,10 @@ import os, sys, time
 from drivers.kinds import PilotState
 from rig.bench.build import open_bench
 from rig.bench.config import load_bench
-from rig.bench.safe import sigterm_raises
+from rig.bench.safe import stop_signals
 
 raise_after = float(os.environ.get("RAISE_AFTER", "0"))
-with sigterm_raises(), open_bench(load_bench(sys.argv[1])) as bench:
+with stop_signals(), open_bench(load_bench(sys.argv[1])) as bench:
     bench.pilot.set_duty(40.0)
     bench.pilot.set_state(PilotState.B)
     bench.pilot.set_state(PilotState.C)

@@ -27,7 +27,10 @@ Subcommands:
 Exit status: 0 success; 1 the bench or the run failed (an instrument unreachable,
 a check failed); 2 bad input (a bench file with errors: every problem is printed
 as ``file:line:col`` before any instrument is opened); 3 safe state could not be
-confirmed (the bench may be live); 130 Ctrl-C; 143 SIGTERM.
+confirmed (the bench may be live); ``128 + signal`` when a stop signal ended the
+run after safe state was confirmed: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP.
+Every command runs under :func:`rig.bench.safe.stop_signals`: the first stop
+signal unwinds to safe state, later ones are held, and the stop is reported.
 """
 
 from __future__ import annotations
@@ -43,16 +46,20 @@ from pathlib import Path
 from typing import Any
 
 from drivers.errors import InstrumentError
-from rig.bench.safe import SafeStateError, Terminated, sigterm_raises
+from rig.bench.safe import (
+    EXIT_UNSAFE,
+    Interrupted,
+    SafeStateError,
+    current_stop,
+    deliver_stop,
+    stop_signals,
+)
 from rig.bench.wait import WaitTimeout
 from rig.yamlfile import YamlFileError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_UNSAFE = 3
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
 
 DEFAULT_SIM_BENCH = "fixtures/benches/sim.yaml"
 
@@ -109,8 +116,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         try:
             while True:
                 time.sleep(3600)
-        except (KeyboardInterrupt, Terminated):
-            return EXIT_OK  # the way to stop `rig sim`
+        except KeyboardInterrupt:  # Interrupted included: the way to stop `rig sim`
+            return EXIT_OK
         finally:
             probe.stop()
             if endpoints_file is not None:
@@ -304,8 +311,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     run: Command = args.run
     try:
-        with sigterm_raises():
-            return run(args)
+        with stop_signals():
+            try:
+                status = run(args)
+                deliver_stop()  # a signal held in the tail of a teardown ends the run here
+            except Interrupted as interrupted:
+                return _stopped(command, interrupted)
+            if current_stop() is None or run is cmd_sim:  # a signal is how `rig sim` stops
+                return status
+            return _stopped(command, None, status)
     except YamlFileError as error:
         _err(str(error))
         _err("fix the bench file at the positions above; nothing was opened or started")
@@ -316,12 +330,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SafeStateError as error:
         _err(str(error))
         return EXIT_UNSAFE
-    except KeyboardInterrupt:
-        _err("interrupted (Ctrl-C)")
-        return EXIT_INTERRUPTED
-    except Terminated:
-        _err("terminated (SIGTERM)")
-        return EXIT_TERMINATED
+
+
+def _stopped(command: str | None, interrupted: Interrupted | None, status: int = 0) -> int:
+    """Report a run a stop signal ended; its exit status (``128 + signal``, or 3)."""
+    stop = current_stop()
+    if stop is None:  # cannot happen under stop_signals; keep the signal's own status
+        return interrupted.exit_code if interrupted is not None else status
+    if not stop.reported:
+        for line in stop.describe():
+            _err(f"rig {command}: {line}")
+        stop.reported = True
+    return stop.exit_code
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ to (see ``docs/results.md`` for every field):
                  rate, amount (optional).
 ``service``      one record a service held for the session — binding, grant, utility
                  session, bill line, posting, settlement — as plain fields (optional).
-``plan_end``     the plan's verdict.
-``run_end``      last: when the run ended.
+``plan_end``     the plan's verdict; for a plan a stop signal ended, ``interrupted``:
+                 the signal, the step, the safe state read back, signals held.
+``run_end``      last: when the run ended, and the stop signal that ended it, if any.
 
 Writing: :class:`ResultsWriter` appends whole lines, one ``write`` each, under a lock,
 flushed as it goes — safe for the threads of one process, and a crash leaves every
@@ -41,7 +42,8 @@ measurement, so no amount ever passes through a binary float.
 
 Compatibility: record types and fields added after schema version 1 (``event``,
 ``interval``, ``service``; a plan's ``title``, ``scenario`` and ``file_sha256``; a
-step's ``source``; a measurement's ``source``) are optional with empty defaults, so
+step's ``source``; a measurement's ``source``; ``interrupted`` on ``plan_end`` and
+``run_end``, and the step outcome ``interrupted``) are optional with empty defaults, so
 every file written before them still reads.
 """
 
@@ -124,6 +126,7 @@ class RunRecord(_Record):
 class RunEndRecord(_Record):
     type: Literal["run_end"] = "run_end"
     ended_at: dt.datetime
+    interrupted: str = Field(default="", description="the stop signal that ended the run")
 
 
 class PlanStartRecord(_Record):
@@ -137,12 +140,33 @@ class PlanStartRecord(_Record):
     started_at: dt.datetime
 
 
+class SafeStateModel(_Model):
+    """What safe state confirmed by reading the instruments back."""
+
+    bench: str
+    load_input_on: bool
+    pilot_state: str
+
+
+class Interruption(_Model):
+    """A stop signal ended the plan: which, where, and what safe state read back."""
+
+    signal: str = Field(description="SIGINT, SIGTERM or SIGHUP")
+    step: int | None = Field(default=None, ge=0, description="the step it interrupted")
+    safe_state: SafeStateModel | None = Field(
+        default=None, description="the read-back; null when safe state was not confirmed"
+    )
+    safe_state_error: str = Field(default="", description="why it could not be confirmed")
+    held: tuple[str, ...] = Field(default=(), description="later signals, held, in order")
+
+
 class PlanEndRecord(_Record):
     type: Literal["plan_end"] = "plan_end"
     plan: str
     ended_at: dt.datetime
     verdict: Verdict
     message: str = ""
+    interrupted: Interruption | None = None
 
 
 class StepRecord(_Record):
@@ -153,7 +177,7 @@ class StepRecord(_Record):
     source_line: int | None = Field(default=None, ge=1, description="line of the step's YAML")
     started_at: dt.datetime
     ended_at: dt.datetime
-    outcome: Literal["passed", "failed", "error", "skipped"]
+    outcome: Literal["passed", "failed", "error", "skipped", "interrupted"]
     message: str = ""
     source: str = Field(default="", description="the step's YAML as written in the plan")
 
@@ -547,6 +571,7 @@ class PlanResults:
 class RunResults:
     run: RunRecord
     ended_at: dt.datetime | None = None
+    interrupted: str = ""
     plans: dict[str, PlanResults] = field(default_factory=dict)
 
     @property
@@ -575,7 +600,9 @@ class ResultSet:
                 if plan.end is not None:
                     yield plan.end
             if run.ended_at is not None:
-                yield RunEndRecord(run_id=run.run.run_id, ended_at=run.ended_at)
+                yield RunEndRecord(
+                    run_id=run.run.run_id, ended_at=run.ended_at, interrupted=run.interrupted
+                )
 
     def write(self, path: Path) -> None:
         """Write the whole set as one results file (replacing ``path``)."""
@@ -601,7 +628,7 @@ def _group(path: Path, records: list[tuple[int, Record]]) -> list[RunResults]:
             continue
         run = current[record.run_id]
         if isinstance(record, RunEndRecord):
-            run.ended_at = record.ended_at
+            run.ended_at, run.interrupted = record.ended_at, record.interrupted
         elif isinstance(record, PlanStartRecord):
             run.plans[record.plan] = PlanResults(record)
         elif record.plan not in run.plans:

@@ -25,10 +25,29 @@ what came back. A failed teardown is a failed run, even if the run itself passed
 if the run was already failing, the original exception is kept as the
 ``__context__`` of the :class:`SafeStateError`, so both appear in the traceback.
 
-While safe state runs, SIGINT and SIGTERM are held back (in the main thread), so a
-second Ctrl-C cannot interrupt the teardown; they are delivered right after.
-:func:`sigterm_raises` makes SIGTERM raise :class:`Terminated` so a CLI run takes
-exactly the same path as Ctrl-C.
+Stop signals — SIGINT, SIGTERM, SIGHUP — take one path in every entry point (the
+``rig`` commands, the pytest plugin, ``rig demo``, pytest-xdist workers, a script on
+this API): each installs :func:`stop_signals`, and then
+
+1. the first stop signal raises :class:`Interrupted` (a :class:`KeyboardInterrupt`,
+   so ``except Exception`` never swallows it) where the run is, and from that moment
+   every further signal is *held*: logged, recorded in :class:`Stop` and reported,
+   never raised — nothing can cut the teardown short;
+2. the exception unwinds through every ``with Bench`` and the runner's teardown, which
+   goes to safe state and records the read-back (:class:`SafeStateReadback`);
+3. the entry point stops the whole run (no next plan), reports the stop — signal,
+   what safe state read back, signals held — and exits ``128 + signal``
+   (:data:`EXIT_UNSAFE` when safe state was not confirmed).
+
+There is no window at the start of a teardown: a signal that arrives while
+safe state runs (:func:`holding`), *or anywhere inside a teardown function* —
+:meth:`Bench.__exit__`, :meth:`Bench.safe_state`, or the exit of a context manager
+marked with :func:`teardown_exit`, down to its first instruction — is held, and
+raised as :class:`Interrupted` only once safe state is done. The handler knows from
+the interrupted frame's call chain, so nothing needs to run before the teardown
+does. Without :func:`stop_signals` (a script that never installed it), safe state
+still holds SIGINT, SIGTERM and SIGHUP while it runs and re-delivers the first
+through the script's own handler afterwards.
 """
 
 from __future__ import annotations
@@ -38,10 +57,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from types import FrameType, TracebackType
-from typing import Any
+from contextlib import _GeneratorContextManager, contextmanager, suppress
+from dataclasses import dataclass, field
+from types import CodeType, FrameType, TracebackType
+from typing import Any, TypeVar
 
 from drivers.errors import UnsupportedFeature
 from drivers.kinds import Load, Meter, Pilot, PilotState
@@ -81,67 +100,240 @@ class SafeStateError(RuntimeError):
         )
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived (raised by the handler :func:`sigterm_raises` installs).
+#: The signals that stop a run: Ctrl-C, a CI cancel or ``kill``, a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: Exit status when safe state could not be confirmed (the bench may be live).
+EXIT_UNSAFE = 3
 
-    A :class:`BaseException` like :class:`KeyboardInterrupt`, so ``except Exception``
-    in a run does not swallow it and the bench's ``__exit__`` runs safe state.
+
+def signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal ended the run; raised by the handler :func:`stop_signals` installs.
+
+    A :class:`KeyboardInterrupt` (hence a :class:`BaseException`): ``except Exception``
+    does not swallow it, every ``with Bench`` on the way out goes to safe state, and
+    pytest treats it as the interruption it is.
     """
 
-    def __init__(self, signum: int = signal.SIGTERM) -> None:
+    def __init__(self, signum: int) -> None:
         self.signum = signum
-        super().__init__(f"terminated by signal {signal.Signals(signum).name}")
+        super().__init__(f"interrupted by {signal_name(signum)}")
+
+    @property
+    def exit_code(self) -> int:
+        """``128 + signal``, as a shell reports a process a signal ended (130, 143, 129)."""
+        return 128 + self.signum
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated(signum)
+@dataclass(frozen=True)
+class SafeStateReadback:
+    """What safe state confirmed by reading the instruments back."""
+
+    bench: str
+    load_input_on: bool
+    pilot_state: str
+
+    def __str__(self) -> str:
+        load = "on" if self.load_input_on else "off"
+        return f"load input read back {load}, pilot read back in state {self.pilot_state}"
 
 
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` in the main thread.
+@dataclass
+class Stop:
+    """What the stop signals did to this process's run (see the module doc)."""
 
-    Use it around a CLI command so ``kill PID`` unwinds through every ``with Bench``
-    and ``finally`` exactly as Ctrl-C does. Outside the main thread it does nothing.
+    signum: int | None = None
+    """The first stop signal; ``None`` while none arrived."""
+    raised: bool = False
+    """:class:`Interrupted` was raised for it, or an entry point acted on it (else held)."""
+    held: list[str] = field(default_factory=list)
+    """Signals that arrived after the first, held: names, in order."""
+    safe_state: SafeStateReadback | None = None
+    """Safe state confirmed after the signal, as read back."""
+    unsafe: SafeStateError | None = None
+    """Safe state that could not be confirmed after the signal."""
+    reported: bool = False
+    """An entry point has shown :meth:`describe` to the operator (once is enough)."""
+
+    @property
+    def signal(self) -> str:
+        return signal_name(self.signum) if self.signum is not None else ""
+
+    @property
+    def exit_code(self) -> int:
+        """``128 + signal``; :data:`EXIT_UNSAFE` when safe state was not confirmed."""
+        if self.unsafe is not None:
+            return EXIT_UNSAFE
+        return 128 + (self.signum or 0)
+
+    def describe(self) -> list[str]:
+        """Lines for the operator: the signal, the safe state read back, what was held."""
+        lines = [f"{self.signal} received: run stopped, no further plan or step runs"]
+        if self.unsafe is not None:
+            lines.append(str(self.unsafe))
+        elif self.safe_state is not None:
+            lines.append(
+                f"safe state confirmed on bench '{self.safe_state.bench}': {self.safe_state}"
+            )
+        else:
+            lines.append("no bench was live: nothing to make safe")
+        if self.held:
+            lines.append(f"held while stopping (not acted on): {', '.join(self.held)}")
+        return lines
+
+
+_TEARDOWN_CODES: set[CodeType] = set()
+_TEARDOWN_GENERATORS: set[CodeType] = set()
+_CONTEXTMANAGER_EXIT = _GeneratorContextManager.__exit__.__code__
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def teardown_exit(generator_function: F) -> F:
+    """Mark a ``@contextmanager`` generator function: its exit is a teardown.
+
+    Put it under ``@contextmanager``. A stop signal that arrives while the manager
+    exits — from the first instruction of its ``__exit__`` on — is held, never raised
+    into the code that goes to safe state.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    _TEARDOWN_GENERATORS.add(generator_function.__code__)
+    return generator_function
 
 
-@contextmanager
-def _signals_held() -> Iterator[list[int]]:
-    """Hold SIGINT and SIGTERM while the block runs; yield the list of held signal numbers.
+def _in_teardown(frame: FrameType | None) -> bool:
+    """Whether ``frame`` or a caller of it is a teardown (see :func:`teardown_exit`)."""
+    while frame is not None:
+        code = frame.f_code
+        if code in _TEARDOWN_CODES:
+            return True
+        if code is _CONTEXTMANAGER_EXIT:
+            generator = getattr(frame.f_locals.get("self"), "gen", None)
+            if getattr(generator, "gi_code", None) in _TEARDOWN_GENERATORS:
+                return True
+        frame = frame.f_back
+    return False
 
-    The caller re-delivers them (:func:`_deliver`) once the teardown is done.
-    """
-    pending: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield pending
-        return
 
-    def hold(signum: int, frame: FrameType | None) -> None:
-        pending.append(signum)
-        log.warning("signal %s held until safe state is done", signal.Signals(signum).name)
+class _StopSignals:
+    """The handler of the stop signals, and the run's :class:`Stop`."""
 
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, hold) for signum in held}
-    try:
-        yield pending
-    finally:
-        for signum, handler in previous.items():
+    def __init__(self) -> None:
+        self.stop = Stop()
+        self.holding = 0
+        self.previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        self.previous = {signum: signal.signal(signum, self.handle) for signum in STOP_SIGNALS}
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
             signal.signal(signum, handler)
 
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        stop, name = self.stop, signal_name(signum)
+        if stop.signum is not None:
+            stop.held.append(name)
+            log.warning("%s held: the run is already stopping (%s)", name, stop.signal)
+            return
+        stop.signum = signum
+        if self.holding or _in_teardown(frame):
+            log.warning("%s held until safe state is done", name)
+            return
+        stop.raised = True
+        raise Interrupted(signum)
 
-def _deliver(pending: list[int]) -> None:
-    """Re-raise the first held signal through its own (restored) handler."""
-    if pending:
-        signal.raise_signal(pending[0])
+    def deliver(self) -> None:
+        """Raise :class:`Interrupted` for a held stop signal not raised yet."""
+        stop = self.stop
+        if stop.signum is not None and not stop.raised:
+            stop.raised = True
+            raise Interrupted(stop.signum)
+
+
+_active: _StopSignals | None = None
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def stop_signals() -> Iterator[Stop]:
+    """Within the block, SIGINT, SIGTERM and SIGHUP stop the run (see the module doc).
+
+    Yields the run's :class:`Stop`. Nested use shares the outer one. On leaving the
+    outermost block the previous handlers come back, and a stop signal that was held
+    and never raised is re-delivered through them (unless the block is raising
+    already). Outside the main thread it does nothing.
+    """
+    global _active
+    if not _main_thread() or _active is not None:
+        yield _active.stop if _active is not None else Stop()
+        return
+    _active = controller = _StopSignals()
+    controller.install()
+    try:
+        yield controller.stop
+    finally:
+        controller.restore()
+        _active = None
+    # only when the block ended without an exception: a SafeStateError is louder
+    if controller.stop.signum is not None and not controller.stop.raised:
+        signal.raise_signal(controller.stop.signum)
+
+
+def current_stop() -> Stop | None:
+    """The run's :class:`Stop` once a stop signal arrived under :func:`stop_signals`."""
+    if _active is None or _active.stop.signum is None:
+        return None
+    return _active.stop
+
+
+def deliver_stop() -> None:
+    """Raise :class:`Interrupted` now for a stop signal that was held and not raised.
+
+    Entry points call it between plans and after a command: a signal that landed in
+    the tail of a teardown then still stops the run.
+    """
+    if _active is not None:
+        _active.deliver()
+
+
+@contextmanager
+def holding() -> Iterator[None]:
+    """Hold every stop signal while the block runs (a teardown); deliver after it.
+
+    Under :func:`stop_signals`, a held signal is raised as :class:`Interrupted` when
+    the outermost holding block ends without an exception of its own. Without it,
+    the block installs the handlers for its own duration (main thread only).
+    """
+    if not _main_thread():
+        yield
+        return
+    temporary = _active is None  # then stop_signals re-delivers through the old handler
+    with stop_signals():
+        controller = _active
+        assert controller is not None
+        controller.holding += 1
+        try:
+            yield
+        finally:
+            controller.holding -= 1
+        if not controller.holding and not temporary:
+            controller.deliver()
+
+
+def _note_safe_state(
+    readback: SafeStateReadback | None, unsafe: SafeStateError | None = None
+) -> None:
+    """Record a safe state done after a stop signal, for the entry point's report."""
+    stop = current_stop() if _main_thread() else None
+    if stop is not None:
+        stop.safe_state, stop.unsafe = readback, unsafe
 
 
 def _confirm(
@@ -150,10 +342,11 @@ def _confirm(
     ok: Callable[[Any], bool],
     timeout_s: float,
     poll_s: float,
-) -> str | None:
+) -> tuple[str | None, Any]:
     """Do ``act`` and poll ``read`` until ``ok``; re-issue ``act`` when a read says no.
 
-    Returns ``None`` when confirmed, else why not (the last error or reading).
+    Returns ``(None, reading)`` when confirmed, else ``(why not, None)`` (the last
+    error or reading).
     """
     deadline = time.monotonic() + timeout_s
     reason = "not tried"
@@ -165,14 +358,14 @@ def _confirm(
                 acted = True
             value = read()
             if ok(value):
-                return None
+                return None, value
             reason = f"read back {value!r}"
             acted = False  # the command did not take: send it again
         except Exception as error:  # an instrument error must not stop the teardown
             reason = f"{type(error).__name__}: {error}"
             acted = False
         if time.monotonic() >= deadline:
-            return reason
+            return reason, None
         time.sleep(poll_s)
 
 
@@ -220,8 +413,8 @@ class Bench:
 
     # -- safe state ---------------------------------------------------------------------
 
-    def _load_off(self) -> SafeStateFailure | None:
-        reason = _confirm(
+    def _load_off(self) -> SafeStateFailure | bool:
+        reason, value = _confirm(
             lambda: self.load.set_input(False),
             self.load.input_enabled,
             lambda on: on is False,
@@ -229,17 +422,17 @@ class Bench:
             self.poll_s,
         )
         if reason is None:
-            return None
+            return bool(value)
         return SafeStateFailure("load", self.load.name, "input off", reason)
 
-    def _pilot_to_a(self) -> SafeStateFailure | None:
+    def _pilot_to_a(self) -> SafeStateFailure | str:
         def act() -> None:
             self.pilot.set_state(PilotState.A)
             # an EV-side-only device (e.g. ev_sim) has no PWM to stop
             with suppress(UnsupportedFeature):
                 self.pilot.set_duty(100.0)
 
-        reason = _confirm(
+        reason, value = _confirm(
             act,
             lambda: self.pilot.status().state,
             lambda state: state == PilotState.A,
@@ -247,22 +440,28 @@ class Bench:
             self.poll_s,
         )
         if reason is None:
-            return None
+            return str(value.value)
         return SafeStateFailure("pilot", self.pilot.name, "state A", reason)
 
-    def safe_state(self) -> None:
+    def safe_state(self) -> SafeStateReadback:
         """Load input off, pilot to A, both read back; raise :class:`SafeStateError` if not.
 
-        Both instruments are always attempted, whatever the first one did.
+        Both instruments are always attempted, whatever the first one did. Stop signals
+        are held meanwhile (:func:`holding`). Returns what was read back.
         """
-        with _signals_held() as pending:
-            failures = [f for f in (self._load_off(), self._pilot_to_a()) if f is not None]
-        if failures:
-            error = SafeStateError(self.name, failures)
-            log.critical("%s", error)
-            raise error  # louder than any held signal: the bench may be live
-        log.info("bench '%s' in safe state: load input off, pilot in state A", self.name)
-        _deliver(pending)
+        with holding():
+            load, pilot = self._load_off(), self._pilot_to_a()
+            failures = [f for f in (load, pilot) if isinstance(f, SafeStateFailure)]
+            if failures:
+                error = SafeStateError(self.name, failures)
+                log.critical("%s", error)
+                _note_safe_state(None, error)
+                raise error  # louder than any held signal: the bench may be live
+            assert isinstance(load, bool) and isinstance(pilot, str)
+            readback = SafeStateReadback(self.name, load_input_on=load, pilot_state=pilot)
+            log.info("bench '%s' in safe state: %s", self.name, readback)
+            _note_safe_state(readback)
+        return readback
 
     # -- lifetime -----------------------------------------------------------------------
 
@@ -292,13 +491,18 @@ class Bench:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if exc is not None:
-                log.warning(
-                    "bench '%s': run ended by %s; going to safe state",
-                    self.name,
-                    type(exc).__name__,
-                )
-            self.safe_state()
-        finally:
-            self.close()
+        with holding():
+            try:
+                if exc is not None:
+                    log.warning(
+                        "bench '%s': run ended by %s; going to safe state",
+                        self.name,
+                        type(exc).__name__,
+                    )
+                self.safe_state()
+            finally:
+                self.close()
+
+
+# a stop signal landing anywhere in these, first instruction included, is held
+_TEARDOWN_CODES.update({Bench.__exit__.__code__, Bench.safe_state.__code__})

@@ -24,6 +24,12 @@ scenario, requirements and measurement count as JUnit properties
 (``--junitxml``), and raises :class:`~rig.pytest_plugin.failure.PlanFailed` unless
 the plan passed; :meth:`PlanItem.repr_failure` then shows the failing step's YAML
 with measured against expected values instead of a traceback.
+
+**Stopping.** A stop signal (SIGINT, SIGTERM, SIGHUP; :mod:`rig.pytest_plugin.session`
+installs the handler) ends the plan at its step, after safe state
+(:class:`~rig.runner.api.PlanInterrupted`): the plan is reported ``interrupted``
+and ``session.shouldstop`` ends the run — no next plan re-energises the bench. A
+signal held in the tail of a teardown stops the run before the next plan starts.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from rig.bench.safe import deliver_stop
 from rig.plans import Plan, load_plans
 from rig.plans.loader import issues_at, load_located
 from rig.pytest_plugin import hookspec
@@ -42,7 +49,7 @@ from rig.pytest_plugin.failure import PlanFailed, describe
 from rig.pytest_plugin.options import marker_name
 from rig.pytest_plugin.progress import ProgressPrinter
 from rig.pytest_plugin.session import RUN, PlanRow, RunSession
-from rig.runner.api import PlanOutcome, ProgressCallback, run_plan
+from rig.runner.api import PlanInterrupted, PlanOutcome, ProgressCallback, run_plan
 from rig.runner.preflight import id_problems
 from rig.runner.world import dataset
 from rig.yamlfile import SourceMap, YamlFileError
@@ -117,11 +124,16 @@ class PlanItem(pytest.Item):
 
     def runtest(self) -> None:
         run = self.config.stash[RUN]
+        run.stop_signals()
+        deliver_stop()  # a signal held since the last plan: stop before this one starts
         started = time.monotonic()
         try:
             outcome: PlanOutcome = self.ihook.pytest_rig_run_plan(
                 item=self, run=run, progress=self._progress()
             )
+        except PlanInterrupted as stopped:  # the bench is safe and the records written
+            outcome = stopped.outcome
+            self.session.shouldstop = f"plan {outcome.plan_id} {stopped}"
         except Exception:
             self._record(run, "error", 0, 0, time.monotonic() - started)
             raise

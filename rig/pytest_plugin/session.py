@@ -17,12 +17,21 @@ bench's lease (:mod:`rig.bench.lease`) and keeps it to the end, so no other run 
 slip in between two plans. A bench another run holds stops this one at once (exit
 4, a usage error) with the holder's pid, host, plan and start time, before anything
 is sent to the bench.
+
+Stop signals: the first plan of a run installs :func:`rig.bench.safe.stop_signals`
+(:meth:`RunSession.stop_signals`) in every pytest process that runs plans — plain
+``pytest``, ``rig demo``, each pytest-xdist worker — and ``pytest_unconfigure``
+restores the previous handlers; a run of the framework's own tests keeps pytest's.
+A run a signal stopped records it in ``run_end`` and exits ``128 + signal`` (130
+SIGINT, 143 SIGTERM, 129 SIGHUP), or 3 when safe state could not be confirmed, as
+``rig`` does (docs/bench.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +39,7 @@ import pytest
 
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import BenchInUse, BenchLease, bench_lease
+from rig.bench.safe import current_stop, stop_signals
 from rig.pytest_plugin.identity import bench_identity
 from rig.results import (
     ResultsWriter,
@@ -75,6 +85,7 @@ class RunSession:
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
     _writer: ResultsWriter | None = None
     _lease: BenchLease | None = None
+    _signals: ExitStack | None = None
 
     def take_lease(self) -> None:
         """Hold the bench for the rest of the run; raise :class:`BenchInUse` if it is taken.
@@ -84,6 +95,17 @@ class RunSession:
         if self.bench.simulated or self._lease is not None:
             return
         self._lease = bench_lease(self.bench, f"pytest run {self.run_id[:8]}").acquire()
+
+    def stop_signals(self) -> None:
+        """Install the stop-signal handler for the rest of the run (once; main thread)."""
+        if self._signals is None:
+            self._signals = ExitStack()
+            self._signals.enter_context(stop_signals())
+
+    def release_signals(self) -> None:
+        """Restore the signal handlers the run started with."""
+        if self._signals is not None:
+            self._signals.close()
 
     @property
     def results_path(self) -> Path | None:
@@ -112,13 +134,18 @@ class RunSession:
             )
         return self._writer
 
-    def close(self) -> None:
-        """Write ``run_end`` and close the results file, if one was opened; free the bench."""
+    def close(self, interrupted: str = "") -> None:
+        """Write ``run_end`` (with the stop signal, if any) and close the results file, if
+        one was opened; free the bench."""
         if self._lease is not None:
             self._lease.release()
             self._lease = None
         if self._writer is not None:
-            self._writer.write(RunEndRecord(run_id=self.run_id, ended_at=dt.datetime.now(dt.UTC)))
+            self._writer.write(
+                RunEndRecord(
+                    run_id=self.run_id, ended_at=dt.datetime.now(dt.UTC), interrupted=interrupted
+                )
+            )
             self._writer.close()
 
 
@@ -204,9 +231,18 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if RUN in config.stash:
+        config.stash[RUN].release_signals()
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    session.config.stash[RUN].close()
+    stop = current_stop()
+    run = session.config.stash[RUN]
+    run.close(interrupted=stop.signal if stop is not None else "")
     from rig.report import write_run_report  # the HTML report of the run (issue 5)
 
-    run = session.config.stash[RUN]
     run.report_path = write_run_report(run.report_dir, run.run_id, worker=run.worker)
+    if stop is not None:
+        stop.raised = True  # acted on: the run ends here, not re-delivered at unconfigure
+        session.exitstatus = stop.exit_code

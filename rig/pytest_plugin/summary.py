@@ -13,7 +13,12 @@ went::
 ``measurements`` counts the plan's measurements that passed (MARGINAL included)
 out of all it recorded; ``wall`` is the wall time of the whole plan, bench set-up
 and safe state included. The printing hook shows the table unless ``-q`` is
-given, and the results and report lines always.
+given, and the results and report lines always. A run a stop signal ended adds
+what the stop did (:meth:`rig.bench.safe.Stop.describe`), always::
+
+    ========================= stopped by SIGTERM =========================
+    SIGTERM received: run stopped, no further plan or step runs
+    safe state confirmed on bench 'lab': load input read back off, pilot read back in state A
 """
 
 from __future__ import annotations
@@ -23,11 +28,12 @@ from collections.abc import Sequence
 
 import pytest
 
+from rig.bench.safe import current_stop
 from rig.pytest_plugin.items import shown
 from rig.pytest_plugin.session import RUN, PlanRow
 
 HEADER = ("plan", "scenario", "verdict", "measurements", "wall", "requirements")
-VERDICTS = ("pass", "fail", "error")
+VERDICTS = ("pass", "fail", "error", "interrupted")
 
 
 def table(rows: Sequence[PlanRow]) -> list[str]:
@@ -60,6 +66,12 @@ def pytest_terminal_summary(
         terminalreporter.write_sep("=", "compliance summary")
         for line in table(run.rows):
             terminalreporter.write_line(line)
+    stop = current_stop()
+    if stop is not None:
+        terminalreporter.write_sep("=", f"stopped by {stop.signal}", red=True)
+        for line in stop.describe():
+            terminalreporter.write_line(line)
+        stop.reported = True
     if run.results_path is not None:
         terminalreporter.write_line(f"results: {shown(run.results_path)}")
     if run.report_path is not None:

@@ -64,6 +64,7 @@ OUTCOME_COLOURS = {
     "failed": "#dc2626",
     "error": "#7f1d1d",
     "skipped": "#a3a3a3",
+    "interrupted": "#9333ea",
 }
 
 #: Frames style themselves with presentation attributes, not the page's CSS classes:

@@ -29,6 +29,7 @@ from rig.measurements import Verdict
 from rig.report.traceability import RANK, Covered, trace, worst
 from rig.results import (
     InstrumentIdentity,
+    Interruption,
     MeasurementRecord,
     PlanResults,
     ResultSet,
@@ -75,12 +76,18 @@ class PlanView:
         return self.results.verdict
 
     @property
+    def interrupted(self) -> Interruption | None:
+        """What a stop signal did to the plan, if one ended it."""
+        end = self.results.end
+        return end.interrupted if end is not None else None
+
+    @property
     def failing(self) -> list[MeasurementRecord]:
         return [m for m in self.results.measurements if m.verdict is Verdict.FAIL]
 
     @property
     def failed_steps(self) -> list[StepRecord]:
-        return [s for s in self.results.steps if s.outcome in ("failed", "error")]
+        return [s for s in self.results.steps if s.outcome in ("failed", "error", "interrupted")]
 
     def step(self, index: int | None) -> StepRecord | None:
         return next((s for s in self.results.steps if s.index == index), None)

@@ -97,7 +97,8 @@ def _summary(report: Report) -> str:
         for s in report.scenarios
     )
     plans = "".join(
-        f"<tr{row_class(p.verdict.value, 'PASS')}><td>{verdict_cell(p.verdict)}<td>{_link(p)}"
+        f"<tr{row_class(p.verdict.value, 'PASS')}><td>{verdict_cell(p.verdict)}"
+        f"{' interrupted' if p.interrupted is not None else ''}<td>{_link(p)}"
         f"<td>{esc(p.scenario)}"
         f"<td>{esc(p.results.start.title)}"
         + (f"<td>{esc(p.run.label)}" if several else "")

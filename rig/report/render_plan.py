@@ -72,10 +72,32 @@ def _failure(view: PlanView, m: MeasurementRecord) -> str:
     )
 
 
+def _interruption(view: PlanView) -> str:
+    """A plan a stop signal ended: the signal, the step, what safe state read back."""
+    stop = view.interrupted
+    if stop is None:
+        return ""
+    step = f" at step {stop.step}" if stop.step is not None else ""
+    if stop.safe_state is not None:
+        load = "on" if stop.safe_state.load_input_on else "off"
+        safe = (
+            f"safe state confirmed on bench {esc(stop.safe_state.bench)}: load input read "
+            f"back {load}, pilot read back in state {esc(stop.safe_state.pilot_state)}"
+        )
+    else:
+        safe = f"<b>safe state NOT confirmed</b>: {esc(stop.safe_state_error or 'no read-back')}"
+    held = f"; held while stopping: {esc(', '.join(stop.held))}" if stop.held else ""
+    return (
+        f'<div class="why"><b>interrupted by {esc(stop.signal)}{step}</b>'
+        f"<p>{safe}{held}; the run stopped here.</div>"
+    )
+
+
 def _why(view: PlanView) -> str:
     if view.verdict is not Verdict.FAIL:
         return ""
-    parts = [_failure(view, m) for m in view.failing]
+    parts = [_interruption(view)] if view.interrupted is not None else []
+    parts += [_failure(view, m) for m in view.failing]
     measured_steps = {m.step for m in view.failing}
     for step in view.failed_steps:
         if step.index not in measured_steps:
@@ -201,7 +223,8 @@ def plan_section(view: PlanView, several_runs: bool, shared: Shared | None = Non
     ended = moment(end.ended_at) if end is not None else "never (crash or kill)"
     header = (
         f"<section class=plan id={view.anchor}><h3>{badge(view.verdict)} {esc(start.plan)}"
-        f"</h3><p class=title>{esc(start.title)}<dl><dt>scenario<dd>{esc(view.scenario or '—')}"
+        f"{' — interrupted' if view.interrupted is not None else ''}</h3>"
+        f"<p class=title>{esc(start.title)}<dl><dt>scenario<dd>{esc(view.scenario or '—')}"
         f"<dt>covers<dd>{esc(' '.join(view.requirements) or '—')}"
         f"<dt>file<dd>{esc(start.file or '—')}<dt>started<dd>{moment(start.started_at)}"
         f"<dt>ended<dd>{ended}{run}</dl>"

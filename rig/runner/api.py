@@ -27,7 +27,11 @@ measurement, one :class:`StepOutcome` per step (where it is in the YAML, when it
 ran on the bench clock, how it ended) and, for a plan that did not pass, one
 :class:`Failure` that a person can read without a traceback. ``run_plan`` never raises for
 what goes wrong *in* the run — a missing bench file or data set included — is the outcome's
-``error`` verdict; only Ctrl-C and SIGTERM (after safe state) propagate.
+``error`` verdict. A stop signal (SIGINT, SIGTERM, SIGHUP, under
+:func:`rig.bench.safe.stop_signals`) is the one exception: once the bench is confirmed
+safe and the plan's records are written — the step it interrupted, the signal, the
+safe state read back — :class:`PlanInterrupted` carries the ``interrupted`` outcome
+out, so the caller stops the whole run.
 
 Long steps (``charge``) report :class:`Progress` through ``progress``, at most
 about once per simulated minute, so a plugin can show energy so far and time left.
@@ -40,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from rig.bench.safe import Interrupted
 from rig.measurements import Measurement
 from rig.plans import Plan
 from rig.results import ResultsWriter
@@ -49,9 +54,10 @@ DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "fixtures" / "benches" / "
 
 #: ``pass`` (every measurement passed, MARGINAL included, and at least one was
 #: recorded), ``fail`` (a step failed or a check failed), ``error`` (the run itself
-#: broke: an exception in a step, a service that never started, a failed teardown).
-PlanVerdict = Literal["pass", "fail", "error"]
-StepResult = Literal["passed", "failed", "error", "skipped"]
+#: broke: an exception in a step, a service that never started, a failed teardown),
+#: ``interrupted`` (a stop signal ended it; see :class:`PlanInterrupted`).
+PlanVerdict = Literal["pass", "fail", "error", "interrupted"]
+StepResult = Literal["passed", "failed", "error", "skipped", "interrupted"]
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,18 @@ class PlanOutcome:
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
+
+
+class PlanInterrupted(Interrupted):
+    """A stop signal ended a plan; raised by :func:`run_plan` after safe state and records.
+
+    ``outcome`` is the plan's ``interrupted`` outcome: its failure names the step, the
+    signal and the safe state read back.
+    """
+
+    def __init__(self, signum: int, outcome: PlanOutcome) -> None:
+        super().__init__(signum)
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)

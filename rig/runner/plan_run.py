@@ -16,6 +16,12 @@
    whatever came before;
 6. write everything to the results file (:mod:`rig.runner.report`).
 
+A stop signal (:func:`~rig.bench.safe.stop_signals`) ends the steps where they are:
+the step it hit is recorded ``interrupted``, the rest ``skipped``; the world goes to
+safe state; ``plan_end`` records the signal, the step and the safe state read back
+(:class:`~rig.results.Interruption`), and :class:`~rig.runner.api.PlanInterrupted`
+carries the ``interrupted`` outcome to the caller, which stops the run.
+
 The verdict: ``error`` if the run itself broke (an exception in a step, in the
 set-up, the checks or the teardown), ``fail`` if a step did not reach its state or
 a measurement failed — or none was recorded — and ``pass`` otherwise. The
@@ -31,7 +37,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from rig.bench.safe import SafeStateError
+from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable
 from rig.esi.outbox import OutboxStuck, Rejected
@@ -39,9 +45,10 @@ from rig.measurements import Measurement, Verdict, overall_verdict
 from rig.plans import Plan
 from rig.plans import steps as s
 from rig.record import SessionRecord
-from rig.results import ResultsWriter, new_run_id
+from rig.results import Interruption, ResultsWriter, SafeStateModel, new_run_id
 from rig.runner.api import (
     Failure,
+    PlanInterrupted,
     PlanOutcome,
     PlanVerdict,
     Progress,
@@ -99,6 +106,8 @@ def execute(
     except SafeStateError as error:
         verdict = "error"
         failure = Failure(message=str(error), key="safe state")
+    except Interrupted:  # safe state is done; what the stop did is in current_stop()
+        pass
     except Exception as error:  # the run broke: report it, never raise it
         log.exception("plan %s: run error", plan.plan)
         verdict = "error"
@@ -107,6 +116,11 @@ def execute(
             key="run",
             measured="".join(traceback.format_exception_only(error)).strip(),
         )
+    stop = current_stop()
+    interruption = None
+    if stop is not None:
+        verdict = "interrupted"
+        failure, interruption = _interrupted(stop, outcomes)
     measurements = [m for m, _ in judged]
     if verdict == "pass":
         failure = _check_failure(judged, checks_at, plan)
@@ -116,9 +130,10 @@ def execute(
         Verdict.FAIL if verdict != "pass" else overall_verdict(measurements),
         failure.message if failure else "",
         ended,
+        interruption,
     )
     simulated = outcomes[-1].end - outcomes[0].start if outcomes else 0.0
-    return PlanOutcome(
+    outcome = PlanOutcome(
         plan_id=plan.plan,
         verdict=verdict,
         measurements=measurements,
@@ -126,6 +141,37 @@ def execute(
         failure=failure,
         wall_s=time.perf_counter() - wall,
         simulated_s=simulated,
+    )
+    if stop is not None and stop.signum is not None:
+        raise PlanInterrupted(stop.signum, outcome)
+    return outcome
+
+
+def _interrupted(stop: Stop, outcomes: list[StepOutcome]) -> tuple[Failure, Interruption]:
+    """The failure and the ``plan_end`` record of a plan a stop signal ended."""
+    step = next((o for o in outcomes if o.outcome == "interrupted"), None)
+    where = f" at step {step.index + 1} ({step.key})" if step is not None else ""
+    what = "; ".join(stop.describe()[1:])
+    failure = Failure(
+        message=f"interrupted by {stop.signal}{where}; {what}",
+        step_index=step.index if step is not None else None,
+        key=step.key if step is not None else "interrupted",
+        yaml=step.yaml if step is not None else "",
+        source=step.source if step is not None else None,
+    )
+    readback = stop.safe_state
+    return failure, Interruption(
+        signal=stop.signal,
+        step=step.index if step is not None else None,
+        safe_state=SafeStateModel(
+            bench=readback.bench,
+            load_input_on=readback.load_input_on,
+            pilot_state=readback.pilot_state,
+        )
+        if readback is not None
+        else None,
+        safe_state_error=str(stop.unsafe) if stop.unsafe is not None else "",
+        held=tuple(stop.held),
     )
 
 
@@ -136,9 +182,14 @@ def _run_steps(
     report: PlanReport,
     progress: ProgressCallback | None,
 ) -> Failure | None:
-    """Run the steps in order; the first that fails or raises ends them (rest skipped)."""
+    """Run the steps in order; the first that fails or raises ends them (rest skipped).
+
+    A stop signal ends them too: that step is ``interrupted``, the rest ``skipped``,
+    and the :class:`~rig.bench.safe.Interrupted` is raised again once they are recorded.
+    """
     plan, clock = world.plan, world.clock
     failure: Failure | None = None
+    interrupted: Interrupted | None = None
     for index, (step, where) in enumerate(zip(plan.steps, located, strict=True)):
         key = step.key()
         start = clock.now()
@@ -159,6 +210,10 @@ def _run_steps(
             note = run_step(world, step, tell)
             fail_on_new_refusals(world.esi, refused)
             result: tuple[StepResult, str] = ("passed", note)
+        except Interrupted as stop:
+            interrupted = stop
+            result = ("interrupted", str(stop))
+            failure = Failure(message=str(stop), step_index=index, key=key)
         except StepFailed as failed:
             result = ("failed", str(failed))
             failure = Failure(
@@ -183,6 +238,8 @@ def _run_steps(
         outcome = StepOutcome(index, key, where.spot, where.yaml, start, clock.now(), *result)
         outcomes.append(outcome)
         report.step(outcome)
+    if interrupted is not None:
+        raise interrupted
     return failure
 
 

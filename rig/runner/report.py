@@ -46,6 +46,7 @@ from rig.plans import steps as s
 from rig.record import BillLine, MeteringInterval, SessionRecord
 from rig.results import (
     EventRecord,
+    Interruption,
     IntervalRecord,
     MeasurementRecord,
     PlanEndRecord,
@@ -175,7 +176,13 @@ class PlanReport:
         for source, kind, data in services_of(record):
             self.writer.write(ServiceRecord.of(self.run_id, self.plan, source, kind, data))
 
-    def end(self, verdict: Verdict, message: str, ended_at: float | None = None) -> None:
+    def end(
+        self,
+        verdict: Verdict,
+        message: str,
+        ended_at: float | None = None,
+        interrupted: Interruption | None = None,
+    ) -> None:
         """Write ``plan_end``; ``ended_at`` on the bench clock (``None``: wall time now)."""
         if self.writer is None:
             return
@@ -187,6 +194,7 @@ class PlanReport:
                 ended_at=to_datetime(ended_at) if ended_at is not None else datetime.now(UTC),
                 verdict=verdict,
                 message=message,
+                interrupted=interrupted,
             )
         )
 

@@ -47,7 +47,7 @@ from drivers.sim.model import NOMINAL_VOLTAGE_V
 from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import bench_lease
-from rig.bench.safe import Bench
+from rig.bench.safe import Bench, teardown_exit
 from rig.bench.simulated import SimulatedBench
 from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
@@ -203,6 +203,7 @@ _CLEANUP = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rig-teardown")
 
 
 @contextmanager
+@teardown_exit  # a stop signal landing as the world closes is held, not raised into it
 def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> Iterator[World]:
     """Build the plan's world; tear it down on exit (see the module docstring).
 

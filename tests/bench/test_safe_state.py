@@ -10,7 +10,10 @@ pilot is in state A. Where safe state cannot be confirmed, the bench must raise
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
+from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -21,7 +24,7 @@ from drivers.load.sim import Fault as LoadFault
 from drivers.meter.sim_faults import WireFault
 from drivers.pilot.sim import Fault as PilotFault
 from rig.bench.build import open_bench
-from rig.bench.safe import Bench, SafeStateError, Terminated, sigterm_raises
+from rig.bench.safe import Bench, Interrupted, SafeStateError, current_stop, stop_signals
 from rig.bench.simulated import SimulatedBench
 from rig.bench.wait import WaitTimeout, wait_for
 
@@ -81,12 +84,68 @@ def test_keyboard_interrupt(bench: Bench, sim: SimulatedBench) -> None:
     assert_safe(sim)
 
 
-def test_sigterm_takes_the_same_path(bench: Bench, sim: SimulatedBench) -> None:
-    with pytest.raises(Terminated), sigterm_raises(), bench:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_stop_signals_take_the_same_path(
+    bench: Bench, sim: SimulatedBench, signum: signal.Signals
+) -> None:
+    with pytest.raises(Interrupted) as caught, stop_signals() as stop, bench:
         charging(bench, sim)
-        signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(signum)
     assert_safe(sim)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+    assert caught.value.signum == signum and caught.value.exit_code == 128 + signum
+    assert stop.signal == signum.name and stop.raised
+    assert stop.safe_state is not None and stop.safe_state.pilot_state == "A"
+    assert stop.safe_state.load_input_on is False
+    assert current_stop() is None  # the block is over
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+
+
+def test_signal_at_the_first_instruction_of_exit_still_reaches_safe_state(
+    bench: Bench, sim: SimulatedBench
+) -> None:
+    """SIGTERM lands on ``Bench.__exit__``'s first instruction, before anything holds it."""
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code is Bench.__exit__.__code__:
+            sys.settrace(None)
+            signal.raise_signal(signal.SIGTERM)  # handled right here, inside the call
+
+    with pytest.raises(Interrupted), stop_signals() as stop:
+        with bench:
+            charging(bench, sim)
+            sys.settrace(tracer)
+        pytest.fail("the held SIGTERM must be raised once safe state is done")
+    assert_safe(sim)
+    assert stop.safe_state is not None and bench.closed
+
+
+def test_second_signal_while_stopping_is_held_and_reported(
+    bench: Bench, sim: SimulatedBench
+) -> None:
+    real_load = bench.load
+
+    class InterruptingLoad:
+        """The real driver, but SIGINT arrives just as safe state switches the input off."""
+
+        name = real_load.name
+
+        def __getattr__(self, attribute: str) -> object:
+            return getattr(real_load, attribute)
+
+        def set_input(self, on: bool) -> None:
+            if not on:
+                signal.raise_signal(signal.SIGINT)
+            real_load.set_input(on)
+
+    with pytest.raises(Interrupted) as caught, stop_signals() as stop, bench:
+        charging(bench, sim)
+        bench.load = InterruptingLoad()  # type: ignore[assignment]
+        signal.raise_signal(signal.SIGTERM)
+    assert caught.value.signum == signal.SIGTERM
+    assert_safe(sim)
+    assert stop.held == ["SIGINT"] and stop.safe_state is not None
+    assert "held while stopping (not acted on): SIGINT" in stop.describe()
 
 
 def test_timeout(bench: Bench, sim: SimulatedBench) -> None:
