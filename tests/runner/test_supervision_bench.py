@@ -79,11 +79,11 @@ def run_with_change(
         if not isinstance(step, Charge):
             return run_step(world, step, report)
 
-        def first_report(energy: float, left: float) -> None:
+        def first_report(energy: float, left: float, kw: float | None) -> None:
             if not changed_at:
                 changed_at.append(world.clock.now())
                 change(world)
-            report(energy, left)
+            report(energy, left, kw)
 
         return run_step(world, step, first_report)
 
