@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,14 @@ from rig.pytest_plugin.failure import PlanFailed, describe
 from rig.pytest_plugin.options import marker_name
 from rig.pytest_plugin.progress import ProgressPrinter
 from rig.pytest_plugin.session import RUN, PlanRow, RunSession
-from rig.runner.api import PlanInterrupted, PlanOutcome, ProgressCallback, run_plan
+from rig.runner.api import (
+    PlanInterrupted,
+    PlanOutcome,
+    ProgressCallback,
+    ServiceTarget,
+    run_plan,
+)
+from rig.runner.external_time import read_clock, start_decision
 from rig.runner.preflight import id_problems
 from rig.runner.world import dataset
 from rig.yamlfile import SourceMap, YamlFileError
@@ -117,6 +125,8 @@ class PlanItem(pytest.Item):
         super().__init__(**kwargs)
         self.plan = plan
         self.plan_file = plan_file
+        self.services: ServiceTarget | None = None
+        """The external services this plan runs against, on a clock that agrees with theirs."""
         self.add_marker(plan.scenario)
         for requirement in plan.covers:
             self.add_marker(marker_name(requirement))
@@ -126,6 +136,7 @@ class PlanItem(pytest.Item):
         run = self.config.stash[RUN]
         run.stop_signals()
         deliver_stop()  # a signal held since the last plan: stop before this one starts
+        self.services = self._external_services(run)
         started = time.monotonic()
         try:
             outcome: PlanOutcome = self.ihook.pytest_rig_run_plan(
@@ -141,6 +152,17 @@ class PlanItem(pytest.Item):
         self._record(run, outcome.verdict, passed, len(outcome.measurements), outcome.wall_s)
         if not outcome.passed:
             raise PlanFailed(outcome)
+
+    def _external_services(self, run: RunSession) -> ServiceTarget | None:
+        """The run's external services; a plan with a ``start`` their clocks do not read is
+        skipped with the reason (:mod:`rig.runner.external_time`)."""
+        if run.services is None or self.plan.start is None:
+            return run.services
+        readings = [read_clock(service, url) for service, url in run.services.urls.items()]
+        offset, reason = start_decision(self.plan.start, readings)
+        if offset is None:
+            pytest.skip(reason)
+        return replace(run.services, clock_offset_s=offset)
 
     def _record(self, run: RunSession, verdict: str, passed: int, total: int, wall: float) -> None:
         """The plan's line in the summary table, and its JUnit properties."""
@@ -193,7 +215,7 @@ def pytest_rig_run_plan(item: PlanItem, run: RunSession, progress: ProgressCallb
         item.plan,
         plan_file=item.plan_file,
         bench_file=run.bench_file,
-        services=run.services,
+        services=item.services,
         results=run.writer(),
         run_id=run.run_id,
         progress=progress,
