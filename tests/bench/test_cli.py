@@ -75,6 +75,26 @@ def test_bench_check_on_the_simulated_bench(capsys: pytest.CaptureFixture[str]) 
     assert "bench check passed: 4 instruments reachable" in out
 
 
+def test_bench_check_reports_each_watchdog_and_warns_where_there_is_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "check", "--bench", str(SIM_BENCH)]) == EXIT_OK
+    out = capsys.readouterr().out
+    pilot = out[out.index("] pilot:") :]
+    assert "watchdog: armed, 1000 ms" in pilot
+    load = out[out.index("] load:") : out.index("] pilot:")]
+    assert "warning: no communication watchdog armed: the Chroma 63800 has no" in load
+    ev_sim = tmp_path / "ev_sim.yaml"
+    text = SIM_BENCH.read_text("utf-8")
+    start = text.index("\npilot:")
+    end = text.index("\n", text.index("bitrate: 500000", start))
+    serial = "\npilot:\n  dialect: ev_sim\n  transport: {kind: serial, port: auto, baudrate: 9600}"
+    ev_sim.write_text(text[:start] + serial + text[end:], "utf-8")
+    assert main(["bench", "check", "--bench", str(ev_sim)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "warning: no communication watchdog armed: nsayer ev_sim has no" in out
+
+
 def test_bench_check_names_the_instrument_it_cannot_reach(
     tmp_path: Path, sim: SimulatedBench, capsys: pytest.CaptureFixture[str]
 ) -> None:
