@@ -133,6 +133,7 @@ class RunSession:
                     host=host_name(),
                     worker=self.worker,
                     allowed_expired_calibration=self.allow_expired_calibration,
+                    lab_profile=self.profile.name if self.profile is not None else "",
                 )
             )
         return self._writer
