@@ -27,7 +27,7 @@ from rig.yamlfile import YamlFileError
 
 PLANS = Path(__file__).resolve().parents[2] / "test_plans"
 #: Wall seconds a lab bench spends per plan outside its steps (set-up, drain, fetch,
-#: judge, safe state): the largest measured on ``rig sim``'s wall clock was 3.3 s
+#: judge, safe state): the largest measured on ``rig sim``'s wall clock was 2.6 s
 #: (docs/benchmarks.md, "Lab time"); allowed here with a wide margin.
 OVERHEAD_PER_PLAN_S = 15.0
 
