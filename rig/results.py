@@ -121,6 +121,9 @@ class RunRecord(_Record):
     allowed_expired_calibration: bool = Field(
         default=False, description="run with --allow-expired-calibration"
     )
+    lab_profile: str = Field(
+        default="", description="the lab-time profile (--profile) every plan ran shortened by"
+    )
 
 
 class RunEndRecord(_Record):

@@ -14,6 +14,10 @@ its utility data set does not know (pre-flight, :mod:`rig.runner.preflight`): a
 typo'd premise is reported at the plan's line, before anything runs. As with any collection error,
 pytest then runs nothing (``--continue-on-collection-errors`` runs the valid plans).
 
+**Lab time.** With ``--profile`` the plan is shortened by its lab-time profile
+(:func:`rig.plans.labtime.apply`) before pre-flight, and the item runs that plan;
+steps and checks keep their places in the file, so failures still point at them.
+
 **Selection.** Each item carries the marker of its scenario (``sc4``) and one per
 requirement it covers (``BR_05``; see :mod:`rig.pytest_plugin.options`), and its
 title as a keyword, so ``-m sc4``, ``-m BR_05`` and ``-k roaming`` select plans.
@@ -43,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from rig.bench.safe import deliver_stop
-from rig.plans import Plan, load_plans
+from rig.plans import Plan, labtime, load_plans
 from rig.plans.loader import issues_at, load_located
 from rig.pytest_plugin import hookspec
 from rig.pytest_plugin.failure import PlanFailed, describe
@@ -91,6 +95,9 @@ class PlanFile(pytest.File):
             first = seen.setdefault(plan.plan, file)
             if first != file:
                 load_plans([first, file])  # raises the duplicate ID at its position
+            profile = self.config.stash[RUN].profile
+            if profile is not None:
+                plan = labtime.apply(profile, plan)
             preflight(file, plan, sources)
         except YamlFileError as error:
             count = len(error.issues)

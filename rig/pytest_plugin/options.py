@@ -14,6 +14,10 @@ Options (``pytest --help``, group *rig test plans*):
     Where the run's results file goes; default ``reports/`` under the rootdir.
 ``--operator NAME``
     Who ran the suite, for the results file; default ``$USER``.
+``--profile NAME|FILE``
+    A lab-time profile (:mod:`rig.plans.labtime`): ``lab-2h`` is
+    ``fixtures/profiles/lab-2h.yaml``. Every plan runs shortened by it, keeping its
+    evidence; the whole suite fits in 2 h of a lab bench's wall time.
 ``--allow-expired-calibration``
     Run although an instrument's calibration is overdue (otherwise a usage error
     naming it). Recorded in the results file and flagged in the report.
@@ -83,6 +87,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--operator",
         default=None,
         help="who runs the suite, recorded in the results file (default: $USER)",
+    )
+    group.addoption(
+        "--profile",
+        metavar="NAME|FILE",
+        default=None,
+        help="lab-time profile: run every plan shortened, evidence kept "
+        "(lab-2h: fixtures/profiles/lab-2h.yaml)",
     )
     group.addoption(
         "--allow-expired-calibration",

@@ -40,6 +40,7 @@ import pytest
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import BenchInUse, BenchLease, bench_lease
 from rig.bench.safe import current_stop, stop_signals
+from rig.plans.labtime import LabProfile, load_profile
 from rig.pytest_plugin.identity import bench_identity
 from rig.results import (
     ResultsWriter,
@@ -80,6 +81,8 @@ class RunSession:
     rows: list[PlanRow] = field(default_factory=list)
     plan_files: dict[str, Path] = field(default_factory=dict)
     allow_expired_calibration: bool = False
+    profile: LabProfile | None = None
+    """The lab-time profile (``--profile``) applied to every plan at collection."""
     report_path: Path | None = None
     """The HTML report written at the end of the run (``None`` on xdist workers)."""
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
@@ -130,6 +133,7 @@ class RunSession:
                     host=host_name(),
                     worker=self.worker,
                     allowed_expired_calibration=self.allow_expired_calibration,
+                    lab_profile=self.profile.name if self.profile is not None else "",
                 )
             )
         return self._writer
@@ -199,6 +203,11 @@ def _session(config: pytest.Config) -> RunSession:
             "in the report)"
         )
     report: str | None = config.getoption("report")
+    given_profile: str | None = config.getoption("profile")
+    try:
+        profile = load_profile(given_profile) if given_profile else None
+    except YamlFileError as error:
+        raise pytest.UsageError(f"--profile {given_profile}:\n{error}") from None
     workerinput: dict[str, str] = getattr(config, "workerinput", {})
     return RunSession(
         bench_file=bench_file,
@@ -209,6 +218,7 @@ def _session(config: pytest.Config) -> RunSession:
         run_id=workerinput.get("testrunuid") or new_run_id(),
         worker=workerinput.get("workerid", ""),
         allow_expired_calibration=allow_expired,
+        profile=profile,
     )
 
 

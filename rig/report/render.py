@@ -203,6 +203,9 @@ def _bench(report: Report) -> str:
         )
         if record.allowed_expired_calibration:
             expired += ' <span class="exp">run with --allow-expired-calibration</span>'
+        if record.lab_profile:
+            profile = esc(record.lab_profile)
+            expired += f' <span class="exp">plans shortened by lab-time profile {profile}</span>'
 
         ended = moment(run.results.ended_at) if run.results.ended_at else "not recorded"
         parts.append(

@@ -225,6 +225,7 @@ def unplug(world: World) -> str:
     world.evse.stop(now)
     world.loop.changed()
     world.loop.settle()
+    world.recorder.meters()  # both meters close the session together, as plug-in opened it
     if not world.esi.asked:  # no bind step: the ESI still registers the session it metered
         _note_clearinghouse(world)
         world.esi.bind(world.pev.pev.id, "established", world.record.facts.roaming_option)

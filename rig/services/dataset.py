@@ -354,11 +354,38 @@ def _check_references(ds: Dataset) -> list[tuple[PathKey, str]]:
     return problems
 
 
+class UtilitySettings(Strict):
+    """The settings of one utility a :class:`Variant` changes; unset ones stay the base's."""
+
+    interval_s: Annotated[int, Field(ge=60, le=3600)] | None = None
+    max_start_delay_s: Annotated[int, Field(ge=0, le=3600)] | None = None
+
+
+class Variant(Strict):
+    """A data set that is another one (``variant_of``, same directory) with a few settings changed.
+
+    Lab benches want the same customers, premises and tariffs with shorter metering
+    intervals and start delays (``fixtures/utilities/two_utilities_lab.yaml``); a
+    variant says only what differs, so the two cannot drift apart.
+    """
+
+    variant_of: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    name: str
+    description: str = ""
+    utilities: dict[Id, UtilitySettings] = Field(description="by utility ID")
+
+
 def load_dataset(path: str | Path) -> LoadedDataset:
-    """Read and validate a data set file; raise :class:`YamlFileError` listing every problem."""
+    """Read and validate a data set file; raise :class:`YamlFileError` listing every problem.
+
+    A file with ``variant_of`` is a :class:`Variant`: the base data set is loaded and
+    the variant's settings applied to it; the digest covers both files.
+    """
     file = str(path)
     text = read_text(path)
     data, positions = parse(text, file)
+    if isinstance(data, dict) and "variant_of" in data:
+        return _load_variant(Path(path), text, validate(data, positions, Variant, file), positions)
     ds = validate(data, positions, Dataset, file)
     problems = _check_references(ds)
     if problems:
@@ -383,3 +410,25 @@ def document(ds: LoadedDataset) -> dict[str, Any]:
     """The data set as plain JSON (what is stored in the ``dataset`` table)."""
     result: dict[str, Any] = json.loads(ds.data.model_dump_json())
     return result
+
+
+def _load_variant(
+    path: Path, text: str, variant: Variant, positions: dict[PathKey, tuple[int, int]]
+) -> LoadedDataset:
+    base = load_dataset(path.parent / f"{variant.variant_of}.yaml")
+    unknown = sorted(set(variant.utilities) - set(base.utilities))
+    if unknown:
+        line, column = _position(("utilities", unknown[0]), positions)
+        message = f"unknown utility '{unknown[0]}' in {variant.variant_of}"
+        raise YamlFileError([YamlIssue(str(path), line, column, "utilities", message)])
+    utilities = [
+        u.model_copy(update=variant.utilities[u.id].model_dump(exclude_none=True))
+        if u.id in variant.utilities
+        else u
+        for u in base.data.utilities
+    ]
+    data = base.data.model_copy(
+        update={"name": variant.name, "description": variant.description, "utilities": utilities}
+    )
+    digest = hashlib.sha256((base.sha256 + text).encode()).hexdigest()
+    return LoadedDataset(data, str(path), digest)
