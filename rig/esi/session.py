@@ -138,7 +138,7 @@ class Esi:
         audit: AuditLog,
         read_eumd: Callable[[], MeterSnapshot | None],
         *,
-        eumd_rollover_wh: float | None = None,
+        eumd_rollover_wh: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.setup = setup
         self.utility = utility
@@ -147,6 +147,8 @@ class Esi:
         self.audit = audit
         self.read_eumd = read_eumd
         self.eumd_rollover_wh = eumd_rollover_wh
+        """Where the EUMD's register wraps, asked at each subtraction: a SunSpec driver
+        learns it from the map at its first read, after the ESI was made."""
         self.binding_id = f"B-{uuid.uuid4().hex[:16]}"
         self.session_id = f"S-{self.binding_id[2:]}"
         self.state: BindingState = "none"
@@ -343,7 +345,7 @@ class Esi:
 
     def _wh(self, before: _Read, after: _Read) -> float:
         return snapshot_delta(
-            before.snapshot, after.snapshot, rollover_wh=self.eumd_rollover_wh, instrument="eumd"
+            before.snapshot, after.snapshot, rollover_wh=self.eumd_rollover_wh(), instrument="eumd"
         ).wh
 
     def _cut(self, boundary: float | None) -> None:
