@@ -53,7 +53,7 @@ from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
 from rig.esi.link import ServiceLink
 from rig.esi.outbox import Outbox, OutboxMessage
-from rig.esi.session import Esi, EsiSetup, Signal
+from rig.esi.session import Esi, EsiSetup, Signal, eumd_patience_s
 from rig.plans import Plan
 from rig.record import SessionRecord
 from rig.runner.actors.evse import EvseControl
@@ -337,6 +337,7 @@ def _actors(
             follow_s=sampling.settle_max_s,
             current_a=sampling.current_tolerance_a,
             meter_accuracy_pct=config.eumd.accuracy_pct,
+            meter_silence_s=eumd_patience_s(place.utility.interval_s),
         )
         world = World(
             plan=plan,
