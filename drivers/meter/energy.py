@@ -25,7 +25,14 @@ the quantisation uncertainty of its two ends.
 count is smaller, the counter rolled over exactly once (a poll interval longer than
 a full wrap cannot be detected by anyone). A decrease of less than half the range is
 not a roll-over but a meter that went backwards (replaced, reset, or misread), and
-is an error: a silent wrong delta is worse than a loud failure.
+is an error: a silent wrong delta is worse than a loud failure
+(:func:`is_rollover` is that rule).
+
+A wrapped counter passes through 0, which SunSpec also uses to say "not
+implemented". A 0 is a reading when it follows a count from which a drop to 0 is a
+roll-over by the rule above (the previous count in the upper half of the range);
+otherwise it is the sentinel (:mod:`drivers.meter.sunspec`). Taking every 0 as the
+sentinel would drop the read at the wrap, and with it the intervals on both sides.
 
 Uncertainty: a register reading stands for a true value within one step of it
 (± half a step when rounded, up to one step below when truncated). The delta's
@@ -76,6 +83,12 @@ def acc32_rollover_wh(scale_factor: int) -> float:
     return ACC32_MODULUS * acc32_resolution_wh(scale_factor)
 
 
+def is_rollover(before_wh: float, after_wh: float, rollover_wh: float | None) -> bool:
+    """Whether a register wrapping at ``rollover_wh`` that read ``before_wh``, then
+    ``after_wh``, rolled over in between: it dropped by more than half its range."""
+    return rollover_wh is not None and before_wh - after_wh > rollover_wh / 2.0
+
+
 @dataclass(frozen=True)
 class EnergyDelta:
     """Energy between two totals.
@@ -121,7 +134,7 @@ def energy_delta(
     delta = after_wh - before_wh
     if delta >= 0:
         return EnergyDelta(delta, uncertainty)
-    if rollover_wh is not None and -delta > rollover_wh / 2.0:
+    if rollover_wh is not None and is_rollover(before_wh, after_wh, rollover_wh):
         return EnergyDelta(delta + rollover_wh, uncertainty, rolled_over=True)
     wrap = "" if rollover_wh is None else f" (too small a drop for a roll-over at {rollover_wh} Wh)"
     raise InstrumentReplyError(

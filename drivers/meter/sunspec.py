@@ -19,7 +19,10 @@ SunSpec puts a self-describing map in holding registers (function code 03):
 "Not implemented" has a sentinel per type: 0x8000 for int16 and sunssf, 0 for
 acc32, NaN for float32 (models 211-214, the float versions, which this driver does
 not read; it says so with :class:`~drivers.errors.UnsupportedFeature`). A sentinel
-where the snapshot needs a value is a typed error, never a silent zero.
+where the snapshot needs a value is a typed error, never a silent zero. The one
+exception is an acc32 total of 0 right after a count in the upper half of the range:
+that is the counter wrapping through 0 (:func:`drivers.meter.energy.is_rollover`),
+a reading like any other.
 
 A snapshot is one FC03 read from the meter model's ID register through
 ``TotWh_SF`` (55 registers), so values and their scale factors are consistent.
@@ -34,7 +37,12 @@ from typing import ClassVar, Final, Literal
 
 from drivers.errors import InstrumentRejected, InstrumentReplyError, UnsupportedFeature
 from drivers.kinds import Identity, MeterSnapshot
-from drivers.meter.energy import acc32_resolution_wh, acc32_rollover_wh
+from drivers.meter.energy import (
+    ACC32_MODULUS,
+    acc32_resolution_wh,
+    acc32_rollover_wh,
+    is_rollover,
+)
 from drivers.meter.modbus_link import ModbusLink
 from drivers.meter.plausibility import STEP_MARGIN_S, Clock, EnergyStepGuard, check_value
 
@@ -178,6 +186,8 @@ class SunSpecMeter:
         self._meter: ModelEntry | None = None
         #: Where the acc32 import total wraps; known after discovery.
         self.energy_rollover_wh: float | None = None
+        #: The last import count a snapshot returned (to tell a wrap to 0 from the sentinel).
+        self._last_count: int | None = None
 
     # -- discovery --------------------------------------------------------------
 
@@ -276,7 +286,7 @@ class SunSpecMeter:
                 received=received,
             )
         count = (words[TOT_WH_IMP.offset] << 16) | words[TOT_WH_IMP.offset + 1]
-        if count == ACC32_NOT_IMPLEMENTED:
+        if count == ACC32_NOT_IMPLEMENTED and not self._wrapped_to_zero():
             raise self._not_implemented(TOT_WH_IMP, sent, received, "import_energy_wh")
         sf = self._sf(words, TOT_WH_SF, sent, received, "import_energy_wh")
         step = acc32_resolution_wh(sf)
@@ -290,6 +300,7 @@ class SunSpecMeter:
                 sent=sent,
                 received=received,
             )
+        self._last_count = count
         return MeterSnapshot(
             voltage_v=values["voltage_v"],
             current_a=values["current_a"],
@@ -298,6 +309,10 @@ class SunSpecMeter:
             import_energy_wh=count * step,
             energy_resolution_wh=step,
         )
+
+    def _wrapped_to_zero(self) -> bool:
+        """A count of 0 is the wrap, not the sentinel, right after an upper-half count."""
+        return self._last_count is not None and is_rollover(self._last_count, 0, ACC32_MODULUS)
 
     def _scaled(
         self,

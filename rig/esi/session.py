@@ -35,6 +35,19 @@ session it
 6. writes every transaction with the utility to its audit log (BR-10): the synchronous
    ones (binding, energy request, signal polls) here, the outbox's itself.
 
+**A failed EUMD read is a transient until it lasts.** Every read the ESI needs is
+tried up to :data:`EUMD_TRIES` times at once (each a full Modbus transaction, which
+the link itself retries once). A boundary whose read still fails stays *owed*: the
+open interval is not cut, the ESI tries again every :data:`EUMD_RETRY_S`, and the
+first read that answers cuts the owed boundary by interpolating the register
+between the last read before it and this one (``edge_error_wh`` says how much that
+may misplace; the session's total stays exact). Only when no read has answered for
+:func:`eumd_patience_s` after the boundary (60 s, or half the metering interval if
+that is shorter) is the EUMD *unavailable* (BR-04): ``eumd_available`` is cleared,
+the span from the last read that answered is kept in :attr:`Esi.unmetered`, and
+metering resumes from the next read that answers. A read that fails at the
+session's end (no later read can come) is unavailable at once, after its tries.
+
 Time is the rig's clock; the ESI never sleeps. The runner calls :meth:`Esi.on_time`
 whenever the clock has moved, and asks :meth:`Esi.next_wake` when it next needs to.
 """
@@ -60,6 +73,23 @@ from rig.record import BindingAnswer, Communication, GrantAnswer, MeteringInterv
 BindingState = Literal["none", "pending", "accepted", "refused"]
 #: Interval energy is reported to the Wh.
 WH = Decimal("0.001")
+#: How many times in a row the ESI tries one EUMD read before it counts as failed.
+EUMD_TRIES = 3
+#: How often an owed boundary's read is tried again (clock seconds).
+EUMD_RETRY_S = 1.0
+#: How long an owed boundary waits for the EUMD before it is unavailable (clock seconds).
+EUMD_PATIENCE_S = 60.0
+
+
+def eumd_patience_s(interval_s: float) -> float:
+    """How long the EUMD may stay silent after a boundary before it is unavailable (BR-04).
+
+    At most :data:`EUMD_PATIENCE_S`, and less than the metering interval, so at most
+    one boundary is ever owed.
+    """
+    return min(EUMD_PATIENCE_S, interval_s / 2)
+
+
 #: On a wall clock, how long before each metering boundary the ESI reads the EUMD,
 #: so that the boundary lies between two reads at most this far apart (plus one read).
 PRE_READ_S = 0.1
@@ -138,7 +168,7 @@ class Esi:
         audit: AuditLog,
         read_eumd: Callable[[], MeterSnapshot | None],
         *,
-        eumd_rollover_wh: float | None = None,
+        eumd_rollover_wh: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.setup = setup
         self.utility = utility
@@ -147,6 +177,8 @@ class Esi:
         self.audit = audit
         self.read_eumd = read_eumd
         self.eumd_rollover_wh = eumd_rollover_wh
+        """Where the EUMD's register wraps, asked at each subtraction: a SunSpec driver
+        learns it from the map at its first read, after the ESI was made."""
         self.binding_id = f"B-{uuid.uuid4().hex[:16]}"
         self.session_id = f"S-{self.binding_id[2:]}"
         self.state: BindingState = "none"
@@ -167,6 +199,11 @@ class Esi:
         """The ESI's latest EUMD read that answered."""
         self._pre_read_for: float | None = None
         """The boundary the last pre-read was taken for."""
+        self._retry_at: float | None = None
+        """When the owed boundary's read is tried again (``None``: nothing owed)."""
+        self.unmetered: list[tuple[float, float | None]] = []
+        """Spans the EUMD was unavailable (BR-04): from the last read that answered
+        (or the boundary, if none had) to the next one (``None``: none did)."""
         self._started_at: float | None = None
         self.closed = False
 
@@ -187,7 +224,7 @@ class Esi:
         self.asked = True
         self.pev_id = pev_id
         self.communication = communication
-        self.eumd_available = self.read_eumd() is not None
+        self.eumd_available = self._read() is not None
         request = {
             "binding_id": self.binding_id,
             "premise_id": self.setup.premise_id,
@@ -314,7 +351,9 @@ class Esi:
         pre-read, wall clock), the boundary, or the outbox's next delivery attempt."""
         times = [message.next_attempt_at for message in self.outbox.messages("pending")[:1]]
         boundary = self._boundary()
-        if boundary is not None:
+        if boundary is not None and self._retry_at is not None:
+            times.append(self._retry_at)
+        elif boundary is not None:
             early = boundary - PRE_READ_S
             wants = self._wants_pre_read(boundary) and self.clock.now() < early - 1e-3
             times.append(early if wants else boundary)
@@ -323,42 +362,55 @@ class Esi:
     def on_time(self) -> bool:
         """Cut the interval if a boundary has come (True), and deliver what is due."""
         boundary = self._boundary()
-        due = boundary is not None and self.clock.now() >= boundary - 1e-6
-        if boundary is not None and due:
-            self._cut(boundary)
-        elif boundary is not None and self._pre_read_due(boundary):
+        now = self.clock.now()
+        due = boundary is not None and now >= boundary - 1e-6
+        retry_due = self._retry_at is None or now >= self._retry_at - 1e-6
+        cut = False
+        if boundary is not None and due and retry_due:
+            cut = self._cut(boundary)
+        elif boundary is not None and not due and self._pre_read_due(boundary):
             self._pre_read_for = boundary
             self._read()
         self.outbox.deliver_due()
-        return due
+        return cut
 
     def _read(self) -> _Read | None:
-        """Read the EUMD (``None``: it did not answer); keep it as the latest read."""
-        asked = self.clock.now()
-        snapshot = self.read_eumd()
-        if snapshot is None:
-            return None
-        self._last = _Read((asked + self.clock.now()) / 2, snapshot)
-        return self._last
+        """Read the EUMD, up to :data:`EUMD_TRIES` times (``None``: it never answered);
+        keep the answer as the latest read."""
+        for _ in range(EUMD_TRIES):
+            asked = self.clock.now()
+            snapshot = self.read_eumd()
+            if snapshot is not None:
+                self._last = _Read((asked + self.clock.now()) / 2, snapshot)
+                return self._last
+        return None
 
     def _wh(self, before: _Read, after: _Read) -> float:
         return snapshot_delta(
-            before.snapshot, after.snapshot, rollover_wh=self.eumd_rollover_wh, instrument="eumd"
+            before.snapshot, after.snapshot, rollover_wh=self.eumd_rollover_wh(), instrument="eumd"
         ).wh
 
-    def _cut(self, boundary: float | None) -> None:
-        """Close the open interval at ``boundary`` (``None``: at a read, now) and open the next."""
+    def _cut(self, boundary: float | None) -> bool:
+        """Close the open interval at ``boundary`` (``None``: at a read, now) and open the next.
+
+        False when the boundary's read failed and stays owed (see the module docstring).
+        """
         edge = self._edge
         assert edge is not None
         before, after = self._last, self._read()
+        now = self.clock.now()
+        owed = after is None and edge.base is not None and boundary is not None
+        if owed and now - (boundary or now) < eumd_patience_s(self.interval_s) - 1e-6:
+            self._retry_at = now + EUMD_RETRY_S
+            return False
+        self._retry_at = None
         if edge.base is None or after is None:
-            self.eumd_available = False
-            self._edge = _Edge(boundary if boundary is not None else self.clock.now(), after)
-            return
+            self._lost(edge, boundary if boundary is not None else now, before, after)
+            return True
         end = after.t if boundary is None else boundary
         if end - edge.t < 1e-3:  # nothing to report: the energy goes to the next interval
             self._edge = _Edge(end, edge.base, edge.spent_wh, edge.error_wh)
-            return
+            return True
         if after.t - end <= 1e-6 or before is None or before.t > end:
             new_edge = _Edge(end, after)  # the read is the edge
             wh = self._wh(edge.base, after) - edge.spent_wh
@@ -384,6 +436,18 @@ class Esi:
             f"/sessions/{self.session_id}/intervals",
             self._report([{**record, "kwh": str(interval.kwh)}]),
         )
+        return True
+
+    def _lost(self, edge: _Edge, end: float, before: _Read | None, after: _Read | None) -> None:
+        """No interval from ``edge`` to ``end``: the EUMD was unavailable (BR-04)."""
+        self.eumd_available = False
+        if edge.base is not None:  # it went silent now: the span starts at its last answer
+            self.unmetered.append((before.t if before is not None else edge.t, None))
+        elif not self.unmetered:  # silent since the session started
+            self.unmetered.append((edge.t, None))
+        if after is not None:  # it answers again: metering resumes from this read
+            self.unmetered[-1] = (self.unmetered[-1][0], after.t)
+        self._edge = _Edge(end, after)
 
     def _report(
         self, intervals: list[dict[str, str]], close: dict[str, Any] | None = None

@@ -35,6 +35,12 @@ interval edges 0 — the ESI interpolates the register at each metering boundary
 
 The outer ``marginal_fraction`` of each tolerance is marginal: the figures agree, but
 close enough to the edge that the lab should look at the meter.
+
+**Contiguity.** The ESI's intervals must abut: each starts where the previous one
+ended. A hole is energy no interval carries — what the ESI loses when the EUMD is
+unavailable mid-session (BR-04) — so :func:`check_contiguous` names it: the span
+and the energy the load drew in it ("3.599 kWh the load drew from 16:00:00 to
+16:30:00 is in no interval").
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from itertools import pairwise
 from drivers.errors import InstrumentReplyError
 from drivers.meter.energy import energy_delta
 from rig.measurements import Limits, Measurement
-from rig.record import LoadSample, MeterTimeline
+from rig.record import LoadSample, MeteringInterval, MeterTimeline
 
 _REQUIREMENTS = ("J-04",)
 
@@ -96,6 +102,43 @@ def load_energy(load: Sequence[LoadSample]) -> tuple[float, float]:
         energy += (a.power_w + b.power_w) / 2 * hours
         bound += abs(b.power_w - a.power_w) / 2 * hours
     return energy, bound
+
+
+def _load_wh_between(load: Sequence[LoadSample], start: float, end: float) -> float:
+    """The load's energy (Wh) from ``start`` to ``end``, its readings clipped to the span."""
+    inside = [s for s in load if start <= s.t <= end]
+    before = [s for s in load if s.t < start][-1:]
+    after = [s for s in load if s.t > end][:1]
+    samples = [LoadSample(start, 0, 0, before[0].power_w)] if before else []
+    samples += inside + ([LoadSample(end, 0, 0, after[0].power_w)] if after else [])
+    return load_energy(samples)[0]
+
+
+def check_contiguous(
+    intervals: Sequence[MeteringInterval], load: Sequence[LoadSample]
+) -> list[Measurement]:
+    """J-04/BR-09: the intervals abut; a hole is named with the energy the load drew in it."""
+    ordered = sorted(intervals, key=lambda i: i.start)
+    holes = [(a.end, b.start) for a, b in pairwise(ordered) if b.start != a.end]
+    if not ordered:
+        return []
+    wh = [_load_wh_between(load, *sorted((a.timestamp(), b.timestamp()))) for a, b in holes]
+    detail = "; ".join(
+        f"{w / 1000:.3f} kWh the load drew from {a:%H:%M:%S} to {b:%H:%M:%S} is in no interval"
+        if a < b
+        else f"intervals overlap from {b:%H:%M:%S} to {a:%H:%M:%S} ({w / 1000:.3f} kWh twice)"
+        for (a, b), w in zip(holes, wh, strict=True)
+    )
+    return [
+        Measurement.equals(
+            "J-04 energy in no interval",
+            round(sum(wh) / 1000, 3),
+            0.0,
+            unit="kWh",
+            requirements=("J-04", "BR-09"),
+            detail=detail or f"{len(ordered)} intervals, each starting where the last ended",
+        )
+    ]
 
 
 def _agreement(

@@ -26,7 +26,7 @@ from rig.oracle.compare import (
     compare_treatment,
 )
 from rig.oracle.electrical import ElectricalLimits, check_electrical
-from rig.oracle.energy import EnergyTolerances, check_energy
+from rig.oracle.energy import EnergyTolerances, check_contiguous, check_energy
 from rig.oracle.grid import check_grid_limits
 from rig.oracle.netting import check_premise_meter, expected_netting
 from rig.oracle.payer import expected_treatment
@@ -68,6 +68,7 @@ def check_session(
         ]
     if treatment.net_from_premise and record.premise_meter and record.eumd:
         measurements.append(check_premise_meter(record.premise_meter, record.eumd))
+    measurements += check_contiguous(record.intervals, record.load)
     if record.eumd is not None and record.facts.eumd_available:
         billed = [line.kwh for line in services.bill_lines if line.kind in PAYER_KINDS]
         measurements += check_energy(

@@ -44,15 +44,27 @@ log = logging.getLogger("rig.runner")
 
 
 def meter_timeline(meter_id: str, meter: Meter, accuracy_pct: float) -> MeterTimeline:
-    """An empty timeline describing ``meter``'s register (acc32 if it rolls over)."""
-    rollover = getattr(meter, "energy_rollover_wh", None)
-    return MeterTimeline(
-        meter_id=meter_id,
-        accuracy_pct=accuracy_pct,
-        register="float32" if rollover is None else "acc32",
-        resolution_wh=0.0,
-        rollover_wh=rollover,
-    )
+    """An empty timeline describing ``meter``'s register (acc32 if it rolls over).
+
+    A SunSpec driver knows where its acc32 counter wraps only once it has walked the
+    map (at its first read), so :func:`_read` describes the register again from the
+    driver after every read; what is known here is only a first guess.
+    """
+    timeline = MeterTimeline(meter_id, accuracy_pct, "float32", 0.0)
+    _describe_register(timeline, meter)
+    return timeline
+
+
+def register_wrap(meter: Meter) -> float | None:
+    """Where ``meter``'s energy register wraps, as its driver knows it now (``None``: never)."""
+    rollover: float | None = getattr(meter, "energy_rollover_wh", None)
+    return rollover
+
+
+def _describe_register(timeline: MeterTimeline, meter: Meter) -> None:
+    rollover = register_wrap(meter)
+    timeline.register = "float32" if rollover is None else "acc32"
+    timeline.rollover_wh = rollover
 
 
 class Recorder:
@@ -135,6 +147,7 @@ def _read(meter: Meter, timeline: MeterTimeline | None, clock: Clock) -> MeterSn
         log.info("%s did not answer: %s", meter.name, error)
         raise
     if timeline is not None:
+        _describe_register(timeline, meter)
         if not timeline.samples:
             timeline.resolution_wh = snapshot.energy_resolution_wh
         timeline.samples.append(

@@ -34,6 +34,8 @@ stays at hand while the commands change is never judged against later commands.
 Faults the plan injects on purpose are commands too: ``pilot_fault: E`` is a
 commanded state E (contactor open, nothing drawn), and ``meter_unavailable`` sets
 :attr:`Supervisor.meter_silenced`, so the EUMD's silence is expected from then on.
+An EUMD that does not answer is a change only once it has been silent
+``Bands.meter_silence_s`` (the ESI's patience with a transient).
 
 The supervisor is pure logic: :meth:`Supervisor.note` is told the commands, and
 :meth:`Supervisor.look` what was seen; the loop (:mod:`rig.runner.loop`) feeds both
@@ -108,6 +110,9 @@ class Bands:
     current_pct: float = 2.0
     meter_accuracy_pct: float = 0.0
     """The EUMD's accuracy class, added to its current band."""
+    meter_silence_s: float = 0.0
+    """How long the EUMD may go unanswered before that is a change: the ESI's patience
+    (:func:`rig.esi.session.eumd_patience_s`), so a transient is not a bench fault."""
 
     def tolerance_a(self, amps: float, pct: float = 0.0) -> float:
         return self.current_a + (self.current_pct + pct) / 100.0 * amps
@@ -164,6 +169,7 @@ class Supervisor:
         """Set by the ``meter_unavailable`` step: the EUMD's silence is commanded."""
         self._spans: list[_Span] = []
         self._meter_judged_t = -math.inf
+        self._meter_silent_since: float | None = None
 
     def note(self, t: float, commanded: Commanded) -> None:
         """The commands in force at ``t`` (call on every look; only changes are kept)."""
@@ -225,8 +231,14 @@ class Supervisor:
         if self.meter_silenced or not following:  # silenced on purpose; read before any command
             return
         if meter.current_a is None:
-            yield f"EUMD stopped answering ({meter.error or 'no reply'})"
+            if self._meter_silent_since is None:
+                self._meter_silent_since = meter.t
+            silent_s = meter.t - self._meter_silent_since
+            if silent_s >= self.bands.meter_silence_s:
+                lasting = f" for {silent_s:.0f} s" if silent_s else ""
+                yield f"EUMD stopped answering{lasting} ({meter.error or 'no reply'})"
             return
+        self._meter_silent_since = None
 
         def band(amps: float) -> float:
             return self.bands.tolerance_a(amps, self.bands.meter_accuracy_pct)

@@ -53,7 +53,7 @@ from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
 from rig.esi.link import ServiceLink
 from rig.esi.outbox import Outbox, OutboxMessage
-from rig.esi.session import Esi, EsiSetup, Signal
+from rig.esi.session import Esi, EsiSetup, Signal, eumd_patience_s
 from rig.plans import Plan
 from rig.record import SessionRecord
 from rig.runner.actors.evse import EvseControl
@@ -61,7 +61,7 @@ from rig.runner.actors.pev import PevAgent
 from rig.runner.api import ServiceTarget
 from rig.runner.facts import Place, initial_facts, place_of
 from rig.runner.loop import Loop, Sampling
-from rig.runner.recorder import Recorder, meter_timeline
+from rig.runner.recorder import Recorder, meter_timeline, register_wrap
 from rig.runner.services_host import MirroredClock, services_host
 from rig.runner.supervision import Bands, Supervisor
 from rig.services.cluster import Cluster
@@ -322,7 +322,7 @@ def _actors(
             outbox,
             audit,
             recorder.eumd,
-            eumd_rollover_wh=record.eumd.rollover_wh,
+            eumd_rollover_wh=lambda: register_wrap(bench.eumd),
         )
         pev = PevAgent(plan.pev, bench.pilot, bench.load, record.setpoints)
         volts = NOMINAL_VOLTAGE_V[place.supply]
@@ -337,6 +337,7 @@ def _actors(
             follow_s=sampling.settle_max_s,
             current_a=sampling.current_tolerance_a,
             meter_accuracy_pct=config.eumd.accuracy_pct,
+            meter_silence_s=eumd_patience_s(place.utility.interval_s),
         )
         world = World(
             plan=plan,

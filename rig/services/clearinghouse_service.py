@@ -31,7 +31,7 @@ from rig.services import api_models as m
 from rig.services.auth import Caller, Credentials
 from rig.services.dataset import LoadedDataset, document
 from rig.services.db import Database
-from rig.services.errors import forbidden, invalid, not_found
+from rig.services.errors import conflict, forbidden, invalid, not_found
 from rig.services.outbox import Outbox
 from rig.services.times import from_s, to_ms
 
@@ -152,7 +152,14 @@ class ClearinghouseService:
         rc = self.t.roaming_charges
         status: Literal["recorded", "duplicate", "replaced"]
         with self.db.write() as conn:
-            row = conn.execute(select(rc.c.body).where(rc.c.charge_id == charge.charge_id)).first()
+            row = conn.execute(
+                select(rc.c.body, rc.c.roaming_utility_id).where(rc.c.charge_id == charge.charge_id)
+            ).first()
+            if row is not None and row.roaming_utility_id != caller.id:
+                raise conflict(
+                    f"charge '{charge.charge_id}' belongs to '{row.roaming_utility_id}', "
+                    f"which first posted it; '{caller.id}' cannot replace it"
+                )
             if row is not None and row.body == body:
                 status = "duplicate"
             else:

@@ -214,6 +214,41 @@ def test_acc32_rollover_on_the_wire_gives_the_right_delta(bench: MeterBench) -> 
     assert meter.energy_rollover_wh == 2.0**32
 
 
+@pytest.mark.parametrize("guarded", [False, True])
+def test_acc32_reading_exactly_zero_after_the_wrap_is_a_reading(
+    bench: MeterBench, guarded: bool
+) -> None:
+    """0 is SunSpec's "not implemented" for an acc32, but also where a wrapped counter is.
+
+    Right after a count in the upper half of the range, 0 is the wrap (the same rule
+    that tells a roll-over from a meter gone backwards); with the energy-step guard on
+    the wrap must also be a step the load could draw.
+    """
+    sim = bench.simulator("tcp")
+    options = {"clock": bench.clock, "max_power_w": 8000.0} if guarded else {}
+    meter = bench.driver(sim, "sunspec", **options)
+    sim.prime_rollover(margin_wh=3.0)
+    before = meter.snapshot()
+    assert before.import_energy_wh == 2**32 - 3
+    sim.faults.acc32_offset = (sim.faults.acc32_offset + 3) % 2**32  # the counter wraps to 0
+    after = meter.snapshot()
+    assert after.import_energy_wh == 0.0
+    delta = snapshot_delta(before, after, rollover_wh=meter.energy_rollover_wh, instrument="eumd")
+    assert delta.rolled_over and delta.wh == 3.0
+    sim.faults.acc32_offset = (sim.faults.acc32_offset + 2) % 2**32
+    assert meter.snapshot().import_energy_wh == 2.0  # and counting on from there
+
+
+def test_acc32_zero_in_the_lower_half_is_still_not_implemented(bench: MeterBench) -> None:
+    sim = bench.simulator("tcp")
+    meter = bench.driver(sim, "sunspec")
+    sim.prime_rollover(margin_wh=2**31 + 10)  # a count just below half the range
+    assert meter.snapshot().import_energy_wh < 2**31
+    sim.faults.acc32_offset = (sim.faults.acc32_offset + 2**31 + 10) % 2**32  # to 0
+    with pytest.raises(InstrumentReplyError, match="SunSpec's 'not implemented'"):
+        meter.snapshot()
+
+
 def test_unknown_map_is_unknown_model() -> None:
     with pytest.raises(UnknownModel) as info:
         open_meter("sdm120", "tcp://127.0.0.1:502", name="eumd")

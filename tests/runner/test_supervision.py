@@ -132,6 +132,21 @@ def test_a_silent_meter_is_a_change_unless_commanded() -> None:
     assert commanded.look(charging_seen(100.0, meter=silent)) is None
 
 
+def test_a_meter_silent_for_less_than_the_patience_is_a_transient() -> None:
+    supervisor = charging_since(10.0)
+    supervisor.bands = replace(supervisor.bands, meter_silence_s=30.0)
+    silent = MeterLook(t=100.0, current_a=None, error="eumd: no response")
+    assert supervisor.look(charging_seen(100.0, meter=silent)) is None
+    back = MeterLook(t=105.0, current_a=32.0)
+    assert supervisor.look(charging_seen(105.0, meter=back)) is None
+    again = MeterLook(t=120.0, current_a=None, error="eumd: no response")
+    assert supervisor.look(charging_seen(120.0, meter=again)) is None  # counts from 120 s
+    lasting = MeterLook(t=150.0, current_a=None, error="eumd: no response")
+    change = supervisor.look(charging_seen(150.0, meter=lasting))
+    assert change is not None
+    assert change.differences == ("EUMD stopped answering for 30 s (eumd: no response)",)
+
+
 def test_a_dead_meter_current_is_a_change() -> None:
     supervisor = charging_since(10.0)
     dead = MeterLook(t=100.0, current_a=0.0)

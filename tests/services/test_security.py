@@ -134,3 +134,52 @@ def test_an_operator_sees_every_call_and_an_esi_only_its_own(svc: ServiceEndpoin
     with svc.client("HPL", as_caller="HPL") as operator:
         everyone = {e["caller"] for e in operator.get("/audit").json()}
     assert {"esi:ESI-ALICE", "esi:ESI-BOB"} <= everyone
+
+
+def _roaming_charge(charge_id: str, roaming: str, home: str, pev: str, account: str) -> Any:
+    return {
+        "charge_id": charge_id,
+        "roaming_utility_id": roaming,
+        "home_utility_id": home,
+        "session_id": charge_id.split(":", 1)[1],
+        "pev_id": pev,
+        "premise_id": "PREM-HANK" if roaming == "SGE" else "PREM-ALICE",
+        "account_id": account,
+        "option": "guest_rate",
+        "tariff_id": f"{roaming}-GUEST",
+        "settlement_tariff_id": f"{roaming}-SETTLE",
+        "currency": "USD",
+        "start": "2026-03-02T18:00:00Z",
+        "end": "2026-03-02T18:15:00Z",
+        "kwh": "1",
+        "customer_amount": "0.25",
+        "settlement_amount": "0.10",
+        "difference": "0.15",
+        "lines": [
+            {
+                "start": "2026-03-02T18:00:00Z",
+                "end": "2026-03-02T18:15:00Z",
+                "kwh": "1",
+                "rate_period": "flat",
+                "rate": "0.25",
+                "amount": "0.25",
+            }
+        ],
+    }
+
+
+def test_a_charge_id_belongs_to_the_utility_that_first_posted_it(svc: ServiceEndpoints) -> None:
+    """HPL re-posting SGE's charge ID as its own must not replace SGE's charge (issue 11)."""
+    first = _roaming_charge("SGE:S-first", "SGE", "HPL", "PEV-ALICE", "ACC-ALICE")
+    r = _post(svc, "clearinghouse", "SGE", "/roaming-charges", first)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "recorded"
+    forged = _roaming_charge("SGE:S-first", "HPL", "SGE", "PEV-HANK", "ACC-HANK")
+    r = _post(svc, "clearinghouse", "HPL", "/roaming-charges", forged)
+    assert r.status_code == 409, r.text
+    assert "belongs to 'SGE'" in r.json()["detail"]
+    with svc.client("clearinghouse", as_caller="SGE") as c:
+        kept = c.get("/roaming-charges/SGE:S-first")
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["charge"]["roaming_utility_id"] == "SGE"
+    assert kept.json()["charge"]["pev_id"] == "PEV-ALICE"
