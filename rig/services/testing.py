@@ -32,7 +32,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -57,6 +57,8 @@ class ServiceEndpoints:
     dataset: LoadedDataset
     clock: Clock | None
     cluster: Cluster | None = None
+    sep2_urls: dict[str, str] = field(default_factory=dict)
+    """Each utility's IEEE 2030.5 server (:mod:`rig.services.sep2_api`), by utility ID."""
 
     def token(self, caller_id: str) -> str:
         """The bearer token of an ESI, a utility or the clearinghouse, by ID."""
@@ -139,6 +141,7 @@ def running_services(
                 dataset=cluster.dataset,
                 clock=cluster.clock,
                 cluster=cluster,
+                sep2_urls=dict(cluster.sep2_endpoints),
             )
 
 
