@@ -104,7 +104,7 @@ class Cluster:
 
     @property
     def services(self) -> dict[str, UtilityService | ClearinghouseService]:
-        return {r.name: r.service for r in self._running}
+        return {r.name: r.service for r in self._running if not r.name.endswith(SEP2_SUFFIX)}
 
     def start(self) -> Cluster:
         utilities = [u.id for u in self.dataset.data.utilities]
