@@ -13,7 +13,10 @@ set with utilities ``A`` and ``B`` and a clearinghouse it
    (:meth:`Cluster.set_reachable`: the service answers 503 while cut).
 
 :attr:`Cluster.endpoints` maps each service's name — the utility IDs and
-``clearinghouse`` — to its base URL. :meth:`Cluster.stop` stops the servers,
+``clearinghouse`` — to its base URL; :attr:`Cluster.sep2_endpoints` maps each
+utility ID to the base URL of its IEEE 2030.5 server (:mod:`rig.services.sep2_api`:
+the same service and database, ``application/sep+xml``, on a port of its own; cut
+and restored with its utility). :meth:`Cluster.stop` stops the servers,
 flushes the audit logs and closes the databases; a cluster started again on the
 same database files finds everything it had recorded.
 """
@@ -32,7 +35,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from rig.clock import Clock, WallClock
-from rig.services import clearinghouse_api, utility_api
+from rig.services import clearinghouse_api, sep2_api, utility_api
 from rig.services.clearinghouse_service import ClearinghouseService
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.db import Database, sqlite_url
@@ -63,6 +66,14 @@ def database_url(db: str | None, state_dir: Path, service: str) -> tuple[str, st
     return db, f"{name}_"
 
 
+SEP2_SUFFIX = ":2030.5"
+
+
+def sep2_name(utility_id: str) -> str:
+    """The name of a utility's IEEE 2030.5 server among the cluster's servers."""
+    return utility_id + SEP2_SUFFIX
+
+
 @dataclass
 class _Running:
     name: str
@@ -84,6 +95,7 @@ class Cluster:
     state_dir: Path = Path("reports/services")
     port: int = 0
     endpoints: dict[str, str] = field(default_factory=dict)
+    sep2_endpoints: dict[str, str] = field(default_factory=dict)
     _running: list[_Running] = field(default_factory=list)
 
     @classmethod
@@ -92,13 +104,15 @@ class Cluster:
 
     @property
     def services(self) -> dict[str, UtilityService | ClearinghouseService]:
-        return {r.name: r.service for r in self._running}
+        return {r.name: r.service for r in self._running if not r.name.endswith(SEP2_SUFFIX)}
 
     def start(self) -> Cluster:
-        names = [u.id for u in self.dataset.data.utilities] + [CLEARINGHOUSE]
+        utilities = [u.id for u in self.dataset.data.utilities]
+        names = [*utilities, CLEARINGHOUSE]
         sockets: dict[str, socket.socket] = {}
         try:
-            for i, name in enumerate(names):
+            # the JSON services first (ports port, port+1, …), then each utility's 2030.5
+            for i, name in enumerate([*names, *(sep2_name(u) for u in utilities)]):
                 # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted
                 # connections only then (without it, Nagle + delayed ACK add ~40 ms)
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -106,7 +120,11 @@ class Cluster:
                 sock.bind(("127.0.0.1", self.port + i if self.port else 0))
                 sock.listen(1024)
                 sockets[name] = sock
-                self.endpoints[name] = f"http://127.0.0.1:{sock.getsockname()[1]}"
+                url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+                if name in names:
+                    self.endpoints[name] = url
+                else:
+                    self.sep2_endpoints[name.removesuffix(SEP2_SUFFIX)] = url
             utility_urls = {n: u for n, u in self.endpoints.items() if n != CLEARINGHOUSE}
             for name in names:
                 url, prefix = database_url(self.db, self.state_dir, name)
@@ -129,6 +147,9 @@ class Cluster:
                 service.start()
                 db.start_checkpointer()
                 self._serve(name, app, service, db, sockets[name])
+                if isinstance(service, UtilityService):
+                    sep2 = sep2_api.create_app(service, app.state.audit)
+                    self._serve(sep2_name(name), sep2, service, db, sockets[sep2_name(name)])
         except BaseException:
             for sock in sockets.values():
                 sock.close()
@@ -171,10 +192,11 @@ class Cluster:
 
         Restored, every service's outbox delivers what waited before this returns.
         """
-        for r in self._running:
-            if r.name == name:
-                r.switch.set(reachable)
-                return
+        found = [r for r in self._running if r.name in (name, sep2_name(name))]
+        for r in found:
+            r.switch.set(reachable)
+        if found:
+            return
         raise KeyError(f"no service '{name}' in this cluster ({', '.join(self.endpoints)})")
 
     def reachable(self, name: str) -> bool:
@@ -185,13 +207,17 @@ class Cluster:
         charges go to the clearinghouse, which forwards them to the home utility)."""
         if reachable:
             for r in sorted(self._running, key=lambda r: r.name == CLEARINGHOUSE):
-                r.service.outbox.deliver_pending()
+                if not r.name.endswith(SEP2_SUFFIX):  # its utility's entry delivers
+                    r.service.outbox.deliver_pending()
 
     def stop(self) -> None:
         for r in self._running:
             r.server.should_exit = True
         for r in self._running:
             r.thread.join(timeout=10)
+        for r in self._running:
+            if r.name.endswith(SEP2_SUFFIX):
+                continue  # the utility's own entry closes the shared service and audit log
             r.app.state.audit.close()
             r.service.close()
             r.db.dispose()

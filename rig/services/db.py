@@ -99,6 +99,7 @@ class Tables:
     audit: Table
     roaming_charges: Table
     validations: Table
+    end_devices: Table
 
 
 @functools.cache
@@ -261,6 +262,16 @@ def make_tables(prefix: str = "") -> Tables:
             Column("premise_id", String(80), nullable=True),
             Column("found", Boolean, nullable=False),
             Column("home_utility_id", String(80), nullable=True),
+        ),
+        # IEEE 2030.5 EndDevice registrations (rig/services/sep2_api.py): an ESI's
+        # device, known by the LFDI of its certificate, for the ESI's premise
+        end_devices=t(
+            "end_devices",
+            Column("lfdi", String(40), primary_key=True),
+            Column("sfdi", BigInteger, nullable=False, unique=True),
+            Column("esi_id", String(80), nullable=False),
+            Column("premise_id", String(80), nullable=False),
+            ts("registered_at", Float, nullable=False),
         ),
     )
     return tables

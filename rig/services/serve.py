@@ -38,7 +38,7 @@ from pathlib import Path
 from types import FrameType
 
 from rig.clock import WallClock
-from rig.services.cluster import Cluster
+from rig.services.cluster import Cluster, sep2_name
 from rig.services.dataset import load_dataset
 from rig.services.db import StorageError
 from rig.yamlfile import YamlFileError
@@ -107,9 +107,12 @@ def run(args: argparse.Namespace) -> int:
         except (StorageError, OSError) as error:
             print(f"rig serve: cannot start: {error}", file=sys.stderr)
             return 1
-        write_endpoints(args.endpoints, cluster.endpoints)
+        sep2 = {sep2_name(u): url for u, url in cluster.sep2_endpoints.items()}
+        write_endpoints(args.endpoints, {**cluster.endpoints, **sep2})
         for name, url in cluster.endpoints.items():
             print(f"{name}: {url}  (OpenAPI: {url}/openapi.json)", file=sys.stderr)
+        for name, url in sep2.items():
+            print(f"{name}: {url}  (IEEE 2030.5: {url}/dcap)", file=sys.stderr)
         while not stop.wait(0.5):
             pass
         return 0

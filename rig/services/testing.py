@@ -16,7 +16,8 @@ and stops them on exit. The services run in this process, so a
 :class:`~rig.clock.VirtualClock` passed in is the services' clock too.
 
 **External services.** Set ``RIG_SERVICES_ENDPOINTS`` to an endpoints JSON file (as
-written by ``rig serve --endpoints`` or by a lab's own head-end) and
+written by ``rig serve --endpoints`` or by a lab's own head-end; a key ``<utility>:2030.5``
+names that utility's IEEE 2030.5 server, :attr:`ServiceEndpoints.sep2_urls`) and
 :func:`running_services` starts nothing: it yields the same
 :class:`ServiceEndpoints` pointing at those URLs (``clock`` is then ``None``: the
 services keep their own time). The data set is still read, for IDs and tokens.
@@ -32,14 +33,14 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
 from rig.clock import Clock
-from rig.services.cluster import CLEARINGHOUSE, Cluster
+from rig.services.cluster import CLEARINGHOUSE, SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.faults import FAULT_PATH
 from rig.services.http import peer_client
@@ -57,6 +58,8 @@ class ServiceEndpoints:
     dataset: LoadedDataset
     clock: Clock | None
     cluster: Cluster | None = None
+    sep2_urls: dict[str, str] = field(default_factory=dict)
+    """Each utility's IEEE 2030.5 server (:mod:`rig.services.sep2_api`), by utility ID."""
 
     def token(self, caller_id: str) -> str:
         """The bearer token of an ESI, a utility or the clearinghouse, by ID."""
@@ -111,7 +114,12 @@ def _external(data: Path) -> ServiceEndpoints | None:
         return None
     urls = json.loads(Path(path).read_text(encoding="utf-8"))
     return ServiceEndpoints(
-        urls={k: str(v) for k, v in urls.items()}, dataset=load_dataset(data), clock=None
+        urls={k: str(v) for k, v in urls.items() if not k.endswith(SEP2_SUFFIX)},
+        dataset=load_dataset(data),
+        clock=None,
+        sep2_urls={
+            k.removesuffix(SEP2_SUFFIX): str(v) for k, v in urls.items() if k.endswith(SEP2_SUFFIX)
+        },
     )
 
 
@@ -139,6 +147,7 @@ def running_services(
                 dataset=cluster.dataset,
                 clock=cluster.clock,
                 cluster=cluster,
+                sep2_urls=dict(cluster.sep2_endpoints),
             )
 
 

@@ -51,7 +51,13 @@ def serve(state: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[bytes], d
 
 def test_serve_writes_endpoints_publishes_openapi_and_stops_on_sigterm(tmp_path: Path) -> None:
     with serve(tmp_path) as (proc, urls):
-        assert set(urls) == {"HPL", "SGE", "clearinghouse"}
+        assert set(urls) == {"HPL", "SGE", "clearinghouse", "HPL:2030.5", "SGE:2030.5"}
+        for utility in ("HPL", "SGE"):  # each utility's IEEE 2030.5 server, same credentials
+            bearer = {"Authorization": "Bearer esi-alice-token-5d2c8e1f"}
+            dcap = httpx.get(urls[f"{utility}:2030.5"] + "/dcap", headers=bearer)
+            assert dcap.headers["content-type"] == "application/sep+xml"
+            assert dcap.status_code == (200 if utility == "HPL" else 401), dcap.text
+        sep2 = {k.removesuffix(":2030.5"): urls.pop(k) for k in list(urls) if ":" in k}
         for url in urls.values():
             assert url.startswith("http://127.0.0.1:")
             spec = httpx.get(url + "/openapi.json").json()
@@ -63,6 +69,7 @@ def test_serve_writes_endpoints_publishes_openapi_and_stops_on_sigterm(tmp_path:
             with running_services() as external:
                 assert external.cluster is None and external.clock is None
                 assert external.urls == urls
+                assert external.sep2_urls == sep2
                 with external.client("HPL", as_caller="ESI-BOB") as bob:
                     r = bob.post(
                         "/bindings",

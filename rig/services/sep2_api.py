@@ -1,0 +1,532 @@
+"""The utility's IEEE 2030.5 (SEP 2) server: the same desks, spoken as ``application/sep+xml``.
+
+The JSON API (:mod:`rig.services.utility_api`) is the rig's own; a utility head-end
+speaks IEEE 2030.5. This module serves the same :class:`UtilityService` — same
+database, same rules, same clock — as 2030.5 resources, on a port of its own
+(:class:`~rig.services.cluster.Cluster` starts it beside the JSON API and lists it
+in :attr:`~rig.services.cluster.Cluster.sep2_endpoints`).
+
+Every body is built from the pydantic-xml models of ``envoy-schema`` (the schema
+package of the open-source *envoy* utility server; see ``docs/ieee2030_5.md`` for
+why) and written by :func:`sep_xml`; nothing here writes XML by hand. The tests
+validate every answer against the official 2030.5 XSD.
+
+==================================  ========================================================
+resource                            what it holds (the JSON API's equivalent)
+==================================  ========================================================
+``GET  /dcap``                      DeviceCapability: links to everything below, pollRate
+``GET  /tm``                        Time: the utility's clock (``GET /health`` ``now``)
+``GET  /edev``                      EndDeviceList: the caller's registered devices
+``POST /edev``                      register an EndDevice (lFDI, sFDI) for the caller's premise
+``GET  /edev/{sfdi}``               the EndDevice, with its RegistrationLink
+``GET  /edev/{sfdi}/rg``            Registration: the PIN the device checks (out of band)
+``GET  /tp``, ``/tp/{tariff}``      TariffProfile per tariff of the data set
+``GET  /tp/{t}/rc``, ``…/rc/1``     RateComponent: consumption, kWh
+``GET  …/rc/1/tti``                 TimeTariffInterval per priced span (TOU periods, hourly
+                                    prices) from the utility's day start to two days on
+``GET  …/tti/{start}/cti``          ConsumptionTariffInterval: the span's price
+``GET  /dr``, ``/dr/dlc``           DemandResponseProgram PG-DLC
+``GET  /dr/dlc/edc``                EndDeviceControl per DLC event visible to the caller
+                                    (``GET /signals`` ``kind=dlc``)
+==================================  ========================================================
+
+Who calls: on plain HTTP the caller presents its bearer token from the data set, as
+on the JSON API (an ESI acts for its own premise; the utility operator sees all).
+An ESI's device is then known by the LFDI it registered.
+
+Numbers follow 2030.5 conventions: times are epoch seconds; prices are integers with
+``pricePowerOfTenMultiplier`` −6 (micro-units of the currency per kWh), so a rate
+such as 0.123456 is carried exactly; energy is Wh × 10³ (kWh).
+"""
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from envoy_schema.server.schema.sep2.der import (
+    DemandResponseProgramListResponse,
+    DemandResponseProgramResponse,
+    EndDeviceControlResponse,
+)
+from envoy_schema.server.schema.sep2.device_capability import DeviceCapabilityResponse
+from envoy_schema.server.schema.sep2.end_device import (
+    EndDeviceListResponse,
+    EndDeviceRequest,
+    EndDeviceResponse,
+    RegistrationResponse,
+)
+from envoy_schema.server.schema.sep2.error import ErrorResponse
+from envoy_schema.server.schema.sep2.event import EventStatus, EventStatusType
+from envoy_schema.server.schema.sep2.identification import Link, ListLink, SubscribableList
+from envoy_schema.server.schema.sep2.pricing import (
+    ConsumptionTariffIntervalListResponse,
+    ConsumptionTariffIntervalListSummaryResponse,
+    ConsumptionTariffIntervalResponse,
+    RateComponentListResponse,
+    RateComponentResponse,
+    TariffProfileListResponse,
+    TariffProfileResponse,
+    TimeTariffIntervalListResponse,
+    TimeTariffIntervalResponse,
+)
+from envoy_schema.server.schema.sep2.time import TimeResponse
+from envoy_schema.server.schema.sep2.types import (
+    ConsumptionBlockType,
+    CurrencyCode,
+    DateTimeIntervalType,
+    PrimacyType,
+    ReasonCodeType,
+    RoleFlagsType,
+    ServiceKind,
+    TimeQualityType,
+    TOUType,
+)
+from fastapi import Depends, FastAPI, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import ValidationError
+from pydantic_xml import BaseXmlModel, element
+from pydantic_xml.errors import ParsingError
+from sep2tools.cert_id import get_sfdi
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+
+from rig.services.app_common import MAX_BODY_BYTES
+from rig.services.audit import AuditMiddleware, AuditWriter
+from rig.services.auth import Caller, authenticator
+from rig.services.dataset import ID_PATTERN
+from rig.services.errors import ServiceError, conflict, forbidden, invalid, not_found
+from rig.services.tariffs import RatePeriod, price_spans
+from rig.services.utility_service import UtilityService
+
+SEP_XML = "application/sep+xml"
+POLL_RATE_S = 60
+"""The pollRate the server asks for (seconds); the bench's plans run in minutes."""
+PRICE_POWER_OF_TEN = -6
+PRICE_WINDOW = timedelta(days=2)
+DLC_PROGRAM = "dlc"
+
+TOU_TIERS: dict[RatePeriod, TOUType] = {
+    RatePeriod.FLAT: TOUType.NOT_APPLICABLE,
+    RatePeriod.OFF_PEAK: TOUType.TOU_A,
+    RatePeriod.MID_PEAK: TOUType.TOU_B,
+    RatePeriod.ON_PEAK: TOUType.TOU_C,
+    RatePeriod.HOURLY: TOUType.TOU_D,
+}
+ISO_CURRENCY = {"USD": CurrencyCode.US_DOLLAR, "AUD": CurrencyCode.AUSTRALIAN_DOLLAR}
+ISO_CURRENCY |= {"CAD": CurrencyCode.CANADIAN_DOLLAR, "EUR": CurrencyCode.EURO}
+
+
+class EndDeviceControlListResponse(SubscribableList, tag="EndDeviceControlList"):
+    """The 2030.5 EndDeviceControlList, which ``envoy-schema`` does not define (it serves
+    DER controls); built from its base list model and its EndDeviceControl."""
+
+    EndDeviceControl: list[EndDeviceControlResponse] | None = element(default=None)
+
+
+class TariffProfile(TariffProfileResponse, tag="TariffProfile"):
+    """envoy's TariffProfile without its required CSIP-AUS extension link (not 2030.5)."""
+
+    CombinedTimeTariffIntervalListLink: ListLink | None = element(ns="csipaus", default=None)  # type: ignore[assignment]
+
+
+CtiSummary = ConsumptionTariffIntervalListSummaryResponse
+
+
+class TimeTariffInterval(TimeTariffIntervalResponse, tag="TimeTariffInterval"):
+    """envoy's TimeTariffInterval without the CSIP-AUS price summary and rate component
+    link it requires (neither is in 2030.5)."""
+
+    ConsumptionTariffIntervalListSummary: CtiSummary | None = element(ns="csipaus", default=None)  # type: ignore[assignment]
+    RateComponentLink: Link | None = element(default=None)  # type: ignore[assignment]
+
+
+def sep_xml(model: BaseXmlModel, status: int = 200, location: str | None = None) -> Response:
+    """A 2030.5 resource as the response body (``None`` fields left out)."""
+    body = model.to_xml(skip_empty=True, exclude_none=True)
+    headers = {"Location": location} if location else None
+    raw = body if isinstance(body, bytes) else body.encode()
+    return Response(content=raw, status_code=status, media_type=SEP_XML, headers=headers)
+
+
+def mrid(*parts: str) -> str:
+    """A stable 128-bit mRID (32 hex digits) for a thing the data set names."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:32].upper()
+
+
+def pin(utility_id: str, esi_id: str) -> int:
+    """The registration PIN of an ESI's device: five digits and a checksum digit.
+
+    The data set names no PINs, so each is derived from the utility and ESI IDs;
+    the checksum is the 2030.5 one (10 − digit sum mod 10, as for the SFDI).
+    """
+    digits = int(hashlib.sha256(f"{utility_id}/{esi_id}".encode()).hexdigest(), 16) % 100_000
+    check = (10 - sum(map(int, f"{digits:05d}")) % 10) % 10
+    return digits * 10 + check
+
+
+def _error(status: int, reason: ReasonCodeType = ReasonCodeType.invalid_request_format) -> Response:
+    return sep_xml(ErrorResponse(reasonCode=reason), status)
+
+
+async def _body(request: Request, model: type[BaseXmlModel]) -> BaseXmlModel:
+    """The request body parsed as ``model``: 415 for another content type, 400 if it is
+    not well-formed or not that resource."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != SEP_XML:
+        raise HTTPException(415, f"send {SEP_XML}")
+    raw = await request.body()
+    try:
+        return model.from_xml(raw)
+    except (ParsingError, ValidationError, ValueError, SyntaxError) as exc:
+        raise invalid(f"not a valid {model.__xml_tag__}: {exc}") from exc
+
+
+def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
+    """The 2030.5 application of one utility; ``audit`` is the utility's audit log."""
+    app = FastAPI(title=f"Utility {service.u.name} ({service.id}): IEEE 2030.5", openapi_url=None)
+    app.add_middleware(
+        AuditMiddleware, writer=audit, clock=service.clock, max_body_bytes=MAX_BODY_BYTES
+    )
+    current_caller: Callable[..., Awaitable[Caller]] = authenticator(service.credentials())
+    CallerDep = Annotated[Caller, Depends(current_caller)]
+    TariffId = Annotated[str, Path(min_length=1, max_length=80, pattern=ID_PATTERN)]
+    u = service.u
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError) -> Response:
+        return _error(400 if exc.status == 422 else exc.status)  # 2030.5: 400 Bad Request
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_request: Request, exc: HTTPException) -> Response:
+        return _error(exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, _exc: RequestValidationError) -> Response:
+        return _error(400)
+
+    def now() -> int:
+        return int(service.clock.now())
+
+    def devices(caller: Caller) -> list[EndDeviceResponse]:
+        table = service.t.end_devices
+        query = select(table).order_by(table.c.sfdi)
+        if caller.kind == "esi":
+            query = query.where(table.c.esi_id == caller.id)
+        elif not (caller.kind == "utility" and caller.id == service.id):
+            raise forbidden(f"{caller.label} has no end devices here")
+        with service.db.read() as conn:
+            rows = list(conn.execute(query))
+        return [
+            EndDeviceResponse(
+                href=f"/edev/{r.sfdi}",
+                lFDI=r.lfdi,
+                sFDI=r.sfdi,
+                changedTime=int(r.registered_at),
+                enabled=True,
+                RegistrationLink=Link(href=f"/edev/{r.sfdi}/rg"),
+            )
+            for r in rows
+        ]
+
+    def device(caller: Caller, sfdi: int) -> tuple[EndDeviceResponse, str]:
+        table = service.t.end_devices
+        with service.db.read() as conn:
+            row = conn.execute(select(table).where(table.c.sfdi == sfdi)).first()
+        mine = row is not None and (
+            (caller.kind == "esi" and row.esi_id == caller.id)
+            or (caller.kind == "utility" and caller.id == service.id)
+        )
+        if row is None or not mine:  # another's device is not even confirmed to exist
+            raise not_found("end device", str(sfdi))
+        found = next(d for d in devices(caller) if d.sFDI == sfdi)
+        return found, row.esi_id
+
+    @app.get("/dcap")
+    async def dcap(caller: CallerDep) -> Response:
+        return sep_xml(
+            DeviceCapabilityResponse(
+                href="/dcap",
+                pollRate=POLL_RATE_S,
+                TimeLink=Link(href="/tm"),
+                EndDeviceListLink=ListLink(href="/edev", all_=len(devices(caller))),
+                TariffProfileListLink=ListLink(href="/tp", all_=len(u.tariffs)),
+                DemandResponseProgramListLink=ListLink(href="/dr", all_=1),
+            )
+        )
+
+    @app.get("/tm")
+    async def tm(_caller: CallerDep) -> Response:
+        at = now()
+        return sep_xml(
+            TimeResponse(
+                href="/tm",
+                currentTime=at,
+                dstEndTime=0,
+                dstOffset=0,
+                dstStartTime=0,
+                localTime=at,
+                quality=TimeQualityType.level_3_source,
+                tzOffset=0,
+            )
+        )
+
+    @app.get("/edev")
+    async def edev_list(caller: CallerDep) -> Response:
+        found = devices(caller)
+        return sep_xml(
+            EndDeviceListResponse(
+                href="/edev",
+                all_=len(found),
+                results=len(found),
+                pollRate=POLL_RATE_S,
+                EndDevice=found,
+            )
+        )
+
+    @app.post("/edev")
+    async def register(caller: CallerDep, request: Request) -> Response:
+        """Register the caller's device; again with the same LFDI is the same device."""
+        req = await _body(request, EndDeviceRequest)
+        assert isinstance(req, EndDeviceRequest)
+        if caller.kind != "esi" or caller.premise_id is None:
+            raise forbidden("only an ESI registers an end device, for its own premise")
+        lfdi = (req.lFDI or "").replace("-", "").upper()
+        if len(lfdi) != 40 or any(c not in "0123456789ABCDEF" for c in lfdi):
+            raise invalid("lFDI is 40 hexadecimal digits")
+        if int(get_sfdi(lfdi, group=False)) != req.sFDI:
+            raise invalid("sFDI does not belong to this lFDI")
+        table = service.t.end_devices
+        with service.db.write() as conn:
+            row = conn.execute(select(table).where(table.c.lfdi == lfdi)).first()
+            if row is not None and row.esi_id != caller.id:
+                raise conflict("this LFDI is registered to another device")
+            if row is None:
+                conn.execute(
+                    table.insert().values(
+                        lfdi=lfdi,
+                        sfdi=req.sFDI,
+                        esi_id=caller.id,
+                        premise_id=caller.premise_id,
+                        registered_at=service.clock.now(),
+                    )
+                )
+        return Response(status_code=201, headers={"Location": f"/edev/{req.sFDI}"})
+
+    @app.get("/edev/{sfdi}")
+    async def edev(caller: CallerDep, sfdi: Annotated[int, Path(ge=0, le=10**12)]) -> Response:
+        return sep_xml(device(caller, sfdi)[0])
+
+    @app.get("/edev/{sfdi}/rg")
+    async def registration(
+        caller: CallerDep, sfdi: Annotated[int, Path(ge=0, le=10**12)]
+    ) -> Response:
+        found, esi_id = device(caller, sfdi)
+        return sep_xml(
+            RegistrationResponse(
+                href=f"/edev/{sfdi}/rg",
+                pollRate=POLL_RATE_S,
+                dateTimeRegistered=found.changedTime,
+                pIN=pin(service.id, esi_id),
+            )
+        )
+
+    # --- pricing -------------------------------------------------------------------
+
+    def profile(tariff_id: str) -> TariffProfile:
+        tariff = service.tariff(tariff_id)
+        href = f"/tp/{tariff_id}"
+        return TariffProfile(
+            href=href,
+            mRID=mrid(service.id, "tp", tariff_id),
+            description=tariff_id,
+            currency=ISO_CURRENCY.get(tariff.currency, CurrencyCode.NOT_APPLICABLE),
+            pricePowerOfTenMultiplier=PRICE_POWER_OF_TEN,
+            primacyType=int(PrimacyType(0)),
+            rateCode=tariff_id[:20],
+            RateComponentListLink=ListLink(href=f"{href}/rc", all_=1),
+            serviceCategoryKind=ServiceKind.ELECTRICITY,
+        )
+
+    def known_tariff(tariff_id: str) -> None:
+        if tariff_id not in {t.id for t in u.tariffs}:
+            raise not_found("tariff", tariff_id)
+
+    def spans(tariff_id: str) -> list[tuple[int, int, RatePeriod, Decimal]]:
+        """The tariff's priced spans from the start of the utility's UTC day, two days on."""
+        day = datetime.fromtimestamp(now(), UTC).replace(hour=0, minute=0, second=0)
+        out = []
+        for s in price_spans(service.tariff(tariff_id), day, day + PRICE_WINDOW):
+            start = int(s.start.timestamp())
+            out.append((start, int(s.end.timestamp()) - start, s.period, s.rate))
+        return out
+
+    def micro(rate: Decimal) -> int:
+        return int(rate.scaleb(-PRICE_POWER_OF_TEN).to_integral_value())
+
+    @app.get("/tp")
+    async def tariffs(_caller: CallerDep) -> Response:
+        found: list[TariffProfileResponse] = [profile(t.id) for t in u.tariffs]
+        return sep_xml(
+            TariffProfileListResponse(
+                href="/tp",
+                all_=len(found),
+                results=len(found),
+                pollRate=POLL_RATE_S,
+                TariffProfile=found,
+            )
+        )
+
+    @app.get("/tp/{tariff_id}")
+    async def tariff(_caller: CallerDep, tariff_id: TariffId) -> Response:
+        known_tariff(tariff_id)
+        return sep_xml(profile(tariff_id))
+
+    def rate_component(tariff_id: str) -> RateComponentResponse:
+        href = f"/tp/{tariff_id}/rc/1"
+        return RateComponentResponse(
+            href=href,
+            mRID=mrid(service.id, "rc", tariff_id),
+            description=f"{tariff_id} energy",
+            ReadingTypeLink=Link(href=f"{href}/rt"),
+            roleFlags=f"{int(RoleFlagsType.IS_PEV):04x}",
+            TimeTariffIntervalListLink=ListLink(href=f"{href}/tti", all_=len(spans(tariff_id))),
+        )
+
+    @app.get("/tp/{tariff_id}/rc")
+    async def rate_components(_caller: CallerDep, tariff_id: TariffId) -> Response:
+        known_tariff(tariff_id)
+        return sep_xml(
+            RateComponentListResponse(
+                href=f"/tp/{tariff_id}/rc",
+                all_=1,
+                results=1,
+                RateComponent=[rate_component(tariff_id)],
+            )
+        )
+
+    @app.get("/tp/{tariff_id}/rc/1")
+    async def rate_component_one(_caller: CallerDep, tariff_id: TariffId) -> Response:
+        known_tariff(tariff_id)
+        return sep_xml(rate_component(tariff_id))
+
+    def cti(tariff_id: str, start: int, rate: Decimal) -> ConsumptionTariffIntervalResponse:
+        return ConsumptionTariffIntervalResponse(
+            href=f"/tp/{tariff_id}/rc/1/tti/{start}/cti/1",
+            consumptionBlock=ConsumptionBlockType(0),
+            price=micro(rate),
+            startValue=0,
+        )
+
+    @app.get("/tp/{tariff_id}/rc/1/tti")
+    async def time_tariff_intervals(_caller: CallerDep, tariff_id: TariffId) -> Response:
+        known_tariff(tariff_id)
+        at = now()
+        base = f"/tp/{tariff_id}/rc/1/tti"
+        found: list[TimeTariffIntervalResponse] = [
+            TimeTariffInterval(
+                href=f"{base}/{start}",
+                mRID=mrid(service.id, "tti", tariff_id, str(start)),
+                description=str(period),
+                creationTime=at,
+                EventStatus_=EventStatus(
+                    currentStatus=int(
+                        EventStatusType.Active if start <= at else EventStatusType.Scheduled
+                    ),
+                    dateTime=at,
+                    potentiallySuperseded=False,
+                ),
+                interval=DateTimeIntervalType(start=start, duration=duration),
+                ConsumptionTariffIntervalListLink=ListLink(href=f"{base}/{start}/cti", all_=1),
+                touTier=TOU_TIERS[period],
+            )
+            for start, duration, period, _rate in spans(tariff_id)
+        ]
+        return sep_xml(
+            TimeTariffIntervalListResponse(
+                href=base,
+                all_=len(found),
+                results=len(found),
+                pollRate=None,
+                TimeTariffInterval=found,
+            )
+        )
+
+    @app.get("/tp/{tariff_id}/rc/1/tti/{start}/cti")
+    async def consumption_tariff_intervals(
+        _caller: CallerDep, tariff_id: TariffId, start: Annotated[int, Path(ge=0, le=2**40)]
+    ) -> Response:
+        known_tariff(tariff_id)
+        rate = next((r for s, _d, _p, r in spans(tariff_id) if s == start), None)
+        if rate is None:
+            raise not_found("time tariff interval", str(start))
+        return sep_xml(
+            ConsumptionTariffIntervalListResponse(
+                href=f"/tp/{tariff_id}/rc/1/tti/{start}/cti",
+                all_=1,
+                results=1,
+                ConsumptionTariffInterval=[cti(tariff_id, start, rate)],
+            )
+        )
+
+    # --- DRLC ----------------------------------------------------------------------
+
+    def program() -> DemandResponseProgramResponse:
+        return DemandResponseProgramResponse(
+            href=f"/dr/{DLC_PROGRAM}",
+            mRID=mrid(service.id, "dr", DLC_PROGRAM),
+            description="PG-DLC direct load control",
+            EndDeviceControlListLink=ListLink(href=f"/dr/{DLC_PROGRAM}/edc"),
+            primacy=PrimacyType(0),
+        )
+
+    @app.get("/dr")
+    async def programs(_caller: CallerDep) -> Response:
+        return sep_xml(
+            DemandResponseProgramListResponse(
+                href="/dr", all_=1, results=1, DemandResponseProgram=[program()]
+            )
+        )
+
+    @app.get(f"/dr/{DLC_PROGRAM}")
+    async def dlc_program(_caller: CallerDep) -> Response:
+        return sep_xml(program())
+
+    @app.get(f"/dr/{DLC_PROGRAM}/edc")
+    async def controls(caller: CallerDep) -> Response:
+        page = service.signals(caller, None, 0)
+        at = now()
+        found = []
+        for sig in page.signals:
+            if sig.kind != "dlc" or sig.effective_until is None:
+                continue
+            start = int(sig.effective_from.timestamp())
+            end = int(sig.effective_until.timestamp())
+            status = EventStatusType.Active if start <= at < end else EventStatusType.Scheduled
+            found.append(
+                EndDeviceControlResponse(
+                    href=f"/dr/{DLC_PROGRAM}/edc/{sig.seq}",
+                    mRID=mrid(service.id, "edc", sig.signal_id),
+                    description=sig.signal_id[:32],
+                    creationTime=int(sig.announced_at.timestamp()),
+                    EventStatus_=EventStatus(
+                        currentStatus=int(status), dateTime=at, potentiallySuperseded=False
+                    ),
+                    interval=DateTimeIntervalType(start=start, duration=end - start),
+                    deviceCategory=f"{1 << 18:08x}",  # DeviceCategoryType bit 18: PEV
+                    drProgramMandatory=True,
+                    loadShiftForward=False,
+                )
+            )
+        return sep_xml(
+            EndDeviceControlListResponse(
+                href=f"/dr/{DLC_PROGRAM}/edc",
+                all_=len(found),
+                results=len(found),
+                EndDeviceControl=found,
+            )
+        )
+
+    return app
