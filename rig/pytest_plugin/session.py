@@ -42,6 +42,7 @@ from rig.bench.lease import BenchInUse, BenchLease, bench_lease
 from rig.bench.safe import current_stop, stop_signals
 from rig.pytest_plugin.identity import bench_identity
 from rig.results import (
+    ResultsFileError,
     ResultsWriter,
     RunEndRecord,
     RunRecord,
@@ -82,6 +83,8 @@ class RunSession:
     allow_expired_calibration: bool = False
     report_path: Path | None = None
     """The HTML report written at the end of the run (``None`` on xdist workers)."""
+    report_error: str = ""
+    """Why the HTML report could not be written (a results file that does not read)."""
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
     _writer: ResultsWriter | None = None
     _lease: BenchLease | None = None
@@ -242,7 +245,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run.close(interrupted=stop.signal if stop is not None else "")
     from rig.report import write_run_report  # the HTML report of the run (issue 5)
 
-    run.report_path = write_run_report(run.report_dir, run.run_id, worker=run.worker)
+    try:
+        run.report_path = write_run_report(run.report_dir, run.run_id, worker=run.worker)
+    except ResultsFileError as error:  # the summary table is still printed, with this
+        run.report_error = str(error)
     if stop is not None:
         stop.raised = True  # acted on: the run ends here, not re-delivered at unconfigure
         session.exitstatus = stop.exit_code
