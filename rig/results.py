@@ -13,7 +13,9 @@ to (see ``docs/results.md`` for every field):
 ``plan_start``   a plan begins: plan id, file, requirement IDs.
 ``step``         one plan step: index, kind, YAML source line, start/end, outcome.
 ``measurement``  one :class:`~rig.measurements.Measurement`: value, unit, limits or
-                 expected value, verdict, requirement IDs, names of backing series.
+                 expected value, verdict, requirement IDs, names of backing series,
+                 and of those it rests on that were never recorded (``unrecorded``:
+                 e.g. ``billed energy`` when the utility could not be reached).
 ``series``       a recorded time series: name, unit, ``[[t, value], …]``.
 ``event``        something that happened to the session on the series' time axis: a
                  DR event, a price signal, an ALM change, a fault (optional).
@@ -22,7 +24,9 @@ to (see ``docs/results.md`` for every field):
 ``service``      one record a service held for the session — binding, grant, utility
                  session, bill line, posting, settlement — as plain fields (optional).
 ``plan_end``     the plan's verdict; for a plan a stop signal ended, ``interrupted``:
-                 the signal, the step, the safe state read back, signals held.
+                 the signal, the step, the safe state read back, signals held; the
+                 services that could not be reached (``unreachable``: which, URL,
+                 first error, failed requests).
 ``run_end``      last: when the run ended, and the stop signal that ended it, if any.
 
 Writing: :class:`ResultsWriter` appends whole lines, one ``write`` each, under a lock,
@@ -42,8 +46,9 @@ measurement, so no amount ever passes through a binary float.
 
 Compatibility: record types and fields added after schema version 1 (``event``,
 ``interval``, ``service``; a plan's ``title``, ``scenario`` and ``file_sha256``; a
-step's ``source``; a measurement's ``source``; ``interrupted`` on ``plan_end`` and
-``run_end``, and the step outcome ``interrupted``) are optional with empty defaults, so
+step's ``source``; a measurement's ``source`` and ``unrecorded``; ``interrupted`` and
+``unreachable`` on ``plan_end``, ``interrupted`` on ``run_end``, and the step outcome
+``interrupted``) are optional with empty defaults, so
 every file written before them still reads.
 """
 
@@ -163,6 +168,15 @@ class Interruption(_Model):
     held: tuple[str, ...] = Field(default=(), description="later signals, held, in order")
 
 
+class UnreachableService(_Model):
+    """A service the rig could not reach during a plan (not an outage the plan injected)."""
+
+    service: str = Field(description="its ID: a utility's, or clearinghouse")
+    url: str = Field(description="the base URL the rig called")
+    error: str = Field(description="the first failure, as the HTTP client saw it")
+    failures: int = Field(ge=1, description="how many requests to it failed")
+
+
 class PlanEndRecord(_Record):
     type: Literal["plan_end"] = "plan_end"
     plan: str
@@ -170,6 +184,9 @@ class PlanEndRecord(_Record):
     verdict: Verdict
     message: str = ""
     interrupted: Interruption | None = None
+    unreachable: tuple[UnreachableService, ...] = Field(
+        default=(), description="services that could not be reached during the plan"
+    )
 
 
 class StepRecord(_Record):
@@ -210,6 +227,9 @@ class MeasurementRecord(_Record):
     detail: str = Field(default="", description="the check's own explanation, if any")
     message: str = Field(default="", description="one line for a failing reader; empty on PASS")
     series: tuple[str, ...] = Field(default=(), description="names of series in this plan")
+    unrecorded: tuple[str, ...] = Field(
+        default=(), description="series it rests on that the plan never recorded"
+    )
     source: str = Field(
         default="", description="for a check after the steps: the plan check's YAML"
     )
@@ -616,14 +636,19 @@ class ResultSet:
 
 
 def _group(path: Path, records: list[tuple[int, Record]]) -> list[RunResults]:
-    """Sort one file's records into runs and plans; check plan and series references.
+    """Sort one file's records into runs and plans; check plan references.
+
+    A measurement naming in ``series`` a series its plan never recorded (files written
+    before ``unrecorded`` existed did, when a service was down) is read with that name
+    moved to ``unrecorded``: the evidence is missing, which the report shows, and the
+    file still reads.
 
     A record belongs to the latest ``run`` record with its run id, so a merged file may
     hold the same run once per worker, each worker's records following its run record.
     """
     runs: list[RunResults] = []
     current: dict[str, RunResults] = {}
-    measured: list[tuple[int, MeasurementRecord, PlanResults]] = []
+    measured: list[tuple[int, MeasurementRecord, PlanResults]] = []  # (index in plan, …)
     for number, record in records:
         if isinstance(record, RunRecord):
             current[record.run_id] = RunResults(record)
@@ -641,8 +666,9 @@ def _group(path: Path, records: list[tuple[int, Record]]) -> list[RunResults]:
         elif isinstance(record, StepRecord):
             run.plans[record.plan].steps.append(record)
         elif isinstance(record, MeasurementRecord):
-            run.plans[record.plan].measurements.append(record)
-            measured.append((number, record, run.plans[record.plan]))
+            plan = run.plans[record.plan]
+            measured.append((len(plan.measurements), record, plan))
+            plan.measurements.append(record)
         elif isinstance(record, EventRecord):
             run.plans[record.plan].events.append(record)
         elif isinstance(record, IntervalRecord):
@@ -651,11 +677,14 @@ def _group(path: Path, records: list[tuple[int, Record]]) -> list[RunResults]:
             run.plans[record.plan].services.append(record)
         else:
             run.plans[record.plan].series[record.name] = record
-    for number, measurement, plan in measured:
-        missing = sorted(set(measurement.series) - set(plan.series))
-        if missing:
-            raise ResultsFileError(
-                path, number, f"measurement {measurement.name!r} refers to unrecorded {missing}"
+    for position, measurement, plan in measured:
+        missing = [name for name in measurement.series if name not in plan.series]
+        if missing:  # a file written before ``unrecorded``: the same fact, said there
+            plan.measurements[position] = measurement.model_copy(
+                update={
+                    "series": tuple(n for n in measurement.series if n in plan.series),
+                    "unrecorded": tuple(dict.fromkeys([*measurement.unrecorded, *missing])),
+                }
             )
     return runs
 

@@ -20,6 +20,7 @@ module                     concept
 :mod:`.items`              plan files and plan items: collect, select, run
 :mod:`.hookspec`           ``pytest_rig_run_plan``: the seam to the runner
 :mod:`.failure`            a failed plan, shown as its failing step's YAML
+:mod:`.wall_time`          the selection's estimated wall time, on the wall clock
 :mod:`.progress`           energy so far and time left during long steps
 :mod:`.summary`            the table of plans and verdicts at the end
 =========================  =====================================================
@@ -32,4 +33,5 @@ pytest_plugins = [
     "rig.pytest_plugin.session",
     "rig.pytest_plugin.items",
     "rig.pytest_plugin.summary",
+    "rig.pytest_plugin.wall_time",
 ]

@@ -43,6 +43,7 @@ from rig.bench.safe import current_stop, stop_signals
 from rig.plans.labtime import LabProfile, load_profile
 from rig.pytest_plugin.identity import bench_identity
 from rig.results import (
+    ResultsFileError,
     ResultsWriter,
     RunEndRecord,
     RunRecord,
@@ -85,6 +86,8 @@ class RunSession:
     """The lab-time profile (``--profile``) applied to every plan at collection."""
     report_path: Path | None = None
     """The HTML report written at the end of the run (``None`` on xdist workers)."""
+    report_error: str = ""
+    """Why the HTML report could not be written (a results file that does not read)."""
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
     _writer: ResultsWriter | None = None
     _lease: BenchLease | None = None
@@ -252,7 +255,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run.close(interrupted=stop.signal if stop is not None else "")
     from rig.report import write_run_report  # the HTML report of the run (issue 5)
 
-    run.report_path = write_run_report(run.report_dir, run.run_id, worker=run.worker)
+    try:
+        run.report_path = write_run_report(run.report_dir, run.run_id, worker=run.worker)
+    except ResultsFileError as error:  # the summary table is still printed, with this
+        run.report_error = str(error)
     if stop is not None:
         stop.raised = True  # acted on: the run ends here, not re-delivered at unconfigure
         session.exitstatus = stop.exit_code

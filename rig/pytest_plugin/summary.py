@@ -13,7 +13,8 @@ went::
 ``measurements`` counts the plan's measurements that passed (MARGINAL included)
 out of all it recorded; ``wall`` is the wall time of the whole plan, bench set-up
 and safe state included. The printing hook shows the table unless ``-q`` is
-given, and the results and report lines always. A run a stop signal ended adds
+given, and the results and report lines always (a report that could not be
+written says why, and the table is still printed). A run a stop signal ended adds
 what the stop did (:meth:`rig.bench.safe.Stop.describe`), always::
 
     ========================= stopped by SIGTERM =========================
@@ -76,3 +77,5 @@ def pytest_terminal_summary(
         terminalreporter.write_line(f"results: {shown(run.results_path)}")
     if run.report_path is not None:
         terminalreporter.write_line(f"report:  {shown(run.report_path)}")
+    if run.report_error:
+        terminalreporter.write_line(f"report:  not written: {run.report_error}", red=True)

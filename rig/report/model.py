@@ -13,7 +13,9 @@ therefore takes only a :class:`~rig.results.ResultSet` (read and validated by
   ``SC-n`` tag) the worst verdict of its plans;
 * the traceability matrix (:mod:`rig.report.traceability`);
 * per run: the bench and each instrument's calibration, flagged expired when due
-  before the run started (an instrument must be in calibration when it measures).
+  before the run started (an instrument must be in calibration when it measures);
+* the services a plan could not reach (``unreachable`` on ``plan_end``), per
+  service, and the series a measurement rests on that were never recorded.
 
 Verdicts rank FAIL < MARGINAL < PASS; MARGINAL passes but is shown, so a lab looks.
 """
@@ -35,6 +37,7 @@ from rig.results import (
     ResultSet,
     RunResults,
     StepRecord,
+    UnreachableService,
 )
 
 
@@ -80,6 +83,17 @@ class PlanView:
         """What a stop signal did to the plan, if one ended it."""
         end = self.results.end
         return end.interrupted if end is not None else None
+
+    @property
+    def unreachable(self) -> tuple[UnreachableService, ...]:
+        """The services the plan could not reach."""
+        end = self.results.end
+        return end.unreachable if end is not None else ()
+
+    @property
+    def unrecorded(self) -> list[str]:
+        """Series some measurement rests on that the plan never recorded, first seen first."""
+        return list(dict.fromkeys(n for m in self.results.measurements for n in m.unrecorded))
 
     @property
     def failing(self) -> list[MeasurementRecord]:
@@ -131,6 +145,15 @@ class Report:
     @property
     def uncovered(self) -> list[Covered[PlanView]]:
         return [c for c in self.traceability if not c.plans]
+
+    @property
+    def unreachable(self) -> dict[tuple[str, str], list[tuple[PlanView, UnreachableService]]]:
+        """Each service (ID, URL) some plan could not reach, with those plans."""
+        found: dict[tuple[str, str], list[tuple[PlanView, UnreachableService]]] = {}
+        for plan in self.plans:
+            for u in plan.unreachable:
+                found.setdefault((u.service, u.url), []).append((plan, u))
+        return found
 
     @property
     def measurement_count(self) -> int:

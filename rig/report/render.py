@@ -8,8 +8,10 @@ in-page anchors (``#plan-3``).
 
 Sections, in the order a reviewer reads them:
 
-``Summary``        overall verdict and counts; the runs; verdict per scenario; every
-                   plan, failures first, each linking to its section.
+``Summary``        overall verdict and counts; the services some plan could not
+                   reach (which, URL, first error, the plans); the runs; verdict
+                   per scenario; every plan, failures first, each linking to its
+                   section.
 ``Traceability``   every requirement of the catalogue → plans → verdict, uncovered
                    ones marked UNCOVERED.
 ``Bench``          per run: bench file and hash, software version, start and end,
@@ -80,6 +82,24 @@ def _link(view: PlanView) -> str:
     return f'<a href="#{view.anchor}">{esc(view.plan)}</a>'
 
 
+def _unreachable(report: Report) -> str:
+    """The services some plan could not reach, each with its first error and the plans."""
+    found = report.unreachable
+    if not found:
+        return ""
+    items = "".join(
+        f"<li><b>{esc(service)}</b> at <code>{esc(url)}</code>: {esc(seen[0][1].error)} — "
+        f"{sum(u.failures for _, u in seen)} failed requests, in "
+        + ", ".join(_link(plan) for plan, _ in seen)
+        for (service, url), seen in found.items()
+    )
+    return (
+        '<div class="why unreachable"><b>Services unreachable</b><p>These services could '
+        "not be reached during the run; the plans that needed them fail on the records "
+        f"they could not send or read.<ul>{items}</ul></div>"
+    )
+
+
 def _summary(report: Report) -> str:
     several = len(report.runs) > 1
     counts = " · ".join(f"{badge(v)} {n}" for v, n in report.counts.items())
@@ -112,7 +132,8 @@ def _summary(report: Report) -> str:
         f"<p>Overall {badge(report.verdict)} — {len(report.plans)} plans: {counts}; "
         f"{report.measurement_count} measurements; {covered} of {len(report.traceability)} "
         "requirements covered.</p>"
-        "<h4>Runs</h4><table><thead><tr><th>run<th>started<th>ended<th>software<th>operator"
+        + _unreachable(report)
+        + "<h4>Runs</h4><table><thead><tr><th>run<th>started<th>ended<th>software<th>operator"
         f"<th>worker<th>plans</thead><tbody>{runs}</tbody></table>"
         "<h4>Scenarios</h4><table><thead><tr><th>scenario<th>title<th>plans<th>verdict</thead>"
         f"<tbody>{scenarios}</tbody></table>"

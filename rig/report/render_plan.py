@@ -2,14 +2,18 @@
 
 Reading order follows what a reviewer needs first:
 
-1. the header — plan ID, title, verdict, scenario, requirements, file, run;
+1. the header — plan ID, title, verdict, scenario, requirements, file, run — and,
+   whatever the verdict, the services the plan could not reach: which, the URL,
+   the first error and how many requests failed;
 2. for a plan that did not pass, **why**: each failing measurement with measured
    against expected (or the limits) and the YAML of the step that measured it,
    each failed step with its message and YAML, or the plan's own message when it
    never ended;
-3. the charts (:mod:`rig.report.plan_charts`);
+3. the charts (:mod:`rig.report.plan_charts`), and the series a measurement rests
+   on that were never recorded (``billed energy`` when nothing was billed);
 4. the steps with their time stamps and outcomes;
-5. every measurement: value, unit, limits, marginal band, verdict;
+5. every measurement: value, unit, limits, marginal band, verdict, and under its
+   name the series it rests on that were not recorded;
 6. the interval table (metered vs billed kWh, rate period, rate, amount) and the
    records the utility, clearinghouse and ESI held for the session.
 
@@ -93,6 +97,26 @@ def _interruption(view: PlanView) -> str:
     )
 
 
+def _unreachable(view: PlanView) -> str:
+    """The services the plan could not reach, so no one has to guess from the symptoms."""
+    if not view.unreachable:
+        return ""
+    items = "".join(
+        f"<li><b>{esc(u.service)}</b> at <code>{esc(u.url)}</code>: {esc(u.error)} "
+        f"({u.failures} failed request{'s' if u.failures != 1 else ''})"
+        for u in view.unreachable
+    )
+    return (
+        '<div class="why unreachable"><b>Services unreachable during this plan</b>'
+        "<p>The records these services hold for the session could not be sent or read, "
+        f"so checks of them fail for that reason.<ul>{items}</ul></div>"
+    )
+
+
+def _unrecorded(names: list[str] | tuple[str, ...]) -> str:
+    return f"<br><i>not recorded: {esc(', '.join(names))}</i>" if names else ""
+
+
 def _why(view: PlanView) -> str:
     if view.verdict is not Verdict.FAIL:
         return ""
@@ -149,7 +173,7 @@ def _measurements(view: PlanView) -> str:
     for m in measurements:
         expected = limits(m.limits, "") if m.mode == "limits" else f"= {value(m.expected)}"
         rows.append(
-            f"<tr{row_class(m.verdict.value, 'PASS')}><td>{esc(m.name)}"
+            f"<tr{row_class(m.verdict.value, 'PASS')}><td>{esc(m.name)}{_unrecorded(m.unrecorded)}"
             f"<td>{esc(with_unit(m.value, m.unit))}<td>{esc(expected)}"
             f"<td>{esc(marginal(m.limits, ''))}<td>{verdict_cell(m.verdict)}"
             f"<td>{esc(' '.join(m.requirements))}"
@@ -233,10 +257,15 @@ def plan_section(view: PlanView, several_runs: bool, shared: Shared | None = Non
         f"<figure><figcaption>{esc(title)}</figcaption>{svg}</figure>"
         for title, svg in charts_for(view.results, shared)
     )
+    missing = view.unrecorded
+    not_recorded = (
+        f"<p>Not recorded (no point, so no chart): {esc(', '.join(missing))}." if missing else ""
+    )
     return (
         header
+        + _unreachable(view)
         + _why(view)
-        + f"<h4>Charts</h4><div class=charts>{charts}</div>"
+        + f"<h4>Charts</h4><div class=charts>{charts}</div>{not_recorded}"
         + _steps(view)
         + _measurements(view)
         + _intervals(view.results.intervals)

@@ -100,7 +100,10 @@ def _roaming_records(world: World, records: ServiceRecords, roaming: str, home: 
     end = max(line.end for line in lines) + timedelta(hours=12)
     endpoints: ServiceEndpoints = world.endpoints
     clearinghouse = ServiceLink(
-        CLEARINGHOUSE, endpoints.urls[CLEARINGHOUSE], endpoints.token(roaming)
+        CLEARINGHOUSE,
+        endpoints.urls[CLEARINGHOUSE],
+        endpoints.token(roaming),
+        log=world.unreachable,
     )
     try:
         held = _get(clearinghouse, f"/roaming-charges/{roaming}:{world.esi.session_id}")

@@ -14,7 +14,8 @@
 5. leave the world: safe state confirmed by read-back. A
    :class:`~rig.bench.safe.SafeStateError` there makes the plan an ``error``
    whatever came before;
-6. write everything to the results file (:mod:`rig.runner.report`).
+6. write everything to the results file (:mod:`rig.runner.report`), with the services
+   that could not be reached during the plan (:class:`~rig.esi.link.UnreachableLog`).
 
 A stop signal (:func:`~rig.bench.safe.stop_signals`) ends the steps where they are:
 the step it hit is recorded ``interrupted``, the rest ``skipped``; the world goes to
@@ -39,7 +40,7 @@ from typing import Any
 
 from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
 from rig.esi.audit import read_audit
-from rig.esi.link import Unreachable
+from rig.esi.link import Unreachable, UnreachableLog
 from rig.esi.outbox import OutboxStuck, Rejected
 from rig.measurements import Measurement, Verdict, overall_verdict
 from rig.plans import Plan
@@ -91,8 +92,10 @@ def execute(
     failure: Failure | None = None
     verdict: PlanVerdict = "pass"
     ended: float | None = None
+    unreachable = UnreachableLog()
     try:
         with open_world(plan, bench_file, services) as world:
+            unreachable = world.unreachable
             report.begin(world.clock.now())
             world.loop.on_boundary = lambda: sync_signals(world)
             world.loop.tick()
@@ -131,6 +134,7 @@ def execute(
         failure.message if failure else "",
         ended,
         interruption,
+        unreachable.services(),
     )
     simulated = outcomes[-1].end - outcomes[0].start if outcomes else 0.0
     outcome = PlanOutcome(

@@ -10,7 +10,9 @@ renders — it reads nothing else:
   step's YAML), start and end on the bench clock, outcome, message;
 - after the checks, every measurement: ``step`` where it belongs to one (the DR
   and ALM limits to the step that published them), otherwise ``source``, the YAML
-  of the plan check it answers, so a failing check can be shown as written;
+  of the plan check it answers, so a failing check can be shown as written; the
+  series it rests on that hold no point (``billed energy`` when the utility could
+  not be reached and billed nothing) go to its ``unrecorded``, not its ``series``;
 - the time series: ``pilot state`` (unit ``state``, 0…5 for A…F), ``pilot duty``,
   ``advertised ampacity``, ``load current``, ``load power``, and the cumulative
   energies ``EUMD register`` (meter), ``load energy`` (the trapezoid of the load's
@@ -24,7 +26,8 @@ renders — it reads nothing else:
 - ``service`` records: the binding answer, the grant, the utility's session, every
   bill line, and for SC-4 the clearinghouse's posting and settlement statement;
 - ``plan_end`` with the verdict, ``ended_at`` on the bench clock when the plan's
-  world was opened (the session's end as the services saw it).
+  world was opened (the session's end as the services saw it), and the services
+  the plan's links could not reach (``unreachable``).
 
 Without a writer it writes nothing, so the runner never asks whether it has one.
 """
@@ -39,6 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from rig.clock import to_datetime, to_seconds
+from rig.esi.link import Unreached
 from rig.measurements import Measurement, Verdict
 from rig.oracle.compare import PAYER_KINDS
 from rig.plans import Plan
@@ -55,6 +59,7 @@ from rig.results import (
     SeriesRecord,
     ServiceRecord,
     StepRecord,
+    UnreachableService,
     file_sha256,
 )
 from rig.runner.api import StepOutcome
@@ -134,22 +139,23 @@ class PlanReport:
         if self.writer is None:
             return
         self.begin(None)
+        series = [(n, u, p) for n, u, p in (series_of(record) if record else []) if p]
+        recorded = {name for name, _, _ in series}
         for j in judged:
             m = MeasurementRecord.from_measurement(self.run_id, self.plan, j.step, j.measurement)
-            self.writer.write(m.model_copy(update={"source": j.source}) if j.source else m)
+            update: dict[str, object] = {"source": j.source} if j.source else {}
+            if not recorded.issuperset(m.series):
+                update["series"] = tuple(n for n in m.series if n in recorded)
+                update["unrecorded"] = tuple(n for n in m.series if n not in recorded)
+            self.writer.write(m.model_copy(update=update) if update else m)
+        for name, unit, points in series:
+            self.writer.write(
+                SeriesRecord(
+                    run_id=self.run_id, plan=self.plan, name=name, unit=unit, points=tuple(points)
+                )
+            )
         if record is None:
             return
-        for name, unit, points in series_of(record):
-            if points:
-                self.writer.write(
-                    SeriesRecord(
-                        run_id=self.run_id,
-                        plan=self.plan,
-                        name=name,
-                        unit=unit,
-                        points=tuple(points),
-                    )
-                )
         for kind, t, t_end, label in events_of(record, self.source, steps):
             self.writer.write(
                 EventRecord(
@@ -182,6 +188,7 @@ class PlanReport:
         message: str,
         ended_at: float | None = None,
         interrupted: Interruption | None = None,
+        unreachable: Sequence[Unreached] = (),
     ) -> None:
         """Write ``plan_end``; ``ended_at`` on the bench clock (``None``: wall time now)."""
         if self.writer is None:
@@ -195,6 +202,12 @@ class PlanReport:
                 verdict=verdict,
                 message=message,
                 interrupted=interrupted,
+                unreachable=tuple(
+                    UnreachableService(
+                        service=u.service, url=u.url, error=u.error, failures=u.failures
+                    )
+                    for u in unreachable
+                ),
             )
         )
 

@@ -51,7 +51,7 @@ from rig.bench.safe import Bench, teardown_exit
 from rig.bench.simulated import SimulatedBench
 from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
-from rig.esi.link import ServiceLink
+from rig.esi.link import ServiceLink, UnreachableLog
 from rig.esi.outbox import Outbox, OutboxMessage
 from rig.esi.session import Esi, EsiSetup, Signal, eumd_patience_s
 from rig.plans import Plan
@@ -143,11 +143,13 @@ class World:
     """Every grid signal the ESI received, in order."""
     clearinghouse_reachable: bool = True
     """Cleared by ``clearinghouse_unreachable``, set again by ``clearinghouse_back``."""
+    unreachable: UnreachableLog = field(default_factory=UnreachableLog)
+    """The services any link of the plan could not reach (not the outages it injected)."""
 
     def operator(self, utility_id: str) -> ServiceLink:
         """The utility's own operator (publishes grid signals; reads its books)."""
         url = self.endpoints.urls[utility_id]
-        return ServiceLink(utility_id, url, self.endpoints.token(utility_id))
+        return ServiceLink(utility_id, url, self.endpoints.token(utility_id), log=self.unreachable)
 
 
 @contextmanager
@@ -297,8 +299,9 @@ def _actors(
             f"{place.premise.id}-revenue", bench.premise_meter, config.premise_meter.accuracy_pct
         )
     recorder = Recorder(bench, clock, record)
+    unreachable = UnreachableLog()
     links = {
-        uid: ServiceLink(uid, url, endpoints.token(place.esi_id))
+        uid: ServiceLink(uid, url, endpoints.token(place.esi_id), log=unreachable)
         for uid, url in endpoints.urls.items()
         if uid in endpoints.dataset.utilities
     }
@@ -354,6 +357,7 @@ def _actors(
             evse=evse,
             esi=esi,
             loop=Loop(clock, recorder, pev, evse, esi, lambda: None, sampling, Supervisor(bands)),
+            unreachable=unreachable,
         )
         try:
             yield world

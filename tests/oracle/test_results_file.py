@@ -164,14 +164,22 @@ def test_merge_of_workers_and_runs(tmp_path: Path) -> None:
         merge_results([paths[0], paths[0]])
 
 
-def test_series_reference_must_exist(tmp_path: Path) -> None:
+def test_a_series_never_recorded_reads_as_unrecorded(tmp_path: Path) -> None:
+    """A file naming a series its plan never recorded still reads (services down)."""
     path = tmp_path / "results.jsonl"
     with ResultsWriter(path) as writer:
         writer.write(_run("r1"))
         writer.write(PlanStartRecord(run_id="r1", plan="p", started_at=T0))
-        writer.measurement("r1", "p", None, Measurement.equals("x", 1, 1, series=["nowhere"]))
-    with pytest.raises(ResultsFileError, match=r":3: .*unrecorded \['nowhere'\]"):
-        merge_results([path])
+        writer.measurement(
+            "r1", "p", None, Measurement.equals("x", 1, 1, series=["load", "nowhere"])
+        )
+        writer.write(SeriesRecord(run_id="r1", plan="p", name="load", points=((0.0, 1.0),)))
+    [measurement] = merge_results([path]).runs[0].plans["p"].measurements
+    assert (measurement.series, measurement.unrecorded) == (("load",), ("nowhere",))
+    again = tmp_path / "again.jsonl"
+    merge_results([path]).write(again)
+    [measurement] = merge_results([again]).runs[0].plans["p"].measurements
+    assert (measurement.series, measurement.unrecorded) == (("load",), ("nowhere",))
 
 
 def test_software_version_is_never_empty(tmp_path: Path) -> None:

@@ -117,6 +117,8 @@ def test_outage_is_a_fault_event_until_the_utility_is_back(tmp_path: Path) -> No
     back = next(s for s in steps if s.kind == "utility_back")
     assert fault.t_end == back.started_at.timestamp()
     assert fault.label == "utility unreachable (premise)"
+    (end,) = _of(records, PlanEndRecord)
+    assert end.unreachable == ()  # an injected outage is a fault, not a service down
 
 
 def _at(minute: int) -> datetime:
