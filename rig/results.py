@@ -154,6 +154,9 @@ class SafeStateModel(_Model):
     bench: str
     load_input_on: bool
     pilot_state: str
+    by_watchdog: tuple[str, ...] = Field(
+        default=(), description="roles not read back (link lost) but made safe by their watchdog"
+    )
 
 
 class Interruption(_Model):

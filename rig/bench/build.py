@@ -154,11 +154,14 @@ def open_bench(config: BenchConfig, clock: Clock | None = None, **bench_options:
     ``clock`` (the run's) turns on the EUMD's energy-step plausibility check.
     """
     opened: dict[str, Instrument] = {}
+    watchdogs: dict[str, Watchdog] = {}
     try:
         for role in roles(config):
             opened[role], watchdog = open_role(config, role, clock)
-            if watchdog is not None and not watchdog.armed:
-                log.info("%s: no communication watchdog armed: %s", role, watchdog.how)
+            if watchdog is not None:
+                watchdogs[role] = watchdog
+                if not watchdog.armed:
+                    log.info("%s: no communication watchdog armed: %s", role, watchdog.how)
     except BaseException:
         for instrument in opened.values():
             with suppress(Exception):  # the open error is the one to report
@@ -169,5 +172,11 @@ def open_bench(config: BenchConfig, clock: Clock | None = None, **bench_options:
     load: Load = opened["load"]  # type: ignore[assignment]
     pilot: Pilot = opened["pilot"]  # type: ignore[assignment]
     return Bench(
-        config.bench, eumd=eumd, premise_meter=premise, load=load, pilot=pilot, **bench_options
+        config.bench,
+        eumd=eumd,
+        premise_meter=premise,
+        load=load,
+        pilot=pilot,
+        watchdogs=watchdogs,
+        **bench_options,
     )

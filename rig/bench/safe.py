@@ -18,10 +18,18 @@ Safe state, in order (load first, so the contactor never breaks current):
    dialect can), then read back ``pilot.status().state`` until it says A.
 
 Each instrument is handled on its own: a load that cannot be reached does not stop
-the pilot from going to A. If any read-back cannot confirm the safe value within
-``confirm_timeout_s`` of wall time, safe state fails LOUDLY: it logs at CRITICAL
-and raises :class:`SafeStateError`, which names each instrument, what was tried and
-what came back. A failed teardown is a failed run, even if the run itself passed;
+the pilot from going to A. If a read-back cannot confirm the safe value within
+``confirm_timeout_s`` of wall time:
+
+- where the instrument's own communication watchdog was armed when the bench opened
+  (``watchdogs``, from :func:`rig.bench.build.open_bench`), the rig *starves* it: it
+  closes that driver, so no keep-alive or heartbeat reaches the instrument any more,
+  and waits the watchdog's timeout plus :data:`STARVE_MARGIN_S`. A live instrument has
+  then gone safe on its own (load input off, pilot A), and a dead one drives nothing.
+  This is reported at ERROR and in the read-back (``by_watchdog``), not read back;
+- otherwise safe state fails LOUDLY: it logs at CRITICAL and raises
+  :class:`SafeStateError`, which names each instrument, what was tried and what came
+  back. A failed teardown is a failed run, even if the run itself passed;
 if the run was already failing, the original exception is kept as the
 ``__context__`` of the :class:`SafeStateError`, so both appear in the traceback.
 
@@ -56,14 +64,14 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import _GeneratorContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from types import CodeType, FrameType, TracebackType
 from typing import Any, TypeVar
 
 from drivers.errors import UnsupportedFeature
-from drivers.kinds import Load, Meter, Pilot, PilotState
+from drivers.kinds import Load, Meter, Pilot, PilotState, Watchdog
 
 log = logging.getLogger("rig.bench.safe")
 
@@ -104,6 +112,8 @@ class SafeStateError(RuntimeError):
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: Exit status when safe state could not be confirmed (the bench may be live).
 EXIT_UNSAFE = 3
+#: Beyond a starved watchdog's timeout, how long safe state waits before counting on it.
+STARVE_MARGIN_S = 0.2
 
 
 def signal_name(signum: int) -> str:
@@ -135,10 +145,22 @@ class SafeStateReadback:
     bench: str
     load_input_on: bool
     pilot_state: str
+    by_watchdog: tuple[str, ...] = ()
+    """Roles not read back (link lost) but made safe by their own starved watchdog."""
 
     def __str__(self) -> str:
         load = "on" if self.load_input_on else "off"
-        return f"load input read back {load}, pilot read back in state {self.pilot_state}"
+        load = (
+            "load input off by its own watchdog (link lost, not read back)"
+            if "load" in self.by_watchdog
+            else f"load input read back {load}"
+        )
+        pilot = (
+            "pilot in state A by its own watchdog (link lost, not read back)"
+            if "pilot" in self.by_watchdog
+            else f"pilot read back in state {self.pilot_state}"
+        )
+        return f"{load}, {pilot}"
 
 
 @dataclass
@@ -389,6 +411,7 @@ class Bench:
         confirm_timeout_s: float = 3.0,
         poll_s: float = 0.02,
         safe_on_enter: bool = True,
+        watchdogs: Mapping[str, Watchdog] | None = None,
     ) -> None:
         self.name = name
         self.eumd = eumd
@@ -398,6 +421,8 @@ class Bench:
         self.confirm_timeout_s = confirm_timeout_s
         self.poll_s = poll_s
         self.safe_on_enter = safe_on_enter
+        self.watchdogs = dict(watchdogs or {})
+        """What the load's and the pilot's own watchdogs reported when the bench opened."""
         self.closed = False
 
     def instruments(self) -> dict[str, Meter | Load | Pilot]:
@@ -452,16 +477,45 @@ class Bench:
         with holding():
             load, pilot = self._load_off(), self._pilot_to_a()
             failures = [f for f in (load, pilot) if isinstance(f, SafeStateFailure)]
-            if failures:
+            if any(not self._covered(failure.role) for failure in failures):
                 error = SafeStateError(self.name, failures)
                 log.critical("%s", error)
                 _note_safe_state(None, error)
                 raise error  # louder than any held signal: the bench may be live
-            assert isinstance(load, bool) and isinstance(pilot, str)
-            readback = SafeStateReadback(self.name, load_input_on=load, pilot_state=pilot)
+            starved = self._starve(failures)
+            readback = SafeStateReadback(
+                self.name,
+                load_input_on=load if isinstance(load, bool) else False,
+                pilot_state=pilot if isinstance(pilot, str) else PilotState.A.value,
+                by_watchdog=starved,
+            )
             log.info("bench '%s' in safe state: %s", self.name, readback)
             _note_safe_state(readback)
         return readback
+
+    def _covered(self, role: str) -> bool:
+        watchdog = self.watchdogs.get(role)
+        return watchdog is not None and watchdog.armed and watchdog.timeout_ms > 0
+
+    def _starve(self, failures: list[SafeStateFailure]) -> tuple[str, ...]:
+        """Close each unconfirmed instrument's driver and wait out its watchdog."""
+        if not failures:
+            return ()
+        wait_s = 0.0
+        for failure in failures:
+            instrument: Load | Pilot = self.load if failure.role == "load" else self.pilot
+            with suppress(Exception):  # the link is already broken; nothing more to say
+                instrument.close()
+            wait_s = max(wait_s, self.watchdogs[failure.role].timeout_ms / 1000.0)
+            log.error(
+                "bench '%s': %s; starving its communication watchdog (%d ms), which makes it "
+                "safe on its own — check its link before the next run",
+                self.name,
+                failure,
+                self.watchdogs[failure.role].timeout_ms,
+            )
+        time.sleep(wait_s + STARVE_MARGIN_S)
+        return tuple(failure.role for failure in failures)
 
     # -- lifetime -----------------------------------------------------------------------
 
@@ -479,7 +533,12 @@ class Bench:
     def __enter__(self) -> Bench:
         if self.safe_on_enter:
             try:
-                self.safe_state()
+                readback = self.safe_state()
+                if readback.by_watchdog:  # safe, but a run cannot drive what it cannot reach
+                    raise RuntimeError(
+                        f"bench '{self.name}' cannot start: {', '.join(readback.by_watchdog)} "
+                        f"did not answer ({readback}); check the link, then `rig bench check`"
+                    )
             except BaseException:
                 self.close()
                 raise

@@ -171,6 +171,7 @@ def _interrupted(stop: Stop, outcomes: list[StepOutcome]) -> tuple[Failure, Inte
             bench=readback.bench,
             load_input_on=readback.load_input_on,
             pilot_state=readback.pilot_state,
+            by_watchdog=readback.by_watchdog,
         )
         if readback is not None
         else None,
