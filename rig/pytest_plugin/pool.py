@@ -128,7 +128,10 @@ def lease_one(
 def worker_output(
     rows: Sequence[Any], results: Path | None, bench: str, stop: Stop | None, refused: str
 ) -> dict[str, Any]:
-    """What a worker hands the controller at its end (plain data, for execnet)."""
+    """What a worker hands the controller at its end (plain data, for execnet).
+
+    ``bench`` is the name of the bench it ran on (``""`` when it was refused one).
+    """
     return {
         "rows": [asdict(row) for row in rows],
         "results": str(results) if results is not None else None,

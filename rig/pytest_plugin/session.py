@@ -298,7 +298,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # a pytest-xdist worker: hand the controller its part
         workeroutput["rig"] = worker_output(
-            run.rows, run.results_path, run.bench.bench, stop, run.refused
+            run.rows, run.results_path, "" if run.refused else run.bench.bench, stop, run.refused
         )
     if run.controller is not None:
         run.rows.extend(PlanRow.from_output(row) for row in run.controller.rows)

@@ -104,7 +104,7 @@ def _workers(terminalreporter: pytest.TerminalReporter, controller: Controller) 
             for line in end.stop_describe:
                 terminalreporter.write_line(f"{end.worker}: {line}")
     for end in ends:
-        where = f"({end.worker}, bench '{end.bench}')"
+        where = f"({end.worker}, bench '{end.bench}')" if end.bench else f"({end.worker}, no bench)"
         if end.results is None:
             terminalreporter.write_line(f"results: none, no plan ran {where}")
         else:
