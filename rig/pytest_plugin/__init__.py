@@ -16,6 +16,7 @@ module                     concept
 =========================  =====================================================
 :mod:`.options`            command-line options; scenario and requirement markers
 :mod:`.session`            one run: bench, services, results file, run metadata
+:mod:`.pool`               several benches for pytest-xdist workers, one summary
 :mod:`.identity`           the bench's identity: its file, and each instrument's own
 :mod:`.items`              plan files and plan items: collect, select, run
 :mod:`.hookspec`           ``pytest_rig_run_plan``: the seam to the runner

@@ -2,9 +2,11 @@
 
 Options (``pytest --help``, group *rig test plans*):
 
-``--bench FILE``
+``--bench FILE`` (repeatable)
     The bench the plans run on; default the simulated bench
     ``fixtures/benches/sim.yaml``. A lab bench file runs them on real instruments.
+    Several make a bench pool for ``pytest -n N`` (:mod:`rig.pytest_plugin.pool`):
+    each pytest-xdist worker leases a bench of its own.
 ``--utility-url ID=URL`` (repeatable) and ``--clearinghouse-url URL``
     External services instead of the embedded ones: every utility of the data set
     by its ID, and the clearinghouse. Give both or neither.
@@ -53,8 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--bench",
         metavar="FILE",
-        default=None,
-        help="bench file the plans run on (default: the simulated fixtures/benches/sim.yaml)",
+        action="append",
+        default=[],
+        help="bench file the plans run on (default: the simulated fixtures/benches/sim.yaml); "
+        "repeat it for a bench pool with -n N: each worker leases a bench of its own",
     )
     group.addoption(
         "--utility-url",

@@ -1,8 +1,10 @@
 """One pytest run of plans: the bench, the services, and the results file they share.
 
 :class:`RunSession` is made once per pytest run (``pytest_configure``) from the
-options and kept in ``config.stash[RUN]``. The bench file is read there, so a bad
+options and kept in ``config.stash[RUN]``. The bench files are read there, so a bad
 ``--bench`` is a usage error listing every ``file:line:col`` before any plan runs.
+Several ``--bench`` files make a bench pool for pytest-xdist workers
+(:mod:`rig.pytest_plugin.pool`).
 
 The results file (:mod:`rig.results`) is opened when the first plan runs — a run of
 the framework's unit tests writes none — as
@@ -16,7 +18,8 @@ Before the first plan of a run on a real (not simulated) bench, the run takes th
 bench's lease (:mod:`rig.bench.lease`) and keeps it to the end, so no other run can
 slip in between two plans. A bench another run holds stops this one at once (exit
 4, a usage error) with the holder's pid, host, plan and start time, before anything
-is sent to the bench.
+is sent to the bench. With a pool, the process takes the first bench it can lease,
+starting at its worker's (:func:`rig.pytest_plugin.pool.lease_one`).
 
 Stop signals: the first plan of a run installs :func:`rig.bench.safe.stop_signals`
 (:meth:`RunSession.stop_signals`) in every pytest process that runs plans — plain
@@ -34,14 +37,25 @@ import os
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rig.bench.config import BenchConfig, load_bench
-from rig.bench.lease import BenchInUse, BenchLease, bench_lease
+from rig.bench.lease import BenchInUse, BenchLease
 from rig.bench.safe import current_stop, stop_signals
 from rig.plans.labtime import LabProfile, load_profile
 from rig.pytest_plugin.identity import bench_identity
+from rig.pytest_plugin.pool import (
+    Controller,
+    PoolBench,
+    PoolInUse,
+    lease_one,
+    pool_problem,
+    worker_number,
+    worker_output,
+    workers,
+)
 from rig.results import (
     ResultsFileError,
     ResultsWriter,
@@ -67,6 +81,11 @@ class PlanRow:
     measurements_total: int
     wall_s: float
 
+    @classmethod
+    def from_output(cls, row: dict[str, Any]) -> PlanRow:
+        """A row a pytest-xdist worker handed back as plain data."""
+        return cls(**{**row, "requirements": tuple(row["requirements"])})
+
 
 @dataclass
 class RunSession:
@@ -81,6 +100,7 @@ class RunSession:
     worker: str = ""
     rows: list[PlanRow] = field(default_factory=list)
     plan_files: dict[str, Path] = field(default_factory=dict)
+    """Plan ID → the file that defined it first (IDs are unique within a run)."""
     allow_expired_calibration: bool = False
     profile: LabProfile | None = None
     """The lab-time profile (``--profile``) applied to every plan at collection."""
@@ -88,19 +108,31 @@ class RunSession:
     """The HTML report written at the end of the run (``None`` on xdist workers)."""
     report_error: str = ""
     """Why the HTML report could not be written (a results file that does not read)."""
-    """Plan ID → the file that defined it first (IDs are unique within a run)."""
+    pool: list[PoolBench] = field(default_factory=list)
+    """Every ``--bench`` given; ``bench_file`` and ``bench`` are the one this process uses."""
+    controller: Controller | None = None
+    """What the workers handed back, on the controller of a pytest-xdist run."""
+    refused: str = ""
+    """Why no bench of the pool could be leased, once that happened."""
     _writer: ResultsWriter | None = None
     _lease: BenchLease | None = None
+    _chosen: bool = False
     _signals: ExitStack | None = None
 
     def take_lease(self) -> None:
-        """Hold the bench for the rest of the run; raise :class:`BenchInUse` if it is taken.
+        """Choose this process's bench of the pool and hold it for the rest of the run.
 
-        A simulated bench is private to its process and needs none.
+        A simulated bench is private to its process and needs no lease. Raises
+        :class:`BenchInUse` (one bench) or :class:`PoolInUse` when every bench is taken.
         """
-        if self.bench.simulated or self._lease is not None:
+        if self._chosen:
             return
-        self._lease = bench_lease(self.bench, f"pytest run {self.run_id[:8]}").acquire()
+        pool = self.pool or [PoolBench(self.bench_file, self.bench)]
+        worker = f" {self.worker}" if self.worker else ""
+        chosen, self._lease = lease_one(
+            pool, worker_number(self.worker), f"pytest run {self.run_id[:8]}{worker}"
+        )
+        self.bench_file, self.bench, self._chosen = chosen.file, chosen.config, True
 
     def stop_signals(self) -> None:
         """Install the stop-signal handler for the rest of the run (once; main thread)."""
@@ -189,15 +221,12 @@ def _services(config: pytest.Config) -> ServiceTarget | None:
     return ServiceTarget(urls=urls, clock_offset_s=config.getoption("services_clock_offset"))
 
 
-def _session(config: pytest.Config) -> RunSession:
-    here = config.invocation_params.dir
-    given: str | None = config.getoption("bench")
-    bench_file = (here / given) if given else DEFAULT_BENCH
+def _pool_bench(bench_file: Path, allow_expired: bool) -> PoolBench:
+    """One ``--bench`` file, read and its calibrations checked; a usage error if not fit."""
     try:
         bench = load_bench(bench_file)
     except YamlFileError as error:
         raise pytest.UsageError(f"--bench {bench_file}:\n{error}") from None
-    allow_expired: bool = config.getoption("allow_expired_calibration")
     overdue = expired_calibrations(bench, dt.date.today())
     if overdue and not allow_expired:
         raise pytest.UsageError(
@@ -205,6 +234,18 @@ def _session(config: pytest.Config) -> RunSession:
             "or run with --allow-expired-calibration (recorded in the results and flagged "
             "in the report)"
         )
+    return PoolBench(bench_file, bench)
+
+
+def _session(config: pytest.Config) -> RunSession:
+    here = config.invocation_params.dir
+    given: list[str] = config.getoption("bench")
+    allow_expired: bool = config.getoption("allow_expired_calibration")
+    files = [here / name for name in given] or [DEFAULT_BENCH]
+    pool = [_pool_bench(file, allow_expired) for file in files]
+    problem = pool_problem(pool, max(workers(config), 1))
+    if problem is not None:
+        raise pytest.UsageError(problem)
     report: str | None = config.getoption("report")
     given_profile: str | None = config.getoption("profile")
     try:
@@ -212,21 +253,31 @@ def _session(config: pytest.Config) -> RunSession:
     except YamlFileError as error:
         raise pytest.UsageError(f"--profile {given_profile}:\n{error}") from None
     workerinput: dict[str, str] = getattr(config, "workerinput", {})
+    worker = workerinput.get("workerid", "")
+    mine = pool[worker_number(worker) % len(pool)]  # until the lease (take_lease) decides
     return RunSession(
-        bench_file=bench_file,
-        bench=bench,
+        bench_file=mine.file,
+        bench=mine.config,
         services=_services(config),
         report_dir=here / report if report else config.rootpath / "reports",
         operator=config.getoption("operator") or os.environ.get("USER", ""),
-        run_id=workerinput.get("testrunuid") or new_run_id(),
-        worker=workerinput.get("workerid", ""),
+        run_id=workerinput.get("testrunuid")
+        or getattr(config.option, "testrunuid", None)
+        or new_run_id(),
+        worker=worker,
         allow_expired_calibration=allow_expired,
         profile=profile,
+        pool=pool,
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[RUN] = _session(config)
+    run = config.stash[RUN] = _session(config)
+    if workers(config):  # the controller of a pytest-xdist run: the workers run the plans
+        config.option.testrunuid = run.run_id  # every worker's results file carries it
+        run.controller = Controller()
+        config.pluginmanager.register(run.controller, "rig-pool-controller")
+        run.controller.forward_signals()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -240,19 +291,30 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         return
     try:
         session.config.stash[RUN].take_lease()
-    except BenchInUse as error:
+    except (BenchInUse, PoolInUse) as error:
+        session.config.stash[RUN].refused = str(error)
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if RUN in config.stash:
-        config.stash[RUN].release_signals()
+        run = config.stash[RUN]
+        run.release_signals()
+        if run.controller is not None:
+            run.controller.restore_signals()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     stop = current_stop()
     run = session.config.stash[RUN]
     run.close(interrupted=stop.signal if stop is not None else "")
+    workeroutput: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: hand the controller its part
+        workeroutput["rig"] = worker_output(
+            run.rows, run.results_path, "" if run.refused else run.bench.bench, stop, run.refused
+        )
+    if run.controller is not None:
+        run.rows.extend(PlanRow.from_output(row) for row in run.controller.rows)
     from rig.report import write_run_report  # the HTML report of the run (issue 5)
 
     try:
@@ -262,3 +324,5 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if stop is not None:
         stop.raised = True  # acted on: the run ends here, not re-delivered at unconfigure
         session.exitstatus = stop.exit_code
+    elif run.controller is not None and (code := run.controller.exit_code()) is not None:
+        session.exitstatus = code

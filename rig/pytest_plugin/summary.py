@@ -20,6 +20,16 @@ what the stop did (:meth:`rig.bench.safe.Stop.describe`), always::
     ========================= stopped by SIGTERM =========================
     SIGTERM received: run stopped, no further plan or step runs
     safe state confirmed on bench 'lab': load input read back off, pilot read back in state A
+
+Under pytest-xdist the controller prints the one table of every worker's plans, then
+one ``results:`` line per worker with its bench, and the one merged report
+(:mod:`rig.pytest_plugin.pool`)::
+
+    results: reports/results-20261126T021500Z-3f2a9c1e-gw0.jsonl (gw0, bench 'lab-a')
+    results: reports/results-20261126T021500Z-3f2a9c1e-gw1.jsonl (gw1, bench 'lab-b')
+    report:  reports/report-20261126T021500Z-3f2a9c1e.html
+
+and, after a stop, each worker's stop under its worker ID.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import pytest
 
 from rig.bench.safe import current_stop
 from rig.pytest_plugin.items import shown
+from rig.pytest_plugin.pool import Controller, worker_number
 from rig.pytest_plugin.session import RUN, PlanRow
 
 HEADER = ("plan", "scenario", "verdict", "measurements", "wall", "requirements")
@@ -75,7 +86,29 @@ def pytest_terminal_summary(
         stop.reported = True
     if run.results_path is not None:
         terminalreporter.write_line(f"results: {shown(run.results_path)}")
+    if run.controller is not None:
+        _workers(terminalreporter, run.controller)
     if run.report_path is not None:
         terminalreporter.write_line(f"report:  {shown(run.report_path)}")
     if run.report_error:
         terminalreporter.write_line(f"report:  not written: {run.report_error}", red=True)
+
+
+def _workers(terminalreporter: pytest.TerminalReporter, controller: Controller) -> None:
+    """The controller's lines for its workers: their stops, then their results files."""
+    ends = sorted(controller.ends, key=lambda end: worker_number(end.worker))
+    if controller.forwarded:
+        terminalreporter.write_sep("=", f"stopped by {controller.forwarded[0]}", red=True)
+        terminalreporter.write_line(f"forwarded to the workers: {', '.join(controller.forwarded)}")
+    for end in ends:
+        if end.stop_signal:
+            if not controller.forwarded:
+                terminalreporter.write_sep("=", f"{end.worker} stopped by {end.stop_signal}")
+            for line in end.stop_describe:
+                terminalreporter.write_line(f"{end.worker}: {line}")
+    for end in ends:
+        where = f"({end.worker}, bench '{end.bench}')" if end.bench else f"({end.worker}, no bench)"
+        if end.results is None:
+            terminalreporter.write_line(f"results: none, no plan ran {where}")
+        else:
+            terminalreporter.write_line(f"results: {shown(end.results)} {where}")
