@@ -2,7 +2,8 @@
 
 Every trial starts ``rig sim`` (wall clock) once per soak, addresses its instruments
 through a lab-style bench file with a :class:`~rig.bench.wirefault.WireFault` in front
-of the EUMD, the load and the pilot, and then, many times over:
+of the EUMD, the load and the pilot (the load in the generic ``scpi`` dialect, which
+has a communication watchdog: :func:`watchdog_bench`), and then, many times over:
 
 1. starts a run through one **entry point** — ``pytest`` on a charging plan,
    ``rig demo`` on several plans, ``rig demo --one-charge`` (a ``rig`` command on the
@@ -56,7 +57,7 @@ from typing import Any
 
 from rig.bench.build import open_bench
 from rig.bench.config import load_bench
-from rig.bench.labsim import BIN, LabSim
+from rig.bench.labsim import BIN, SIM_BENCH, LabSim
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "test_plans" / "sc5_not_communicating.yaml"  # charges at once, for 45 min
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     trials = plan_trials(args.aborts, rng, args.kind)
     with tempfile.TemporaryDirectory(prefix="soak-") as scratch:
         work = Path(scratch)
-        with LabSim(work, wire_faults=True) as lab:
+        with LabSim(work, sim_yaml=watchdog_bench(work), wire_faults=True) as lab:
             for number, trial in enumerate(trials, 1):
                 run_trial(lab, trial, rng, work)
                 print(f"[{number:>3}/{len(trials)}] {trial.entry:<15} {trial.abort:<12} "
@@ -310,6 +311,20 @@ def main(argv: list[str] | None = None) -> int:
     bad = summary["silently_live"] + summary["false_not_confirmed"] + summary["did_not_stop"]
     late = summary["sigkill_runs"] - summary["sigkill_safe_within_watchdog"]
     return 1 if bad or late else 0
+
+
+def watchdog_bench(work: Path) -> Path:
+    """The simulated bench with a load whose dialect has a communication watchdog.
+
+    The rig's generic ``scpi`` dialect arms one (``SYST:COMM:WATC``); the Chroma
+    63800 and ITECH IT8600 have none (docs/loads.md), so on them a load link that
+    stays dead is, honestly, SAFE STATE NOT CONFIRMED and the E-stop loop covers it.
+    The soak measures a bench where every driven instrument has a watchdog.
+    """
+    bench = work / "soak-sim.yaml"
+    text = SIM_BENCH.read_text("utf-8").replace("dialect: chroma63800", "dialect: scpi", 1)
+    bench.write_text(text, "utf-8")
+    return bench
 
 
 def _settle(lab: LabSim) -> bool:
