@@ -79,7 +79,10 @@ def test_a_plan_whose_start_the_services_do_not_read_is_skipped_with_the_reason(
     project.plan(
         "sc1_home", text=PLAN.format(id="sc1-home", scenario="sc1", covers="SC-1", title="t")
     )
-    urls = [f"--utility-url={uid}={url}" for uid, url in served.items() if uid != "clearinghouse"]
+    utilities = {
+        uid: url for uid, url in served.items() if uid != "clearinghouse" and ":" not in uid
+    }
+    urls = [f"--utility-url={uid}={url}" for uid, url in utilities.items()]
     result = project.pytester.runpytest(
         *urls, f"--clearinghouse-url={served['clearinghouse']}", "-rs"
     )

@@ -88,7 +88,12 @@ def assert_stopped(
     ends = [r for r in found if r["type"] == "plan_end"]
     stopped = ends[-1]["interrupted"]
     assert stopped["signal"] == name
-    assert stopped["safe_state"] == {"bench": "lab", "load_input_on": False, "pilot_state": "A"}
+    assert stopped["safe_state"] == {
+        "bench": "lab",
+        "load_input_on": False,
+        "pilot_state": "A",
+        "by_watchdog": [],  # both read back, not left to a watchdog
+    }
     steps = [r for r in found if r["type"] == "step" and r["plan"] == ends[-1]["plan"]]
     assert stopped["step"] == next(s["index"] for s in steps if s["outcome"] == "interrupted")
     assert steps[stopped["step"]]["kind"] == "charge"
