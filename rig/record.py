@@ -210,6 +210,10 @@ class BindingAnswer:
     scenario: str
     payer_account_id: str
     tariff_id: str
+    reason: str = ""
+    """The utility's sentence for its decision (shown, not compared: it is free text)."""
+    requirement_ids: tuple[str, ...] = ()
+    """The requirements the utility cites for its decision (compared with the oracle's)."""
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,47 @@ def _equal(
 # --------------------------------------------------------------------- who pays
 
 
+#: Requirements that assert a fact about the session: cited only when it is so.
+_ASSERTING = {"BR-01": "communication or validation failed", "BR-04": "the EUMD was unavailable"}
+
+
+def _decision_requirements(
+    treatment: Treatment, binding: BindingAnswer, eumd_lost: bool
+) -> Measurement:
+    """The utility cites the requirement that decided, and none asserting what did not happen."""
+    cited = binding.requirement_ids
+    problems = []
+    if treatment.cites not in cited:
+        problems.append(f"does not cite {treatment.cites}")
+    for rid, claim in _ASSERTING.items():
+        happened = treatment.cites == rid or (rid == "BR-04" and eumd_lost)
+        if rid in cited and not happened:
+            problems.append(f"cites {rid} ({claim}), which did not happen")
+    return Measurement.none_of(
+        "decision requirements",
+        [
+            f"the utility's decision ({', '.join(cited)}: {binding.reason!r}) {p}, "
+            f"expected {treatment.rule}"
+            for p in problems
+        ],
+        "problems",
+        requirements=treatment.requirements,
+    )
+
+
 def compare_treatment(
-    treatment: Treatment, session: UtilitySession | None, binding: BindingAnswer | None
+    treatment: Treatment,
+    session: UtilitySession | None,
+    binding: BindingAnswer | None,
+    *,
+    eumd_lost: bool = False,
 ) -> list[Measurement]:
     """Payer, tariff, incentive and flag on the utility's session; what the PEV was told.
+
+    The decision's labels too: the scenario on the session record, and — from the
+    binding answer — the requirements the utility cites (the row's deciding one, and
+    neither BR-01 nor BR-04 unless communication/validation failed or the EUMD was
+    unavailable, ``eumd_lost``), so a right payer for a wrong reason fails.
 
     Each measurement evidences the treatment's requirements, plus BR-12 where the
     PEV was told a binding outcome (or should have been) and BR-04 on the flag only
@@ -80,6 +117,8 @@ def compare_treatment(
         _equal("binding indicated", told_bound, treatment.bound, told, "bound"),
         _equal("incentive indicated", told_incentive, treatment.incentive, told, "incentive told"),
     ]
+    if binding is not None and binding.requirement_ids:
+        measurements.append(_decision_requirements(treatment, binding, eumd_lost))
     if session is None:
         return [
             *measurements,
@@ -87,6 +126,7 @@ def compare_treatment(
         ]
     return [
         *measurements,
+        _equal("decision scenario", session.scenario, treatment.scenario, req, "scenario"),
         _equal("payer", session.payer_account_id, treatment.payer_account_id, req, "payer"),
         _equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff"),
         _equal("incentive", session.incentive, treatment.incentive, req, "incentive"),

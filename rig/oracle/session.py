@@ -53,7 +53,9 @@ def check_session(
             raise UnknownTariff(f"tariff {tariff_id!r} is not in the utility data set")
     treatment = expected_treatment(record.facts)
     services = record.services
-    measurements = compare_treatment(treatment, services.session, record.binding)
+    measurements = compare_treatment(
+        treatment, services.session, record.binding, eumd_lost=not record.facts.eumd_available
+    )
     step_extra = Decimal(0)
     if record.intervals:
         bill = expected_bill(tariffs[treatment.tariff_id], record.intervals)
