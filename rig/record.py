@@ -298,6 +298,8 @@ class Settlement:
     home_utility_id: str
     rows: tuple[SettlementRow, ...]
     charges: tuple[str, ...] = ()
+    totals: SettlementRow | None = None
+    """The statement's own totals (``option`` ``"total"``); ``None``: it gave none."""
 
 
 @dataclass

@@ -308,6 +308,7 @@ def compare_settlement(
         rows = [row for row in settlement.rows if row.option == expected.option]
         if len(rows) == 1 and rows[0].sessions == 1:  # the statement is this session alone
             pairs += [
+                ("statement kWh", rows[0].kwh, expected.customer.total_kwh),
                 ("statement customer amount", rows[0].customer_amount, expected.customer_amount),
                 ("statement owed", rows[0].settlement_amount, expected.roaming_utility_owed),
                 ("statement difference", rows[0].difference, expected.difference),
@@ -315,4 +316,44 @@ def compare_settlement(
     measurements = [_equal(f"posting {name}", got, want, req, name) for name, got, want in pairs]
     if settlement is None:
         measurements.append(_equal("settlement statement", "missing", "present", req, "statement"))
+    else:
+        measurements += _statement_totals(expected, settlement, req)
     return measurements
+
+
+def _statement_totals(
+    expected: ExpectedSettlement, settlement: Settlement, req: Sequence[str]
+) -> list[Measurement]:
+    """The statement's totals add up its rows; alone with this session, they are its money."""
+    totals = settlement.totals
+    if totals is None:
+        return [_equal("settlement totals", "missing", "present", req, "statement totals")]
+    rows = settlement.rows
+    fields = ("sessions", "kwh", "customer_amount", "settlement_amount", "difference")
+    names = ("sessions", "kWh", "customer amount", "owed", "kept")
+    summed = [sum((getattr(r, f) for r in rows), Decimal(0)) for f in fields]
+    given = [getattr(totals, f) for f in fields]
+    problems = [
+        f"{name} total {got}, rows add up to {want}"
+        for name, got, want in zip(names, given, summed, strict=True)
+        if got != want
+    ]
+    if totals.sessions == 1:  # the statement is this session alone
+        alone = (
+            totals.kwh,
+            totals.customer_amount,
+            totals.settlement_amount,
+            totals.difference,
+        )
+        want = (
+            expected.customer.total_kwh,
+            expected.customer_amount,
+            expected.roaming_utility_owed,
+            expected.difference,
+        )
+        problems += [
+            f"{name} total {got}, expected {w} for this session alone"
+            for name, got, w in zip(names[1:], alone, want, strict=True)
+            if got != w
+        ]
+    return [Measurement.none_of("settlement totals", problems, "problems", requirements=req)]
