@@ -323,6 +323,8 @@ class SessionRecord:
     ampacity: list[CurrentSample] = field(default_factory=list)
     setpoints: list[CurrentSample] = field(default_factory=list)
     load: list[LoadSample] = field(default_factory=list)
+    load_accuracy_pct: float = 0.5
+    """The load's power measurement accuracy, ± % of reading, as the bench file declares it."""
     eumd: MeterTimeline | None = None
     premise_meter: MeterTimeline | None = None
     intervals: list[MeteringInterval] = field(default_factory=list)

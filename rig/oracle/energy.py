@@ -67,7 +67,9 @@ _REQUIREMENTS = ("J-04",)
 @dataclass(frozen=True)
 class EnergyTolerances:
     load_accuracy_pct: float = 0.5
-    """The load's power measurement accuracy, ± % of reading (its datasheet)."""
+    """The load's power measurement accuracy, ± % of reading (its datasheet); the runner
+    passes the bench file's ``load.power_accuracy_pct``
+    (:attr:`rig.record.SessionRecord.load_accuracy_pct`)."""
     interval_rounding_wh: float = 0.5
     """Half the resolution the ESI reports interval energy in."""
     marginal_fraction: float = 0.2

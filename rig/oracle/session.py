@@ -79,7 +79,7 @@ def check_session(
             sum(billed, Decimal(0)) if billed else None,
             intervals=len(record.intervals),
             step_extra_kwh=step_extra,
-            tolerances=energy or EnergyTolerances(),
+            tolerances=energy or EnergyTolerances(load_accuracy_pct=record.load_accuracy_pct),
         )
     limits = electrical or ElectricalLimits()
     if record.pilot:
