@@ -210,6 +210,10 @@ class BindingAnswer:
     scenario: str
     payer_account_id: str
     tariff_id: str
+    reason: str = ""
+    """The utility's sentence for its decision (shown, not compared: it is free text)."""
+    requirement_ids: tuple[str, ...] = ()
+    """The requirements the utility cites for its decision (compared with the oracle's)."""
 
 
 @dataclass(frozen=True)
@@ -294,6 +298,8 @@ class Settlement:
     home_utility_id: str
     rows: tuple[SettlementRow, ...]
     charges: tuple[str, ...] = ()
+    totals: SettlementRow | None = None
+    """The statement's own totals (``option`` ``"total"``); ``None``: it gave none."""
 
 
 @dataclass
@@ -317,6 +323,8 @@ class SessionRecord:
     ampacity: list[CurrentSample] = field(default_factory=list)
     setpoints: list[CurrentSample] = field(default_factory=list)
     load: list[LoadSample] = field(default_factory=list)
+    load_accuracy_pct: float = 0.5
+    """The load's power measurement accuracy, ± % of reading, as the bench file declares it."""
     eumd: MeterTimeline | None = None
     premise_meter: MeterTimeline | None = None
     intervals: list[MeteringInterval] = field(default_factory=list)

@@ -345,7 +345,13 @@ class IntervalRecord(_Record):
     tariff: str = ""
     rate_period: str = ""
     rate: Decimal | None = None
-    amount: Decimal | None = None
+    amount: Decimal | None = Field(
+        default=None, description="billed_kwh × rate, exact: the interval's own price"
+    )
+    line_rounding: Decimal | None = Field(
+        default=None,
+        description="on a bill line's last row: the line's amount less its rows' amounts",
+    )
     currency: str = ""
 
 

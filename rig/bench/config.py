@@ -162,6 +162,13 @@ class LoadConfig(_Traceable):
     resource: str = Field(description="VISA resource, e.g. TCPIP0::10.0.0.21::5025::SOCKET")
     visa_library: str = Field(default="@py", description="pyvisa backend; '@py' is pyvisa-py")
     timeout_s: float | None = Field(default=None, gt=0, le=30, description="None: driver's")
+    power_accuracy_pct: float = Field(
+        default=0.5,
+        gt=0,
+        le=10,
+        description="± % of reading of the load's power measurement (its datasheet): J-04's "
+        "load term",
+    )
 
     def describe(self) -> str:
         return f"visa {self.resource}"

@@ -259,6 +259,8 @@ class Esi:
             scenario=str(reply["scenario"]),
             payer_account_id=str(reply["payer_account_id"]),
             tariff_id=str(reply["tariff_id"]),
+            reason=str(reply.get("reason", "")),
+            requirement_ids=tuple(str(r) for r in reply.get("requirement_ids", ())),
         )
         return self.answer
 

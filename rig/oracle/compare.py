@@ -61,10 +61,47 @@ def _equal(
 # --------------------------------------------------------------------- who pays
 
 
+#: Requirements that assert a fact about the session: cited only when it is so.
+_ASSERTING = {"BR-01": "communication or validation failed", "BR-04": "the EUMD was unavailable"}
+
+
+def _decision_requirements(
+    treatment: Treatment, binding: BindingAnswer, eumd_lost: bool
+) -> Measurement:
+    """The utility cites the requirement that decided, and none asserting what did not happen."""
+    cited = binding.requirement_ids
+    problems = []
+    if treatment.cites not in cited:
+        problems.append(f"does not cite {treatment.cites}")
+    for rid, claim in _ASSERTING.items():
+        happened = treatment.cites == rid or (rid == "BR-04" and eumd_lost)
+        if rid in cited and not happened:
+            problems.append(f"cites {rid} ({claim}), which did not happen")
+    return Measurement.none_of(
+        "decision requirements",
+        [
+            f"the utility's decision ({', '.join(cited)}: {binding.reason!r}) {p}, "
+            f"expected {treatment.rule}"
+            for p in problems
+        ],
+        "problems",
+        requirements=treatment.requirements,
+    )
+
+
 def compare_treatment(
-    treatment: Treatment, session: UtilitySession | None, binding: BindingAnswer | None
+    treatment: Treatment,
+    session: UtilitySession | None,
+    binding: BindingAnswer | None,
+    *,
+    eumd_lost: bool = False,
 ) -> list[Measurement]:
     """Payer, tariff, incentive and flag on the utility's session; what the PEV was told.
+
+    The decision's labels too: the scenario on the session record, and — from the
+    binding answer — the requirements the utility cites (the row's deciding one, and
+    neither BR-01 nor BR-04 unless communication/validation failed or the EUMD was
+    unavailable, ``eumd_lost``), so a right payer for a wrong reason fails.
 
     Each measurement evidences the treatment's requirements, plus BR-12 where the
     PEV was told a binding outcome (or should have been) and BR-04 on the flag only
@@ -80,6 +117,8 @@ def compare_treatment(
         _equal("binding indicated", told_bound, treatment.bound, told, "bound"),
         _equal("incentive indicated", told_incentive, treatment.incentive, told, "incentive told"),
     ]
+    if binding is not None and binding.requirement_ids:
+        measurements.append(_decision_requirements(treatment, binding, eumd_lost))
     if session is None:
         return [
             *measurements,
@@ -87,6 +126,7 @@ def compare_treatment(
         ]
     return [
         *measurements,
+        _equal("decision scenario", session.scenario, treatment.scenario, req, "scenario"),
         _equal("payer", session.payer_account_id, treatment.payer_account_id, req, "payer"),
         _equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff"),
         _equal("incentive", session.incentive, treatment.incentive, req, "incentive"),
@@ -268,6 +308,7 @@ def compare_settlement(
         rows = [row for row in settlement.rows if row.option == expected.option]
         if len(rows) == 1 and rows[0].sessions == 1:  # the statement is this session alone
             pairs += [
+                ("statement kWh", rows[0].kwh, expected.customer.total_kwh),
                 ("statement customer amount", rows[0].customer_amount, expected.customer_amount),
                 ("statement owed", rows[0].settlement_amount, expected.roaming_utility_owed),
                 ("statement difference", rows[0].difference, expected.difference),
@@ -275,4 +316,44 @@ def compare_settlement(
     measurements = [_equal(f"posting {name}", got, want, req, name) for name, got, want in pairs]
     if settlement is None:
         measurements.append(_equal("settlement statement", "missing", "present", req, "statement"))
+    else:
+        measurements += _statement_totals(expected, settlement, req)
     return measurements
+
+
+def _statement_totals(
+    expected: ExpectedSettlement, settlement: Settlement, req: Sequence[str]
+) -> list[Measurement]:
+    """The statement's totals add up its rows; alone with this session, they are its money."""
+    totals = settlement.totals
+    if totals is None:
+        return [_equal("settlement totals", "missing", "present", req, "statement totals")]
+    rows = settlement.rows
+    fields = ("sessions", "kwh", "customer_amount", "settlement_amount", "difference")
+    names = ("sessions", "kWh", "customer amount", "owed", "kept")
+    summed = [sum((getattr(r, f) for r in rows), Decimal(0)) for f in fields]
+    given = [getattr(totals, f) for f in fields]
+    problems = [
+        f"{name} total {got}, rows add up to {want}"
+        for name, got, want in zip(names, given, summed, strict=True)
+        if got != want
+    ]
+    if totals.sessions == 1:  # the statement is this session alone
+        alone = (
+            totals.kwh,
+            totals.customer_amount,
+            totals.settlement_amount,
+            totals.difference,
+        )
+        want = (
+            expected.customer.total_kwh,
+            expected.customer_amount,
+            expected.roaming_utility_owed,
+            expected.difference,
+        )
+        problems += [
+            f"{name} total {got}, expected {w} for this session alone"
+            for name, got, w in zip(names[1:], alone, want, strict=True)
+            if got != w
+        ]
+    return [Measurement.none_of("settlement totals", problems, "problems", requirements=req)]

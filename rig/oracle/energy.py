@@ -25,13 +25,19 @@ register       (step at first reading + step at last reading) / 2 — a float32 
 load           the load's measurement accuracy % × load energy (load vs EUMD)
 sampling       Σ |P₂ − P₁| × Δt / 2 over successive load readings: the most the
                trapezoid can be off if power stepped anywhere between two readings
-billing        ½ Wh per interval (the ESI reports whole Wh) plus the energy the
-               tariff's step size added (billed vs EUMD)
+billing        ½ Wh per interval (the ESI reports whole Wh) (billed vs EUMD)
 interval edges 0 — the ESI interpolates the register at each metering boundary
                (:mod:`rig.esi.session`); that moves at most ``edge_error_wh``
                between neighbouring intervals, and the session's total telescopes
                to the EUMD delta, so billed vs EUMD gains no term
 =============  ==================================================================
+
+A tariff's ``step_size`` rounds the billed energy *up* to whole steps: that is no
+uncertainty but a known amount, so it moves the **expected** billed energy (EUMD +
+the rounding :func:`rig.oracle.tariff.expected_bill` worked out from the intervals),
+and the tolerance around it stays the honest one above. Counted as tolerance it put
+every correct bill with a large step at the edge (MARGINAL) and let a bill that
+forgot the rounding pass.
 
 The outer ``marginal_fraction`` of each tolerance is marginal: the figures agree, but
 close enough to the edge that the lab should look at the meter.
@@ -61,7 +67,9 @@ _REQUIREMENTS = ("J-04",)
 @dataclass(frozen=True)
 class EnergyTolerances:
     load_accuracy_pct: float = 0.5
-    """The load's power measurement accuracy, ± % of reading (its datasheet)."""
+    """The load's power measurement accuracy, ± % of reading (its datasheet); the runner
+    passes the bench file's ``load.power_accuracy_pct``
+    (:attr:`rig.record.SessionRecord.load_accuracy_pct`)."""
     interval_rounding_wh: float = 0.5
     """Half the resolution the ESI reports interval energy in."""
     marginal_fraction: float = 0.2
@@ -144,15 +152,21 @@ def check_contiguous(
 def _agreement(
     name: str,
     value_wh: float,
-    centre_wh: float,
+    eumd_wh: float,
     terms: dict[str, float],
     marginal_fraction: float,
+    step_wh: float = 0.0,
 ) -> Measurement:
+    """``value`` against the EUMD plus a known step rounding, within the summed ``terms``."""
+    centre_wh = eumd_wh + step_wh
     tolerance_wh = sum(terms.values())
     limits = Limits.around(
         centre_wh / 1000, tolerance_wh / 1000, marginal_fraction=marginal_fraction
     )
     budget = " + ".join(f"{term} {wh / 1000:.4f}" for term, wh in terms.items())
+    against = f"EUMD {eumd_wh / 1000:.4f} kWh"
+    if step_wh:
+        against += f" + step rounding {step_wh / 1000:.4f} = {centre_wh / 1000:.4f} kWh"
     return Measurement.within(
         name,
         value_wh / 1000,
@@ -160,7 +174,7 @@ def _agreement(
         limits,
         requirements=_REQUIREMENTS,
         detail=(
-            f"{value_wh / 1000:.4f} kWh against EUMD {centre_wh / 1000:.4f} kWh: differs by "
+            f"{value_wh / 1000:.4f} kWh against {against}: differs by "
             f"{abs(value_wh - centre_wh) / 1000:.4f} kWh, tolerance {tolerance_wh / 1000:.4f} kWh"
             f" ({budget})"
         ),
@@ -176,7 +190,11 @@ def check_energy(
     step_extra_kwh: Decimal = Decimal(0),
     tolerances: EnergyTolerances = EnergyTolerances(),
 ) -> list[Measurement]:
-    """J-04 measurements: load vs EUMD, and (when billed) billed vs EUMD."""
+    """J-04 measurements: load vs EUMD, and (when billed) billed vs EUMD + ``step_extra_kwh``.
+
+    ``step_extra_kwh`` is the energy the tariff's step size added to the bill (the
+    oracle's :attr:`~rig.oracle.tariff.ExpectedBill.total_kwh` − ``metered_kwh``).
+    """
     try:
         metered = metered_energy(eumd)
     except (InstrumentReplyError, ValueError) as error:
@@ -206,10 +224,10 @@ def check_energy(
                 {
                     "meter class": class_wh,
                     "register": metered.register_wh,
-                    "billing": intervals * tolerances.interval_rounding_wh
-                    + float(step_extra_kwh) * 1000,
+                    "billing": intervals * tolerances.interval_rounding_wh,
                 },
                 tolerances.marginal_fraction,
+                step_wh=float(step_extra_kwh) * 1000,
             )
         )
     return measurements

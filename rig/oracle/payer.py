@@ -29,6 +29,16 @@ SC-4   residential, guest pays, other utility          owner's home account via 
                                                        clearinghouse, at the option's tariff
 =====  ==============================================  =====================================
 
+**The decision's own labels.** The utility states a scenario and cites the
+requirements behind its decision; both are held to the row too, so a correct payer
+for the wrong reason (a failed validation, BR-01, relabelled as an unknown or
+unenrolled PEV, SC-5/BR-05) fails. :attr:`Treatment.scenario` is the scenario the
+row is decided under: SC-5 for the refusals BR-01, SC-5 and BR-05; SC-2 for BR-11;
+for BR-04 the scenario of the premise paying (SC-1 at the owner's home premise,
+SC-2 at another residential one, else SC-6); SC-6 for every site arrangement,
+roaming included; otherwise the row's own. :attr:`Treatment.cites` is the
+requirement that decided: the row's ID (``SC-6`` for the site rows).
+
 The incentive is the PEV programme's rate: it applies exactly when the session is
 billed at the PEV programme tariff (SC-1, SC-3, SC-4 home rate). Whenever someone
 other than the premise customer pays and the premise has a revenue meter, the
@@ -37,7 +47,7 @@ EUMD's energy must come off the host's bill (SC-3 netting, :mod:`rig.oracle.nett
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rig.record import RoamingOption, SessionFacts
 
@@ -65,10 +75,44 @@ class Treatment:
     flagged: bool = False
     net_from_premise: bool = False
     roaming: Roaming | None = None
+    scenario: str = ""
+    """The scenario the decision is made under (see the module docstring)."""
+
+    @property
+    def cites(self) -> str:
+        """The requirement that decided: the row's ID (``SC-6`` for a site arrangement)."""
+        return self.rule.split()[0]
 
 
 def expected_treatment(facts: SessionFacts) -> Treatment:
-    """The row of the module's table that ``facts`` select."""
+    """The row of the module's table that ``facts`` select, with its scenario."""
+    treatment = _row(facts)
+    return replace(treatment, scenario=_scenario(treatment, facts))
+
+
+def _scenario(treatment: Treatment, facts: SessionFacts) -> str:
+    premise = facts.premise
+    residential = premise.kind == "residential"
+    match treatment.cites:
+        case "BR-01" | "SC-5" | "BR-05":
+            return "SC-5"
+        case "BR-11":
+            return "SC-2"
+        case "BR-04":
+            pev = facts.pev
+            if pev.owner_account_id == premise.account_id and (
+                pev.home_utility_id == premise.utility_id
+            ):
+                return "SC-1"
+            return "SC-2" if residential else "SC-6"
+        case "SC-4" if not residential:
+            return "SC-6"
+        case rule:
+            return rule
+
+
+def _row(facts: SessionFacts) -> Treatment:
+    """The first row of the module's table that ``facts`` match."""
     pev, premise = facts.pev, facts.premise
 
     def premise_pays(rule: str, requirements: tuple[str, ...], *, bound: bool) -> Treatment:

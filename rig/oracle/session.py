@@ -53,7 +53,9 @@ def check_session(
             raise UnknownTariff(f"tariff {tariff_id!r} is not in the utility data set")
     treatment = expected_treatment(record.facts)
     services = record.services
-    measurements = compare_treatment(treatment, services.session, record.binding)
+    measurements = compare_treatment(
+        treatment, services.session, record.binding, eumd_lost=not record.facts.eumd_available
+    )
     step_extra = Decimal(0)
     if record.intervals:
         bill = expected_bill(tariffs[treatment.tariff_id], record.intervals)
@@ -77,7 +79,7 @@ def check_session(
             sum(billed, Decimal(0)) if billed else None,
             intervals=len(record.intervals),
             step_extra_kwh=step_extra,
-            tolerances=energy or EnergyTolerances(),
+            tolerances=energy or EnergyTolerances(load_accuracy_pct=record.load_accuracy_pct),
         )
     limits = electrical or ElectricalLimits()
     if record.pilot:

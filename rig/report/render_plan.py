@@ -14,7 +14,8 @@ Reading order follows what a reviewer needs first:
 4. the steps with their time stamps and outcomes;
 5. every measurement: value, unit, limits, marginal band, verdict, and under its
    name the series it rests on that were not recorded;
-6. the interval table (metered vs billed kWh, rate period, rate, amount) and the
+6. the interval table (metered vs billed kWh, rate period, rate, each interval's own
+   amount, a bill line's rounding to the cent on a row of its own) and the
    records the utility, clearinghouse and ESI held for the session.
 
 The section's HTML omits the optional ``</td>``/``</tr>`` end tags, as HTML allows,
@@ -195,20 +196,28 @@ def _total(values: list[Decimal | None]) -> str:
 
 
 def _intervals(rows: list[IntervalRecord]) -> str:
+    """Each interval at its own price; a bill line's rounding to the cent on a row of its own."""
     if not rows:
         return ""
-    body = [
-        f"<tr><td>{clock(r.start)}–{clock(r.end)}<td>{value(_dec(r.metered_kwh))}"
-        f"<td>{value(_dec(r.billed_kwh))}<td>{esc(r.account)}<td>{esc(r.tariff)}"
-        f"<td>{esc(r.rate_period)}<td>{value(_dec(r.rate))}"
-        f"<td>{value(_dec(r.amount))} {esc(r.currency)}"
-        for r in rows
-    ]
+    body = []
+    for r in rows:
+        body.append(
+            f"<tr><td>{clock(r.start)}–{clock(r.end)}<td>{value(_dec(r.metered_kwh))}"
+            f"<td>{value(_dec(r.billed_kwh))}<td>{esc(r.account)}<td>{esc(r.tariff)}"
+            f"<td>{esc(r.rate_period)}<td>{value(_dec(r.rate))}"
+            f"<td>{value(_dec(r.amount))} {esc(r.currency)}"
+        )
+        if r.line_rounding:
+            body.append(
+                f"<tr class=rounding><td colspan=7>bill line ending {clock(r.end)}: rounded "
+                f"to the cent<td>{r.line_rounding:+} {esc(r.currency)}"
+            )
     currency = rows[0].currency
     total = (
         f"<tfoot><tr><th>total<td>{_total([r.metered_kwh for r in rows])}"
         f"<td>{_total([r.billed_kwh for r in rows])}<td><td><td><td>"
-        f"<td>{_total([r.amount for r in rows])} {esc(currency)}</tfoot>"
+        f"<td>{_total([*(r.amount for r in rows), *(r.line_rounding for r in rows)])}"
+        f" {esc(currency)}</tfoot>"
     )
     return (
         "<h4>Intervals: metered vs billed</h4><table class=iv><thead><tr><th>interval (UTC)"

@@ -339,15 +339,13 @@ def _write_billing(
     readings = [
         Decimal(str(round((at[float(i * INTERVAL_S)] - REGISTER_WH) / 1000, 3))) for i in range(5)
     ]
-    amounts = []
+    priced = Decimal(0)
     for i in range(4):
         kwh = readings[i + 1] - readings[i]
-        amount = (kwh * RATE).quantize(Decimal("0.01"))
-        amounts.append(amount)
+        amount = kwh * RATE  # the interval's own price, exact
+        priced += amount
         start = begin + dt.timedelta(seconds=i * INTERVAL_S)
         end = start + dt.timedelta(seconds=INTERVAL_S)
-        if i == 3:
-            amount = total_amount - sum(amounts[:3], Decimal(0))
         out.write(
             IntervalRecord(
                 run_id=run_id,
@@ -361,6 +359,7 @@ def _write_billing(
                 rate_period="mid_peak",
                 rate=RATE,
                 amount=amount,
+                line_rounding=total_amount - priced if i == 3 else None,
                 currency="USD",
             )
         )

@@ -136,6 +136,14 @@ def _roaming_records(world: World, records: ServiceRecords, roaming: str, home: 
             for row in statement["rows"]
         ),
         charges=tuple(statement["charges"]),
+        totals=SettlementRow(
+            option="total",
+            sessions=int(statement["sessions"]),
+            kwh=Decimal(str(statement["kwh"])),
+            customer_amount=Decimal(str(statement["customer_amount"])),
+            settlement_amount=Decimal(str(statement["roaming_utility_owed"])),
+            difference=Decimal(str(statement["home_utility_keeps"])),
+        ),
     )
 
 

@@ -68,6 +68,7 @@ _BENCH_RULES = frozenset({"J-01", "J-02", "J-03", "J-05", "J-06"})
 #: failing one is then shown with that check's YAML.
 _ANSWERS: tuple[tuple[str, type[Action]], ...] = (
     ("bill payer", c.Payer),
+    ("decision", c.Payer),
     ("payer", c.Payer),
     ("utility session record", c.Payer),
     ("bill tariff", c.Tariff),

@@ -22,7 +22,8 @@ renders — it reads nothing else:
   effective window, clipped to the session, and each injected fault (an outage lasts until its
   ``…_back`` step; other faults are open-ended);
 - ``interval`` records (:func:`interval_rows`): metered against billed energy per
-  metering interval, with the bill line's account, tariff, period, rate and amount;
+  metering interval, with the bill line's account, tariff, period and rate, the
+  interval's own amount (exact) and, on a line's last row, the line's rounding;
 - ``service`` records: the binding answer, the grant, the utility's session, every
   bill line, and for SC-4 the clearinghouse's posting and settlement statement;
 - ``plan_end`` with the verdict, ``ended_at`` on the bench clock when the plan's
@@ -67,7 +68,6 @@ from rig.runner.api import StepOutcome
 #: The value of each pilot state on the ``pilot state`` series (unit ``state``).
 PILOT_STATE_VALUE = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4, "F": 5}
 _WH = Decimal("0.001")
-_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,7 @@ class PlanReport:
                     rate_period=row.line.rate_period if row.line else "",
                     rate=row.line.rate if row.line else None,
                     amount=row.amount,
+                    line_rounding=row.line_rounding,
                     currency=row.line.currency if row.line else "",
                 )
             )
@@ -316,7 +317,10 @@ class IntervalRow:
     metered_kwh: Decimal
     billed_kwh: Decimal | None
     amount: Decimal | None
+    """The row's billed energy at its line's rate, exact (not rounded to the cent)."""
     line: BillLine | None
+    line_rounding: Decimal | None = None
+    """On a line's last row only: the line's amount less the sum of its rows' amounts."""
 
 
 def interval_rows(
@@ -328,9 +332,15 @@ def interval_rows(
     one line), and a line boundary may cut an interval (a TOU boundary). Each
     interval is cut at the payer's line boundaries; a piece's metered energy is its
     share of the interval by time (billing rule 2, ``docs/oracle.md``), and its
-    billed energy and amount are the line's, shared among the line's pieces by
-    their metered energy (the last piece of a line takes the rounding remainder,
-    so the rows sum to the line). An interval no line covers shows nothing billed.
+    billed energy is the line's, shared among the line's pieces by their metered
+    energy (the last piece of a line takes the remainder to the Wh, and a step
+    size's extra with it, so the rows sum to the line). A row's **amount is its own
+    billed energy at the line's rate, exact** (0.002 kWh at 0.10 USD/kWh is 0.0002
+    USD): never a share of the line's rounded amount, which put a line's rounding
+    remainder on one interval (−0.01 USD on a 0.002 kWh interval). The line's
+    rounding to the cent — its amount less its rows' amounts — is given once, as
+    ``line_rounding`` on the line's last row. An interval no line covers shows
+    nothing billed.
     """
     payer = sorted((x for x in lines if x.kind in PAYER_KINDS), key=lambda x: x.start)
     pieces: list[tuple[MeteringInterval, datetime, datetime, Decimal, BillLine | None]] = []
@@ -358,14 +368,15 @@ def interval_rows(
         line = billed_on
         kwh_left, amount_left, count = left[id(line)]
         if count == 1:
-            billed, amount = kwh_left, amount_left
+            billed = kwh_left
         else:
             metered = metered_on[id(line)]
             fraction = kwh / metered if metered else Decimal(1) / Decimal(count)
             billed = (line.kwh * fraction).quantize(_WH, rounding=ROUND_HALF_UP)
-            amount = (line.amount * fraction).quantize(_CENT, rounding=ROUND_HALF_UP)
+        amount = billed * line.rate
         left[id(line)] = (kwh_left - billed, amount_left - amount, count - 1)
-        rows.append(IntervalRow(start, end, kwh, billed, amount, line))
+        rounding = amount_left - amount if count == 1 else None
+        rows.append(IntervalRow(start, end, kwh, billed, amount, line, rounding))
     return rows
 
 

@@ -292,7 +292,11 @@ def _actors(
     endpoints: ServiceEndpoints,
     scratch: Path,
 ) -> Iterator[World]:
-    record = SessionRecord(plan_id=plan.plan, facts=initial_facts(plan, place))
+    record = SessionRecord(
+        plan_id=plan.plan,
+        facts=initial_facts(plan, place),
+        load_accuracy_pct=config.load.power_accuracy_pct,
+    )
     record.eumd = meter_timeline(place.eumd_id or "EUMD", bench.eumd, config.eumd.accuracy_pct)
     if bench.premise_meter is not None and config.premise_meter is not None:
         record.premise_meter = meter_timeline(

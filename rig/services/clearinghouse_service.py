@@ -7,9 +7,11 @@ answers three kinds of call:
   belongs to: home utility, account, programme tariff, or *not found* (SC-5).
   Every question is recorded.
 * **Roaming charge posting** — the roaming utility posts a priced SC-4 session (it
-  may post only *as itself*); the clearinghouse checks that the money adds up
-  (line amounts sum to the customer amount; difference = customer amount −
-  settlement amount), records it once per ``charge_id`` and forwards it to the
+  may post only *as itself*); the clearinghouse checks that the session rests on a
+  PEV validation it answered for that utility at that premise (the binding), that
+  the money adds up (line amounts sum to the customer amount; difference =
+  customer amount − settlement amount), records it once per ``charge_id`` (which
+  belongs to the utility that first posted it) and forwards it to the
   home utility's account through its outbox (delivered even if the home utility is
   down at that moment).
 * **Settlement statements** — per pair of utilities and period, grouped by the
@@ -34,6 +36,7 @@ from rig.services.db import Database
 from rig.services.errors import conflict, forbidden, invalid, not_found
 from rig.services.outbox import Outbox
 from rig.services.times import from_s, to_ms
+from rig.services.utility_base import MAX_SESSION_AGE
 
 
 class ClearinghouseService:
@@ -148,6 +151,7 @@ class ClearinghouseService:
             )
         if charge.customer_amount - charge.settlement_amount != charge.difference:
             raise invalid("difference must be customer_amount − settlement_amount")
+        self._check_validated(charge)
         body = m.as_json(charge)
         rc = self.t.roaming_charges
         status: Literal["recorded", "duplicate", "replaced"]
@@ -200,6 +204,40 @@ class ClearinghouseService:
         return m.RoamingChargeOut(
             charge_id=charge.charge_id, status=status, forwarded=state == "delivered"
         )
+
+    def _check_validated(self, charge: m.RoamingChargeIn) -> None:
+        """422 unless this clearinghouse validated the charge's PEV for its roaming binding.
+
+        Binding a foreign PEV (SC-4) is the roaming utility asking ``/pev-validations``
+        about it at the premise; the clearinghouse records every answer. A charge must
+        rest on such an answer: found, asked by the posting utility, for this PEV at this
+        premise, naming this home utility, no later than now and no earlier than
+        :data:`~rig.services.utility_base.MAX_SESSION_AGE` before the session's start
+        (a binding delivered late may be validated after the session began, never more
+        than that before it). Anything else is a charge for a session nobody bound.
+        """
+        v = self.t.validations
+        earliest = charge.start.timestamp() - MAX_SESSION_AGE.total_seconds()
+        with self.db.read() as conn:
+            found = conn.execute(
+                select(v.c.seq)
+                .where(
+                    v.c.requesting_utility_id == charge.roaming_utility_id,
+                    v.c.pev_id == charge.pev_id,
+                    v.c.premise_id == charge.premise_id,
+                    v.c.found.is_(True),
+                    v.c.home_utility_id == charge.home_utility_id,
+                    v.c.at >= earliest,
+                    v.c.at <= self.clock.now(),
+                )
+                .limit(1)
+            ).first()
+        if found is None:
+            raise invalid(
+                "no roaming binding for this charge: the clearinghouse never validated PEV "
+                f"'{charge.pev_id}' for '{charge.roaming_utility_id}' "
+                f"at premise '{charge.premise_id}'"
+            )
 
     def charge(self, caller: Caller, charge_id: str) -> m.RoamingChargeRecord:
         """One posted charge, for a party to it (either utility) or the clearinghouse."""

@@ -36,7 +36,10 @@ SC3 = facts()
 TREATMENT = expected_treatment(SC3)
 EXPECTED = expected_bill(TOU, STRADDLE)
 SESSION = UtilitySession("S-1", "SC-3", "ACC-PEV-1", "TOU-PEV", incentive=True, pev_id="PEV-1")
-BINDING = BindingAnswer(True, True, "SC-3", "ACC-PEV-1", "TOU-PEV")
+BINDING = BindingAnswer(
+    True, True, "SC-3", "ACC-PEV-1", "TOU-PEV", "another premise whose guests pay",
+    ("SC-3", "BR-02", "BR-11"),
+)  # fmt: skip
 
 
 def failures(measurements: list[Measurement]) -> list[str]:
@@ -107,6 +110,7 @@ def test_binding_indicator_and_flag() -> None:
     told = BindingAnswer(True, True, "SC-3", "ACC-HOST-2", "FLAT-RES")
     assert failures(compare_treatment(br04, unflagged, told)) == [
         "FAIL incentive indicated: incentive told True, expected False",
+        "FAIL decision scenario: scenario SC-3, expected SC-2",  # BR-04: the host pays, SC-2
         "FAIL session flagged: flagged False, expected True",
     ]
     assert failures(compare_treatment(TREATMENT, None, None)) == [
@@ -137,4 +141,36 @@ def test_sc3_netting_takes_the_eumd_energy_off_the_host_bill() -> None:
     assert expected_netting(no_netting, SC3, TARIFFS, STRADDLE) is None
     assert failures(compare_netting(None, "ACC-HOST-2", [credit])) == [
         "FAIL netting on host bill: netted kWh -4.000, expected 0"
+    ]
+
+
+def test_a_decision_relabelled_is_caught() -> None:
+    """BR-01 (the home utility's validation failed) told as an unknown or unenrolled PEV."""
+    br01 = expected_treatment(facts(validated=False))
+    session = UtilitySession("S-3", "SC-5", "ACC-HOST-2", "FLAT-RES", incentive=False)
+    right = BindingAnswer(
+        False, False, "SC-5", "ACC-HOST-2", "FLAT-RES",
+        "the home utility's validation of the PEV failed", ("SC-5", "BR-01"),
+    )  # fmt: skip
+    assert failures(compare_treatment(br01, session, right)) == []
+    relabelled = dataclasses.replace(
+        right, reason="PEV not enrolled in a PEV programme", requirement_ids=("SC-5", "BR-05")
+    )
+    assert failures(compare_treatment(br01, session, relabelled)) == [
+        "FAIL decision requirements: the utility's decision (SC-5, BR-05: 'PEV not enrolled "
+        "in a PEV programme') does not cite BR-01, expected BR-01"
+    ]
+    # The other way round: an SC-3 session the utility says it decided under BR-01 and BR-04.
+    claims = dataclasses.replace(BINDING, requirement_ids=("SC-3", "BR-01", "BR-04"))
+    assert failures(compare_treatment(TREATMENT, SESSION, claims)) == [
+        "FAIL decision requirements: the utility's decision (SC-3, BR-01, BR-04: 'another "
+        "premise whose guests pay') cites BR-01 (communication or validation failed), which "
+        "did not happen, expected SC-3; the utility's decision (SC-3, BR-01, BR-04: 'another "
+        "premise whose guests pay') cites BR-04 (the EUMD was unavailable), which did not "
+        "happen, expected SC-3"
+    ]
+    # and a session recorded under another scenario
+    sc2 = dataclasses.replace(SESSION, scenario="SC-2")
+    assert failures(compare_treatment(TREATMENT, sc2, BINDING)) == [
+        "FAIL decision scenario: scenario SC-2, expected SC-3"
     ]

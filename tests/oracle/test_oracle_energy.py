@@ -102,3 +102,26 @@ def test_sampling_bound_covers_a_step_between_readings() -> None:
     energy, bound = load_energy(readings)
     # The trapezoid says 3.6 kWh; the step could have come anywhere: ±3.6 kWh.
     assert (energy, bound) == (3600.0, 3600.0)
+
+
+def test_a_step_size_rounding_is_expected_not_tolerated() -> None:
+    # A 1 kWh step size bills 3.2 kWh metered as 4.000 kWh: 0.800 kWh of step rounding.
+    # That is what a correct utility bills, so it is the expected value (EUMD + rounding),
+    # and only real uncertainty is tolerated around it: class 0.5 % × 3.2 kWh = 16 Wh,
+    # register 1 Wh, 4 intervals × 0.5 Wh = 2 Wh: 19 Wh. A correct bill is a plain PASS.
+    meter = float32_meter(10.0, 13.2, 1.0)
+    measured = check_energy(
+        meter, steady_load(3.2), Decimal("4.000"), intervals=4, step_extra_kwh=Decimal("0.800")
+    )
+    billed = measured[1]
+    assert billed.verdict is Verdict.PASS, billed.message
+    assert billed.limits is not None
+    assert billed.limits.low == pytest.approx(4.0 - 0.019)
+    assert billed.limits.high == pytest.approx(4.0 + 0.019)
+    # A utility that forgets the rounding (bills the metered 3.2 kWh) now fails; before,
+    # the rounding widened the tolerance to 0.819 kWh and let 3.2 kWh through.
+    forgot = check_energy(
+        meter, steady_load(3.2), Decimal("3.200"), intervals=4, step_extra_kwh=Decimal("0.800")
+    )[1]
+    assert forgot.verdict is Verdict.FAIL
+    assert "step rounding 0.8000" in forgot.message

@@ -97,3 +97,17 @@ def test_a_wrong_rate_fails_the_plan() -> None:
 def test_a_tariff_missing_from_the_data_set_is_named() -> None:
     with pytest.raises(UnknownTariff, match="GUEST-B"):
         check_session(sc3_record([]), {k: v for k, v in TARIFFS.items() if k != "GUEST-B"})
+
+
+def test_the_load_accuracy_is_the_benchs_declared_one() -> None:
+    """J-04 load vs EUMD uses the load's accuracy from the bench file, not a constant 0.5 %."""
+    record = sc3_record([*STRADDLE_LINES, CREDIT])
+    # 4.000 kWh: class 0.5 % → 20 Wh, register 0.06 Wh, sampling 0: load 0.5 % adds 20 Wh.
+    [default] = [m for m in check_session(record, TARIFFS) if m.name == "J-04 load energy vs EUMD"]
+    assert "load 0.0200" in default.detail
+    record.load_accuracy_pct = 0.05  # a bench whose load (or reference) is ±0.05 %
+    [declared] = [m for m in check_session(record, TARIFFS) if m.name == "J-04 load energy vs EUMD"]
+    assert "load 0.0020" in declared.detail
+    assert declared.limits is not None and declared.limits.high == pytest.approx(
+        4.0 + (20 + 0.06 + 2) / 1000
+    )

@@ -11,7 +11,13 @@ from report.page import Page, parse
 from rig.measurements import Measurement, Verdict
 from rig.plans.requirements import catalogue
 from rig.report import write_report
-from rig.results import MeasurementRecord, PlanEndRecord, ResultsWriter, read_results
+from rig.results import (
+    IntervalRecord,
+    MeasurementRecord,
+    PlanEndRecord,
+    ResultsWriter,
+    read_results,
+)
 
 VERDICT_RANK = {"FAIL": 0, "MARGINAL": 1, "PASS": 2}
 
@@ -200,3 +206,13 @@ def test_a_failing_plan_check_shows_its_yaml(sample_run: Path, tmp_path: Path) -
     text = "".join(page.section_text(section.attrs["id"]) for section in page.plan_sections())
     assert "plan check after the steps" in text
     assert "- payer: {account: ACC-ALICE}" in text
+
+
+def test_an_interval_shows_its_own_amount_and_a_line_its_rounding_once(report_html: Path) -> None:
+    records = read_results(report_html.parent / "results-a.jsonl")
+    rows = [r for r in records if isinstance(r, IntervalRecord)]
+    assert rows and all(r.amount == (r.billed_kwh or 0) * (r.rate or 0) for r in rows)  # exact
+    roundings = [r.line_rounding for r in rows if r.line_rounding is not None]
+    assert len(roundings) == len({r.plan for r in rows})  # one line per sample plan, once each
+    html = report_html.read_text(encoding="utf-8")
+    assert html.count("rounded to the cent") == sum(1 for x in roundings if x)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -160,10 +161,45 @@ def test_interval_rows_cut_at_a_line_boundary_and_sum_to_the_lines() -> None:
     ]
     assert [r.line.rate_period if r.line else "" for r in rows] == ["mid", "mid", "on", "on"]
     assert sum((r.billed_kwh or Decimal(0) for r in rows), Decimal(0)) == Decimal("3.100")
-    assert sum((r.amount or Decimal(0) for r in rows), Decimal(0)) == Decimal("0.48")
+    # Each row priced at its line's rate; each line's rounding given once on its last row.
+    assert [r.amount for r in rows] == [
+        Decimal("0.1000"),
+        Decimal("0.0400"),
+        Decimal("0.0800"),
+        Decimal("0.0900"),
+    ]
+    assert [r.line_rounding for r in rows] == [None, Decimal("0.0000"), None, Decimal("0.1700")]
+    priced = sum((r.amount or Decimal(0) for r in rows), Decimal(0))
+    assert priced + sum((r.line_rounding or Decimal(0) for r in rows), Decimal(0)) == Decimal(
+        "0.48"
+    )
 
 
 def test_an_interval_no_line_covers_shows_nothing_billed() -> None:
     intervals = [MeteringInterval(_at(0), _at(15), Decimal("1.000"))]
     (row,) = interval_rows(intervals, [])
     assert row.billed_kwh is None and row.line is None and row.metered_kwh == Decimal("1.000")
+
+
+def test_an_interval_amount_is_its_own_price_and_the_line_rounding_is_shown_once() -> None:
+    # One line over four intervals, 0.166 + 0.166 + 0.166 + 0.002 = 0.500 kWh at
+    # 0.10 USD/kWh: 0.05 USD. Sharing the rounded 0.05 by energy gave 0.02, 0.02, 0.02
+    # and −0.01 USD on the 0.002 kWh interval. Each interval's amount is now its own
+    # energy at the line's rate, exact: 0.0166 ×3 and 0.0002; the line's rounding to the
+    # cent (0.05 − 0.0500 = 0) is carried once, on the line's last row.
+    intervals = [
+        MeteringInterval(_at(0), _at(15), Decimal("0.166")),
+        MeteringInterval(_at(15), _at(30), Decimal("0.166")),
+        MeteringInterval(_at(30), _at(45), Decimal("0.166")),
+        MeteringInterval(_at(45), _at(59), Decimal("0.002")),
+    ]
+    rows = interval_rows(intervals, [_line(0, 59, "0.500", "0.05", "mid")])
+    assert [r.amount for r in rows] == [Decimal("0.0166")] * 3 + [Decimal("0.0002")]
+    assert [r.line_rounding for r in rows] == [None, None, None, Decimal(0)]
+    # At 0.13 USD/kWh the line is 0.065 → 0.07 USD: the rows price 0.065 exactly and the
+    # line's half-up rounding, +0.005 USD, is shown once, not spread over the intervals.
+    line = replace(_line(0, 59, "0.500", "0.07", "mid"), rate=Decimal("0.13"))
+    rows = interval_rows(intervals, [line])
+    assert [r.amount for r in rows] == [Decimal("0.02158")] * 3 + [Decimal("0.00026")]
+    assert rows[-1].line_rounding == Decimal("0.005")
+    assert sum((r.amount or 0 for r in rows), Decimal(0)) + Decimal("0.005") == line.amount

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from rig.services.testing import ServiceEndpoints
-from tests.services.helpers import WIDE, bind, charge
+from tests.services.helpers import WIDE, bind, charge, statement
 
 BIND_ALICE = {
     "premise_id": "PREM-ALICE",
@@ -171,6 +171,8 @@ def _roaming_charge(charge_id: str, roaming: str, home: str, pev: str, account: 
 def test_a_charge_id_belongs_to_the_utility_that_first_posted_it(svc: ServiceEndpoints) -> None:
     """HPL re-posting SGE's charge ID as its own must not replace SGE's charge (issue 11)."""
     first = _roaming_charge("SGE:S-first", "SGE", "HPL", "PEV-ALICE", "ACC-ALICE")
+    _validate(svc, "SGE", "PEV-ALICE", "PREM-HANK")
+    _validate(svc, "HPL", "PEV-HANK", "PREM-ALICE")  # so HPL's forgery is refused as a 409
     r = _post(svc, "clearinghouse", "SGE", "/roaming-charges", first)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "recorded"
@@ -183,3 +185,47 @@ def test_a_charge_id_belongs_to_the_utility_that_first_posted_it(svc: ServiceEnd
     assert kept.status_code == 200, kept.text
     assert kept.json()["charge"]["roaming_utility_id"] == "SGE"
     assert kept.json()["charge"]["pev_id"] == "PEV-ALICE"
+
+
+def _validate(svc: ServiceEndpoints, utility: str, pev: str, premise: str) -> None:
+    """What a roaming utility does at binding: ask the clearinghouse about a foreign PEV."""
+    r = _post(
+        svc, "clearinghouse", utility, "/pev-validations", {"pev_id": pev, "premise_id": premise}
+    )
+    assert r.status_code == 200 and r.json()["found"], r.text
+
+
+def test_a_charge_for_a_session_never_validated_is_refused_and_changes_nothing(
+    fresh: ServiceEndpoints,
+) -> None:
+    """A roaming charge must reference a PEV the clearinghouse validated for that utility at
+    that premise (what binding an SC-4 session asks); otherwise 422, nothing recorded,
+    forwarded or settled (issue 11: it used to be recorded and forwarded)."""
+    body = _roaming_charge("SGE:S-unbound", "SGE", "HPL", "PEV-ALICE", "ACC-ALICE")
+    r = _post(fresh, "clearinghouse", "SGE", "/roaming-charges", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        "no roaming binding for this charge: the clearinghouse never validated PEV "
+        "'PEV-ALICE' for 'SGE' at premise 'PREM-HANK'"
+    )
+    # validated, but for another premise, or by another utility: still no binding
+    _validate(fresh, "SGE", "PEV-ALICE", "PREM-ALICE")
+    _validate(fresh, "HPL", "PEV-ALICE", "PREM-HANK")
+    assert _post(fresh, "clearinghouse", "SGE", "/roaming-charges", body).status_code == 422
+    with fresh.client("clearinghouse", as_caller="SGE") as c:
+        assert c.get("/roaming-charges/SGE:S-unbound").status_code == 404
+        settled = c.get(
+            "/settlements", params={"roaming_utility_id": "SGE", "home_utility_id": "HPL", **WIDE}
+        ).json()
+    assert settled["charges"] == [] and settled["sessions"] == 0
+    assert _roaming_lines(fresh) == []
+    # once SGE has validated Alice's PEV at Hank's premise, the same charge is taken
+    _validate(fresh, "SGE", "PEV-ALICE", "PREM-HANK")
+    r = _post(fresh, "clearinghouse", "SGE", "/roaming-charges", body)
+    assert r.status_code == 200 and r.json()["status"] == "recorded", r.text
+    assert len(_roaming_lines(fresh)) == 1  # forwarded to Alice's home account: the check sees it
+
+
+def _roaming_lines(svc: ServiceEndpoints) -> list[Any]:
+    """Roaming lines on Alice's account at her home utility (forwarded SC-4 charges)."""
+    return [x for x in statement(svc, "HPL", "ACC-ALICE")["line_items"] if x["kind"] == "roaming"]
