@@ -91,7 +91,7 @@ from sep2tools.cert_id import get_sfdi
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
-from rig.services import sep2_mirror
+from rig.services import sep2_flow, sep2_mirror
 from rig.services.app_common import MAX_BODY_BYTES
 from rig.services.audit import AuditMiddleware, AuditWriter
 from rig.services.auth import Caller
@@ -206,6 +206,8 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
                 changedTime=int(r.registered_at),
                 enabled=True,
                 RegistrationLink=Link(href=f"/edev/{r.sfdi}/rg"),
+                FlowReservationRequestListLink=Link(href=f"/edev/{r.sfdi}/frq"),
+                FlowReservationResponseListLink=Link(href=f"/edev/{r.sfdi}/frp"),
             )
             for r in rows
         ]
@@ -497,6 +499,8 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
                     interval=DateTimeIntervalType(start=start, duration=end - start),
                     deviceCategory=f"{1 << 18:08x}",  # DeviceCategoryType bit 18: PEV
                     drProgramMandatory=True,
+                    replyTo=sep2_flow.RESPONSES,
+                    responseRequired=sep2_flow.RESPONSE_REQUIRED,
                     loadShiftForward=False,
                 )
             )
@@ -510,4 +514,5 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
         )
 
     sep2_mirror.add_routes(app, service, CallerDep)
+    sep2_flow.add_routes(app, service, CallerDep)
     return app

@@ -13,6 +13,7 @@
 """
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
 from rig.services.auth import Caller
+from rig.services.dataset import ID_PATTERN
 from rig.services.errors import forbidden, invalid
 from rig.services.sep2_tls import cert_lfdi
 from rig.services.utility_service import UtilityService
@@ -77,6 +79,17 @@ def normal_lfdi(text: Any) -> str:
     if len(lfdi) != 40 or any(c not in "0123456789ABCDEF" for c in lfdi):
         raise invalid("an LFDI is 40 hexadecimal digits")
     return lfdi
+
+
+def binding_of(description: str | None) -> str:
+    """The binding ID a 2030.5 ``description`` (String32) carries; 400 if it cannot.
+
+    The ESI chooses its binding IDs (``B-`` and 16 hex digits); one longer than 32
+    characters cannot be named over 2030.5.
+    """
+    if not description or len(description) > 32 or not re.match(ID_PATTERN, description):
+        raise invalid("the description is the binding ID (at most 32 characters)")
+    return description
 
 
 _bearer = HTTPBearer(auto_error=False, description="the caller's own token from the data set")

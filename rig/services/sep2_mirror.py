@@ -71,6 +71,7 @@ from rig.services.dataset import ID_PATTERN
 from rig.services.errors import conflict, invalid, not_found
 from rig.services.sep2_common import (
     POLL_RATE_S,
+    binding_of,
     created,
     own_device,
     parse_body,
@@ -107,8 +108,8 @@ def report_of(
 ) -> m.SessionReportIn:
     """The JSON API's interval report that a post of mirror meter readings is; 400 if
     it does not say what the session record needs."""
-    bindings = {r.description for r in readings}
-    if len(bindings) != 1 or None in bindings:
+    bindings = {binding_of(r.description) for r in readings}
+    if len(bindings) != 1:
         raise invalid("every MirrorMeterReading of a post names the same binding (description)")
     pevs: set[str] = set()
     intervals: list[dict[str, Any]] = []
@@ -236,7 +237,7 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         return [
             MirrorMeterReading(
                 mRID=f"{row.mrid[:24]}{1:08X}",
-                description=s.binding_id[:32],
+                description=s.binding_id,
                 lastUpdateTime=int(service.clock.now()),
                 mirrorReadingSets=sets,
                 reading=close,

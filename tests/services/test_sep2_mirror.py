@@ -106,7 +106,9 @@ def test_mirror_readings_are_the_sessions_interval_records(
     dcap = get(alice, schema, "/dcap")
     link = dcap.find("s:MirrorUsagePointListLink", NS)
     assert link is not None and link.get("href") == "/mup"
-    binding = bind(svc, "HPL", "ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "PEV-ALICE")
+    binding = bind(
+        svc, "HPL", "ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "PEV-ALICE", binding_id=uid("B")
+    )
     start = now(svc).replace(second=0, microsecond=0)
     clock_of(svc).advance_to((start + timedelta(hours=1)).timestamp())
     session_id = uid("S-MUP")
@@ -149,7 +151,9 @@ def test_bad_mirror_posts_get_a_4xx_error_and_change_nothing(
     svc: ServiceEndpoints, alice: httpx.Client, schema: xmlschema.XMLSchema
 ) -> None:
     lfdi = alice.headers["X-Test-LFDI"]
-    binding = bind(svc, "HPL", "ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "PEV-ALICE")
+    binding = bind(
+        svc, "HPL", "ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "PEV-ALICE", binding_id=uid("B")
+    )
     bid = binding["binding_id"]
     start = now(svc).replace(second=0, microsecond=0)
     clock_of(svc).advance_to((start + timedelta(hours=1)).timestamp())
