@@ -100,6 +100,8 @@ class Tables:
     roaming_charges: Table
     validations: Table
     end_devices: Table
+    mirror_usage_points: Table
+    sep2_responses: Table
 
 
 @functools.cache
@@ -272,6 +274,29 @@ def make_tables(prefix: str = "") -> Tables:
             Column("esi_id", String(80), nullable=False),
             Column("premise_id", String(80), nullable=False),
             ts("registered_at", Float, nullable=False),
+        ),
+        # 2030.5 MirrorUsagePoints (rig/services/sep2_mirror.py): one per session an
+        # ESI mirrors; its readings are the session's interval records
+        mirror_usage_points=t(
+            "mirror_usage_points",
+            Column("mup_id", Integer, primary_key=True, autoincrement=True),
+            Column("mrid", String(32), nullable=False, unique=True),
+            Column("esi_id", String(80), nullable=False),
+            Column("lfdi", String(40), nullable=False),
+            Column("session_id", String(80), nullable=False),
+            ts("created_at", Float, nullable=False),
+        ),
+        # 2030.5 Response acknowledgements of DRLC events (rig/services/sep2_flow.py)
+        sep2_responses=t(
+            "sep2_responses",
+            Column("seq", Integer, primary_key=True, autoincrement=True),
+            Column("esi_id", String(80), nullable=False),
+            Column("lfdi", String(40), nullable=False),
+            Column("subject", String(32), nullable=False),
+            Column("signal_id", String(80), nullable=False),
+            Column("status", Integer, nullable=False),
+            ts("created_at", Float, nullable=True),
+            ts("received_at", Float, nullable=False),
         ),
     )
     return tables

@@ -86,24 +86,29 @@ from envoy_schema.server.schema.sep2.types import (
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import ValidationError
-from pydantic_xml import BaseXmlModel, element
-from pydantic_xml.errors import ParsingError
+from pydantic_xml import element
 from sep2tools.cert_id import get_sfdi
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
+from rig.services import sep2_flow, sep2_mirror
 from rig.services.app_common import MAX_BODY_BYTES
 from rig.services.audit import AuditMiddleware, AuditWriter
-from rig.services.auth import Caller, authenticator
+from rig.services.auth import Caller
 from rig.services.dataset import ID_PATTERN
 from rig.services.errors import ServiceError, conflict, forbidden, invalid, not_found
+from rig.services.sep2_common import (
+    POLL_RATE_S,
+    mrid,
+    normal_lfdi,
+    parse_body,
+    sep2_authenticator,
+    sep_xml,
+)
+from rig.services.sep2_tls import cert_lfdi
 from rig.services.tariffs import RatePeriod, price_spans
 from rig.services.utility_service import UtilityService
 
-SEP_XML = "application/sep+xml"
-POLL_RATE_S = 60
-"""The pollRate the server asks for (seconds); the bench's plans run in minutes."""
 PRICE_POWER_OF_TEN = -6
 PRICE_WINDOW = timedelta(days=2)
 DLC_PROGRAM = "dlc"
@@ -143,19 +148,6 @@ class TimeTariffInterval(TimeTariffIntervalResponse, tag="TimeTariffInterval"):
     RateComponentLink: Link | None = element(default=None)  # type: ignore[assignment]
 
 
-def sep_xml(model: BaseXmlModel, status: int = 200, location: str | None = None) -> Response:
-    """A 2030.5 resource as the response body (``None`` fields left out)."""
-    body = model.to_xml(skip_empty=True, exclude_none=True)
-    headers = {"Location": location} if location else None
-    raw = body if isinstance(body, bytes) else body.encode()
-    return Response(content=raw, status_code=status, media_type=SEP_XML, headers=headers)
-
-
-def mrid(*parts: str) -> str:
-    """A stable 128-bit mRID (32 hex digits) for a thing the data set names."""
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:32].upper()
-
-
 def pin(utility_id: str, esi_id: str) -> int:
     """The registration PIN of an ESI's device: five digits and a checksum digit.
 
@@ -171,26 +163,13 @@ def _error(status: int, reason: ReasonCodeType = ReasonCodeType.invalid_request_
     return sep_xml(ErrorResponse(reasonCode=reason), status)
 
 
-async def _body(request: Request, model: type[BaseXmlModel]) -> BaseXmlModel:
-    """The request body parsed as ``model``: 415 for another content type, 400 if it is
-    not well-formed or not that resource."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != SEP_XML:
-        raise HTTPException(415, f"send {SEP_XML}")
-    raw = await request.body()
-    try:
-        return model.from_xml(raw)
-    except (ParsingError, ValidationError, ValueError, SyntaxError) as exc:
-        raise invalid(f"not a valid {model.__xml_tag__}: {exc}") from exc
-
-
 def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
     """The 2030.5 application of one utility; ``audit`` is the utility's audit log."""
     app = FastAPI(title=f"Utility {service.u.name} ({service.id}): IEEE 2030.5", openapi_url=None)
     app.add_middleware(
         AuditMiddleware, writer=audit, clock=service.clock, max_body_bytes=MAX_BODY_BYTES
     )
-    current_caller: Callable[..., Awaitable[Caller]] = authenticator(service.credentials())
+    current_caller: Callable[..., Awaitable[Caller]] = sep2_authenticator(service)
     CallerDep = Annotated[Caller, Depends(current_caller)]
     TariffId = Annotated[str, Path(min_length=1, max_length=80, pattern=ID_PATTERN)]
     u = service.u
@@ -227,6 +206,8 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
                 changedTime=int(r.registered_at),
                 enabled=True,
                 RegistrationLink=Link(href=f"/edev/{r.sfdi}/rg"),
+                FlowReservationRequestListLink=Link(href=f"/edev/{r.sfdi}/frq"),
+                FlowReservationResponseListLink=Link(href=f"/edev/{r.sfdi}/frp"),
             )
             for r in rows
         ]
@@ -254,6 +235,7 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
                 EndDeviceListLink=ListLink(href="/edev", all_=len(devices(caller))),
                 TariffProfileListLink=ListLink(href="/tp", all_=len(u.tariffs)),
                 DemandResponseProgramListLink=ListLink(href="/dr", all_=1),
+                MirrorUsagePointListLink=ListLink(href="/mup"),
             )
         )
 
@@ -289,13 +271,13 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
     @app.post("/edev")
     async def register(caller: CallerDep, request: Request) -> Response:
         """Register the caller's device; again with the same LFDI is the same device."""
-        req = await _body(request, EndDeviceRequest)
-        assert isinstance(req, EndDeviceRequest)
+        req = await parse_body(request, EndDeviceRequest)
         if caller.kind != "esi" or caller.premise_id is None:
             raise forbidden("only an ESI registers an end device, for its own premise")
-        lfdi = (req.lFDI or "").replace("-", "").upper()
-        if len(lfdi) != 40 or any(c not in "0123456789ABCDEF" for c in lfdi):
-            raise invalid("lFDI is 40 hexadecimal digits")
+        lfdi = normal_lfdi(req.lFDI)
+        presented = cert_lfdi(request)
+        if presented is not None and presented != lfdi:
+            raise forbidden(f"the client certificate is device {presented}, not {lfdi}")
         if int(get_sfdi(lfdi, group=False)) != req.sFDI:
             raise invalid("sFDI does not belong to this lFDI")
         table = service.t.end_devices
@@ -517,6 +499,8 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
                     interval=DateTimeIntervalType(start=start, duration=end - start),
                     deviceCategory=f"{1 << 18:08x}",  # DeviceCategoryType bit 18: PEV
                     drProgramMandatory=True,
+                    replyTo=sep2_flow.RESPONSES,
+                    responseRequired=sep2_flow.RESPONSE_REQUIRED,
                     loadShiftForward=False,
                 )
             )
@@ -529,4 +513,6 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
             )
         )
 
+    sep2_mirror.add_routes(app, service, CallerDep)
+    sep2_flow.add_routes(app, service, CallerDep)
     return app

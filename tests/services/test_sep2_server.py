@@ -21,7 +21,8 @@ import pytest
 import xmlschema
 from sep2tools.cert_id import get_sfdi
 
-from rig.services.sep2_api import SEP_XML, pin
+from rig.services.sep2_api import pin
+from rig.services.sep2_common import SEP_XML
 from rig.services.testing import ServiceEndpoints
 
 NS = {"s": "urn:ieee:std:2030.5:ns"}

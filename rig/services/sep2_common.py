@@ -1,0 +1,136 @@
+"""What every 2030.5 resource module of the utility shares: bodies, identity, devices.
+
+* :func:`sep_xml` writes a model as ``application/sep+xml``; :func:`parse_body` reads a
+  request body as one model (415 for another content type, 400 for anything that is
+  not well-formed or not that resource).
+* :func:`sep2_authenticator` is the callers' dependency. A bearer token from the data
+  set identifies the caller as on the JSON API (plain HTTP, or TLS without a client
+  certificate). Over TLS, a client certificate alone identifies the ESI whose
+  registered EndDevice has the certificate's LFDI; an LFDI nobody registered is 403.
+* :func:`own_device` is the rule behind "a device acts only for its own premise": the
+  named LFDI must be an EndDevice registered by the caller, and when the request came
+  with a client certificate, it must be *that* certificate's device.
+"""
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from pydantic_xml import BaseXmlModel
+from pydantic_xml.errors import ParsingError
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+
+from rig.services.auth import Caller
+from rig.services.dataset import ID_PATTERN
+from rig.services.errors import forbidden, invalid
+from rig.services.sep2_tls import cert_lfdi
+from rig.services.utility_service import UtilityService
+
+M = TypeVar("M", bound=BaseXmlModel)
+
+SEP_XML = "application/sep+xml"
+POLL_RATE_S = 60
+"""The pollRate the server asks for (seconds); the bench's plans run in minutes."""
+
+
+def sep_xml(model: BaseXmlModel, status: int = 200, location: str | None = None) -> Response:
+    """A 2030.5 resource as the response body (``None`` fields left out)."""
+    body = model.to_xml(skip_empty=True, exclude_none=True)
+    headers = {"Location": location} if location else None
+    raw = body if isinstance(body, bytes) else body.encode()
+    return Response(content=raw, status_code=status, media_type=SEP_XML, headers=headers)
+
+
+def created(location: str, status: int = 201) -> Response:
+    """201 Created (or 204 for a resource that was there) with its ``Location``."""
+    return Response(status_code=status, headers={"Location": location})
+
+
+def mrid(*parts: str) -> str:
+    """A stable 128-bit mRID (32 hex digits) for a thing the data set names."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:32].upper()
+
+
+async def parse_body(request: Request, *models: type[M]) -> M:
+    """The request body parsed as the first of ``models`` whose root element it is:
+    415 for another content type, 400 if it is not well-formed or no such resource."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != SEP_XML:
+        raise HTTPException(415, f"send {SEP_XML}")
+    raw = await request.body()
+    problems = []
+    for model in models:
+        try:
+            return model.from_xml(raw)
+        except (ParsingError, ValidationError, ValueError, SyntaxError) as exc:
+            problems.append(f"not a valid {model.__xml_tag__}: {exc}")
+    raise invalid("; ".join(problems))
+
+
+def normal_lfdi(text: Any) -> str:
+    """An LFDI as 40 upper-case hex digits (grouping dashes dropped); 400 otherwise."""
+    lfdi = str(text or "").replace("-", "").upper()
+    if len(lfdi) != 40 or any(c not in "0123456789ABCDEF" for c in lfdi):
+        raise invalid("an LFDI is 40 hexadecimal digits")
+    return lfdi
+
+
+def binding_of(description: str | None) -> str:
+    """The binding ID a 2030.5 ``description`` (String32) carries; 400 if it cannot.
+
+    The ESI chooses its binding IDs (``B-`` and 16 hex digits); one longer than 32
+    characters cannot be named over 2030.5.
+    """
+    if not description or len(description) > 32 or not re.match(ID_PATTERN, description):
+        raise invalid("the description is the binding ID (at most 32 characters)")
+    return description
+
+
+_bearer = HTTPBearer(auto_error=False, description="the caller's own token from the data set")
+
+
+def sep2_authenticator(service: UtilityService) -> Callable[..., Awaitable[Caller]]:
+    """The caller of a 2030.5 request: by bearer token, else by client certificate."""
+    credentials = service.credentials()
+    esis = {c.id: c for c in credentials.callers.values() if c.kind == "esi"}
+
+    async def current_caller(
+        request: Request,
+        given: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+    ) -> Caller:
+        token = given.credentials.strip() if given is not None else None
+        caller = credentials.lookup(token) if token else None
+        lfdi = cert_lfdi(request)
+        if caller is None and lfdi is not None:
+            table = service.t.end_devices
+            with service.db.read() as conn:
+                row = conn.execute(select(table.c.esi_id).where(table.c.lfdi == lfdi)).first()
+            if row is None or row.esi_id not in esis:
+                raise HTTPException(403, f"no end device with LFDI {lfdi} is registered")
+            caller = esis[row.esi_id]
+        if caller is None:
+            raise HTTPException(401, "send a client certificate or 'Authorization: Bearer'")
+        request.state.caller = caller.label
+        return caller
+
+    return current_caller
+
+
+def own_device(service: UtilityService, caller: Caller, request: Request, lfdi: Any) -> Any:
+    """The EndDevice row of ``lfdi`` if the caller may act for it; 403 otherwise."""
+    wanted = normal_lfdi(lfdi)
+    presented = cert_lfdi(request)
+    if presented is not None and presented != wanted:
+        raise forbidden(f"the client certificate is device {presented}, not {wanted}")
+    table = service.t.end_devices
+    with service.db.read() as conn:
+        row = conn.execute(select(table).where(table.c.lfdi == wanted)).first()
+    if row is None or caller.kind != "esi" or row.esi_id != caller.id:
+        raise forbidden(f"device {wanted} is not registered to {caller.label}")
+    return row
