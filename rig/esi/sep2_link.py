@@ -81,9 +81,9 @@ from rig.services.sep2_api import (
     SEP_XML,
     TOU_TIERS,
     EndDeviceControlListResponse,
-    TariffProfile,
-    TimeTariffInterval,
 )
+from rig.services.sep2_api import TariffProfile as PlainTariffProfile
+from rig.services.sep2_api import TimeTariffInterval as PlainTimeTariffInterval
 from rig.services.tariffs import RatePeriod
 
 M = TypeVar("M", bound=BaseXmlModel)
@@ -94,13 +94,13 @@ HOURLY_TIER = TOU_TIERS[RatePeriod.HOURLY]
 class TariffProfileList(TariffProfileListResponse, tag="TariffProfileList"):
     """envoy's list, holding the plain-2030.5 TariffProfile (no CSIP-AUS link required)."""
 
-    TariffProfile: list[TariffProfile] | None = element(default=None)  # type: ignore[assignment]
+    TariffProfile: list[PlainTariffProfile] | None = element(default=None)  # type: ignore[assignment]
 
 
 class TimeTariffIntervalList(TimeTariffIntervalListResponse, tag="TimeTariffIntervalList"):
     """envoy's list, holding the plain-2030.5 TimeTariffInterval."""
 
-    TimeTariffInterval: list[TimeTariffInterval] | None = element(default=None)  # type: ignore[assignment]
+    TimeTariffInterval: list[PlainTimeTariffInterval] | None = element(default=None)  # type: ignore[assignment]
 
 
 class RegistrationFailed(Rejected):
