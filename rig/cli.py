@@ -10,16 +10,18 @@ Subcommands:
     Open every instrument (starting the simulators when the bench is simulated),
     print its identity and one live reading; exit 1 naming any instrument it cannot
     reach and what to check.
-``rig demo [--bench FILE] [--report DIR] [-- PYTEST-ARGS]``
+``rig demo [--bench FILE] [--report DIR] [--utility-protocol rest|ieee2030.5] [-- PYTEST-ARGS]``
     The compliance suite: every plan under ``test_plans/`` through pytest and the
     plan plugin (:mod:`rig.pytest_plugin`), on the simulated bench with the services
     embedded; prints the summary table and where the results file went. Exit status
     is pytest's (0 every plan passed, 1 a plan failed, 2 a plan file has errors).
+    ``--utility-protocol`` is pytest's: how the ESI talks to its utility.
     ``--one-charge``: instead, one short simulated charge with a table of what the
     pilot, load and meter saw at each step.
 ``rig serve``
     The utility and clearinghouse services (from :mod:`rig.services.serve`, when
-    that module is installed).
+    that module is installed). It serves both utility protocols at once (the
+    endpoints file lists ``HPL`` and ``HPL:2030.5``), so the choice is the client's.
 ``rig report RESULTS... -o report.html``
     Merge results files (runs, benches, pytest-xdist workers) into one
     self-contained HTML compliance report (:mod:`rig.report`).
@@ -55,6 +57,7 @@ from rig.bench.safe import (
     stop_signals,
 )
 from rig.bench.wait import WaitTimeout
+from rig.esi.link import PROTOCOLS
 from rig.yamlfile import YamlFileError
 
 EXIT_OK = 0
@@ -204,6 +207,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # one token per option: pytest picks its rootdir from the arguments that look like
     # paths, and the bench file's directory must not be taken for the project's
     options = [f"--bench={args.bench}", *([f"--report={args.report}"] if args.report else [])]
+    if args.utility_protocol:
+        options.append(f"--utility-protocol={args.utility_protocol}")
     arguments = [default_plans(), "-p", "rig.pytest_plugin", *options, *args.pytest_args]
     return int(pytest.main(arguments))
 
@@ -218,6 +223,13 @@ def add_demo(commands: Any) -> None:
     )
     parser.add_argument("--bench", default=default_bench(), help="bench file")
     parser.add_argument("--report", help="directory for the results file (default reports/)")
+    parser.add_argument(
+        "--utility-protocol",
+        choices=PROTOCOLS,
+        default=None,
+        help="how the ESI talks to its utility: rest (JSON API) or ieee2030.5 "
+        "(default: the data set's, else rest)",
+    )
     parser.add_argument(
         "--one-charge",
         action="store_true",

@@ -146,6 +146,9 @@ class PlanStartRecord(_Record):
     scenario: str = Field(default="", description="the scenario marker, e.g. sc4")
     requirements: tuple[str, ...] = ()
     started_at: dt.datetime
+    utility_protocol: str = Field(
+        default="", description="how the ESI talked to its utility: rest or ieee2030.5"
+    )
 
 
 class SafeStateModel(_Model):

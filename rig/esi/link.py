@@ -1,7 +1,21 @@
 """The ESI's line to one service: HTTP as one caller, and a switch that cuts it.
 
-An ESI talks to its utility over the network, and the network fails. The
-:class:`ServiceLink` is that conversation: JSON over ``httpx`` with the caller's
+**A utility link chosen by configuration.** What the ESI asks of its utility is
+the small protocol :class:`UtilityLink` — bind, energy request, poll signals,
+report intervals and the session's close — and the utility's protocol is chosen
+by name, as python-can chooses a bus interface (:func:`open_utility_link`):
+
+- ``rest`` — :class:`ServiceLink`, the rig's own JSON API (:mod:`rig.services.utility_api`);
+- ``ieee2030.5`` — :class:`rig.esi.sep2_link.Sep2Link`, IEEE 2030.5 (SEP 2) resources
+  as ``application/sep+xml``.
+
+Both speak the JSON API's shapes to the ESI (a binding answer, a grant, a signals
+page), so the ESI, the session record and the checks do not know which is in use.
+An operation the chosen protocol cannot carry raises :class:`NotOffered`, which is
+neither retried nor set aside: the plan fails, naming what is missing — a link
+never falls back to the other protocol.
+
+:class:`ServiceLink` is the JSON conversation: ``httpx`` with the caller's
 bearer token, and a plain answer to "did it work?":
 
 - a 2xx reply is returned as a dict;
@@ -29,13 +43,14 @@ from __future__ import annotations
 
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal, Protocol, get_args
 
 import httpx
 
-from rig.esi.outbox import Rejected
+from rig.esi.outbox import OutboxMessage, Rejected
 
 #: 4xx answers that say "try again later", not "never".
 _RETRYABLE = frozenset({408, 429})
@@ -47,8 +62,90 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+UtilityProtocol = Literal["rest", "ieee2030.5"]
+"""How the ESI talks to its utility: the rig's JSON API, or IEEE 2030.5."""
+PROTOCOLS: tuple[UtilityProtocol, ...] = get_args(UtilityProtocol)
+
+
 class Unreachable(ConnectionError):
     """The service did not answer usefully (no connection, a timeout, a 5xx): retry later."""
+
+
+class NotOffered(Rejected):
+    """The utility's protocol (or this server of it) does not carry an operation the ESI
+    needs. Never retried: the ESI raises it from a synchronous call, and the outbox sets
+    such a message aside, so the runner fails the plan naming what is missing."""
+
+
+class UtilityLink(Protocol):
+    """What the ESI asks of its utility, whatever the protocol (see the module docstring).
+
+    Bodies and answers are the JSON API's shapes (:mod:`rig.services.api_models`):
+    ``bind`` takes a ``BindingRequest`` and answers a ``BindingResponse``;
+    ``request_energy`` an ``EnergyRequestIn`` → ``GrantResponse``; ``signals``
+    answers a ``SignalsPage`` (``signals``, ``next_since``); ``report`` a
+    ``SessionReportIn`` (intervals, or the closing summary). Failures:
+    :class:`Unreachable` (retry later), :class:`~rig.esi.outbox.Rejected` (refused for
+    good), :class:`NotOffered`.
+    """
+
+    name: str
+    base_url: str
+    protocol: UtilityProtocol
+    reachable: bool
+    """Cleared by a plan's ``utility_unreachable``: every request fails at the ESI's edge."""
+
+    def bind(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def request_energy(self, binding_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def signals(self, since: int, premise_id: str) -> dict[str, Any]: ...
+
+    def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+def open_utility_link(
+    protocol: UtilityProtocol,
+    name: str,
+    url: str,
+    token: str,
+    *,
+    esi_id: str,
+    pin: int | None,
+    now: Callable[[], float],
+    log: UnreachableLog | None = None,
+) -> UtilityLink:
+    """The ESI's link to utility ``name`` over ``protocol`` at ``url`` (that protocol's
+    base URL), as ESI ``esi_id``; ``pin`` is its 2030.5 registration PIN, given out of
+    band (unused by ``rest``), ``now`` the rig's clock."""
+    if protocol == "rest":
+        return ServiceLink(name, url, token, log=log)
+    if protocol == "ieee2030.5":
+        from rig.esi.sep2_link import Sep2Link, stand_in_lfdi
+
+        if pin is None:
+            raise ValueError(f"{name}: an IEEE 2030.5 link needs the ESI's registration PIN")
+        return Sep2Link(name, url, token, lfdi=stand_in_lfdi(esi_id), pin=pin, now=now, log=log)
+    raise ValueError(f"unknown utility protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
+
+
+def report_path(session_id: str) -> str:
+    """Where the JSON API takes a session's reports; the outbox's target for them."""
+    return f"/sessions/{session_id}/intervals"
+
+
+def outbox_sender(link: UtilityLink) -> Callable[[OutboxMessage], None]:
+    """The outbox's sender through ``link``: a queued binding, an interval, the close."""
+
+    def send(message: OutboxMessage) -> None:
+        if message.kind == "binding":
+            link.bind(message.body)
+        else:  # "interval" or "close", targeted at report_path(session)
+            link.report(message.target.split("/")[2], message.body)
+
+    return send
 
 
 @dataclass
@@ -92,7 +189,7 @@ class _Cut(httpx.ConnectError):
 class _Switch(httpx.BaseTransport):
     """An httpx transport that refuses to connect while its link is cut."""
 
-    def __init__(self, link: ServiceLink, inner: httpx.BaseTransport) -> None:
+    def __init__(self, link: HttpLink, inner: httpx.BaseTransport) -> None:
         self._link = link
         self._inner = inner
 
@@ -105,8 +202,9 @@ class _Switch(httpx.BaseTransport):
         self._inner.close()
 
 
-class ServiceLink:
-    """JSON requests to one service as one caller; see the module docstring."""
+class HttpLink:
+    """HTTP to one service as one caller, with the outage switch and the failure rules
+    of the module docstring; the protocols build on :meth:`exchange`."""
 
     def __init__(
         self,
@@ -128,14 +226,8 @@ class ServiceLink:
             transport=_Switch(self, httpx.HTTPTransport(verify=_tls())),
         )
 
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        reply: dict[str, Any] = self._send("POST", path, json=body)
-        return reply
-
-    def get(self, path: str, **params: str | int) -> Any:
-        return self._send("GET", path, params=params)
-
-    def _send(self, method: str, path: str, **options: Any) -> Any:
+    def exchange(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request; the 2xx response, else :class:`Unreachable` or ``Rejected``."""
         try:
             response = self._client.request(method, path, **options)
         except httpx.HTTPError as error:
@@ -144,7 +236,7 @@ class ServiceLink:
                 self._unreached(f"{type(error).__name__}: {error}")
             raise Unreachable(what) from error
         if response.is_success:
-            return response.json()
+            return response
         what = f"{self.name} {method} {path}: HTTP {response.status_code} {response.text[:300]}"
         if 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE:
             raise Rejected(what)
@@ -157,3 +249,33 @@ class ServiceLink:
 
     def close(self) -> None:
         self._client.close()
+
+
+class ServiceLink(HttpLink):
+    """JSON requests to one service as one caller; see the module docstring.
+
+    As a :class:`UtilityLink` it is the ``rest`` protocol; the operator and the
+    clearinghouse fetch use its plain :meth:`get` and :meth:`post`.
+    """
+
+    protocol: UtilityProtocol = "rest"
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply: dict[str, Any] = self.exchange("POST", path, json=body).json()
+        return reply
+
+    def get(self, path: str, **params: str | int) -> Any:
+        return self.exchange("GET", path, params=params).json()
+
+    def bind(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post("/bindings", body)
+
+    def request_energy(self, binding_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post(f"/bindings/{binding_id}/energy-requests", body)
+
+    def signals(self, since: int, premise_id: str) -> dict[str, Any]:
+        page: dict[str, Any] = self.get("/signals", since=since, premise_id=premise_id)
+        return page
+
+    def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post(report_path(session_id), body)

@@ -66,7 +66,7 @@ from drivers.kinds import MeterSnapshot
 from drivers.meter.energy import snapshot_delta
 from rig.clock import Clock
 from rig.esi.audit import AuditLog
-from rig.esi.link import ServiceLink, Unreachable
+from rig.esi.link import NotOffered, Unreachable, UtilityLink, report_path
 from rig.esi.outbox import Outbox, Rejected
 from rig.record import BindingAnswer, Communication, GrantAnswer, MeteringInterval, RoamingOption
 
@@ -162,7 +162,7 @@ class Esi:
     def __init__(
         self,
         setup: EsiSetup,
-        utility: ServiceLink,
+        utility: UtilityLink,
         clock: Clock,
         outbox: Outbox,
         audit: AuditLog,
@@ -240,7 +240,7 @@ class Esi:
             ).isoformat(),
         }
         self.state = "pending"
-        reply = self._call("binding", self.binding_id, "/bindings", request)
+        reply = self._call("binding", self.binding_id, "/bindings", self.utility.bind, request)
         if reply is None:
             self.state = "none"
             self.communication = "failed"
@@ -276,7 +276,11 @@ class Esi:
             "departure": departure.isoformat(),
         }
         path = f"/bindings/{self.binding_id}/energy-requests"
-        reply = self._call("energy_request", key, path, body)
+
+        def ask(body: dict[str, Any]) -> dict[str, Any]:
+            return self.utility.request_energy(self.binding_id, body)
+
+        reply = self._call("energy_request", key, path, ask, body)
         if reply is None:
             return None
         self.start_delay_s = float(reply["start_delay_s"])
@@ -292,9 +296,9 @@ class Esi:
         """Grid signals announced for this premise since the last poll (none if unreachable)."""
         key = f"signals:{self._signals_since}"
         try:
-            page = self.utility.get(
-                "/signals", since=self._signals_since, premise_id=self.setup.premise_id
-            )
+            page = self.utility.signals(self._signals_since, self.setup.premise_id)
+        except NotOffered:
+            raise  # the protocol cannot carry signals: the plan fails, not a quiet "none"
         except (Unreachable, Rejected) as error:
             self.audit.record("signals", key, "/signals", "failed", attempt=1, detail=str(error))
             return []
@@ -314,10 +318,20 @@ class Esi:
             for s in page["signals"]
         ]
 
-    def _call(self, kind: str, key: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
-        """One synchronous transaction, audited; ``None`` when the utility was unreachable."""
+    def _call(
+        self,
+        kind: str,
+        key: str,
+        path: str,
+        send: Callable[[dict[str, Any]], dict[str, Any]],
+        body: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """One synchronous transaction, audited; ``None`` when the utility was unreachable.
+
+        ``path`` names it in the audit log (the JSON API's resource, whatever the protocol).
+        """
         try:
-            reply = self.utility.post(path, body)
+            reply = send(body)
         except Unreachable as error:
             self.audit.record(kind, key, path, "failed", attempt=1, detail=str(error))
             return None
@@ -435,7 +449,7 @@ class Esi:
         self.outbox.put(
             f"{self.session_id}:{interval.start.isoformat()}",
             "interval",
-            f"/sessions/{self.session_id}/intervals",
+            report_path(self.session_id),
             self._report([{**record, "kwh": str(interval.kwh)}]),
         )
         return True
@@ -485,7 +499,7 @@ class Esi:
         self.outbox.put(
             f"{self.session_id}:close",
             "close",
-            f"/sessions/{self.session_id}/intervals",
+            report_path(self.session_id),
             self._report([], summary),
         )
         self.outbox.deliver_due()

@@ -226,4 +226,5 @@ def pytest_rig_run_plan(item: PlanItem, run: RunSession, progress: ProgressCallb
         results=run.writer(),
         run_id=run.run_id,
         progress=progress,
+        utility_protocol=run.utility_protocol,
     )

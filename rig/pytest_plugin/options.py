@@ -12,6 +12,11 @@ Options (``pytest --help``, group *rig test plans*):
     by its ID, and the clearinghouse. Give both or neither.
 ``--services-clock-offset SECONDS``
     The clock offset the external services were started with.
+``--utility-protocol rest|ieee2030.5``
+    How the ESI talks to its utility (:mod:`rig.esi.link`): the rig's JSON API, or
+    IEEE 2030.5 (:mod:`rig.esi.sep2_link`); default: each utility's ``protocol`` in the
+    data set (``rest`` unless it says). Plans and checks are the same either way;
+    ``plan_start`` records which was used.
 ``--report DIR``
     Where the run's results file goes; default ``reports/`` under the rootdir.
 ``--operator NAME``
@@ -40,6 +45,7 @@ from typing import get_args
 
 import pytest
 
+from rig.esi.link import PROTOCOLS
 from rig.plans.model import ScenarioMarker
 from rig.plans.requirements import catalogue
 from rig.pytest_plugin.progress import EVERY_S
@@ -80,6 +86,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=0.0,
         help="clock offset the external services run with (default 0)",
+    )
+    group.addoption(
+        "--utility-protocol",
+        choices=PROTOCOLS,
+        default=None,
+        help="how the ESI talks to its utility: rest (the rig's JSON API) or ieee2030.5 "
+        "(default: the utility's protocol in the data set, else rest)",
     )
     group.addoption(
         "--report",

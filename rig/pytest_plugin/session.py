@@ -44,6 +44,7 @@ import pytest
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import BenchInUse, BenchLease
 from rig.bench.safe import current_stop, stop_signals
+from rig.esi.link import UtilityProtocol
 from rig.plans.labtime import LabProfile, load_profile
 from rig.pytest_plugin.identity import bench_identity
 from rig.pytest_plugin.pool import (
@@ -108,6 +109,8 @@ class RunSession:
     """The HTML report written at the end of the run (``None`` on xdist workers)."""
     report_error: str = ""
     """Why the HTML report could not be written (a results file that does not read)."""
+    utility_protocol: UtilityProtocol | None = None
+    """``--utility-protocol``: how the ESI talks to its utility (``None``: the data set's)."""
     pool: list[PoolBench] = field(default_factory=list)
     """Every ``--bench`` given; ``bench_file`` and ``bench`` are the one this process uses."""
     controller: Controller | None = None
@@ -268,6 +271,7 @@ def _session(config: pytest.Config) -> RunSession:
         allow_expired_calibration=allow_expired,
         profile=profile,
         pool=pool,
+        utility_protocol=config.getoption("utility_protocol"),
     )
 
 

@@ -259,8 +259,9 @@ def plan_section(view: PlanView, several_runs: bool, shared: Shared | None = Non
         f"{' — interrupted' if view.interrupted is not None else ''}</h3>"
         f"<p class=title>{esc(start.title)}<dl><dt>scenario<dd>{esc(view.scenario or '—')}"
         f"<dt>covers<dd>{esc(' '.join(view.requirements) or '—')}"
-        f"<dt>file<dd>{esc(start.file or '—')}<dt>started<dd>{moment(start.started_at)}"
-        f"<dt>ended<dd>{ended}{run}</dl>"
+        f"<dt>file<dd>{esc(start.file or '—')}"
+        f"<dt>utility protocol<dd>{esc(start.utility_protocol or '—')}"
+        f"<dt>started<dd>{moment(start.started_at)}<dt>ended<dd>{ended}{run}</dl>"
     )
     charts = "".join(
         f"<figure><figcaption>{esc(title)}</figcaption>{svg}</figure>"

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Literal
 
 from rig.bench.safe import Interrupted
+from rig.esi.link import UtilityProtocol
 from rig.measurements import Measurement
 from rig.plans import Plan
 from rig.results import ResultsWriter
@@ -181,8 +182,13 @@ def run_plan(
     results: ResultsWriter | None = None,
     run_id: str | None = None,
     progress: ProgressCallback | None = None,
+    utility_protocol: UtilityProtocol | None = None,
 ) -> PlanOutcome:
     """Run ``plan`` once on a fresh bench and return its outcome (see the module doc).
+
+    ``utility_protocol`` is how the ESI talks to its utility (``rest``, the rig's JSON
+    API, or ``ieee2030.5``); ``None`` takes the utility's ``protocol`` in the data set
+    (default ``rest``). The results say which was used (``plan_start``).
 
     ``plan_file`` is the file the plan was loaded from: with it, step outcomes and
     failures carry ``file:line`` and the YAML as written. ``bench_file`` ``None``
@@ -201,6 +207,7 @@ def run_plan(
         results=results,
         run_id=run_id,
         progress=progress,
+        utility_protocol=utility_protocol,
     )
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
 from rig.esi.audit import read_audit
-from rig.esi.link import Unreachable, UnreachableLog
+from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import OutboxStuck, Rejected
 from rig.measurements import Measurement, Verdict, overall_verdict
 from rig.plans import Plan
@@ -81,6 +81,7 @@ def execute(
     results: ResultsWriter | None,
     run_id: str | None,
     progress: ProgressCallback | None,
+    utility_protocol: UtilityProtocol | None = None,
 ) -> PlanOutcome:
     wall = time.perf_counter()
     report = PlanReport(results, run_id or new_run_id(), plan, plan_file)
@@ -94,9 +95,9 @@ def execute(
     ended: float | None = None
     unreachable = UnreachableLog()
     try:
-        with open_world(plan, bench_file, services) as world:
+        with open_world(plan, bench_file, services, utility_protocol) as world:
             unreachable = world.unreachable
-            report.begin(world.clock.now())
+            report.begin(world.clock.now(), world.protocol)
             world.loop.on_boundary = lambda: sync_signals(world)
             world.loop.tick()
             failure = _run_steps(world, steps_at, outcomes, report, progress)

@@ -92,8 +92,9 @@ class PlanReport:
         self.plan_file = plan_file
         self.begun = False
 
-    def begin(self, started_at: float | None) -> None:
-        """Write ``plan_start``; ``started_at`` on the bench clock (``None``: wall time now)."""
+    def begin(self, started_at: float | None, utility_protocol: str = "") -> None:
+        """Write ``plan_start``; ``started_at`` on the bench clock (``None``: wall time now),
+        ``utility_protocol`` the ESI's (empty when the plan broke before its world)."""
         if self.writer is None or self.begun:
             return
         self.begun = True
@@ -108,6 +109,7 @@ class PlanReport:
                 scenario=plan.scenario,
                 requirements=tuple(plan.covers),
                 started_at=to_datetime(started_at) if started_at is not None else datetime.now(UTC),
+                utility_protocol=utility_protocol,
             )
         )
 

@@ -130,6 +130,8 @@ class Lease:
     id: int
     urls: dict[str, str]
     slot: int
+    sep2_urls: dict[str, str]
+    """Each utility's IEEE 2030.5 server, by utility ID."""
 
 
 class ServicesHost:
@@ -217,7 +219,7 @@ class ServicesHost:
             log.warning("services host: %s; starting the services in-process", reply["error"])
             return None
         self.warm = True
-        return Lease(ident, dict(reply["urls"]), slot)
+        return Lease(ident, dict(reply["urls"]), slot, dict(reply.get("sep2_urls", {})))
 
     def release(self, lease: Lease) -> None:
         with self._lock:
@@ -297,7 +299,11 @@ def _serve(clock_file: str, requests: IO[str], replies: IO[str]) -> None:
             cluster.clock = SlotClock(memory, int(message["slot"]))
             cluster.start()
             running[ident] = (cluster, state)
-            reply: dict[str, Any] = {"id": ident, "urls": dict(cluster.endpoints)}
+            reply: dict[str, Any] = {
+                "id": ident,
+                "urls": dict(cluster.endpoints),
+                "sep2_urls": dict(cluster.sep2_endpoints),
+            }
         except Exception as error:  # told to the rig, which starts its own
             reply = {"id": ident, "error": f"{type(error).__name__}: {error}"}
         replies.write(json.dumps(reply) + "\n")

@@ -51,8 +51,15 @@ from rig.bench.safe import Bench, teardown_exit
 from rig.bench.simulated import SimulatedBench
 from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
-from rig.esi.link import ServiceLink, UnreachableLog
-from rig.esi.outbox import Outbox, OutboxMessage
+from rig.esi.link import (
+    ServiceLink,
+    UnreachableLog,
+    UtilityLink,
+    UtilityProtocol,
+    open_utility_link,
+    outbox_sender,
+)
+from rig.esi.outbox import Outbox
 from rig.esi.session import Esi, EsiSetup, Signal, eumd_patience_s
 from rig.plans import Plan
 from rig.record import SessionRecord
@@ -64,7 +71,7 @@ from rig.runner.loop import Loop, Sampling
 from rig.runner.recorder import Recorder, meter_timeline, register_wrap
 from rig.runner.services_host import MirroredClock, services_host
 from rig.runner.supervision import Bands, Supervisor
-from rig.services.cluster import Cluster
+from rig.services.cluster import SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.testing import ServiceEndpoints
 
@@ -131,8 +138,10 @@ class World:
     bench: Bench
     sim: SimulatedBench | None
     endpoints: ServiceEndpoints
-    links: dict[str, ServiceLink]
+    links: dict[str, UtilityLink]
     """The ESI's line to each utility, by utility ID (outages cut these)."""
+    protocol: UtilityProtocol
+    """How the ESI talks to its utility (:func:`utility_protocol`)."""
     record: SessionRecord
     recorder: Recorder
     pev: PevAgent
@@ -165,7 +174,9 @@ def _services(
     databases in a scratch directory (RAM where possible) that goes with it.
     """
     if target is not None:
-        yield ServiceEndpoints(urls=dict(target.urls), dataset=data, clock=None)
+        urls = {k: v for k, v in target.urls.items() if not k.endswith(SEP2_SUFFIX)}
+        sep2 = {k.removesuffix(SEP2_SUFFIX): v for k, v in target.urls.items() if k not in urls}
+        yield ServiceEndpoints(urls=urls, dataset=data, clock=None, sep2_urls=sep2)
         return
     host = services_host() if isinstance(clock, MirroredClock) else None
     lease = host.take(str(UTILITY_DATA / f"{name}.yaml")) if host else None
@@ -173,7 +184,9 @@ def _services(
         assert isinstance(clock, MirroredClock)
         clock.bind(host.memory, lease.slot)
         try:
-            yield ServiceEndpoints(urls=lease.urls, dataset=data, clock=clock)
+            yield ServiceEndpoints(
+                urls=lease.urls, dataset=data, clock=clock, sep2_urls=lease.sep2_urls
+            )
         finally:
             host.release(lease)
         return
@@ -182,7 +195,11 @@ def _services(
         cluster.clock = clock
         with cluster:
             yield ServiceEndpoints(
-                urls=dict(cluster.endpoints), dataset=data, clock=clock, cluster=cluster
+                urls=dict(cluster.endpoints),
+                dataset=data,
+                clock=clock,
+                cluster=cluster,
+                sep2_urls=dict(cluster.sep2_endpoints),
             )
 
 
@@ -206,7 +223,12 @@ _CLEANUP = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rig-teardown")
 
 @contextmanager
 @teardown_exit  # a stop signal landing as the world closes is held, not raised into it
-def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> Iterator[World]:
+def open_world(
+    plan: Plan,
+    bench_file: Path,
+    services: ServiceTarget | None,
+    protocol: UtilityProtocol | None = None,
+) -> Iterator[World]:
     """Build the plan's world; tear it down on exit (see the module docstring).
 
     The bench and the services start side by side (each takes a few hundred
@@ -216,9 +238,13 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
     (closing the drivers, stopping the simulators and the services, another
     ~0.3 s) finishes on a background thread while the next plan starts;
     :func:`finish_teardowns` waits for it, and so does the interpreter at exit.
+
+    ``protocol`` is the utility protocol the run chose (``--utility-protocol``);
+    ``None`` takes the premise's utility's setting in the data set.
     """
     data = dataset(plan.utility_data)
     place = place_of(plan, data)
+    chosen = utility_protocol(place, protocol)
     config = bench_config(plan, bench_file, place)
     clock = make_clock(plan, config, services)
     parts: list[AbstractContextManager[Any]] = [
@@ -234,7 +260,9 @@ def open_world(plan: Plan, bench_file: Path, services: ServiceTarget | None) -> 
         try:
             with (
                 tempfile.TemporaryDirectory(prefix="rig-plan-", dir=_scratch_root()) as scratch,
-                _actors(plan, place, clock, config, bench, sim, endpoints, Path(scratch)) as world,
+                _actors(
+                    plan, place, clock, config, bench, sim, endpoints, Path(scratch), chosen
+                ) as world,
             ):
                 if isinstance(clock, WallClock) and services is None and plan.start:
                     clock.offset_s = plan.start.timestamp() - time.time()  # set-up took a while
@@ -260,6 +288,50 @@ def finish_teardowns() -> None:
     """Wait until every finished plan's drivers, simulators and services are closed."""
     while _PENDING:
         _PENDING.pop().result()
+
+
+def utility_protocol(place: Place, chosen: UtilityProtocol | None) -> UtilityProtocol:
+    """The protocol the ESI speaks: the run's choice, else the utility's in the data set."""
+    return chosen if chosen is not None else place.utility.protocol
+
+
+def _utility_links(
+    protocol: UtilityProtocol,
+    place: Place,
+    endpoints: ServiceEndpoints,
+    clock: Clock,
+    log: UnreachableLog,
+) -> dict[str, UtilityLink]:
+    """The ESI's link to each utility of the data set, over ``protocol``.
+
+    Over IEEE 2030.5 a utility without a 2030.5 server among the endpoints is a
+    :class:`LookupError` (never the JSON API instead); the registration PIN is the
+    bundled server's (:func:`rig.services.sep2_api.pin`), the data set being the
+    out-of-band channel it comes by.
+    """
+    from rig.services.sep2_api import pin
+
+    urls = endpoints.urls if protocol == "rest" else endpoints.sep2_urls
+    missing = [u for u in endpoints.dataset.utilities if u not in urls]
+    if protocol != "rest" and place.utility.id in missing:
+        raise LookupError(
+            f"{place.utility.id} has no IEEE 2030.5 server among the services' endpoints "
+            f"(known: {', '.join(urls) or 'none'})"
+        )
+    return {
+        uid: open_utility_link(
+            protocol,
+            uid,
+            url,
+            endpoints.token(place.esi_id),
+            esi_id=place.esi_id,
+            pin=pin(uid, place.esi_id),
+            now=clock.now,
+            log=log,
+        )
+        for uid, url in urls.items()
+        if uid in endpoints.dataset.utilities
+    }
 
 
 def _scratch_root() -> str | None:
@@ -291,6 +363,7 @@ def _actors(
     sim: SimulatedBench | None,
     endpoints: ServiceEndpoints,
     scratch: Path,
+    protocol: UtilityProtocol,
 ) -> Iterator[World]:
     record = SessionRecord(
         plan_id=plan.plan,
@@ -304,17 +377,11 @@ def _actors(
         )
     recorder = Recorder(bench, clock, record)
     unreachable = UnreachableLog()
-    links = {
-        uid: ServiceLink(uid, url, endpoints.token(place.esi_id), log=unreachable)
-        for uid, url in endpoints.urls.items()
-        if uid in endpoints.dataset.utilities
-    }
+    links = _utility_links(protocol, place, endpoints, clock, unreachable)
     audit = AuditLog(scratch / "esi-audit.jsonl", clock)
     utility = links[place.utility.id]
 
-    def send(message: OutboxMessage) -> None:
-        utility.post(message.target, message.body)
-
+    send = outbox_sender(utility)
     with Outbox(scratch / "esi-outbox.sqlite", clock, send, audit=audit) as outbox:
         esi = Esi(
             EsiSetup(
@@ -355,6 +422,7 @@ def _actors(
             sim=sim,
             endpoints=endpoints,
             links=links,
+            protocol=protocol,
             record=record,
             recorder=recorder,
             pev=pev,

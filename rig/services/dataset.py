@@ -184,6 +184,8 @@ class Utility(Strict):
     """The price this utility is owed by a home utility for its PEVs' energy (SC-4)."""
     grant_seed: int = 0
     max_start_delay_s: Annotated[int, Field(ge=0, le=3600)] = 300
+    protocol: Literal["rest", "ieee2030.5"] = "rest"
+    """How ESIs talk to this utility unless the run says (``--utility-protocol``)."""
     customers: list[Customer] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
     premises: list[Premise] = Field(default_factory=list)

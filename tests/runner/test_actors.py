@@ -13,7 +13,7 @@ from drivers.j1772 import duty_from_ampacity
 from drivers.kinds import MeterSnapshot, PilotState, PilotStatus
 from rig.clock import VirtualClock
 from rig.esi.audit import AuditLog, read_audit
-from rig.esi.link import Unreachable
+from rig.esi.link import Unreachable, outbox_sender, report_path
 from rig.esi.outbox import Outbox
 from rig.esi.session import Esi, EsiSetup
 from rig.plans.model import Pev
@@ -103,7 +103,8 @@ def test_the_pev_follows_the_pilot() -> None:
 
 
 class FakeUtility:
-    """Answers like a utility, or not at all while ``reachable`` is False."""
+    """Answers like a utility (a :class:`~rig.esi.link.UtilityLink` recording its
+    operations as JSON API posts), or not at all while ``reachable`` is False."""
 
     name = "HPL"
 
@@ -127,6 +128,12 @@ class FakeUtility:
             }
         return {}
 
+    def bind(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post("/bindings", body)
+
+    def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post(report_path(session_id), body)
+
 
 def _snapshot(wh: float) -> MeterSnapshot:
     return MeterSnapshot(240.0, 30.0, 7200.0, 60.0, wh, 0.06)
@@ -135,10 +142,7 @@ def _snapshot(wh: float) -> MeterSnapshot:
 def _esi(tmp_path: Path, utility: FakeUtility, clock: VirtualClock, energy: list[float]) -> Esi:
     audit = AuditLog(tmp_path / "audit.jsonl", clock)
 
-    def send(message: Any) -> None:
-        utility.post(message.target, message.body)
-
-    outbox = Outbox(tmp_path / "outbox.sqlite", clock, send, audit=audit)
+    outbox = Outbox(tmp_path / "outbox.sqlite", clock, outbox_sender(utility), audit=audit)  # type: ignore[arg-type]
     setup = EsiSetup("ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "EUMD-ALICE-240", 900)
     return Esi(setup, utility, clock, outbox, audit, lambda: _snapshot(energy[0]))  # type: ignore[arg-type]
 
