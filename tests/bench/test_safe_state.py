@@ -9,6 +9,7 @@ pilot is in state A. Where safe state cannot be confirmed, the bench must raise
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from collections.abc import Iterator
@@ -206,14 +207,28 @@ def test_failed_teardown_keeps_the_original_error(bench: Bench, sim: SimulatedBe
     assert isinstance(caught.value.__context__, RuntimeError)
 
 
-def test_silent_pilot_is_loud(bench: Bench, sim: SimulatedBench) -> None:
+def test_silent_pilot_without_a_watchdog_is_loud(bench: Bench, sim: SimulatedBench) -> None:
     assert sim.pilot is not None
+    bench.pilot.arm_watchdog(0)  # as a bench file with watchdog_ms: 0
+    bench.watchdogs.clear()
     with pytest.raises(SafeStateError) as caught, bench:
         charging(bench, sim)
         sim.pilot.inject(PilotFault.SILENCE)
     assert [failure.role for failure in caught.value.failures] == ["pilot"]
     assert "state A" in str(caught.value)
     assert sim.model.load_settings().input_on is False  # the load was still made safe
+
+
+def test_silent_pilot_with_its_watchdog_armed_is_starved_safe_and_said_so(
+    bench: Bench, sim: SimulatedBench, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert sim.pilot is not None and bench.watchdogs["pilot"].armed
+    caplog.set_level(logging.INFO, logger="rig.bench.safe")
+    with bench:
+        charging(bench, sim)
+        sim.pilot.inject(PilotFault.SILENCE)
+    assert_safe(sim)  # the pilot box tripped on its own once the rig fell silent
+    assert "pilot in state A by its own watchdog (link lost, not read back)" in caplog.text
 
 
 def test_second_ctrl_c_during_teardown_is_held(bench: Bench, sim: SimulatedBench) -> None:

@@ -17,6 +17,7 @@ import pytest
 from drivers.kinds import PilotState
 from drivers.meter.sim_faults import WireFault
 from rig.bench.build import build_load, build_pilot
+from rig.esi.session import eumd_patience_s
 from rig.plans.steps import Charge, Step
 from rig.runner import plan_run
 from rig.runner.api import run_plan
@@ -117,7 +118,8 @@ def test_a_meter_that_stops_answering_fails_the_charge(
     assert "EUMD stopped answering" in message
     assert "pilot" not in message.split(": ", 1)[1]  # nothing else changed
     assert measured.endswith("EUMD silent")
-    assert 0.0 <= ended - changed <= Sampling().steady_s
+    # one steady look, plus the patience a transient read failure gets (rig.esi.session)
+    assert 0.0 <= ended - changed <= Sampling().steady_s + eumd_patience_s(900.0)
 
 
 def test_a_tripped_evse_fails_the_charge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
