@@ -23,6 +23,8 @@ thread.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from drivers.errors import InstrumentRejected, InstrumentReplyError, UnsupportedFeature
 from drivers.kinds import Identity, PilotState, PilotStatus, Watchdog
@@ -40,6 +42,8 @@ from drivers.pilot.protocol import (
     check_watchdog_ms,
 )
 from drivers.pilot.readings import confirm_duty, confirm_state, round_duty
+
+T = TypeVar("T")
 
 
 class SerialPilot:
@@ -106,29 +110,25 @@ class SerialPilot:
     def _heartbeat(self) -> None:
         self._link.write(Command.HEARTBEAT.encode("ascii") + LINE_END, sent=Command.HEARTBEAT)
 
-    def identity(self) -> Identity:
-        def transaction() -> Identity:
-            reply = self._ask(Command.IDENTITY)
+    def _parsed(self, command: str, parse: Callable[[str], T]) -> T:
+        """Ask ``command`` and parse its reply, reopening a dead link once (the keeper's)."""
+
+        def transaction() -> T:
+            reply = self._ask(command)
             try:
-                return lines.parse_identity(reply)
+                return parse(reply)
             except ProtocolError as exc:
                 raise InstrumentReplyError(
-                    self.name, str(exc), sent=Command.IDENTITY, received=reply
+                    self.name, str(exc), sent=command, received=reply
                 ) from exc
 
         return self._keeper.retrying(transaction)
+
+    def identity(self) -> Identity:
+        return self._parsed(Command.IDENTITY, lines.parse_identity)
 
     def status(self) -> PilotStatus:
-        def transaction() -> PilotStatus:
-            reply = self._ask(Command.STATUS)
-            try:
-                return lines.parse_status(reply)
-            except ProtocolError as exc:
-                raise InstrumentReplyError(
-                    self.name, str(exc), sent=Command.STATUS, received=reply
-                ) from exc
-
-        return self._keeper.retrying(transaction)
+        return self._parsed(Command.STATUS, lines.parse_status)
 
     def set_state(self, state: PilotState) -> None:
         command = lines.format_set_state(PilotState(state))
