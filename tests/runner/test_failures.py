@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from drivers.kinds import PilotState
-from rig.bench.safe import Bench, SafeStateError, SafeStateFailure
+from rig.bench.safe import Bench, SafeStateError, SafeStateFailure, SafeStateReadback
 from rig.plans.steps import SetAmpacity, Step
 from rig.runner import plan_run
 from rig.runner.api import run_plan
@@ -61,12 +61,13 @@ class SafeStateSpy:
         original = Bench.safe_state
         spy = self
 
-        def safe_state(bench: Bench) -> None:
-            original(bench)
+        def safe_state(bench: Bench) -> SafeStateReadback:
+            readback = original(bench)
             spy.after.append((bench.load.input_enabled(), bench.pilot.status().state))
             if fail_on_exit and len(spy.after) == 2:
                 failure = SafeStateFailure("pilot", "pilot", "state A", "read back 'C'")
                 raise SafeStateError(bench.name, [failure])
+            return readback
 
         monkeypatch.setattr(Bench, "safe_state", safe_state)
 
