@@ -6,8 +6,8 @@ of the EUMD, the load and the pilot (the load in the generic ``scpi`` dialect, w
 has a communication watchdog: :func:`watchdog_bench`), and then, many times over:
 
 1. starts a run through one **entry point** — ``pytest`` on a charging plan,
-   ``rig demo`` on several plans, ``rig demo --one-charge`` (a ``rig`` command on the
-   bench API), or a controller script on the :mod:`rig.bench` API;
+   ``rig demo`` on several plans (the ``rig`` command that drives a lab bench), or a
+   controller script on the :mod:`rig.bench` API;
 2. waits for a random moment (half the trials: while current flows; the others:
    anywhere from start-up on, set-up and teardown included);
 3. **aborts** it one way — an exception in the controller, SIGINT, SIGTERM, SIGHUP,
@@ -23,6 +23,8 @@ has a communication watchdog: :func:`watchdog_bench`), and then, many times over
    ``false not confirmed``       the rig printed NOT CONFIRMED, but the model is safe
    ``silently live``             the model is live at exit and the rig said nothing
    ``did not stop``              the run was still going 30 s after a signal
+   ``ended before the abort``    the run had already ended (a broken entry point): the
+                                 trial aborted nothing, and the soak fails
    ============================  ==========================================================
 
    After SIGKILL (and after any live exit) it measures how long the model took to
@@ -100,7 +102,7 @@ ABORTS = [
     "SIGKILL",
     *(f"{how} {role}" for how in ("drop", "hang") for role in ("eumd", "load", "pilot")),
 ]
-ENTRIES = ["pytest", "rig demo", "rig one-charge", "api"]
+ENTRIES = ["pytest", "rig demo", "api"]
 
 
 def applies(entry: str, abort: str) -> bool:
@@ -130,8 +132,6 @@ def command(entry: str, lab: LabSim, report_dir: Path) -> list[str]:
     if entry == "rig demo":
         return [str(BIN / "rig"), "demo", "--bench", bench, "--report", str(report_dir),
                 "--", "-k", DEMO_PLANS, "-p", "no:cacheprovider", "-q"]  # fmt: skip
-    if entry == "rig one-charge":
-        return [str(BIN / "rig"), "demo", "--one-charge", "--bench", bench]
     return [sys.executable, "-c", API_SCRIPT, bench]
 
 
@@ -165,7 +165,10 @@ def run_trial(lab: LabSim, trial: Trial, rng: random.Random, work: Path) -> Tria
         )  # fmt: skip
         try:
             abort_at = _pick_moment(lab, process, trial, rng)
-            _abort(lab, process, trial, rng, abort_at)
+            if process.poll() is not None:  # nothing left to abort: not a trial at all
+                trial.outcome, trial.exit_code = "ended before the abort", process.returncode
+            else:
+                _abort(lab, process, trial, rng, abort_at)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -271,6 +274,7 @@ def summarise(trials: list[Trial]) -> dict[str, Any]:
         "silently_live": outcomes["silently live"],
         "false_not_confirmed": outcomes["false not confirmed"],
         "did_not_stop": outcomes["did not stop"],
+        "ended_before_the_abort": outcomes["ended before the abort"],
         "sigkill_runs": len(kills),
         "sigkill_safe_within_watchdog": len(within),
         "sigkill_worst_ms": max((ms for ms in kills if ms is not None), default=None),
@@ -309,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         document = {"summary": summary, "trials": [asdict(t) for t in trials]}
         args.json.write_text(json.dumps(document, indent=2), "utf-8")
     bad = summary["silently_live"] + summary["false_not_confirmed"] + summary["did_not_stop"]
+    bad += summary["ended_before_the_abort"]
     late = summary["sigkill_runs"] - summary["sigkill_safe_within_watchdog"]
     return 1 if bad or late else 0
 

@@ -3,7 +3,7 @@
 Runs ``benchmarks/soak_safety.py --aborts 0`` as a subprocess: exception, SIGINT,
 SIGTERM, SIGHUP, two signals within 3 ms, SIGKILL, and a dropped and a hung link on
 the EUMD, the load and the pilot, each through a random entry point (pytest,
-``rig demo``, ``rig demo --one-charge``, a script on the bench API) against
+``rig demo``, a script on the bench API) against
 ``rig sim``'s instruments through a lab-style bench file. These are safety claims,
 not timings, so they are asserted: nothing silently live, no false "not
 confirmed", every run stopped, and after SIGKILL the watchdogs made the bench safe
