@@ -165,7 +165,8 @@ def run_trial(lab: LabSim, trial: Trial, rng: random.Random, work: Path) -> Tria
         )  # fmt: skip
         try:
             abort_at = _pick_moment(lab, process, trial, rng)
-            if process.poll() is not None:  # nothing left to abort: not a trial at all
+            if process.poll() is not None and trial.abort != "exception":
+                # nothing left to abort (the exception trial ends itself: that is its abort)
                 trial.outcome, trial.exit_code = "ended before the abort", process.returncode
             else:
                 _abort(lab, process, trial, rng, abort_at)
