@@ -8,8 +8,8 @@ runner reaches them through a bench file with no ``simulation:`` section
 services are the embedded ones, on the wall clock offset to the plan's ``start``.
 
 The plan is ``test_plans/sc1_one_minute.yaml``: SC-1 on the one-minute data set
-(``fixtures/utilities/one_minute.yaml``), 3.5 minutes of charging across three
-metering boundaries, about 4 minutes of wall time in all. It passes only if every
+(``fixtures/utilities/one_minute.yaml``), 130 s of charging across two
+metering boundaries, under 3 minutes of wall time in all. It passes only if every
 interval the ESI cut is on the utility's grid — none longer than 60 s, which the
 utility refuses (BR-09) — and the bill matches the EUMD (J-04). Before the ESI cut
 intervals at the boundary instant, this failed with the utility's refusal
@@ -43,6 +43,7 @@ def test_one_minute_sc1_is_billed_on_the_wall_clock_through_a_lab_bench(tmp_path
     assert outcome.verdict == "pass", describe(outcome)
     by_name = {m.name: m for m in outcome.measurements}
     billed = by_name["J-04 billed energy vs EUMD"]
-    assert billed.passed and isinstance(billed.value, float) and billed.value > 0.3
+    # 130 s at up to 6.6 kW is at most 0.238 kWh: most of it must have been billed
+    assert billed.passed and isinstance(billed.value, float) and billed.value > 0.2
     assert by_name["intervals: longest interval"].value <= 60.0
     assert wall_s <= BUDGET_S, f"took {wall_s:.0f} s of wall clock, budget {BUDGET_S:.0f} s"
