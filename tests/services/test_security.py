@@ -85,35 +85,7 @@ def test_only_the_utility_itself_publishes_signals(svc: ServiceEndpoints) -> Non
 
 
 def test_a_utility_posts_to_the_clearinghouse_only_as_itself(svc: ServiceEndpoints) -> None:
-    charge_body = {
-        "charge_id": "HPL:forged",
-        "roaming_utility_id": "SGE",
-        "home_utility_id": "HPL",
-        "session_id": "forged",
-        "pev_id": "PEV-ALICE",
-        "premise_id": "PREM-HANK",
-        "account_id": "ACC-ALICE",
-        "option": "guest_rate",
-        "tariff_id": "SGE-GUEST",
-        "settlement_tariff_id": "SGE-SETTLE",
-        "currency": "USD",
-        "start": "2026-03-02T18:00:00Z",
-        "end": "2026-03-02T18:15:00Z",
-        "kwh": "1",
-        "customer_amount": "0.25",
-        "settlement_amount": "0.10",
-        "difference": "0.15",
-        "lines": [
-            {
-                "start": "2026-03-02T18:00:00Z",
-                "end": "2026-03-02T18:15:00Z",
-                "kwh": "1",
-                "rate_period": "flat",
-                "rate": "0.25",
-                "amount": "0.25",
-            }
-        ],
-    }
+    charge_body = _roaming_charge("HPL:forged", "SGE", "HPL", "PEV-ALICE", "ACC-ALICE")
     r = _post(svc, "clearinghouse", "HPL", "/roaming-charges", charge_body)
     assert r.status_code == 403 and "only as itself" in r.json()["detail"]
     # and only the clearinghouse posts roaming charges to a home utility
