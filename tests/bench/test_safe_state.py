@@ -20,7 +20,7 @@ import pytest
 
 from drivers.errors import InstrumentError
 from drivers.j1772 import duty_from_ampacity
-from drivers.kinds import PilotState
+from drivers.kinds import Load, PilotState
 from drivers.load.sim import Fault as LoadFault
 from drivers.meter.sim_faults import WireFault
 from drivers.pilot.sim import Fault as PilotFault
@@ -62,6 +62,22 @@ def assert_safe(sim: SimulatedBench) -> None:
     assert sim.model.load_settings().input_on is False
     assert truth.pilot_state == PilotState.A
     assert truth.current_a == 0.0
+
+
+class InterruptingLoad:
+    """The real driver, but Ctrl-C (SIGINT) arrives just as safe state switches the input off."""
+
+    def __init__(self, real: Load) -> None:
+        self.real = real
+        self.name = real.name
+
+    def __getattr__(self, attribute: str) -> object:
+        return getattr(self.real, attribute)
+
+    def set_input(self, on: bool) -> None:
+        if not on:
+            signal.raise_signal(signal.SIGINT)
+        self.real.set_input(on)
 
 
 def test_normal_exit(bench: Bench, sim: SimulatedBench) -> None:
@@ -124,24 +140,9 @@ def test_signal_at_the_first_instruction_of_exit_still_reaches_safe_state(
 def test_second_signal_while_stopping_is_held_and_reported(
     bench: Bench, sim: SimulatedBench
 ) -> None:
-    real_load = bench.load
-
-    class InterruptingLoad:
-        """The real driver, but SIGINT arrives just as safe state switches the input off."""
-
-        name = real_load.name
-
-        def __getattr__(self, attribute: str) -> object:
-            return getattr(real_load, attribute)
-
-        def set_input(self, on: bool) -> None:
-            if not on:
-                signal.raise_signal(signal.SIGINT)
-            real_load.set_input(on)
-
     with pytest.raises(Interrupted) as caught, stop_signals() as stop, bench:
         charging(bench, sim)
-        bench.load = InterruptingLoad()  # type: ignore[assignment]
+        bench.load = InterruptingLoad(bench.load)  # type: ignore[assignment]
         signal.raise_signal(signal.SIGTERM)
     assert caught.value.signum == signal.SIGTERM
     assert_safe(sim)
@@ -232,22 +233,7 @@ def test_silent_pilot_with_its_watchdog_armed_is_starved_safe_and_said_so(
 
 
 def test_second_ctrl_c_during_teardown_is_held(bench: Bench, sim: SimulatedBench) -> None:
-    real_load = bench.load
-
-    class InterruptingLoad:
-        """The real driver, but Ctrl-C arrives just as safe state switches the input off."""
-
-        name = real_load.name
-
-        def __getattr__(self, attribute: str) -> object:
-            return getattr(real_load, attribute)
-
-        def set_input(self, on: bool) -> None:
-            if not on:
-                signal.raise_signal(signal.SIGINT)
-            real_load.set_input(on)
-
     with pytest.raises(KeyboardInterrupt), bench:
         charging(bench, sim)
-        bench.load = InterruptingLoad()  # type: ignore[assignment]
+        bench.load = InterruptingLoad(bench.load)  # type: ignore[assignment]
     assert_safe(sim)  # the held Ctrl-C was delivered only after safe state
