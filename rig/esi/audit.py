@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rig.clock import Clock, to_datetime
-from rig.measurements import Measurement
+from rig.results.measurements import Measurement
 
 Outcome = Literal["queued", "sent", "failed", "rejected", "duplicate"]
 

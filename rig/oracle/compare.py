@@ -3,7 +3,7 @@
 Each function here takes what the oracle expects (:mod:`rig.oracle.payer`,
 :mod:`~rig.oracle.tariff`, :mod:`~rig.oracle.netting`, :mod:`~rig.oracle.settlement`)
 and what the utility or clearinghouse recorded (:class:`~rig.record.ServiceRecords`),
-and returns :class:`~rig.measurements.Measurement` objects. A failing measurement
+and returns :class:`~rig.results.measurements.Measurement` objects. A failing measurement
 *names the difference* in words a lab engineer can act on:
 
 - ``payer ACC-HOST-2, expected ACC-PEV-1``
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
-from rig.measurements import Measurement, Value
+from rig.results.measurements import Measurement, Value
 from rig.oracle.payer import Treatment
 from rig.oracle.settlement import ExpectedSettlement
 from rig.oracle.tariff import ExpectedBill

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from drivers.kinds import PilotState
-from rig.measurements import Limits, Measurement
+from rig.results.measurements import Limits, Measurement
 from rig.record import ContactorSample, LoadSample, PilotSample
 
 A, B, C, D, E, F = (PilotState(s) for s in "ABCDEF")

@@ -58,7 +58,7 @@ from itertools import pairwise
 
 from drivers.errors import InstrumentReplyError
 from drivers.meter.energy import energy_delta
-from rig.measurements import Limits, Measurement
+from rig.results.measurements import Limits, Measurement
 from rig.record import LoadSample, MeteringInterval, MeterTimeline
 
 _REQUIREMENTS = ("J-04",)

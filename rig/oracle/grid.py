@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rig.clock import to_seconds
-from rig.measurements import Limits, Measurement
+from rig.results.measurements import Limits, Measurement
 from rig.oracle.electrical import ElectricalLimits
 from rig.record import GridEvent, LoadSample
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from drivers.errors import InstrumentReplyError
-from rig.measurements import Limits, Measurement
+from rig.results.measurements import Limits, Measurement
 from rig.oracle.energy import metered_energy
 from rig.oracle.payer import Treatment
 from rig.oracle.tariff import ExpectedBill, expected_bill

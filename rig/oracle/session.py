@@ -8,7 +8,7 @@ the measurements comparing that with what the bench measured and the services
 recorded. Which checks apply follows from the record: no intervals, no bill to
 check; no EUMD (BR-04), no J-04; no pilot timeline, no electrical checks; no DR or
 ALM event, no grid-limit check. The plan's verdict is
-:func:`rig.measurements.overall_verdict` of the result (and none at all fails).
+:func:`rig.results.measurements.overall_verdict` of the result (and none at all fails).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from rig.measurements import Measurement
+from rig.results.measurements import Measurement
 from rig.oracle.compare import (
     PAYER_KINDS,
     compare_bill,

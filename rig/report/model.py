@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from rig.measurements import Verdict
+from rig.results.measurements import Verdict
 from rig.report.traceability import RANK, Covered, trace, worst
 from rig.results import (
     InstrumentIdentity,

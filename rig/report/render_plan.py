@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from rig.measurements import Verdict
+from rig.results.measurements import Verdict
 from rig.report.charts import Shared
 from rig.report.model import PlanView
 from rig.report.plan_charts import charts_for

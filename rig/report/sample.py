@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from rig.measurements import Limits, Measurement, overall_verdict
+from rig.results.measurements import Limits, Measurement, overall_verdict
 from rig.results import (
     BenchIdentity,
     EventRecord,

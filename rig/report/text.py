@@ -16,7 +16,7 @@ from html import escape
 
 from pydantic import JsonValue
 
-from rig.measurements import Verdict
+from rig.results.measurements import Verdict
 from rig.results import LimitsModel
 
 

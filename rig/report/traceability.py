@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from rig.measurements import Verdict
+from rig.results.measurements import Verdict
 
 RANK = {Verdict.FAIL: 0, Verdict.MARGINAL: 1, Verdict.PASS: 2}
 

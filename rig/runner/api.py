@@ -46,7 +46,7 @@ from typing import Literal
 
 from rig.bench.safe import Interrupted
 from rig.esi.link import UtilityProtocol
-from rig.measurements import Measurement
+from rig.results.measurements import Measurement
 from rig.plans import Plan
 from rig.results import ResultsWriter
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from rig.esi.audit import AuditEntry
 from rig.esi.session import Signal
-from rig.measurements import Limits, Measurement
+from rig.results.measurements import Limits, Measurement
 from rig.oracle import check_session
 from rig.oracle.compare import PAYER_KINDS
 from rig.oracle.electrical import ElectricalLimits

@@ -42,7 +42,7 @@ from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import OutboxStuck, Rejected
-from rig.measurements import Measurement, Verdict, overall_verdict
+from rig.results.measurements import Measurement, Verdict, overall_verdict
 from rig.plans import Plan
 from rig.plans import steps as s
 from rig.record import SessionRecord

@@ -18,7 +18,7 @@ bill, and the plan's other checks would only see its consequences ("billed kWh
 from __future__ import annotations
 
 from rig.esi.session import Esi
-from rig.measurements import Measurement
+from rig.results.measurements import Measurement
 from rig.runner.steps import StepFailed
 
 

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from rig.clock import to_datetime, to_seconds
 from rig.esi.link import Unreached
-from rig.measurements import Measurement, Verdict
+from rig.results.measurements import Measurement, Verdict
 from rig.oracle.compare import PAYER_KINDS
 from rig.plans import Plan
 from rig.plans import steps as s

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from rig.measurements import Limits, Measurement, Verdict, overall_verdict
+from rig.results.measurements import Limits, Measurement, Verdict, overall_verdict
 
 
 def test_limits_with_marginal_band() -> None:

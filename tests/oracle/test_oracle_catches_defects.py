@@ -20,7 +20,7 @@ from tariff_cases import (
     local,
 )
 
-from rig.measurements import Measurement, Verdict
+from rig.results.measurements import Measurement, Verdict
 from rig.oracle.compare import (
     compare_bill,
     compare_intervals,

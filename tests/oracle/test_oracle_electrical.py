@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from drivers.kinds import PilotState
-from rig.measurements import Measurement, Verdict
+from rig.results.measurements import Measurement, Verdict
 from rig.oracle.electrical import RULES, ampacity_a, check_electrical
 from rig.record import ContactorSample, LoadSample, PilotSample
 

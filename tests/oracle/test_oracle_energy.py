@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from rig.measurements import Verdict
+from rig.results.measurements import Verdict
 from rig.oracle.energy import check_energy, load_energy
 from rig.record import LoadSample, MeterSample, MeterTimeline
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from rig.measurements import Verdict
+from rig.results.measurements import Verdict
 from rig.oracle.grid import check_grid_limits
 from rig.record import GridEvent, LoadSample
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from tariff_cases import STRADDLE, STRADDLE_LINES, TARIFFS, facts, line, local
 
-from rig.measurements import Verdict, overall_verdict
+from rig.results.measurements import Verdict, overall_verdict
 from rig.oracle import UnknownTariff, check_session
 from rig.record import (
     BindingAnswer,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.measurements import Limits, Measurement, Verdict
+from rig.results.measurements import Limits, Measurement, Verdict
 from rig.results import (
     BenchIdentity,
     InstrumentIdentity,

@@ -33,7 +33,7 @@ checks:
 SCRIPTED_RUNNER = """
 import datetime as dt
 
-from rig.measurements import Limits, Measurement
+from rig.results.measurements import Limits, Measurement
 from rig.results import PlanEndRecord, PlanStartRecord
 from rig.runner.api import Failure, PlanOutcome, Progress, SourceSpot
 

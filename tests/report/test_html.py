@@ -8,7 +8,7 @@ from pathlib import Path
 
 from report.conftest import NOW
 from report.page import Page, parse
-from rig.measurements import Measurement, Verdict
+from rig.results.measurements import Measurement, Verdict
 from rig.plans.requirements import catalogue
 from rig.report import write_report
 from rig.results import (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from report.page import parse
-from rig.measurements import Verdict
+from rig.results.measurements import Verdict
 from rig.report import write_report
 from rig.report.model import build_report
 from rig.report.sample import write_sample_run

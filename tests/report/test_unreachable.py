@@ -13,7 +13,7 @@ from pathlib import Path
 from report.conftest import NOW
 from report.page import parse
 from rig.esi.link import Unreached
-from rig.measurements import Limits, Measurement, Verdict
+from rig.results.measurements import Limits, Measurement, Verdict
 from rig.plans import load_plan
 from rig.report import write_report
 from rig.results import BenchIdentity, ResultsWriter, RunRecord, merge_results
