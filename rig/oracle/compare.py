@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
-from rig.results.measurements import Measurement, Value
 from rig.oracle.payer import Treatment
 from rig.oracle.settlement import ExpectedSettlement
 from rig.oracle.tariff import ExpectedBill
@@ -37,6 +36,7 @@ from rig.record import (
     Settlement,
     UtilitySession,
 )
+from rig.results.measurements import Measurement, Value
 
 PAYER_KINDS = frozenset({"charge", "roaming"})
 

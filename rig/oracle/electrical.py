@@ -51,8 +51,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from drivers.kinds import PilotState
-from rig.results.measurements import Limits, Measurement
 from rig.record import ContactorSample, LoadSample, PilotSample
+from rig.results.measurements import Limits, Measurement
 
 A, B, C, D, E, F = (PilotState(s) for s in "ABCDEF")
 CHARGING = frozenset({C, D})

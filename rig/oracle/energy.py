@@ -58,8 +58,8 @@ from itertools import pairwise
 
 from drivers.errors import InstrumentReplyError
 from drivers.meter.energy import energy_delta
-from rig.results.measurements import Limits, Measurement
 from rig.record import LoadSample, MeteringInterval, MeterTimeline
+from rig.results.measurements import Limits, Measurement
 
 _REQUIREMENTS = ("J-04",)
 

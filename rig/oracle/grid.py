@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rig.clock import to_seconds
-from rig.results.measurements import Limits, Measurement
 from rig.oracle.electrical import ElectricalLimits
 from rig.record import GridEvent, LoadSample
+from rig.results.measurements import Limits, Measurement
 
 _CHECKED = {"dr": ("PG-DLC", "BR-08"), "alm": ("PG-ALM",)}
 

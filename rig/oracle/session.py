@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from rig.results.measurements import Measurement
 from rig.oracle.compare import (
     PAYER_KINDS,
     compare_bill,
@@ -33,6 +32,7 @@ from rig.oracle.payer import expected_treatment
 from rig.oracle.settlement import expected_settlement
 from rig.oracle.tariff import expected_bill
 from rig.record import SessionRecord
+from rig.results.measurements import Measurement
 from rig.services.tariffs import Tariff
 
 

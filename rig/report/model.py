@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from rig.results.measurements import Verdict
 from rig.report.traceability import RANK, Covered, trace, worst
 from rig.results import (
     InstrumentIdentity,
@@ -39,6 +38,7 @@ from rig.results import (
     StepRecord,
     UnreachableService,
 )
+from rig.results.measurements import Verdict
 
 
 @dataclass(frozen=True)

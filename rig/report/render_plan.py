@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from rig.results.measurements import Verdict
 from rig.report.charts import Shared
 from rig.report.model import PlanView
 from rig.report.plan_charts import charts_for
@@ -45,6 +44,7 @@ from rig.report.text import (
     with_unit,
 )
 from rig.results import IntervalRecord, MeasurementRecord, ServiceRecord, StepRecord
+from rig.results.measurements import Verdict
 
 
 def _step_yaml(view: PlanView, step: StepRecord) -> str:

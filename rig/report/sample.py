@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from rig.results.measurements import Limits, Measurement, overall_verdict
 from rig.results import (
     BenchIdentity,
     EventRecord,
@@ -37,6 +36,7 @@ from rig.results import (
     ServiceRecord,
     StepRecord,
 )
+from rig.results.measurements import Limits, Measurement, overall_verdict
 
 START = dt.datetime(2026, 3, 2, 16, 0, tzinfo=dt.UTC)
 SESSION_S = 3600

@@ -16,8 +16,8 @@ from html import escape
 
 from pydantic import JsonValue
 
-from rig.results.measurements import Verdict
 from rig.results import LimitsModel
+from rig.results.measurements import Verdict
 
 
 def esc(text: object, *, quote: bool = False) -> str:

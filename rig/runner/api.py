@@ -46,9 +46,9 @@ from typing import Literal
 
 from rig.bench.safe import Interrupted
 from rig.esi.link import UtilityProtocol
-from rig.results.measurements import Measurement
 from rig.plans import Plan
 from rig.results import ResultsWriter
+from rig.results.measurements import Measurement
 
 #: The default bench: the simulated one, every instrument behind its real wire.
 DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "fixtures" / "benches" / "sim.yaml"

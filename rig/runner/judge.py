@@ -34,7 +34,6 @@ from typing import Any
 
 from rig.esi.audit import AuditEntry
 from rig.esi.session import Signal
-from rig.results.measurements import Limits, Measurement
 from rig.oracle import check_session
 from rig.oracle.compare import PAYER_KINDS
 from rig.oracle.electrical import ElectricalLimits
@@ -42,6 +41,7 @@ from rig.plans import Plan
 from rig.plans import checks as c
 from rig.plans.onekey import Action
 from rig.record import SessionRecord
+from rig.results.measurements import Limits, Measurement
 from rig.runner.actors.pev import Told
 from rig.services.tariffs import HourlyPrice, Tariff
 

@@ -42,11 +42,11 @@ from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import OutboxStuck, Rejected
-from rig.results.measurements import Measurement, Verdict, overall_verdict
 from rig.plans import Plan
 from rig.plans import steps as s
 from rig.record import SessionRecord
 from rig.results import Interruption, ResultsWriter, SafeStateModel, new_run_id
+from rig.results.measurements import Measurement, Verdict, overall_verdict
 from rig.runner.api import (
     Failure,
     PlanInterrupted,

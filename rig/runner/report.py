@@ -44,7 +44,6 @@ from pathlib import Path
 
 from rig.clock import to_datetime, to_seconds
 from rig.esi.link import Unreached
-from rig.results.measurements import Measurement, Verdict
 from rig.oracle.compare import PAYER_KINDS
 from rig.plans import Plan
 from rig.plans import steps as s
@@ -63,6 +62,7 @@ from rig.results import (
     UnreachableService,
     file_sha256,
 )
+from rig.results.measurements import Measurement, Verdict
 from rig.runner.api import StepOutcome
 
 #: The value of each pilot state on the ``pilot state`` series (unit ``state``).

@@ -20,7 +20,6 @@ from tariff_cases import (
     local,
 )
 
-from rig.results.measurements import Measurement, Verdict
 from rig.oracle.compare import (
     compare_bill,
     compare_intervals,
@@ -31,6 +30,7 @@ from rig.oracle.netting import expected_netting
 from rig.oracle.payer import expected_treatment
 from rig.oracle.tariff import expected_bill
 from rig.record import BillLine, BindingAnswer, UtilitySession
+from rig.results.measurements import Measurement, Verdict
 
 SC3 = facts()
 TREATMENT = expected_treatment(SC3)

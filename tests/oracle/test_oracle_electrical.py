@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 import pytest
 
 from drivers.kinds import PilotState
-from rig.results.measurements import Measurement, Verdict
 from rig.oracle.electrical import RULES, ampacity_a, check_electrical
 from rig.record import ContactorSample, LoadSample, PilotSample
+from rig.results.measurements import Measurement, Verdict
 
 A, B, C, E = PilotState.A, PilotState.B, PilotState.C, PilotState.E
 LEVEL = {A: 12.0, B: 9.0, C: 6.0, E: 0.0}

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from rig.results.measurements import Verdict
 from rig.oracle.energy import check_energy, load_energy
 from rig.record import LoadSample, MeterSample, MeterTimeline
+from rig.results.measurements import Verdict
 
 HOUR = 3600.0
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from rig.results.measurements import Verdict
 from rig.oracle.grid import check_grid_limits
 from rig.record import GridEvent, LoadSample
+from rig.results.measurements import Verdict
 
 T0 = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from tariff_cases import STRADDLE, STRADDLE_LINES, TARIFFS, facts, line, local
 
-from rig.results.measurements import Verdict, overall_verdict
 from rig.oracle import UnknownTariff, check_session
 from rig.record import (
     BindingAnswer,
@@ -19,6 +18,7 @@ from rig.record import (
     SessionRecord,
     UtilitySession,
 )
+from rig.results.measurements import Verdict, overall_verdict
 
 CREDIT = line(
     local(25, 15, 52), local(25, 16, 22), "-4.000", "0.20", "-0.80",

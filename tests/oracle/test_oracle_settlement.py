@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from tariff_cases import STRADDLE, TARIFFS, facts
 
-from rig.results.measurements import Verdict
 from rig.oracle.compare import compare_settlement
 from rig.oracle.payer import expected_treatment
 from rig.oracle.settlement import expected_settlement
 from rig.record import Posting, Settlement, SettlementRow
+from rig.results.measurements import Verdict
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from rig.results.measurements import Limits, Measurement, Verdict
 from rig.results import (
     BenchIdentity,
     InstrumentIdentity,
@@ -26,6 +25,7 @@ from rig.results import (
     read_results,
     software_version,
 )
+from rig.results.measurements import Limits, Measurement, Verdict
 
 T0 = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from report.conftest import NOW
 from report.page import Page, parse
-from rig.results.measurements import Measurement, Verdict
 from rig.plans.requirements import catalogue
 from rig.report import write_report
 from rig.results import (
@@ -18,6 +17,7 @@ from rig.results import (
     ResultsWriter,
     read_results,
 )
+from rig.results.measurements import Measurement, Verdict
 
 VERDICT_RANK = {"FAIL": 0, "MARGINAL": 1, "PASS": 2}
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from report.page import parse
-from rig.results.measurements import Verdict
 from rig.report import write_report
 from rig.report.model import build_report
 from rig.report.sample import write_sample_run
 from rig.report.traceability import trace, worst
 from rig.results import merge_results
+from rig.results.measurements import Verdict
 
 
 @dataclass(frozen=True)

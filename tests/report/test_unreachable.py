@@ -13,10 +13,10 @@ from pathlib import Path
 from report.conftest import NOW
 from report.page import parse
 from rig.esi.link import Unreached
-from rig.results.measurements import Limits, Measurement, Verdict
 from rig.plans import load_plan
 from rig.report import write_report
 from rig.results import BenchIdentity, ResultsWriter, RunRecord, merge_results
+from rig.results.measurements import Limits, Measurement, Verdict
 from rig.runner.report import Judgement, PlanReport
 
 PLAN = Path(__file__).resolve().parents[2] / "test_plans" / "sc1_home.yaml"
