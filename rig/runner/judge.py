@@ -107,7 +107,7 @@ class Evidence:
     """Hourly prices published during the session (PG-RTP)."""
 
 
-#: The time series (:mod:`rig.runner.report`) that back a measurement, by requirement.
+#: The time series (:mod:`rig.runner.plan_records`) that back a measurement, by requirement.
 SERIES: dict[str, tuple[str, ...]] = {
     "J-01": ("pilot state", "load current"),
     "J-02": ("load current", "advertised ampacity"),

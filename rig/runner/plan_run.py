@@ -14,7 +14,7 @@
 5. leave the world: safe state confirmed by read-back. A
    :class:`~rig.bench.safe.SafeStateError` there makes the plan an ``error``
    whatever came before;
-6. write everything to the results file (:mod:`rig.runner.report`), with the services
+6. write everything to the results file (:mod:`rig.runner.plan_records`), with the services
    that could not be reached during the plan (:class:`~rig.esi.link.UnreachableLog`).
 
 A stop signal (:func:`~rig.bench.safe.stop_signals`) ends the steps where they are:
@@ -47,7 +47,10 @@ from rig.plans import steps as s
 from rig.record import SessionRecord
 from rig.results import Interruption, ResultsWriter, SafeStateModel, new_run_id
 from rig.results.measurements import Measurement, Verdict, overall_verdict
-from rig.runner.api import (
+from rig.runner.facts import session_facts
+from rig.runner.fetch import fetch_services
+from rig.runner.judge import Evidence, Judged, judge
+from rig.runner.outcome import (
     Failure,
     PlanInterrupted,
     PlanOutcome,
@@ -58,11 +61,8 @@ from rig.runner.api import (
     StepOutcome,
     StepResult,
 )
-from rig.runner.facts import session_facts
-from rig.runner.fetch import fetch_services
-from rig.runner.judge import Evidence, Judged, judge
+from rig.runner.plan_records import Judgement, PlanRecords
 from rig.runner.refusals import fail_on_new_refusals, refusals_measurement
-from rig.runner.report import Judgement, PlanReport
 from rig.runner.source import Located, locate
 from rig.runner.steps import StepFailed, energy_kwh, run_step, sync_signals, unplug
 from rig.runner.world import World, open_world
@@ -84,7 +84,7 @@ def execute(
     utility_protocol: UtilityProtocol | None = None,
 ) -> PlanOutcome:
     wall = time.perf_counter()
-    report = PlanReport(results, run_id or new_run_id(), plan, plan_file)
+    report = PlanRecords(results, run_id or new_run_id(), plan, plan_file)
     located = locate(plan_file, {"steps": list(plan.steps), "checks": list(plan.checks)})
     steps_at, checks_at = located["steps"], located["checks"]
     outcomes: list[StepOutcome] = []
@@ -185,7 +185,7 @@ def _run_steps(
     world: World,
     located: list[Located],
     outcomes: list[StepOutcome],
-    report: PlanReport,
+    report: PlanRecords,
     progress: ProgressCallback | None,
 ) -> Failure | None:
     """Run the steps in order; the first that fails or raises ends them (rest skipped).

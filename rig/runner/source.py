@@ -17,7 +17,7 @@ import yaml
 
 from rig.plans.includes import Resolver, flatten, read_utf8
 from rig.plans.onekey import Action
-from rig.runner.api import SourceSpot
+from rig.runner.outcome import SourceSpot
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """A plan whose services could not be reached: its records, and what the report says.
 
 The end-to-end run with the services down is ``tests/plugin/test_services_down.py``;
-here the writer (:class:`~rig.runner.report.PlanReport`), the reader and the HTML
+here the writer (:class:`~rig.runner.plan_records.PlanRecords`), the reader and the HTML
 are checked on a plan whose world never opened, so no series at all was recorded.
 """
 
@@ -17,7 +17,7 @@ from rig.plans import load_plan
 from rig.report import write_report
 from rig.results import BenchIdentity, ResultsWriter, RunRecord, merge_results
 from rig.results.measurements import Limits, Measurement, Verdict
-from rig.runner.report import Judgement, PlanReport
+from rig.runner.plan_records import Judgement, PlanRecords
 
 PLAN = Path(__file__).resolve().parents[2] / "test_plans" / "sc1_home.yaml"
 DOWN = Unreached("HPL", "http://127.0.0.1:9", "ConnectError: [Errno 111] Connection refused", 7)
@@ -41,7 +41,7 @@ def _write(path: Path) -> None:
                 bench=BenchIdentity(name="sim", simulated=True),
             )
         )
-        report = PlanReport(writer, "r", load_plan(PLAN), PLAN)
+        report = PlanRecords(writer, "r", load_plan(PLAN), PLAN)
         report.begin(NOW.timestamp())
         report.measurements([Judgement(j04)], None, [])
         report.end(Verdict.FAIL, "utility session record missing", None, None, [DOWN])

@@ -26,7 +26,7 @@ from rig.results import (
     read_results,
 )
 from rig.runner.api import run_plan
-from rig.runner.report import interval_rows
+from rig.runner.session_rows import interval_rows
 from tests.runner.support import EXAMPLES
 
 T = TypeVar("T")
