@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
+from rig.domain.checks import CheckKind as Kind
 from rig.oracle.payer import Treatment
 from rig.oracle.settlement import ExpectedSettlement
 from rig.oracle.tariff import ExpectedBill
@@ -39,6 +40,7 @@ from rig.record import (
 from rig.results.measurements import Measurement, Value
 
 PAYER_KINDS = frozenset({"charge", "roaming"})
+_NETTING = Kind.PREMISE_NETTING  # the check each netting measurement answers
 
 
 def _when(moment: datetime) -> str:
@@ -46,7 +48,12 @@ def _when(moment: datetime) -> str:
 
 
 def _equal(
-    name: str, measured: Value, expected: Value, requirements: Sequence[str], what: str
+    name: str,
+    measured: Value,
+    expected: Value,
+    requirements: Sequence[str],
+    what: str,
+    answers: Kind,
 ) -> Measurement:
     """Equality measurement whose failure reads ``<what> <measured>, expected <expected>``."""
     return Measurement.equals(
@@ -55,6 +62,7 @@ def _equal(
         expected,
         requirements=requirements,
         detail=f"{what} {measured}, expected {expected}",
+        answers=answers,
     )
 
 
@@ -86,6 +94,7 @@ def _decision_requirements(
         ],
         "problems",
         requirements=treatment.requirements,
+        answers=Kind.PAYER,
     )
 
 
@@ -114,28 +123,44 @@ def compare_treatment(
     # BR-12 only where the PEV was (or should have been) told something at binding.
     told = (*req, "BR-12") if binding is not None or treatment.bound else req
     measurements = [
-        _equal("binding indicated", told_bound, treatment.bound, told, "bound"),
-        _equal("incentive indicated", told_incentive, treatment.incentive, told, "incentive told"),
+        _equal("binding indicated", told_bound, treatment.bound, told, "bound", Kind.BINDING),
+        _equal(
+            "incentive indicated",
+            told_incentive,
+            treatment.incentive,
+            told,
+            "incentive told",
+            Kind.PEV_NOTIFIED,
+        ),
     ]
     if binding is not None and binding.requirement_ids:
         measurements.append(_decision_requirements(treatment, binding, eumd_lost))
     if session is None:
         return [
             *measurements,
-            _equal("utility session record", "missing", "present", req, "session record"),
+            _equal(
+                "utility session record", "missing", "present", req, "session record", Kind.PAYER
+            ),
         ]
     return [
         *measurements,
-        _equal("decision scenario", session.scenario, treatment.scenario, req, "scenario"),
-        _equal("payer", session.payer_account_id, treatment.payer_account_id, req, "payer"),
-        _equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff"),
-        _equal("incentive", session.incentive, treatment.incentive, req, "incentive"),
+        _equal(
+            "decision scenario", session.scenario, treatment.scenario, req, "scenario", Kind.PAYER
+        ),
+        _equal(
+            "payer", session.payer_account_id, treatment.payer_account_id, req, "payer", Kind.PAYER
+        ),
+        _equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff", Kind.TARIFF),
+        _equal(
+            "incentive", session.incentive, treatment.incentive, req, "incentive", Kind.INCENTIVE
+        ),
         _equal(
             "session flagged",
             bool(session.flags),
             treatment.flagged,
             (*req, "BR-04") if treatment.flagged and "BR-04" not in req else req,
             "flagged",
+            Kind.SESSION_FLAGGED,
         ),
     ]
 
@@ -153,6 +178,7 @@ def compare_intervals(
             len(intervals),
             ("BR-09",),
             "intervals held",
+            Kind.INTERVALS,
         )
     ]
 
@@ -235,23 +261,44 @@ def compare_bill(
     total_kwh = sum((line.kwh for line in billed), Decimal(0))
     total_amount = sum((line.amount for line in billed), Decimal(0))
     return [
-        _equal("bill payer", accounts, treatment.payer_account_id, req, "payer"),
-        _equal("bill tariff", tariffs, expected.tariff_id, req, "tariff"),
+        _equal("bill payer", accounts, treatment.payer_account_id, req, "payer", Kind.PAYER),
+        _equal("bill tariff", tariffs, expected.tariff_id, req, "tariff", Kind.TARIFF),
         Measurement.none_of(
-            "intervals missing from bill", missing, "intervals", requirements=(*req, "BR-09")
+            "intervals missing from bill",
+            missing,
+            "intervals",
+            requirements=(*req, "BR-09"),
+            answers=Kind.INTERVALS,
         ),
         Measurement.none_of(
-            "intervals billed twice", twice, "intervals", requirements=(*req, "BR-09")
+            "intervals billed twice",
+            twice,
+            "intervals",
+            requirements=(*req, "BR-09"),
+            answers=Kind.INTERVALS,
         ),
         Measurement.none_of(
-            "rate per interval", _rate_problems(expected, billed), "pieces", requirements=priced
+            "rate per interval",
+            _rate_problems(expected, billed),
+            "pieces",
+            requirements=priced,
+            answers=Kind.TARIFF,
         ),
         Measurement.none_of(
-            "bill lines", _line_problems(expected, billed), "lines", requirements=priced
+            "bill lines",
+            _line_problems(expected, billed),
+            "lines",
+            requirements=priced,
+            answers=Kind.AMOUNT,
         ),
-        _equal("billed energy", total_kwh, expected.total_kwh, req, "billed kWh"),
+        _equal("billed energy", total_kwh, expected.total_kwh, req, "billed kWh", Kind.AMOUNT),
         _equal(
-            "billed amount", total_amount, expected.total_amount, req, f"billed {expected.currency}"
+            "billed amount",
+            total_amount,
+            expected.total_amount,
+            req,
+            f"billed {expected.currency}",
+            Kind.AMOUNT,
         ),
     ]
 
@@ -265,11 +312,20 @@ def compare_netting(
     netted_kwh = sum((line.kwh for line in netting), Decimal(0))
     netted_amount = sum((line.amount for line in netting), Decimal(0))
     if expected is None:  # nothing due: this session does not exercise SC-3's netting
-        return [_equal("netting on host bill", netted_kwh, Decimal(0), (), "netted kWh")]
+        return [_equal("netting on host bill", netted_kwh, Decimal(0), (), "netted kWh", _NETTING)]
     charged = [line for line in host if line.kind in PAYER_KINDS]
     return [
-        _equal("netting energy", netted_kwh, -expected.total_kwh, ("SC-3",), "netted kWh"),
-        _equal("netting amount", netted_amount, -expected.total_amount, ("SC-3",), "netted amount"),
+        _equal(
+            "netting energy", netted_kwh, -expected.total_kwh, ("SC-3",), "netted kWh", _NETTING
+        ),
+        _equal(
+            "netting amount",
+            netted_amount,
+            -expected.total_amount,
+            ("SC-3",),
+            "netted amount",
+            _NETTING,
+        ),
         Measurement.none_of(
             "session charged to host",
             [
@@ -278,6 +334,7 @@ def compare_netting(
             ],
             "lines",
             requirements=("SC-3",),
+            answers=_NETTING,
         ),
     ]
 
@@ -293,7 +350,11 @@ def compare_settlement(
         return []
     req = ("SC-4", "BR-06")
     if posting is None:
-        return [_equal("clearinghouse posting", "missing", "present", req, "posting")]
+        return [
+            _equal(
+                "clearinghouse posting", "missing", "present", req, "posting", Kind.CLEARINGHOUSE
+            )
+        ]
     pairs: list[tuple[str, Value, Value]] = [
         ("account", posting.account_id, expected.account_id),
         ("home utility", posting.home_utility_id, expected.home_utility_id),
@@ -313,9 +374,14 @@ def compare_settlement(
                 ("statement owed", rows[0].settlement_amount, expected.roaming_utility_owed),
                 ("statement difference", rows[0].difference, expected.difference),
             ]
-    measurements = [_equal(f"posting {name}", got, want, req, name) for name, got, want in pairs]
+    measurements = [
+        _equal(f"posting {name}", got, want, req, name, Kind.CLEARINGHOUSE)
+        for name, got, want in pairs
+    ]
     if settlement is None:
-        measurements.append(_equal("settlement statement", "missing", "present", req, "statement"))
+        measurements.append(
+            _equal("settlement statement", "missing", "present", req, "statement", Kind.SETTLEMENT)
+        )
     else:
         measurements += _statement_totals(expected, settlement, req)
     return measurements
@@ -327,7 +393,11 @@ def _statement_totals(
     """The statement's totals add up its rows; alone with this session, they are its money."""
     totals = settlement.totals
     if totals is None:
-        return [_equal("settlement totals", "missing", "present", req, "statement totals")]
+        return [
+            _equal(
+                "settlement totals", "missing", "present", req, "statement totals", Kind.SETTLEMENT
+            )
+        ]
     rows = settlement.rows
     fields = ("sessions", "kwh", "customer_amount", "settlement_amount", "difference")
     names = ("sessions", "kWh", "customer amount", "owed", "kept")
@@ -339,12 +409,7 @@ def _statement_totals(
         if got != want
     ]
     if totals.sessions == 1:  # the statement is this session alone
-        alone = (
-            totals.kwh,
-            totals.customer_amount,
-            totals.settlement_amount,
-            totals.difference,
-        )
+        alone = (totals.kwh, totals.customer_amount, totals.settlement_amount, totals.difference)
         want = (
             expected.customer.total_kwh,
             expected.customer_amount,
@@ -356,4 +421,8 @@ def _statement_totals(
             for name, got, w in zip(names[1:], alone, want, strict=True)
             if got != w
         ]
-    return [Measurement.none_of("settlement totals", problems, "problems", requirements=req)]
+    return [
+        Measurement.none_of(
+            "settlement totals", problems, "problems", requirements=req, answers=Kind.SETTLEMENT
+        )
+    ]

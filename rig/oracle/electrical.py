@@ -47,10 +47,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from drivers.kinds import PilotState
+from rig.domain.checks import CheckKind
 from rig.record import ContactorSample, LoadSample, PilotSample
 from rig.results.measurements import Limits, Measurement
 
@@ -375,11 +376,18 @@ def check_electrical(
     limits: ElectricalLimits = ElectricalLimits(),
     rules: Collection[str] = RULES,
 ) -> list[Measurement]:
-    """The electrical checks of this module for ``rules`` on one session's timelines."""
+    """The electrical checks of this module for ``rules`` on one session's timelines.
+
+    Each answers the plan's ``electrical`` check, which chooses the rules judged.
+    """
     measurements = [
         *check_state_sequence(pilot, contactor, load, limits),
         *check_ampacity(pilot, load, limits),
         *check_contactor(pilot, contactor, limits),
         *check_pilot_levels(pilot, limits),
     ]
-    return [m for m in measurements if set(m.requirements) & set(rules)]
+    return [
+        replace(m, answers=CheckKind.ELECTRICAL)
+        for m in measurements
+        if set(m.requirements) & set(rules)
+    ]

@@ -58,6 +58,7 @@ from itertools import pairwise
 
 from drivers.errors import InstrumentReplyError
 from drivers.meter.energy import energy_delta
+from rig.domain.checks import CheckKind
 from rig.record import LoadSample, MeteringInterval, MeterTimeline
 from rig.results.measurements import Limits, Measurement
 
@@ -173,6 +174,7 @@ def _agreement(
         "kWh",
         limits,
         requirements=_REQUIREMENTS,
+        answers=CheckKind.ENERGY_AGREEMENT,
         detail=(
             f"{value_wh / 1000:.4f} kWh against {against}: differs by "
             f"{abs(value_wh - centre_wh) / 1000:.4f} kWh, tolerance {tolerance_wh / 1000:.4f} kWh"

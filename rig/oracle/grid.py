@@ -25,11 +25,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rig.clock import to_seconds
+from rig.domain.checks import StepKind
 from rig.oracle.electrical import ElectricalLimits
 from rig.record import GridEvent, LoadSample
 from rig.results.measurements import Limits, Measurement
 
 _CHECKED = {"dr": ("PG-DLC", "BR-08"), "alm": ("PG-ALM",)}
+#: The step that publishes each kind of limit: its measurement answers that step.
+_SET_BY = {"dr": StepKind.DR_EVENT, "alm": StepKind.ALM_CHANGE}
 
 
 def check_grid_limits(
@@ -70,6 +73,7 @@ def check_grid_limits(
                 "W",
                 Limits(high=tolerance),
                 requirements=requirements,
+                answers=_SET_BY[kind],
                 detail=f"load drew {reading.power_w:.0f} W at t={reading.t:.3f} s, "
                 f"{kind.upper()} limit {limit_w:.0f} W",
             )

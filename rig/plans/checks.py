@@ -16,23 +16,49 @@ hand-computed total, a rate per period)::
       - energy_agreement                     # J-04
 
 Each check is a one-key mapping like a step (:mod:`rig.plans.onekey`); a check
-whose arguments are all optional may be written as its bare name. Every check
-records at least one measurement tagged with the requirement IDs it evidences.
+whose arguments are all optional may be written as its bare name.
+
+Each check type declares, as OpenHTF declares measurements on a phase, what links
+it to the rest of the rig (:class:`PlanCheck`): its ``kind``, the
+:class:`~rig.domain.checks.CheckKind` of the oracle measurements it answers, and
+``evidences``, the requirement IDs its measurements are tagged with (of those the
+plan covers). Every check records at least one measurement. The runner's pins for
+each check are in :mod:`rig.runner.judging` (``docs/plans.md``: how to add a check).
 """
 
 from __future__ import annotations
 
+import typing
 from decimal import Decimal
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
+from rig.domain.checks import CheckKind
 from rig.plans.onekey import Action, OneKey, Shorthand, Strict, invalid
 from rig.plans.units import Duration, Energy, Power
 from rig.services.rules import RoamingOption
 from rig.services.tariffs import RatePeriod
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+SCENARIOS = ("SC-1", "SC-2", "SC-3", "SC-4", "SC-5", "SC-6")
+
+
+class PlanCheck(Action):
+    """A check type: what it answers and evidences, declared once on the class."""
+
+    kind: ClassVar[CheckKind]
+    """The oracle measurements it answers carry this kind (``Measurement.answers``)."""
+    evidences: ClassVar[tuple[str, ...]]
+    """The requirement IDs its measurements evidence (of those the plan covers)."""
+    chooses: ClassVar[bool] = False
+    """True: the oracle's measurements of its kind are judged only when the plan has
+    it, and only those it :meth:`selects`; False: they are always judged."""
+
+    def selects(self, requirements: tuple[str, ...]) -> bool:
+        """Whether an oracle measurement of this kind, evidencing ``requirements``, is judged."""
+        return True
+
 
 # --------------------------------------------------------------------------- billing
 
@@ -42,8 +68,11 @@ class PayerArgs(Strict):
     utility: str | None = Field(default=None, description="the utility that bills it")
 
 
-class Payer(Action):
-    """The session is billed to this account (BR-01, BR-04, BR-11, SC-1…SC-6)."""
+class Payer(PlanCheck):
+    """The session is billed to this account."""
+
+    kind = CheckKind.PAYER
+    evidences = (*SCENARIOS, "BR-01", "BR-03", "BR-04", "BR-11")
 
     payer: Annotated[PayerArgs, Shorthand("account")]
 
@@ -63,8 +92,11 @@ class TariffArgs(Strict):
     )
 
 
-class Tariff(Action):
-    """The session is priced at this tariff, split into these rate periods (PG-TOU, PG-RTP)."""
+class Tariff(PlanCheck):
+    """The session is priced at this tariff, split into these rate periods."""
+
+    kind = CheckKind.TARIFF
+    evidences = (*SCENARIOS, "BR-02", "PG-TOU", "PG-RTP")
 
     tariff: Annotated[TariffArgs, Shorthand("id")]
 
@@ -73,8 +105,11 @@ class IncentiveArgs(Strict):
     applies: bool
 
 
-class Incentive(Action):
-    """The PEV programme's incentive applies, or not (BR-01, BR-02, BR-04)."""
+class Incentive(PlanCheck):
+    """The PEV programme's incentive applies, or not."""
+
+    kind = CheckKind.INCENTIVE
+    evidences = ("BR-01", "BR-02", "BR-04", "BR-12")
 
     incentive: Annotated[IncentiveArgs, Shorthand("applies")]
 
@@ -85,8 +120,11 @@ class AmountArgs(Strict):
     )
 
 
-class Amount(Action):
+class Amount(PlanCheck):
     """Billed line amounts equal the oracle's, and the total this one when given."""
+
+    kind = CheckKind.AMOUNT
+    evidences = (*SCENARIOS, "PG-TOU", "PG-RTP")
 
     amount: Annotated[AmountArgs, Shorthand("total")] = AmountArgs()
 
@@ -95,8 +133,11 @@ class PremiseNettingArgs(Strict):
     account: str = Field(min_length=1, description="the host account whose bill excludes the PEV")
 
 
-class PremiseNetting(Action):
-    """The EUMD energy is netted out of the host premise's revenue-meter bill (SC-3)."""
+class PremiseNetting(PlanCheck):
+    """The EUMD energy is netted out of the host premise's revenue-meter bill."""
+
+    kind = CheckKind.PREMISE_NETTING
+    evidences = ("SC-3",)
 
     premise_netting: Annotated[PremiseNettingArgs, Shorthand("account")]
 
@@ -119,8 +160,11 @@ class BindingArgs(Strict):
         return self
 
 
-class Binding(Action):
-    """Binding was accepted, refused (with a reason) or not attempted (BR-05, BR-12)."""
+class Binding(PlanCheck):
+    """Binding was accepted, refused (with a reason) or not attempted."""
+
+    kind = CheckKind.BINDING
+    evidences = ("BR-02", "BR-03", "BR-05", "BR-12")
 
     binding: Annotated[BindingArgs, Shorthand("result")]
 
@@ -134,8 +178,11 @@ class GrantArgs(Strict):
     )
 
 
-class Grant(Action):
-    """The utility confirmed or adjusted the energy request (BR-07, BR-08)."""
+class Grant(PlanCheck):
+    """The utility confirmed or adjusted the energy request."""
+
+    kind = CheckKind.GRANT
+    evidences = ("BR-07", "BR-08")
 
     grant: Annotated[GrantArgs, Shorthand("status")]
 
@@ -146,8 +193,11 @@ class PevNotifiedArgs(Strict):
     summary: bool = Field(default=True, description="sent date, time, duration, energy at the end")
 
 
-class PevNotified(Action):
-    """What the PEV was told (BR-12)."""
+class PevNotified(PlanCheck):
+    """What the PEV was told."""
+
+    kind = CheckKind.PEV_NOTIFIED
+    evidences = ("BR-12",)
 
     pev_notified: Annotated[PevNotifiedArgs, Shorthand()] = PevNotifiedArgs()
 
@@ -161,8 +211,11 @@ class ClearinghouseArgs(Strict):
     posted_to: str | None = Field(default=None, description="the home account it posted to")
 
 
-class Clearinghouse(Action):
-    """The clearinghouse's records of the session (SC-4, BR-06)."""
+class Clearinghouse(PlanCheck):
+    """The clearinghouse's records of the session."""
+
+    kind = CheckKind.CLEARINGHOUSE
+    evidences = ("SC-4", "BR-06")
 
     clearinghouse: Annotated[ClearinghouseArgs, Shorthand()] = ClearinghouseArgs()
 
@@ -173,8 +226,11 @@ class SettlementArgs(Strict):
     home_utility: str | None = None
 
 
-class Settlement(Action):
-    """The settlement statement between the two utilities for the chosen option (SC-4)."""
+class Settlement(PlanCheck):
+    """The settlement statement between the two utilities for the chosen option."""
+
+    kind = CheckKind.SETTLEMENT
+    evidences = ("SC-4", "BR-06")
 
     settlement: Annotated[SettlementArgs, Shorthand("option")]
 
@@ -185,9 +241,12 @@ class IntervalsArgs(Strict):
     )
 
 
-class Intervals(Action):
+class Intervals(PlanCheck):
     """Every metering interval reached the utility exactly once, with PEV ID, premise ID,
-    energy and time stamps (BR-09); none lost or doubled across an outage."""
+    energy and time stamps; none lost or doubled across an outage."""
+
+    kind = CheckKind.INTERVALS
+    evidences = ("BR-09",)
 
     intervals: Annotated[IntervalsArgs, Shorthand("length")] = IntervalsArgs()
 
@@ -196,14 +255,20 @@ class SessionFlaggedArgs(Strict):
     reason: str | None = Field(default=None, description="text the flag's reason must contain")
 
 
-class SessionFlagged(Action):
-    """The session is flagged (BR-04: EUMD unavailable)."""
+class SessionFlagged(PlanCheck):
+    """The session is flagged (the EUMD was unavailable, say)."""
+
+    kind = CheckKind.SESSION_FLAGGED
+    evidences = ("BR-04",)
 
     session_flagged: Annotated[SessionFlaggedArgs, Shorthand("reason")] = SessionFlaggedArgs()
 
 
-class AuditLog(Action):
-    """Every ESI transaction with the utility is in the ESI's audit log (BR-10)."""
+class AuditLog(PlanCheck):
+    """Every ESI transaction with the utility is in the ESI's audit log."""
+
+    kind = CheckKind.AUDIT_LOG
+    evidences = ("BR-10",)
 
     audit_log: None = None
 
@@ -223,10 +288,18 @@ class ElectricalArgs(Strict):
     )
 
 
-class Electrical(Action):
+class Electrical(PlanCheck):
     """Electrical conformance from the pilot, contactor and load timelines."""
 
+    kind = CheckKind.ELECTRICAL
+    evidences = ("J-01", "J-02", "J-03", "J-05", "J-06")
+    chooses = True
+
     electrical: Annotated[ElectricalArgs, Shorthand("rules")] = ElectricalArgs()
+
+    def selects(self, requirements: tuple[str, ...]) -> bool:
+        """Only the rules it lists."""
+        return bool(set(requirements) & set(self.electrical.rules))
 
 
 class EnergyAgreementArgs(Strict):
@@ -235,8 +308,12 @@ class EnergyAgreementArgs(Strict):
     )
 
 
-class EnergyAgreement(Action):
-    """EUMD, load-measured and billed energy agree (J-04)."""
+class EnergyAgreement(PlanCheck):
+    """EUMD, load-measured and billed energy agree."""
+
+    kind = CheckKind.ENERGY_AGREEMENT
+    evidences = ("J-04",)
+    chooses = True
 
     energy_agreement: Annotated[EnergyAgreementArgs, Shorthand()] = EnergyAgreementArgs()
 
@@ -254,8 +331,11 @@ class EnergyBoundsArgs(Strict):
         return self
 
 
-class EnergyBounds(Action):
+class EnergyBounds(PlanCheck):
     """The EUMD counted this much in the session (charging proceeded, or was limited)."""
+
+    kind = CheckKind.ENERGY
+    evidences = ("BR-01", "BR-04", "PG-DLC", "PG-ALM", "J-04")
 
     energy: EnergyBoundsArgs
 
@@ -280,3 +360,7 @@ Check = Annotated[
     | EnergyBounds,
     OneKey("check"),
 ]
+#: Every check type, by the kind of oracle measurement it answers.
+CHECK_TYPES: dict[CheckKind, type[PlanCheck]] = {
+    t.kind: t for t in typing.get_args(typing.get_args(Check)[0])
+}

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from rig.domain.checks import StepKind
 from rig.plans.conditions import ConditionError, ConditionField, parse_condition
 from rig.plans.onekey import Action, OneKey, Shorthand, Strict, invalid
 from rig.plans.units import (
@@ -47,6 +48,33 @@ from rig.plans.units import (
     QuantityError,
     RateLimit,
 )
+
+# --------------------------------------------------------------------------- kinds of step
+
+
+class Fault(Action):
+    """A step that injects a fault; the results show it from that step on.
+
+    It lasts until a later step that ends it (:class:`FaultEnd`), or else to the end.
+    """
+
+    def label(self) -> str:
+        """How the results' ``event`` record names it."""
+        return self.key().replace("_", " ")
+
+
+class FaultEnd(Action):
+    """A step that ends a fault an earlier step injected."""
+
+    ends: ClassVar[type[Fault]]
+
+
+class SetsLimit(Action):
+    """A step that publishes a grid limit; the oracle's judgement of it answers the step."""
+
+    kind: ClassVar[StepKind]
+    """The oracle's measurement of the limit carries this (``Measurement.answers``)."""
+
 
 # --------------------------------------------------------------------------- vehicle
 
@@ -67,10 +95,13 @@ class PilotFaultArgs(Strict):
     state: Literal["E", "F"] = Field(description="E: pilot shorted; F: EVSE not available")
 
 
-class PilotFault(Action):
+class PilotFault(Fault):
     """Force the pilot to E or F; charging must stop at once (J-01)."""
 
     pilot_fault: Annotated[PilotFaultArgs, Shorthand("state")]
+
+    def label(self) -> str:
+        return f"pilot {self.pilot_fault.state}"
 
 
 class SetAmpacityArgs(Strict):
@@ -175,7 +206,7 @@ class EnergyRequest(Action):
     energy_request: Annotated[EnergyRequestArgs, Shorthand()] = EnergyRequestArgs()
 
 
-class PevStopsCommunicating(Action):
+class PevStopsCommunicating(Fault):
     """The PEV goes silent; charging must go on at the premise's terms (BR-01)."""
 
     pev_stops_communicating: None = None
@@ -190,8 +221,10 @@ class DrEventArgs(Strict):
     limit: RateLimit = Field(default=Current(0), description="allowed rate; 0 A stops")
 
 
-class DrEvent(Action):
+class DrEvent(SetsLimit):
     """Publish a discrete demand-response event (PG-DLC)."""
+
+    kind = StepKind.DR_EVENT
 
     dr_event: DrEventArgs
 
@@ -214,8 +247,10 @@ class AlmChangeArgs(Strict):
     limit: RateLimit
 
 
-class AlmChange(Action):
+class AlmChange(SetsLimit):
     """Change the allowed charging rate during the session (PG-ALM)."""
+
+    kind = StepKind.ALM_CHANGE
 
     alm_change: AlmChangeArgs
 
@@ -232,31 +267,38 @@ class UtilityArgs(Strict):
     )
 
 
-class UtilityUnreachable(Action):
+class UtilityUnreachable(Fault):
     """The utility stops answering (requests time out) until ``utility_back``."""
 
     utility_unreachable: Annotated[UtilityArgs, Shorthand("utility")] = UtilityArgs()
 
+    def label(self) -> str:
+        return f"utility unreachable ({self.utility_unreachable.utility})"
 
-class UtilityBack(Action):
+
+class UtilityBack(FaultEnd):
     """The utility answers again."""
+
+    ends = UtilityUnreachable
 
     utility_back: Annotated[UtilityArgs, Shorthand("utility")] = UtilityArgs()
 
 
-class ClearinghouseUnreachable(Action):
+class ClearinghouseUnreachable(Fault):
     """The clearinghouse stops answering until ``clearinghouse_back``."""
 
     clearinghouse_unreachable: None = None
 
 
-class ClearinghouseBack(Action):
+class ClearinghouseBack(FaultEnd):
     """The clearinghouse answers again."""
+
+    ends = ClearinghouseUnreachable
 
     clearinghouse_back: None = None
 
 
-class MeterUnavailable(Action):
+class MeterUnavailable(Fault):
     """The EUMD stops answering for the rest of the plan (BR-04)."""
 
     meter_unavailable: None = None

@@ -33,6 +33,7 @@ The package follows the data:
 
 :mod:`~rig.results.measurements`  a judged observation and its verdict (after OpenHTF)
 :mod:`~rig.results.records`       the file's schema: one model per record type
+:mod:`~rig.results.series`        the kinds of series the runner records
 :mod:`~rig.results.writer`        :class:`ResultsWriter`: whole lines, under a lock, flushed
 :mod:`~rig.results.provenance`    run ID, software version, file hashes, host
 :mod:`~rig.results.reader`        :func:`read_results`, :func:`merge_results`: validated,
@@ -72,9 +73,11 @@ from rig.results.records import (
     StepRecord,
     UnreachableService,
 )
+from rig.results.series import PILOT_STATE_VALUE, SeriesKind
 from rig.results.writer import ResultsWriter
 
 __all__ = [
+    "PILOT_STATE_VALUE",
     "SCHEMA_VERSION",
     "BenchIdentity",
     "EventRecord",
@@ -99,6 +102,7 @@ __all__ = [
     "RunRecord",
     "RunResults",
     "SafeStateModel",
+    "SeriesKind",
     "SeriesRecord",
     "ServiceRecord",
     "StepRecord",

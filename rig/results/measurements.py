@@ -43,6 +43,8 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Literal, TypeVar
 
+from rig.domain.checks import Answers
+
 Number = int | float | Decimal
 #: What a measurement may hold: a number, a text (an account ID), a flag, or nothing.
 Value = Number | str | bool | None
@@ -140,7 +142,10 @@ class Measurement:
     """One named, judged observation. Build it with :meth:`within` or :meth:`equals`.
 
     ``series`` names recorded time series (in the same plan of the results file) that
-    back the value up, so a report can plot what the check looked at.
+    back the value up, so a report can plot what the check looked at. ``answers`` is
+    the plan check (or step) the measurement answers, declared by whoever takes it
+    (:mod:`rig.domain.checks`); the results file keeps where it was filed instead
+    (a measurement's ``step`` or ``source``).
     """
 
     name: str
@@ -152,6 +157,7 @@ class Measurement:
     requirements: tuple[str, ...] = ()
     detail: str = ""
     series: tuple[str, ...] = ()
+    answers: Answers | None = None
     verdict: Verdict = field(init=False)
 
     def __post_init__(self) -> None:
@@ -176,6 +182,7 @@ class Measurement:
         requirements: Iterable[str] = (),
         detail: str = "",
         series: Iterable[str] = (),
+        answers: Answers | None = None,
     ) -> Measurement:
         """A numeric measurement judged against ``limits`` (``None``: nothing measured)."""
         return cls(
@@ -187,6 +194,7 @@ class Measurement:
             requirements=tuple(requirements),
             detail=detail,
             series=tuple(series),
+            answers=answers,
         )
 
     @classmethod
@@ -200,6 +208,7 @@ class Measurement:
         requirements: Iterable[str] = (),
         detail: str = "",
         series: Iterable[str] = (),
+        answers: Answers | None = None,
     ) -> Measurement:
         """A measurement that passes only when ``measured == expected``."""
         return cls(
@@ -211,11 +220,18 @@ class Measurement:
             requirements=tuple(requirements),
             detail=detail,
             series=tuple(series),
+            answers=answers,
         )
 
     @classmethod
     def none_of(
-        cls, name: str, problems: Sequence[str], unit: str, *, requirements: Iterable[str] = ()
+        cls,
+        name: str,
+        problems: Sequence[str],
+        unit: str,
+        *,
+        requirements: Iterable[str] = (),
+        answers: Answers | None = None,
     ) -> Measurement:
         """A count of problems that must be zero; on failure the detail names the first three."""
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
@@ -226,6 +242,7 @@ class Measurement:
             Limits(high=0),
             requirements=requirements,
             detail="; ".join(problems[:3]) + more,
+            answers=answers,
         )
 
     @property

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic import JsonValue as AnyJson
 
 from rig.results.measurements import Limits, Measurement, Value, Verdict
+from rig.results.series import SeriesKind
 
 SCHEMA_VERSION: Final = 1
 
@@ -275,14 +276,29 @@ class MeasurementRecord(_Record):
 
 
 class SeriesRecord(_Record):
-    """A recorded time series: ``points`` are ``[t, value]`` with ``t`` in clock seconds."""
+    """A recorded time series: ``points`` are ``[t, value]`` with ``t`` in clock seconds.
+
+    ``kind`` says which of the runner's series it is; a file written before ``kind``
+    existed names them only, and reads with the kind its name spells.
+    """
 
     part: ClassVar[str] = "series"
     type: Literal["series"] = "series"
     plan: str
     name: str
     unit: str = ""
+    kind: SeriesKind | None = Field(default=None, description="null: not one of the runner's")
     points: tuple[tuple[float, float], ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_by_name(cls, data: object) -> object:
+        if isinstance(data, dict) and "kind" not in data and data.get("name") in _RUNNER_SERIES:
+            return {**data, "kind": data["name"]}
+        return data
+
+
+_RUNNER_SERIES = frozenset(SeriesKind)
 
 
 class EventRecord(_Record):

@@ -135,19 +135,23 @@ class PlanRecords:
         if self.writer is None:
             return
         self.begin(None)
-        series = [(n, u, p) for n, u, p in (series_of(record) if record else []) if p]
-        recorded = {name for name, _, _ in series}
+        series = {k: p for k, p in (series_of(record) if record else {}).items() if p}
         for j in judged:
             m = MeasurementRecord.from_measurement(self.run_id, self.plan, j.step, j.measurement)
             update: dict[str, object] = {"source": j.source} if j.source else {}
-            if not recorded.issuperset(m.series):
-                update["series"] = tuple(n for n in m.series if n in recorded)
-                update["unrecorded"] = tuple(n for n in m.series if n not in recorded)
+            if not series.keys() >= set(m.series):
+                update["series"] = tuple(n for n in m.series if n in series)
+                update["unrecorded"] = tuple(n for n in m.series if n not in series)
             self.writer.write(m.model_copy(update=update) if update else m)
-        for name, unit, points in series:
+        for of, points in series.items():
             self.writer.write(
                 SeriesRecord(
-                    run_id=self.run_id, plan=self.plan, name=name, unit=unit, points=tuple(points)
+                    run_id=self.run_id,
+                    plan=self.plan,
+                    name=of.value,
+                    unit=of.unit,
+                    kind=of,
+                    points=tuple(points),
                 )
             )
         if record is None:

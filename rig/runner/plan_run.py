@@ -49,7 +49,7 @@ from rig.results import Interruption, ResultsWriter, SafeStateModel, new_run_id
 from rig.results.measurements import Measurement, Verdict, overall_verdict
 from rig.runner.facts import session_facts
 from rig.runner.fetch import fetch_services
-from rig.runner.judge import Evidence, Judged, judge
+from rig.runner.judging import Evidence, Judged, judge
 from rig.runner.outcome import (
     Failure,
     PlanInterrupted,
@@ -283,19 +283,22 @@ def _finish(world: World) -> list[Judged]:
     return judged if refused is None else [(refused, None), *judged]
 
 
-#: Oracle measurements that belong to a step: by name prefix, the step that caused them.
-_STEP_OF: tuple[tuple[str, type[s.Step]], ...] = (
-    ("DR ", s.DrEvent),
-    ("ALM ", s.AlmChange),
-)
-
-
 def _filed(judged: list[Judged], plan: Plan, checks: list[Located]) -> list[Judgement]:
-    """Each measurement with the step it belongs to, or else its plan check's YAML."""
+    """Each measurement with the step it answers, or else its plan check's YAML.
+
+    An oracle measurement answering a step (a grid limit, :class:`~rig.plans.steps.SetsLimit`)
+    belongs to the first step of that kind.
+    """
     filed = []
     for m, index in judged:
-        kind = next((k for prefix, k in _STEP_OF if m.name.startswith(prefix)), None)
-        step = next((i for i, x in enumerate(plan.steps) if kind and isinstance(x, kind)), None)
+        step = next(
+            (
+                i
+                for i, x in enumerate(plan.steps)
+                if isinstance(x, s.SetsLimit) and x.kind == m.answers
+            ),
+            None,
+        )
         source = checks[index].yaml if index is not None and step is None else ""
         filed.append(Judgement(m, step, source))
     return filed

@@ -22,18 +22,18 @@ from rig.oracle.compare import PAYER_KINDS
 from rig.plans import Plan
 from rig.plans import steps as s
 from rig.record import BillLine, MeteringInterval, SessionRecord
+from rig.results import PILOT_STATE_VALUE, SeriesKind
+from rig.results import SeriesKind as Kind
 from rig.runner.outcome import StepOutcome
 
-#: The value of each pilot state on the ``pilot state`` series (unit ``state``).
-PILOT_STATE_VALUE = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4, "F": 5}
 _WH = Decimal("0.001")
 
 
 Points = list[tuple[float, float]]
 
 
-def series_of(record: SessionRecord) -> list[tuple[str, str, Points]]:
-    """The recorded time series as (name, unit, points), on the bench clock."""
+def series_of(record: SessionRecord) -> dict[SeriesKind, Points]:
+    """The recorded time series by kind, on the bench clock."""
     eumd = record.eumd.samples if record.eumd else []
     load_wh: Points = []
     total = 0.0
@@ -41,16 +41,16 @@ def series_of(record: SessionRecord) -> list[tuple[str, str, Points]]:
         if before is not None:
             total += (before.power_w + after.power_w) / 2 * (after.t - before.t) / 3600.0
         load_wh.append((after.t, total))
-    return [
-        ("pilot state", "state", [(p.t, PILOT_STATE_VALUE[p.state.value]) for p in record.pilot]),
-        ("pilot duty", "%", [(p.t, p.duty_pct) for p in record.pilot]),
-        ("advertised ampacity", "A", [(a.t, a.amps) for a in record.ampacity]),
-        ("load current", "A", [(x.t, x.current_a) for x in record.load]),
-        ("load power", "W", [(x.t, x.power_w) for x in record.load]),
-        ("EUMD register", "Wh", [(m.t, m.import_wh) for m in eumd]),
-        ("load energy", "Wh", load_wh),
-        ("billed energy", "kWh", _billed(record.intervals, record.services.bill_lines)),
-    ]
+    return {
+        Kind.PILOT_STATE: [(p.t, PILOT_STATE_VALUE[p.state.value]) for p in record.pilot],
+        Kind.PILOT_DUTY: [(p.t, p.duty_pct) for p in record.pilot],
+        Kind.ADVERTISED_AMPACITY: [(a.t, a.amps) for a in record.ampacity],
+        Kind.LOAD_CURRENT: [(x.t, x.current_a) for x in record.load],
+        Kind.LOAD_POWER: [(x.t, x.power_w) for x in record.load],
+        Kind.EUMD_REGISTER: [(m.t, m.import_wh) for m in eumd],
+        Kind.LOAD_ENERGY: load_wh,
+        Kind.BILLED_ENERGY: _billed(record.intervals, record.services.bill_lines),
+    }
 
 
 def _billed(intervals: Sequence[MeteringInterval], lines: Sequence[BillLine]) -> Points:
@@ -72,16 +72,6 @@ def _billed(intervals: Sequence[MeteringInterval], lines: Sequence[BillLine]) ->
         total += kwh
         points.append((to_seconds(end), float(total)))
     return points
-
-
-#: The fault steps, by their YAML key; an outage ends at its ``…_back`` step.
-_FAULTS = {
-    "utility_unreachable": "utility_back",
-    "clearinghouse_unreachable": "clearinghouse_back",
-    "meter_unavailable": None,
-    "pilot_fault": None,
-    "pev_stops_communicating": None,
-}
 
 
 def events_of(
@@ -110,18 +100,17 @@ def events_of(
         found.append((e.kind, max(start, first), end, label))
     ran = [o for o in steps if o.outcome != "skipped"]
     for position, outcome in enumerate(ran):
-        if outcome.key not in _FAULTS:
+        fault = plan.steps[outcome.index]
+        if not isinstance(fault, s.Fault):
             continue
-        back = _FAULTS[outcome.key]
-        end = next((o.start for o in ran[position + 1 :] if back and o.key == back), None)
-        step = plan.steps[outcome.index]
-        label = outcome.key.replace("_", " ")
-        if isinstance(step, s.PilotFault):
-            label = f"pilot {step.pilot_fault.state}"
-        elif isinstance(step, s.UtilityUnreachable):
-            label += f" ({step.utility_unreachable.utility})"
-        found.append(("fault", outcome.start, end, label))
+        later = (o for o in ran[position + 1 :] if _ends(plan.steps[o.index], fault))
+        found.append(("fault", outcome.start, next((o.start for o in later), None), fault.label()))
     return found
+
+
+def _ends(step: s.Step, fault: s.Fault) -> bool:
+    """Whether ``step`` ends ``fault`` (an outage ends at its ``…_back`` step)."""
+    return isinstance(step, s.FaultEnd) and isinstance(fault, step.ends)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 from rig.esi.outbox import OutboxMessage
 from rig.runner import plan_run
 from rig.runner.api import run_plan
-from rig.runner.judge import Judged
+from rig.runner.judging import Judged
 from rig.runner.world import World
 from tests.runner.support import write_plan
 
