@@ -1,23 +1,23 @@
 """Which charts a plan gets, from the series and events its results recorded.
 
 The results file names series freely (``docs/results.md``); the report sorts them
-by unit and a word or two of the name, so the runner's names (``advertised
-ampacity``, ``load current``, ``EUMD register``, ``pilot duty``) and dotted ones
-(``evse.ampacity``, ``eumd.energy``) land alike:
+by their kind (:class:`~rig.results.SeriesKind`, for the runner's own series) and
+otherwise by unit, so any other series (``eumd.energy``) lands by what it measures:
 
 =========================================  =======================================
 series                                     chart
 =========================================  =======================================
 pilot state (unit ``state``: 0…5 for A…F)  *Pilot and advertised ampacity*: the
-or else pilot duty (a name with *duty*,    state as a step on a categorical axis
-``%``); advertised ampacity (``A``, a      (A at the top) or the duty in %; the
-name with *ampacity* or *advertised*)      ampacity as a step on the right (A)
+or else pilot duty (kind ``pilot duty``);  state as a step on a categorical axis
+advertised ampacity (kind ``advertised     (A at the top) or the duty in %; the
+ampacity``)                                ampacity as a step on the right (A)
 other currents (``A``) and powers (``W``,  *Load current and power*: currents on
 ``kW``)                                    the left with the advertised ampacity
                                            dashed beside them, power on the right
 energies (``Wh``, ``kWh``)                 *Cumulative energy — meter vs load vs
                                            billed*, in kWh since the first sample
-                                           (a register total starts at zero)
+                                           (a register total starts at zero; the
+                                           billed energy steps)
 anything else                              one chart per unit
 =========================================  =======================================
 
@@ -31,17 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rig.clock import to_seconds
 from rig.report.charts import Axis, Bar, Event, Series, Shared, step_timeline, time_chart
-from rig.results import PlanResults, SeriesRecord
+from rig.results import PlanResults, SeriesKind, SeriesRecord
 
 PILOT_STATES = ("A", "B", "C", "D", "E", "F")
 _TO_KILO = {"W": 1e-3, "Wh": 1e-3, "kW": 1.0, "kWh": 1.0}
-
-
-def _has(s: SeriesRecord, *words: str) -> bool:
-    name = s.name.lower()
-    return any(word in name for word in words)
 
 
 def _energy(s: SeriesRecord, style: int) -> Series:
@@ -50,7 +44,12 @@ def _energy(s: SeriesRecord, style: int) -> Series:
     factor = _TO_KILO[s.unit]
     first = s.points[0][1] if s.points else 0.0
     return Series(
-        s.name, s.points, step=_has(s, "billed"), style=style, scale=factor, shift=-first * factor
+        s.name,
+        s.points,
+        step=s.kind is SeriesKind.BILLED_ENERGY,
+        style=style,
+        scale=factor,
+        shift=-first * factor,
     )
 
 
@@ -95,8 +94,8 @@ def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
     events = events_of(plan)
     series = list(plan.series.values())
     states = [s for s in series if s.unit == "state"]
-    duty = [s for s in series if _has(s, "duty") and not states]
-    ampacity = [s for s in series if s.unit == "A" and _has(s, "ampacity", "advertised")]
+    duty = [s for s in series if s.kind is SeriesKind.PILOT_DUTY and not states]
+    ampacity = [s for s in series if s.kind is SeriesKind.ADVERTISED_AMPACITY]
     currents = [s for s in series if s.unit == "A" and s not in ampacity]
     power = [s for s in series if s.unit in ("W", "kW")]
     energy = [s for s in series if s.unit in ("Wh", "kWh")]
@@ -165,12 +164,4 @@ def charts_for(plan: PlanResults, shared: Shared | None = None) -> list[Chart]:
 
 
 def _bars(plan: PlanResults) -> Sequence[Bar]:
-    return [
-        Bar(
-            f"{s.index} {s.kind}",
-            to_seconds(s.started_at),
-            to_seconds(s.ended_at),
-            s.outcome,
-        )
-        for s in plan.steps
-    ]
+    return [Bar(f"{s.index} {s.kind}", *s.span_s, s.outcome) for s in plan.steps]

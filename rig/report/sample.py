@@ -37,6 +37,7 @@ from rig.results import (
     StepRecord,
 )
 from rig.results.measurements import Limits, Measurement, overall_verdict
+from rig.results.series import SeriesKind
 
 START = dt.datetime(2026, 3, 2, 16, 0, tzinfo=dt.UTC)
 SESSION_S = 3600
@@ -118,7 +119,9 @@ def _sample_times(t0: float, changes: list[float]) -> list[float]:
     return [t0 + t for t in sorted(times)]
 
 
-def _series(t0: float, template: Template, rng: random.Random) -> dict[str, list[list[float]]]:
+def _series(
+    t0: float, template: Template, rng: random.Random
+) -> dict[SeriesKind, list[list[float]]]:
     """Three of the runner's series (advertised ampacity, load current, EUMD register)
     and the four the report also charts (pilot state, load power and energy, billed
     energy); the runner's pilot duty is left out, the pilot state says more."""
@@ -155,25 +158,14 @@ def _series(t0: float, template: Template, rng: random.Random) -> dict[str, list
     if template.event == "fault":
         pilot.insert(3, [t0 + 1800, 4])
     return {
-        "pilot state": pilot,
-        "advertised ampacity": ampacity,
-        "load current": current,
-        "load power": power,
-        "EUMD register": register,
-        "load energy": load,
-        "billed energy": billed,
+        SeriesKind.PILOT_STATE: pilot,
+        SeriesKind.ADVERTISED_AMPACITY: ampacity,
+        SeriesKind.LOAD_CURRENT: current,
+        SeriesKind.LOAD_POWER: power,
+        SeriesKind.EUMD_REGISTER: register,
+        SeriesKind.LOAD_ENERGY: load,
+        SeriesKind.BILLED_ENERGY: billed,
     }
-
-
-_UNITS = {
-    "pilot state": "state",
-    "advertised ampacity": "A",
-    "load current": "A",
-    "load power": "W",
-    "EUMD register": "Wh",
-    "load energy": "Wh",
-    "billed energy": "kWh",
-}
 
 
 def _events(run_id: str, plan: str, t0: float, kind: str) -> list[EventRecord]:
@@ -215,6 +207,7 @@ STEPS = (
 def _measurements(
     template: Template, failing: bool, marginal: bool, metered: Decimal, billed_amount: Decimal
 ) -> list[tuple[int | None, Measurement]]:
+    K = SeriesKind
     close = 2.9 if marginal else 1.2
     expected_amount = (metered * RATE).quantize(Decimal("0.01"))
     reqs = template.covers
@@ -233,12 +226,12 @@ def _measurements(
                                   requirements=("J-01",))),
         (5, Measurement.within("J-02 load current vs advertised", 30.3, "A", Limits(high=32.0),
                                requirements=("J-02",),
-                               series=("load current", "advertised ampacity"))),
+                               series=(K.LOAD_CURRENT, K.ADVERTISED_AMPACITY))),
         (6, Measurement.within("J-03 load follows lower ampacity", 1.8, "s", Limits(0.0, 5.0),
-                               requirements=("J-03",), series=("load current",))),
+                               requirements=("J-03",), series=(K.LOAD_CURRENT,))),
         (None, Measurement.within("J-04 metered vs load energy", 0.2, "%",
                                   Limits(-0.7, 0.7, -0.5, 0.5), requirements=("J-04",),
-                                  series=("EUMD register", "load energy", "billed energy"))),
+                                  series=(K.EUMD_REGISTER, K.LOAD_ENERGY, K.BILLED_ENERGY))),
         (2, Measurement.equals("payer account", "ACC-ALICE", "ACC-ALICE", requirements=reqs)),
         (2, Measurement.equals("tariff", "HPL-PEV-TOU", "HPL-PEV-TOU", requirements=reqs)),
         (2, Measurement.equals("incentive applied", True, True, requirements=reqs)),
@@ -297,24 +290,26 @@ def _write_plan(
         )
         clock = end
     series = _series(t0, template, rng)
-    metered = Decimal(str(round((series["EUMD register"][-1][1] - REGISTER_WH) / 1000, 3)))
+    register = series[SeriesKind.EUMD_REGISTER]
+    metered = Decimal(str(round((register[-1][1] - REGISTER_WH) / 1000, 3)))
     amount = (metered * RATE).quantize(Decimal("0.01")) + (Decimal("0.42") if failing else 0)
     measurements = _measurements(template, failing, marginal, metered, amount)
     for step, measurement in measurements:
         out.measurement(run_id, plan, step, measurement)
-    for name, points in series.items():
+    for kind, points in series.items():
         out.write(
             SeriesRecord(
                 run_id=run_id,
                 plan=plan,
-                name=name,
-                unit=_UNITS[name],
+                name=kind.value,
+                unit=kind.unit,
+                kind=kind,
                 points=tuple((float(t), float(v)) for t, v in points),
             )
         )
     for event in _events(run_id, plan, t0, template.event):
         out.write(event)
-    _write_billing(out, run_id, plan, begin, series["EUMD register"], template, amount)
+    _write_billing(out, run_id, plan, begin, register, template, amount)
     out.write(
         PlanEndRecord(
             run_id=run_id,

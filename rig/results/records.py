@@ -31,6 +31,7 @@ from typing import Annotated, ClassVar, Final, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic import JsonValue as AnyJson
 
+from rig.clock import to_seconds
 from rig.results.measurements import Limits, Measurement, Value, Verdict
 from rig.results.series import SeriesKind
 
@@ -166,6 +167,11 @@ class StepRecord(_Record):
     outcome: Literal["passed", "failed", "error", "skipped", "interrupted"]
     message: str = ""
     source: str = Field(default="", description="the step's YAML as written in the plan")
+
+    @property
+    def span_s(self) -> tuple[float, float]:
+        """Its start and end as clock seconds, the series' time axis."""
+        return to_seconds(self.started_at), to_seconds(self.ended_at)
 
 
 class LimitsModel(_Model):
