@@ -15,9 +15,16 @@ module                 concept
 :mod:`.actors`         the PEV agent and the EVSE control (the ESI: :mod:`rig.esi`)
 :mod:`.loop`           ticks of the bench clock: dense around changes, sparse between
 :mod:`.recorder`       every instrument read, kept as a timeline
-:mod:`.steps`          what each plan step does
+:mod:`.teardown`       the rest of a teardown, in the background
+:mod:`.utility_links`  the ESI's line to each utility
+:mod:`.steps`          what each plan step does; the steps that act
+:mod:`.acting`         what every step shares: act, fail, be supervised
+:mod:`.waiting`        the steps that wait: ``wait_for``, ``charge``
+:mod:`.signals`        the grid-signal steps, and hearing the signals back
+:mod:`.faults`         the fault steps
 :mod:`.fetch`          the services' records after the session
-:mod:`.judge`          the oracle's measurements and the plan's own pins
+:mod:`.judging`        the oracle's measurements and the plan's own pins
+:mod:`.refusals`       a record the utility refused fails the step and the plan
 :mod:`.source`         each step's ``file:line`` and YAML as written
 :mod:`.plan_records`   the plan's records in the results file
 :mod:`.session_rows`   the session record as series, events, interval rows, services

@@ -57,7 +57,7 @@ from rig.runner.outcome import (
     StepResult,
 )
 from rig.runner.plan_run import execute
-from rig.runner.world import finish_teardowns
+from rig.runner.teardown import finish_teardowns
 
 #: The default bench: the simulated one, every instrument behind its real wire.
 DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "fixtures" / "benches" / "sim.yaml"

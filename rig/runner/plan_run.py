@@ -47,6 +47,7 @@ from rig.plans import steps as s
 from rig.record import SessionRecord
 from rig.results import Interruption, ResultsWriter, SafeStateModel, new_run_id
 from rig.results.measurements import Measurement, Verdict, overall_verdict
+from rig.runner.acting import StepFailed
 from rig.runner.facts import session_facts
 from rig.runner.fetch import fetch_services
 from rig.runner.judging import Evidence, Judged, judge
@@ -63,8 +64,10 @@ from rig.runner.outcome import (
 )
 from rig.runner.plan_records import Judgement, PlanRecords
 from rig.runner.refusals import fail_on_new_refusals, refusals_measurement
+from rig.runner.signals import sync_signals
 from rig.runner.source import Located, locate
-from rig.runner.steps import StepFailed, energy_kwh, run_step, sync_signals, unplug
+from rig.runner.steps import run_step, unplug
+from rig.runner.waiting import energy_kwh
 from rig.runner.world import World, open_world
 
 log = logging.getLogger("rig.runner")

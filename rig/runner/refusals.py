@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from rig.esi.session import Esi
 from rig.results.measurements import Measurement
-from rig.runner.steps import StepFailed
+from rig.runner.acting import StepFailed
 
 
 def fail_on_new_refusals(esi: Esi, known: int) -> None:

@@ -26,7 +26,7 @@ whatever the exit:
 On exit the links close and the bench goes to safe state — confirmed by reading
 back, and a :class:`~rig.bench.safe.SafeStateError` if it cannot be, which the
 runner turns into a failed plan. Closing the drivers, stopping the simulators and
-the services then finishes in the background (:func:`finish_teardowns`).
+the services then finishes in the background (:func:`~rig.runner.teardown.finish_teardowns`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ from rig.esi.link import (
     UnreachableLog,
     UtilityLink,
     UtilityProtocol,
-    open_utility_link,
     outbox_sender,
 )
 from rig.esi.outbox import Outbox
@@ -71,6 +70,8 @@ from rig.runner.outcome import ServiceTarget
 from rig.runner.recorder import Recorder, meter_timeline, register_wrap
 from rig.runner.services_host import MirroredClock, services_host
 from rig.runner.supervision import Bands, Supervisor
+from rig.runner.teardown import close_later
+from rig.runner.utility_links import open_links
 from rig.services.cluster import SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.testing import ServiceEndpoints
@@ -217,10 +218,6 @@ def _bench(
         yield bench, sim
 
 
-#: Where the rest of a teardown runs once safe state is confirmed (joined at exit).
-_CLEANUP = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rig-teardown")
-
-
 @contextmanager
 @teardown_exit  # a stop signal landing as the world closes is held, not raised into it
 def open_world(
@@ -237,7 +234,7 @@ def open_world(
     :class:`~rig.bench.safe.SafeStateError` is raised from this block — and the rest
     (closing the drivers, stopping the simulators and the services, another
     ~0.3 s) finishes on a background thread while the next plan starts;
-    :func:`finish_teardowns` waits for it, and so does the interpreter at exit.
+    :func:`~rig.runner.teardown.finish_teardowns` waits for it, and so does the interpreter at exit.
 
     ``protocol`` is the utility protocol the run chose (``--utility-protocol``);
     ``None`` takes the premise's utility's setting in the data set.
@@ -270,73 +267,12 @@ def open_world(
         finally:
             bench.safe_state()
     finally:
-        _PENDING[:] = [f for f in _PENDING if not f.done()]
-        _PENDING.extend(_CLEANUP.submit(_quietly, part) for part in entered)
-
-
-_PENDING: list[Future[None]] = []
-
-
-def _quietly(part: AbstractContextManager[Any]) -> None:
-    try:
-        part.__exit__(None, None, None)
-    except Exception:  # safe state was confirmed before; this is only cleanup
-        log.exception("teardown after safe state")
-
-
-def finish_teardowns() -> None:
-    """Wait until the drivers, simulators and services of every finished plan are closed.
-
-    :func:`~rig.runner.api.run_plan` returns as soon as the bench is confirmed safe;
-    the rest of its teardown (~0.3 s) overlaps the next plan. Call this before
-    checking for leftover threads or ports; the interpreter also waits for it at exit.
-    """
-    while _PENDING:
-        _PENDING.pop().result()
+        close_later(entered)
 
 
 def utility_protocol(place: Place, chosen: UtilityProtocol | None) -> UtilityProtocol:
     """The protocol the ESI speaks: the run's choice, else the utility's in the data set."""
     return chosen if chosen is not None else place.utility.protocol
-
-
-def _utility_links(
-    protocol: UtilityProtocol,
-    place: Place,
-    endpoints: ServiceEndpoints,
-    clock: Clock,
-    log: UnreachableLog,
-) -> dict[str, UtilityLink]:
-    """The ESI's link to each utility of the data set, over ``protocol``.
-
-    Over IEEE 2030.5 a utility without a 2030.5 server among the endpoints is a
-    :class:`LookupError` (never the JSON API instead); the registration PIN is the
-    bundled server's (:func:`rig.services.sep2_api.pin`), the data set being the
-    out-of-band channel it comes by.
-    """
-    from rig.services.sep2_api import pin
-
-    urls = endpoints.urls if protocol == "rest" else endpoints.sep2_urls
-    missing = [u for u in endpoints.dataset.utilities if u not in urls]
-    if protocol != "rest" and place.utility.id in missing:
-        raise LookupError(
-            f"{place.utility.id} has no IEEE 2030.5 server among the services' endpoints "
-            f"(known: {', '.join(urls) or 'none'})"
-        )
-    return {
-        uid: open_utility_link(
-            protocol,
-            uid,
-            url,
-            endpoints.token(place.esi_id),
-            esi_id=place.esi_id,
-            pin=pin(uid, place.esi_id),
-            now=clock.now,
-            log=log,
-        )
-        for uid, url in urls.items()
-        if uid in endpoints.dataset.utilities
-    }
 
 
 def _scratch_root() -> str | None:
@@ -382,7 +318,7 @@ def _actors(
         )
     recorder = Recorder(bench, clock, record)
     unreachable = UnreachableLog()
-    links = _utility_links(protocol, place, endpoints, clock, unreachable)
+    links = open_links(protocol, place, endpoints, clock, unreachable)
     audit = AuditLog(scratch / "esi-audit.jsonl", clock)
     utility = links[place.utility.id]
 

@@ -18,8 +18,8 @@ from rig.clock import VirtualClock
 from rig.esi.audit import AuditLog
 from rig.esi.outbox import Outbox, OutboxMessage, Rejected
 from rig.esi.session import Esi, EsiSetup
+from rig.runner.acting import StepFailed
 from rig.runner.refusals import fail_on_new_refusals, refusals_measurement
-from rig.runner.steps import StepFailed
 
 T0 = 1_772_467_200.0  # 2026-03-02T16:00:00Z
 REASON = "HPL POST /sessions/S-1/intervals: HTTP 422 intervals[0]: 900.008 s is longer"

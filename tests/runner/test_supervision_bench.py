@@ -20,9 +20,10 @@ from rig.bench.build import build_load, build_pilot
 from rig.esi.session import eumd_patience_s
 from rig.plans.steps import Charge, Step
 from rig.runner import plan_run
+from rig.runner.acting import ProgressSink
 from rig.runner.api import run_plan
 from rig.runner.loop import Sampling
-from rig.runner.steps import ProgressSink, run_step
+from rig.runner.steps import run_step
 from rig.runner.world import World
 from tests.runner.support import write_plan
 

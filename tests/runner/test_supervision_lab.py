@@ -21,8 +21,9 @@ from rig.bench.config import load_bench
 from rig.bench.labsim import LabSim
 from rig.plans.steps import Charge, Step
 from rig.runner import plan_run
+from rig.runner.acting import ProgressSink
 from rig.runner.api import run_plan
-from rig.runner.steps import ProgressSink, run_step
+from rig.runner.steps import run_step
 from rig.runner.world import World
 from tests.runner.support import write_plan
 
