@@ -14,6 +14,7 @@ head-end and the same checks hold it to account. One concept per module:
 - :mod:`~rig.oracle.electrical` — J-01, J-02, J-03, J-05, J-06 from the timelines
 - :mod:`~rig.oracle.grid` — PG-DLC, PG-ALM: the load within the grid's limits
 - :mod:`~rig.oracle.compare` — expected against recorded, as named measurements
+- :mod:`~rig.oracle.compare_roaming` — SC-4: the clearinghouse's records against the oracle's
 - :mod:`~rig.oracle.session` — :func:`check_session`, all of the above for one session
 """
 

@@ -11,6 +11,9 @@ and returns :class:`~rig.results.measurements.Measurement` objects. A failing me
 - ``interval 2026-11-25T21:15+00:00 missing from bill``
 - ``interval 2026-11-25T21:15+00:00 billed twice``
 
+The clearinghouse's records of a roaming session are held to the oracle's in
+:mod:`rig.oracle.compare_roaming`.
+
 The bill is compared in three independent ways so that one defect cannot hide
 behind another: *coverage* (every metered interval billed exactly once, found from
 the lines' time spans alone), *rate per interval piece* (the line covering each
@@ -27,14 +30,11 @@ from itertools import pairwise
 
 from rig.domain.checks import CheckKind as Kind
 from rig.oracle.payer import Treatment
-from rig.oracle.settlement import ExpectedSettlement
 from rig.oracle.tariff import ExpectedBill
 from rig.record import (
     BillLine,
     BindingAnswer,
     MeteringInterval,
-    Posting,
-    Settlement,
     UtilitySession,
 )
 from rig.results.measurements import Measurement, Value
@@ -47,7 +47,7 @@ def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="minutes")
 
 
-def _equal(
+def equal(
     name: str,
     measured: Value,
     expected: Value,
@@ -123,8 +123,8 @@ def compare_treatment(
     # BR-12 only where the PEV was (or should have been) told something at binding.
     told = (*req, "BR-12") if binding is not None or treatment.bound else req
     measurements = [
-        _equal("binding indicated", told_bound, treatment.bound, told, "bound", Kind.BINDING),
-        _equal(
+        equal("binding indicated", told_bound, treatment.bound, told, "bound", Kind.BINDING),
+        equal(
             "incentive indicated",
             told_incentive,
             treatment.incentive,
@@ -138,23 +138,23 @@ def compare_treatment(
     if session is None:
         return [
             *measurements,
-            _equal(
+            equal(
                 "utility session record", "missing", "present", req, "session record", Kind.PAYER
             ),
         ]
     return [
         *measurements,
-        _equal(
+        equal(
             "decision scenario", session.scenario, treatment.scenario, req, "scenario", Kind.PAYER
         ),
-        _equal(
+        equal(
             "payer", session.payer_account_id, treatment.payer_account_id, req, "payer", Kind.PAYER
         ),
-        _equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff", Kind.TARIFF),
-        _equal(
+        equal("tariff", session.tariff_id, treatment.tariff_id, req, "tariff", Kind.TARIFF),
+        equal(
             "incentive", session.incentive, treatment.incentive, req, "incentive", Kind.INCENTIVE
         ),
-        _equal(
+        equal(
             "session flagged",
             bool(session.flags),
             treatment.flagged,
@@ -172,7 +172,7 @@ def compare_intervals(
     if session is None or session.interval_count is None:
         return []
     return [
-        _equal(
+        equal(
             "intervals at the utility",
             session.interval_count,
             len(intervals),
@@ -261,8 +261,8 @@ def compare_bill(
     total_kwh = sum((line.kwh for line in billed), Decimal(0))
     total_amount = sum((line.amount for line in billed), Decimal(0))
     return [
-        _equal("bill payer", accounts, treatment.payer_account_id, req, "payer", Kind.PAYER),
-        _equal("bill tariff", tariffs, expected.tariff_id, req, "tariff", Kind.TARIFF),
+        equal("bill payer", accounts, treatment.payer_account_id, req, "payer", Kind.PAYER),
+        equal("bill tariff", tariffs, expected.tariff_id, req, "tariff", Kind.TARIFF),
         Measurement.none_of(
             "intervals missing from bill",
             missing,
@@ -291,8 +291,8 @@ def compare_bill(
             requirements=priced,
             answers=Kind.AMOUNT,
         ),
-        _equal("billed energy", total_kwh, expected.total_kwh, req, "billed kWh", Kind.AMOUNT),
-        _equal(
+        equal("billed energy", total_kwh, expected.total_kwh, req, "billed kWh", Kind.AMOUNT),
+        equal(
             "billed amount",
             total_amount,
             expected.total_amount,
@@ -312,13 +312,11 @@ def compare_netting(
     netted_kwh = sum((line.kwh for line in netting), Decimal(0))
     netted_amount = sum((line.amount for line in netting), Decimal(0))
     if expected is None:  # nothing due: this session does not exercise SC-3's netting
-        return [_equal("netting on host bill", netted_kwh, Decimal(0), (), "netted kWh", _NETTING)]
+        return [equal("netting on host bill", netted_kwh, Decimal(0), (), "netted kWh", _NETTING)]
     charged = [line for line in host if line.kind in PAYER_KINDS]
     return [
-        _equal(
-            "netting energy", netted_kwh, -expected.total_kwh, ("SC-3",), "netted kWh", _NETTING
-        ),
-        _equal(
+        equal("netting energy", netted_kwh, -expected.total_kwh, ("SC-3",), "netted kWh", _NETTING),
+        equal(
             "netting amount",
             netted_amount,
             -expected.total_amount,
@@ -336,93 +334,4 @@ def compare_netting(
             requirements=("SC-3",),
             answers=_NETTING,
         ),
-    ]
-
-
-# --------------------------------------------------------------------- roaming
-
-
-def compare_settlement(
-    expected: ExpectedSettlement | None, posting: Posting | None, settlement: Settlement | None
-) -> list[Measurement]:
-    """SC-4: the clearinghouse's posting to the home account and its settlement statement."""
-    if expected is None:
-        return []
-    req = ("SC-4", "BR-06")
-    if posting is None:
-        return [
-            _equal(
-                "clearinghouse posting", "missing", "present", req, "posting", Kind.CLEARINGHOUSE
-            )
-        ]
-    pairs: list[tuple[str, Value, Value]] = [
-        ("account", posting.account_id, expected.account_id),
-        ("home utility", posting.home_utility_id, expected.home_utility_id),
-        ("roaming utility", posting.roaming_utility_id, expected.roaming_utility_id),
-        ("option", posting.option, expected.option),
-        ("customer amount", posting.customer_amount, expected.customer_amount),
-        ("settlement amount", posting.settlement_amount, expected.roaming_utility_owed),
-        ("difference", posting.difference, expected.difference),
-    ]
-    if settlement is not None:
-        pairs.append(("listed in statement", posting.charge_id in settlement.charges, True))
-        rows = [row for row in settlement.rows if row.option == expected.option]
-        if len(rows) == 1 and rows[0].sessions == 1:  # the statement is this session alone
-            pairs += [
-                ("statement kWh", rows[0].kwh, expected.customer.total_kwh),
-                ("statement customer amount", rows[0].customer_amount, expected.customer_amount),
-                ("statement owed", rows[0].settlement_amount, expected.roaming_utility_owed),
-                ("statement difference", rows[0].difference, expected.difference),
-            ]
-    measurements = [
-        _equal(f"posting {name}", got, want, req, name, Kind.CLEARINGHOUSE)
-        for name, got, want in pairs
-    ]
-    if settlement is None:
-        measurements.append(
-            _equal("settlement statement", "missing", "present", req, "statement", Kind.SETTLEMENT)
-        )
-    else:
-        measurements += _statement_totals(expected, settlement, req)
-    return measurements
-
-
-def _statement_totals(
-    expected: ExpectedSettlement, settlement: Settlement, req: Sequence[str]
-) -> list[Measurement]:
-    """The statement's totals add up its rows; alone with this session, they are its money."""
-    totals = settlement.totals
-    if totals is None:
-        return [
-            _equal(
-                "settlement totals", "missing", "present", req, "statement totals", Kind.SETTLEMENT
-            )
-        ]
-    rows = settlement.rows
-    fields = ("sessions", "kwh", "customer_amount", "settlement_amount", "difference")
-    names = ("sessions", "kWh", "customer amount", "owed", "kept")
-    summed = [sum((getattr(r, f) for r in rows), Decimal(0)) for f in fields]
-    given = [getattr(totals, f) for f in fields]
-    problems = [
-        f"{name} total {got}, rows add up to {want}"
-        for name, got, want in zip(names, given, summed, strict=True)
-        if got != want
-    ]
-    if totals.sessions == 1:  # the statement is this session alone
-        alone = (totals.kwh, totals.customer_amount, totals.settlement_amount, totals.difference)
-        want = (
-            expected.customer.total_kwh,
-            expected.customer_amount,
-            expected.roaming_utility_owed,
-            expected.difference,
-        )
-        problems += [
-            f"{name} total {got}, expected {w} for this session alone"
-            for name, got, w in zip(names[1:], alone, want, strict=True)
-            if got != w
-        ]
-    return [
-        Measurement.none_of(
-            "settlement totals", problems, "problems", requirements=req, answers=Kind.SETTLEMENT
-        )
     ]

@@ -21,9 +21,9 @@ from rig.oracle.compare import (
     compare_bill,
     compare_intervals,
     compare_netting,
-    compare_settlement,
     compare_treatment,
 )
+from rig.oracle.compare_roaming import compare_settlement
 from rig.oracle.electrical import ElectricalLimits, check_electrical
 from rig.oracle.energy import EnergyTolerances, check_contiguous, check_energy
 from rig.oracle.grid import check_grid_limits

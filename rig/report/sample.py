@@ -1,5 +1,8 @@
 """A synthetic but realistic results file, written with the real writer.
 
+(One module of some 450 lines on purpose: it is one made-up run, read top to
+bottom, whose series, measurements and billing must agree with one another.)
+
 The report's tests, its benchmark and anyone who wants to see a report without a
 bench need results that look like a real run's: a simulated bench with its
 instruments (one of them out of calibration, on request), plans across the six

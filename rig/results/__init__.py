@@ -33,6 +33,7 @@ The package follows the data:
 
 :mod:`~rig.results.measurements`  a judged observation and its verdict (after OpenHTF)
 :mod:`~rig.results.records`       the file's schema: one model per record type
+:mod:`~rig.results.measurement_record`  a measurement as stored, its verdict checked
 :mod:`~rig.results.series`        the kinds of series the runner records
 :mod:`~rig.results.writer`        :class:`ResultsWriter`: whole lines, under a lock, flushed
 :mod:`~rig.results.provenance`    run ID, software version, file hashes, host
@@ -40,6 +41,8 @@ The package follows the data:
                                   grouped into runs and plans
 """
 
+from rig.results.base import JsonValue
+from rig.results.measurement_record import LimitsModel, MeasurementRecord
 from rig.results.measurements import Limits, Measurement, Number, Value, Verdict, overall_verdict
 from rig.results.provenance import file_sha256, host_name, new_run_id, software_version
 from rig.results.reader import (
@@ -58,9 +61,6 @@ from rig.results.records import (
     InstrumentIdentity,
     Interruption,
     IntervalRecord,
-    JsonValue,
-    LimitsModel,
-    MeasurementRecord,
     PlanEndRecord,
     PlanPart,
     PlanStartRecord,

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from rig.results.measurement_record import MeasurementRecord
 from rig.results.measurements import Verdict
 from rig.results.records import (
     EventRecord,
     IntervalRecord,
-    MeasurementRecord,
     PlanEndRecord,
     PlanPart,
     PlanStartRecord,

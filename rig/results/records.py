@@ -7,11 +7,8 @@ are that file's schema: one JSON object per line, each with a ``type`` (the
 discriminator of :data:`Record`, the one list of record types) and the ``run_id`` it
 belongs to. Every field is described in ``docs/results.md``.
 
-A measurement is stored as a :class:`MeasurementRecord`, which recomputes its
-verdict from its value and limits when read, so a file cannot claim a pass its
-numbers do not support. Decimals (money) travel as JSON strings, marked by
-``decimal: true`` on the measurement, so no amount ever passes through a binary
-float.
+A measurement is stored as a :class:`~rig.results.measurement_record.MeasurementRecord`
+(its own module: its verdict is checked when read, its Decimals travel as strings).
 
 Compatibility: record types and fields added after schema version 1 (``event``,
 ``interval``, ``service``; a plan's ``title``, ``scenario`` and ``file_sha256``; a
@@ -25,27 +22,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, ClassVar, Final, Literal, Self
+from decimal import Decimal
+from typing import Annotated, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 from pydantic import JsonValue as AnyJson
 
 from rig.clock import to_seconds
-from rig.results.measurements import Limits, Measurement, Value, Verdict
+from rig.results.base import FrozenModel, RunScoped
+from rig.results.measurement_record import MeasurementRecord
+from rig.results.measurements import Verdict
 from rig.results.series import SeriesKind
 
 SCHEMA_VERSION: Final = 1
 
-#: A measurement value as JSON carries it (Decimals as strings, see ``decimal``).
-JsonValue = bool | int | float | str | None
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class InstrumentIdentity(_Model):
+class InstrumentIdentity(FrozenModel):
     """Who one instrument of the bench is, for the audit trail."""
 
     role: str = Field(description="eumd, premise_meter, load, pilot")
@@ -57,7 +49,7 @@ class InstrumentIdentity(_Model):
     accuracy_class: str = ""
 
 
-class BenchIdentity(_Model):
+class BenchIdentity(FrozenModel):
     """Which bench ran: its name, file and that file's SHA-256, and its instruments."""
 
     name: str
@@ -67,11 +59,7 @@ class BenchIdentity(_Model):
     instruments: tuple[InstrumentIdentity, ...] = ()
 
 
-class _Record(_Model):
-    run_id: str = Field(min_length=1)
-
-
-class RunRecord(_Record):
+class RunRecord(RunScoped):
     """Run metadata; the first record of every results file."""
 
     type: Literal["run"] = "run"
@@ -91,13 +79,13 @@ class RunRecord(_Record):
     )
 
 
-class RunEndRecord(_Record):
+class RunEndRecord(RunScoped):
     type: Literal["run_end"] = "run_end"
     ended_at: dt.datetime
     interrupted: str = Field(default="", description="the stop signal that ended the run")
 
 
-class PlanStartRecord(_Record):
+class PlanStartRecord(RunScoped):
     type: Literal["plan_start"] = "plan_start"
     plan: str
     file: str = ""
@@ -111,7 +99,7 @@ class PlanStartRecord(_Record):
     )
 
 
-class SafeStateModel(_Model):
+class SafeStateModel(FrozenModel):
     """What safe state confirmed by reading the instruments back."""
 
     bench: str
@@ -122,7 +110,7 @@ class SafeStateModel(_Model):
     )
 
 
-class Interruption(_Model):
+class Interruption(FrozenModel):
     """A stop signal ended the plan: which, where, and what safe state read back."""
 
     signal: str = Field(description="SIGINT, SIGTERM or SIGHUP")
@@ -134,7 +122,7 @@ class Interruption(_Model):
     held: tuple[str, ...] = Field(default=(), description="later signals, held, in order")
 
 
-class UnreachableService(_Model):
+class UnreachableService(FrozenModel):
     """A service the rig could not reach during a plan (not an outage the plan injected)."""
 
     service: str = Field(description="its ID: a utility's, or clearinghouse")
@@ -143,7 +131,7 @@ class UnreachableService(_Model):
     failures: int = Field(ge=1, description="how many requests to it failed")
 
 
-class PlanEndRecord(_Record):
+class PlanEndRecord(RunScoped):
     type: Literal["plan_end"] = "plan_end"
     plan: str
     ended_at: dt.datetime
@@ -155,7 +143,7 @@ class PlanEndRecord(_Record):
     )
 
 
-class StepRecord(_Record):
+class StepRecord(RunScoped):
     part: ClassVar[str] = "steps"
     type: Literal["step"] = "step"
     plan: str
@@ -174,114 +162,7 @@ class StepRecord(_Record):
         return to_seconds(self.started_at), to_seconds(self.ended_at)
 
 
-class LimitsModel(_Model):
-    low: JsonValue = None
-    high: JsonValue = None
-    marginal_low: JsonValue = None
-    marginal_high: JsonValue = None
-
-
-class MeasurementRecord(_Record):
-    """A :class:`~rig.results.measurements.Measurement` as stored; ``to_measurement`` inverts it."""
-
-    part: ClassVar[str] = "measurements"
-    type: Literal["measurement"] = "measurement"
-    plan: str
-    step: int | None = Field(default=None, ge=0, description="index of the step that measured")
-    name: str
-    mode: Literal["limits", "equals"]
-    value: JsonValue
-    unit: str = ""
-    limits: LimitsModel | None = None
-    expected: JsonValue = None
-    decimal: bool = Field(default=False, description="numeric strings here are Decimals")
-    verdict: Verdict
-    requirements: tuple[str, ...] = ()
-    detail: str = Field(default="", description="the check's own explanation, if any")
-    message: str = Field(default="", description="one line for a failing reader; empty on PASS")
-    series: tuple[str, ...] = Field(default=(), description="names of series in this plan")
-    unrecorded: tuple[str, ...] = Field(
-        default=(), description="series it rests on that the plan never recorded"
-    )
-    source: str = Field(
-        default="", description="for a check after the steps: the plan check's YAML"
-    )
-
-    @model_validator(mode="after")
-    def _verdict_follows_from_values(self) -> Self:
-        recomputed = self.to_measurement().verdict
-        if recomputed is not self.verdict:
-            raise ValueError(
-                f"measurement {self.name!r} records verdict {self.verdict.value} but its "
-                f"value and limits give {recomputed.value}"
-            )
-        return self
-
-    @classmethod
-    def from_measurement(
-        cls, run_id: str, plan: str, step: int | None, measurement: Measurement
-    ) -> MeasurementRecord:
-        m = measurement
-        limits = None
-        if m.limits is not None:
-            limits = LimitsModel(
-                low=_encode(m.limits.low),
-                high=_encode(m.limits.high),
-                marginal_low=_encode(m.limits.marginal_low),
-                marginal_high=_encode(m.limits.marginal_high),
-            )
-        numbers = [m.value, m.expected]
-        if m.limits is not None:
-            numbers += [m.limits.low, m.limits.high, m.limits.marginal_low, m.limits.marginal_high]
-        return cls(
-            run_id=run_id,
-            plan=plan,
-            step=step,
-            name=m.name,
-            mode=m.mode,
-            value=_encode(m.value),
-            unit=m.unit,
-            limits=limits,
-            expected=_encode(m.expected),
-            decimal=any(isinstance(n, Decimal) for n in numbers),
-            verdict=m.verdict,
-            requirements=m.requirements,
-            detail=m.detail,
-            message=m.message,
-            series=m.series,
-        )
-
-    def to_measurement(self) -> Measurement:
-        decode = _decimal if self.decimal else _plain
-        if self.mode == "equals":
-            return Measurement.equals(
-                self.name,
-                decode(self.value),
-                decode(self.expected),
-                unit=self.unit,
-                requirements=self.requirements,
-                detail=self.detail,
-                series=self.series,
-            )
-        value = decode(self.value)
-        lim = self.limits or LimitsModel()
-        return Measurement.within(
-            self.name,
-            value if isinstance(value, int | float | Decimal) else None,
-            self.unit,
-            Limits(
-                low=_number(decode(lim.low)),
-                high=_number(decode(lim.high)),
-                marginal_low=_number(decode(lim.marginal_low)),
-                marginal_high=_number(decode(lim.marginal_high)),
-            ),
-            requirements=self.requirements,
-            detail=self.detail,
-            series=self.series,
-        )
-
-
-class SeriesRecord(_Record):
+class SeriesRecord(RunScoped):
     """A recorded time series: ``points`` are ``[t, value]`` with ``t`` in clock seconds.
 
     ``kind`` says which of the runner's series it is; a file written before ``kind``
@@ -307,7 +188,7 @@ class SeriesRecord(_Record):
 _RUNNER_SERIES = frozenset(SeriesKind)
 
 
-class EventRecord(_Record):
+class EventRecord(RunScoped):
     """A grid signal or fault on the series' time axis (clock seconds), e.g. a DR window."""
 
     part: ClassVar[str] = "events"
@@ -319,7 +200,7 @@ class EventRecord(_Record):
     label: str = Field(default="", description="one line, e.g. 'limit 0 kW' or '0.31 USD/kWh'")
 
 
-class IntervalRecord(_Record):
+class IntervalRecord(RunScoped):
     """One row of the interval table: what the EUMD metered against what was billed."""
 
     part: ClassVar[str] = "intervals"
@@ -343,7 +224,7 @@ class IntervalRecord(_Record):
     currency: str = ""
 
 
-class ServiceRecord(_Record):
+class ServiceRecord(RunScoped):
     """A record a service (utility, clearinghouse, ESI) held for the plan's session.
 
     ``kind`` names it (``binding``, ``grant``, ``session``, ``bill_line``, ``posting``,
@@ -404,24 +285,3 @@ _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
 def validate_line(line: bytes) -> Record:
     """One line of a results file as its record (raises pydantic's ``ValidationError``)."""
     return _RECORD.validate_json(line)
-
-
-def _encode(value: Value) -> JsonValue:
-    return str(value) if isinstance(value, Decimal) else value
-
-
-def _plain(value: JsonValue) -> Value:
-    return value
-
-
-def _decimal(value: JsonValue) -> Value:
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            return value
-    return value
-
-
-def _number(value: Value) -> int | float | Decimal | None:
-    return value if isinstance(value, int | float | Decimal) else None

@@ -11,8 +11,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from rig.results.measurement_record import MeasurementRecord
 from rig.results.measurements import Measurement
-from rig.results.records import MeasurementRecord, Record
+from rig.results.records import Record
 
 
 class ResultsWriter:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from tariff_cases import STRADDLE, TARIFFS, facts
 
-from rig.oracle.compare import compare_settlement
+from rig.oracle.compare_roaming import compare_settlement
 from rig.oracle.payer import expected_treatment
 from rig.oracle.settlement import expected_settlement
 from rig.record import Posting, Settlement, SettlementRow
