@@ -25,7 +25,11 @@ programs require. Faults and recoveries (``utility_unreachable`` / ``utility_bac
 an ``unplug`` while charging is the mid-session unplug.
 
 The runner dispatches on the class (``match step: case Charge(): …``); the
-arguments are the step's single field (``step.charge.duration``).
+arguments are the step's single field (``step.charge.duration``). A step's base
+class says what kind of step it is, for whoever reads the results: a
+:class:`Fault` (shown from that step on) and the :class:`FaultEnd` that ends it,
+or a :class:`SetsLimit` whose limit the oracle judges (``docs/plans.md``: how to
+add a step).
 """
 
 from __future__ import annotations
