@@ -49,8 +49,8 @@ from functools import cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from rig.domain.tariff import Tariff, TariffRestrictions
 from rig.record import MeteringInterval
-from rig.services.tariffs import Tariff, TariffRestrictions
 
 KWH_QUANTUM = Decimal("0.001")
 MONEY_QUANTUM = Decimal("0.01")

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from rig.domain.tariff import HourlyPrice, Tariff
 from rig.esi.audit import AuditEntry
 from rig.esi.session import Signal
 from rig.measurements import Limits, Measurement
@@ -43,7 +44,6 @@ from rig.plans import checks as c
 from rig.plans.onekey import Action
 from rig.record import SessionRecord
 from rig.runner.actors.pev import Told
-from rig.services.tariffs import HourlyPrice, Tariff
 
 _SCENARIOS = ("SC-1", "SC-2", "SC-3", "SC-4", "SC-5", "SC-6")
 #: The requirements each kind of check evidences (of those the plan covers).

@@ -40,12 +40,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from rig.services.rules import GuestCharging, PortalArrangement, PremiseKind
-from rig.services.tariffs import Tariff
+from rig.domain.tariff import Tariff
+from rig.domain.vocabulary import ID_PATTERN, GuestCharging, PortalArrangement, PremiseKind
 from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, read_text, validate
 
-#: What an ID may look like: data set, API paths and bodies alike (no spaces, no slashes).
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 Id = Annotated[str, Field(min_length=1, max_length=80, pattern=ID_PATTERN)]
 Token = Annotated[str, Field(min_length=16, max_length=200)]
 PortalKind = Literal["cordset_120", "evse_240", "dc"]

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from tariff_cases import HOURLY, STRADDLE, STRADDLE_TOTAL, TOU, interval, local, utc
 
+from rig.domain.tariff import Tariff
 from rig.oracle.tariff import TariffGap, expected_bill, price_at
-from rig.services.tariffs import Tariff
 
 
 def test_session_straddling_off_to_on_peak_is_split_exactly() -> None:

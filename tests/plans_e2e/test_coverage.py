@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from rig.domain.requirements import catalogue
 from rig.plans import Plan
 from rig.plans import checks as c
 from rig.plans.loader import load_plans, plan_files
-from rig.plans.requirements import catalogue
 from rig.runner.world import dataset
 
 PLANS_DIR = Path(__file__).resolve().parents[2] / "test_plans"
