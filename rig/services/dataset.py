@@ -13,7 +13,7 @@ clearinghouse and the utilities taking part in it. Each utility lists
   (``host_pays`` / ``direct`` / ``guest``, SC-6), and the **ESIs** that speak for it;
 * **PEVs** (ID, owner account, communicating or not) and **program enrolments**
   (TOU, DLC, RTP, ALM; the tariff the PEV is billed at; registered when);
-* **tariffs** (OCPI 2.2.1 shaped, see :mod:`rig.services.tariffs`): premise
+* **tariffs** (OCPI 2.2.1 shaped, see :mod:`rig.domain.tariff`): premise
   defaults, the PEV program, hourly prices, the guest tariff;
 * **capacity** per premise or feeder and time slot, and **DR events**;
 * a **credential** (bearer token) for itself and for each ESI.
