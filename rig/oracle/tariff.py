@@ -4,10 +4,10 @@ The tariff definitions are data (``fixtures/utilities/*.yaml``, read into the
 pydantic :class:`~rig.domain.tariff.Tariff` models, the schema of that data, which
 the services share). Everything done *with* the data is done here, again, without
 calling the services' pricing (the oracle imports nothing of :mod:`rig.services`;
-``make lint`` holds it to that): which price holds at a moment, where
-a session is cut, how energy is shared and how amounts are rounded. If the
-utility's billing code and this module disagree, one of them misreads the tariff,
-and the check that compares them fails.
+``make lint`` holds it to that): which price holds at a moment, where a session is
+cut, how energy is shared and how amounts are rounded. If the utility's billing
+code and this module disagree, one of them misreads the tariff, and the check that
+compares them fails.
 
 The rules, as the tariff definitions document them (OCPI 2.2.1 semantics plus the
 project's extensions):
