@@ -7,7 +7,6 @@ head-end and the same checks hold it to account. One concept per module:
 
 - :mod:`~rig.oracle.payer` — who pays at which tariff, incentive, flag (SC-1…SC-6, BR-*)
 - :mod:`~rig.oracle.tariff` — the oracle's own pricing of metered intervals
-- :mod:`~rig.oracle.publications` — PG-RTP: the latest publication of an hour wins
 - :mod:`~rig.oracle.netting` — SC-3: the EUMD energy off the host's bill
 - :mod:`~rig.oracle.settlement` — SC-4: customer price, settlement price, difference
 - :mod:`~rig.oracle.energy` — J-04: EUMD, load and bill agree within a worked tolerance

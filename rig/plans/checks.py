@@ -35,10 +35,10 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from rig.domain.checks import CheckKind
+from rig.domain.tariff import RatePeriod
+from rig.domain.vocabulary import RoamingOption
 from rig.plans.onekey import Action, OneKey, Shorthand, Strict, invalid
 from rig.plans.units import Duration, Energy, Power
-from rig.services.rules import RoamingOption
-from rig.services.tariffs import RatePeriod
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 SCENARIOS = ("SC-1", "SC-2", "SC-3", "SC-4", "SC-5", "SC-6")

@@ -28,7 +28,6 @@ from typing import Annotated, ClassVar, Final, Literal
 from pydantic import Field, TypeAdapter, model_validator
 from pydantic import JsonValue as AnyJson
 
-from rig.clock import to_seconds
 from rig.results.base import FrozenModel, RunScoped
 from rig.results.measurement_record import MeasurementRecord
 from rig.results.measurements import Verdict
@@ -159,7 +158,7 @@ class StepRecord(RunScoped):
     @property
     def span_s(self) -> tuple[float, float]:
         """Its start and end as clock seconds, the series' time axis."""
-        return to_seconds(self.started_at), to_seconds(self.ended_at)
+        return _seconds(self.started_at), _seconds(self.ended_at)
 
 
 class SeriesRecord(RunScoped):
@@ -280,6 +279,11 @@ Record = Annotated[
     Field(discriminator="type"),
 ]
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
+
+
+def _seconds(moment: dt.datetime) -> float:
+    """An aware time as clock seconds; a naive one is taken as UTC (as the clock does)."""
+    return moment.replace(tzinfo=moment.tzinfo or dt.UTC).timestamp()
 
 
 def validate_line(line: bytes) -> Record:

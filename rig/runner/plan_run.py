@@ -10,7 +10,7 @@
 3. if the vehicle is still plugged in, it unplugs (every session ends in A and is
    closed), and the ESI's outbox is given a minute of bench time to deliver;
 4. fetch the services' records (:mod:`rig.runner.fetch`), fill in what the session
-   showed (communication, EUMD), and judge (:mod:`rig.runner.judge`);
+   showed (communication, EUMD), and judge (:mod:`rig.runner.judging`);
 5. leave the world: safe state confirmed by read-back. A
    :class:`~rig.bench.safe.SafeStateError` there makes the plan an ``error``
    whatever came before;
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
+from rig.domain.vocabulary import Communication
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import OutboxStuck, Rejected
@@ -264,7 +265,7 @@ def _finish(world: World) -> list[Judged]:
     record.intervals = list(esi.intervals)
     communication = record.facts.communication
     if world.plan.pev.communicating and esi.communication == "failed":
-        communication = "failed"
+        communication = Communication.FAILED
     record.facts = session_facts(record.facts, communication, esi.eumd_available)
     raw = fetch_services(world)
     utility_audit = _esi_calls(world)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rig.clock import Clock
-from rig.esi.link import UnreachableLog, UtilityLink, UtilityProtocol, open_utility_link
+from rig.esi.connect import open_utility_link
+from rig.esi.link import UnreachableLog, UtilityLink, UtilityProtocol
 from rig.runner.facts import Place
 from rig.services.sep2_api import pin
 from rig.services.testing import ServiceEndpoints

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from report.conftest import NOW
 from report.page import Page, parse
-from rig.plans.requirements import catalogue
+from rig.domain.requirements import catalogue
 from rig.report import write_report
 from rig.results import (
     IntervalRecord,

@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from rig.domain.checks import CheckKind
+from rig.domain.tariff import HourlyPrice, Tariff
 from rig.esi.session import Signal
 from rig.oracle import check_session
 from rig.oracle.electrical import ElectricalLimits
-from rig.oracle.publications import with_publications
+from rig.oracle.tariff import as_published
 from rig.plans import Plan
 from rig.plans import checks as c
 from rig.plans.checks import PlanCheck
@@ -21,7 +22,6 @@ from rig.results import SeriesKind
 from rig.results.measurements import Measurement
 from rig.runner.judging import billing, binding, energy, records
 from rig.runner.judging.pins import Evidence, Seen
-from rig.services.tariffs import HourlyPrice, Tariff
 
 #: Every check type's pins, by check type.
 PINS = billing.PINS | binding.PINS | records.PINS | energy.PINS
@@ -59,7 +59,11 @@ def judge(
     if agreement is not None and agreement.tolerance_pct is not None and record.eumd:
         judged = replace(record, eumd=replace(record.eumd, accuracy_pct=agreement.tolerance_pct))
     limits = ElectricalLimits(follow_s=electrical.follow_within.seconds if electrical else 5.0)
-    priced = with_publications(tariffs, publications(evidence.prices))
+    published = publications(evidence.prices)
+    priced = {
+        tariff_id: as_published(tariff, published[tariff_id]) if tariff_id in published else tariff
+        for tariff_id, tariff in tariffs.items()
+    }
     found: list[Judged] = []
     for m in map(_with_series, check_session(judged, priced, electrical=limits)):
         kind = m.answers if isinstance(m.answers, CheckKind) else None
@@ -83,13 +87,16 @@ def _chosen(kind: CheckKind, check: PlanCheck | None, m: Measurement) -> bool:
     return check is not None and check.selects(m.requirements)
 
 
-def publications(prices: list[Signal]) -> list[tuple[str, HourlyPrice]]:
-    """The hourly prices published during the session, each publication once, in order.
+def publications(prices: list[Signal]) -> dict[str, list[HourlyPrice]]:
+    """The hourly prices published during the session by tariff, each publication once, in order.
 
-    A signal heard again at a later poll is the same publication, not a newer one.
+    A signal heard again at a later poll is the same publication, not a newer one; the
+    oracle prices the session from the tariff as it stood after them
+    (:func:`~rig.oracle.tariff.as_published`).
     """
-    return [
-        (signal.tariff_id, HourlyPrice(start=signal.effective_from, price=signal.price))
-        for signal in dict.fromkeys(prices)
-        if signal.kind == "price" and signal.tariff_id and signal.price is not None
-    ]
+    published: dict[str, list[HourlyPrice]] = {}
+    for signal in dict.fromkeys(prices):
+        if signal.kind == "price" and signal.tariff_id and signal.price is not None:
+            hour = HourlyPrice(start=signal.effective_from, price=signal.price)
+            published.setdefault(signal.tariff_id, []).append(hour)
+    return published
