@@ -95,11 +95,22 @@ def _join(found: re.Match[str]) -> str:
     return "" if beside_tag or not after else " "
 
 
-def _text(written: object) -> Markup:
+class _Text(str):
+    """Text :func:`_text` escaped, which autoescape takes as markup.
+
+    Not a :class:`~markupsafe.Markup`: a plain ``str`` subclass is made in C, and
+    autoescape makes its ``Markup`` from it in any case.
+    """
+
+    __slots__ = ()
+    __html__ = str.__str__
+
+
+def _text(written: object) -> str:
     """A value as HTML text: markup as it is; anything else with ``& < >`` escaped."""
     if isinstance(written, Markup):
         return written
-    return Markup(escape(str(written), quote=False))
+    return _Text(str(written).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _quoted(written: object) -> Markup:
@@ -140,7 +151,7 @@ _ENV = Environment(
     extensions=[_PageSource],
 )
 _ENV.filters.update(quoted=_quoted, moment=moment, clock=clock, value=value, with_unit=with_unit)
-_ENV.filters.update(render_plan.FILTERS)
+_ENV.filters.update(render_plan.FILTERS, words=" ".join, listing=", ".join)
 _ENV.globals.update(
     covering=_covering,
     plan_files=_plan_files,
