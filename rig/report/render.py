@@ -96,7 +96,7 @@ def _join(found: re.Match[str]) -> str:
 
 
 class _Text(str):
-    """Text :func:`_text` escaped, which autoescape takes as markup.
+    """Text :func:`_text` escaped itself, which autoescape takes as markup.
 
     Not a :class:`~markupsafe.Markup`: a plain ``str`` subclass is made in C, and
     autoescape makes its ``Markup`` from it in any case.
@@ -107,10 +107,16 @@ class _Text(str):
 
 
 def _text(written: object) -> str:
-    """A value as HTML text: markup as it is; anything else with ``& < >`` escaped."""
+    """A value as HTML text: ``& < >`` escaped, quotes left as they are; markup as it is.
+
+    Text without quotes is left to autoescape, which escapes it alike (and fastest).
+    """
     if isinstance(written, Markup):
         return written
-    return _Text(str(written).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    text = str(written)
+    if '"' in text or "'" in text:
+        return _Text(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    return text
 
 
 def _quoted(written: object) -> Markup:
