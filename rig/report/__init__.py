@@ -24,8 +24,8 @@ The package, one concept per module:
 :mod:`~rig.report.svgpath`        a series as compact path data, reduced to what shows
 :mod:`~rig.report.plan_charts`    which charts a plan's series and events make
 :mod:`~rig.report.text`           how values, limits and times read
-:mod:`~rig.report.render`         the page: Jinja2 templates (``templates/``) with
-                                  autoescape, and the values they show
+:mod:`~rig.report.templating`     Jinja2 with autoescape, HTML as small as by hand
+:mod:`~rig.report.render`         the page (``templates/``) and the values it shows
 :mod:`~rig.report.render_plan`    one plan's section: the values its template shows
 :mod:`~rig.report.sample`         a synthetic run, for tests, the benchmark and a look
 
