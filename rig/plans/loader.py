@@ -89,9 +89,8 @@ def load_plans(files: Iterable[str | Path], read: Reader = read_utf8) -> dict[Pa
             issues += error.issues
             continue
         if plan.plan in first_file:
-            spot = sources.keys[("plan",)]
             message = f"plan ID '{plan.plan}' is also used by {first_file[plan.plan]}"
-            issues.append(YamlIssue(spot.file, spot.line, spot.column, "plan", message))
+            issues += issues_at(file, sources, [(("plan",), message)])
         first_file.setdefault(plan.plan, file)
         plans[file] = plan
     if issues:
