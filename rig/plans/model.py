@@ -34,13 +34,12 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, PrivateAttr
 
+from rig.domain.requirements import RequirementId
+from rig.domain.vocabulary import ID_PATTERN, RoamingOption
 from rig.plans.checks import Check
 from rig.plans.onekey import Strict
-from rig.plans.requirements import RequirementId
 from rig.plans.steps import Step
 from rig.plans.units import Current, Duration, Energy, Power
-from rig.services.dataset import ID_PATTERN
-from rig.services.rules import RoamingOption
 from rig.yamlfile import SourceMap
 
 #: The pytest marker of each scenario (``pytest -m sc4``).

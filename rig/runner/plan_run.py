@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
+from rig.domain.vocabulary import Communication
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import OutboxStuck, Rejected
@@ -261,7 +262,7 @@ def _finish(world: World) -> list[Judged]:
     record.intervals = list(esi.intervals)
     communication = record.facts.communication
     if world.plan.pev.communicating and esi.communication == "failed":
-        communication = "failed"
+        communication = Communication.FAILED
     record.facts = session_facts(record.facts, communication, esi.eumd_available)
     raw = fetch_services(world)
     utility_audit = _esi_calls(world)

@@ -13,7 +13,7 @@ clearinghouse and the utilities taking part in it. Each utility lists
   (``host_pays`` / ``direct`` / ``guest``, SC-6), and the **ESIs** that speak for it;
 * **PEVs** (ID, owner account, communicating or not) and **program enrolments**
   (TOU, DLC, RTP, ALM; the tariff the PEV is billed at; registered when);
-* **tariffs** (OCPI 2.2.1 shaped, see :mod:`rig.services.tariffs`): premise
+* **tariffs** (OCPI 2.2.1 shaped, see :mod:`rig.domain.tariff`): premise
   defaults, the PEV program, hourly prices, the guest tariff;
 * **capacity** per premise or feeder and time slot, and **DR events**;
 * a **credential** (bearer token) for itself and for each ESI.
@@ -47,8 +47,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from rig.services.rules import GuestCharging, PortalArrangement, PremiseKind
-from rig.services.tariffs import Tariff
+from rig.domain.tariff import Tariff
+from rig.domain.vocabulary import ID_PATTERN, GuestCharging, PortalArrangement, PremiseKind
 from rig.yamlfile import (
     PathKey,
     SourceMap,
@@ -59,8 +59,6 @@ from rig.yamlfile import (
     validate_located,
 )
 
-#: What an ID may look like: data set, API paths and bodies alike (no spaces, no slashes).
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 Id = Annotated[str, Field(min_length=1, max_length=80, pattern=ID_PATTERN)]
 Token = Annotated[str, Field(min_length=16, max_length=200)]
 PortalKind = Literal["cordset_120", "evse_240", "dc"]
