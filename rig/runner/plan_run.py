@@ -86,7 +86,7 @@ def execute(
 ) -> PlanOutcome:
     wall = time.perf_counter()
     report = PlanReport(results, run_id or new_run_id(), plan, plan_file)
-    located = locate(plan_file, {"steps": list(plan.steps), "checks": list(plan.checks)})
+    located = locate(plan.source, {"steps": list(plan.steps), "checks": list(plan.checks)})
     steps_at, checks_at = located["steps"], located["checks"]
     outcomes: list[StepOutcome] = []
     judged: list[Judged] = []
