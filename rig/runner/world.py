@@ -73,7 +73,7 @@ from rig.runner.services_host import MirroredClock, services_host
 from rig.runner.supervision import Bands, Supervisor
 from rig.services.cluster import SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 
 log = logging.getLogger("rig.runner")
 UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
