@@ -69,11 +69,11 @@ from rig.runner.api import ServiceTarget
 from rig.runner.facts import Place, initial_facts, place_of
 from rig.runner.loop import Loop, Sampling
 from rig.runner.recorder import Recorder, meter_timeline, register_wrap
-from rig.runner.services_host import MirroredClock, services_host
 from rig.runner.supervision import Bands, Supervisor
 from rig.services.cluster import SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.endpoints import ServiceEndpoints
+from rig.services.host import MirroredClock, services_host
 
 log = logging.getLogger("rig.runner")
 UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
