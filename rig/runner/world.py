@@ -47,8 +47,9 @@ from drivers.sim.model import NOMINAL_VOLTAGE_V
 from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import bench_lease
-from rig.bench.safe import Bench, teardown_exit
+from rig.bench.safe import Bench
 from rig.bench.simulated import SimulatedBench
+from rig.bench.stop_signals import teardown_exit
 from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
 from rig.esi.link import (
