@@ -9,20 +9,21 @@ this API): each installs :func:`stop_signals`, and then
    every further signal is *held*: logged, recorded in :class:`Stop` and reported,
    never raised — nothing can cut the teardown short;
 2. the exception unwinds through every ``with Bench`` and the runner's teardown, which
-   goes to safe state and records the read-back (:class:`SafeStateReadback`);
+   goes to safe state and records the read-back
+   (:class:`~rig.bench.safe_outcome.SafeStateReadback`);
 3. the entry point stops the whole run (no next plan), reports the stop — signal,
    what safe state read back, signals held — and exits ``128 + signal``
    (:data:`EXIT_UNSAFE` when safe state was not confirmed).
 
-There is no window at the start of a teardown: a signal that arrives while
-safe state runs (:func:`holding`), *or anywhere inside a teardown function* —
-:meth:`Bench.__exit__`, :meth:`Bench.safe_state`, or the exit of a context manager
-marked with :func:`teardown_exit`, down to its first instruction — is held, and
-raised as :class:`Interrupted` only once safe state is done. The handler knows from
-the interrupted frame's call chain, so nothing needs to run before the teardown
-does. Without :func:`stop_signals` (a script that never installed it), safe state
-still holds SIGINT, SIGTERM and SIGHUP while it runs and re-delivers the first
-through the script's own handler afterwards.
+There is no window at the start of a teardown: a signal that arrives while safe
+state runs (:func:`holding`), *or anywhere inside a teardown function* —
+:meth:`~rig.bench.safe.Bench.__exit__`, :meth:`~rig.bench.safe.Bench.safe_state`,
+or the exit of a context manager marked with :func:`teardown_exit`, down to its
+first instruction — is held, and raised as :class:`Interrupted` only once safe state
+is done. The handler knows from the interrupted frame's call chain, so nothing
+needs to run before the teardown does. Without :func:`stop_signals` (a script that
+never installed it), safe state still holds SIGINT, SIGTERM and SIGHUP while it
+runs and re-delivers the first through the script's own handler afterwards.
 
 Safe state itself (:class:`rig.bench.safe.Bench`) is the teardown this protects;
 :func:`mark_teardown` tells the handler which functions are teardowns.
