@@ -60,8 +60,9 @@ from rig.esi.link import (
     open_utility_link,
     outbox_sender,
 )
+from rig.esi.metering import eumd_patience_s
 from rig.esi.outbox import Outbox
-from rig.esi.session import Esi, EsiSetup, Signal, eumd_patience_s
+from rig.esi.session import Esi, EsiSetup, Signal
 from rig.plans import Plan
 from rig.record import SessionRecord
 from rig.runner.actors.evse import EvseControl
