@@ -33,9 +33,10 @@ stops every cluster and ends.
 Why a plain child process and not a :class:`multiprocessing.Process`: the rig has
 threads, so only the ``spawn`` and ``forkserver`` start methods are safe, and both
 import the rig's ``__main__`` module again in the child — a script that runs plans
-without an ``if __name__ == "__main__"`` guard would run twice. (For the same
-reason the clock is not a :class:`multiprocessing.shared_memory.SharedMemory`:
-on Python 3.11 a process that attaches one also unlinks it when it ends.)
+without an ``if __name__ == "__main__"`` guard would run twice. Nor is the clock a
+:class:`multiprocessing.shared_memory.SharedMemory`: on Python 3.11 a process that
+attaches one registers it with a resource tracker of its own, which unlinks it when
+that process ends.
 
 **Fallbacks.** The first plan of a process does not wait for the host to import
 and start (~1 s): it starts its cluster in-process, as does any plan when the host
