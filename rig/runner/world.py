@@ -17,7 +17,7 @@ whatever the exit:
    opened in a :class:`~rig.bench.safe.Bench`, which goes to safe state on entry.
 4. **The services**: a fresh :class:`~rig.services.cluster.Cluster` on the same
    clock with the plan's data set (parsed once per process) — started one plan
-   ahead by the services host (:mod:`rig.runner.services_host`) on a virtual
+   ahead by the services host (:mod:`rig.services.host`) on a virtual
    clock, in-process otherwise — or reached by URL. The bench and the services
    start in parallel.
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
@@ -170,7 +170,7 @@ def _services(
     """The plan's services: by URL, or a fresh :class:`~rig.services.cluster.Cluster`.
 
     On a virtual clock the fresh cluster comes from the services host
-    (:mod:`rig.runner.services_host`), started one plan ahead in a helper process
+    (:mod:`rig.services.host`), started one plan ahead in a helper process
     and reading the plan's clock; otherwise (wall clock, host warming up or failed)
     it starts here, with the data set already loaded, the plan's clock, and its
     databases in a scratch directory (RAM where possible) that goes with it.
