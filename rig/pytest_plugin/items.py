@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rig.bench.safe import deliver_stop
+from rig.bench.stop_signals import deliver_stop
 from rig.plans import Plan, labtime, load_plans
 from rig.plans.loader import load_located
 from rig.pytest_plugin import hookspec

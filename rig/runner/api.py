@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rig.bench.safe import Interrupted
+from rig.bench.stop_signals import Interrupted
 from rig.esi.link import UtilityProtocol
 from rig.measurements import Measurement
 from rig.plans import Plan

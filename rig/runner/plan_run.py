@@ -38,7 +38,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
+from rig.bench.safe_outcome import SafeStateError
+from rig.bench.stop_signals import Interrupted, Stop, current_stop
 from rig.domain.vocabulary import Communication
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol

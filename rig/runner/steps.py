@@ -68,7 +68,7 @@ from rig.runner.actors.evse import GridLimit
 from rig.runner.supervision import BenchChanged
 from rig.runner.world import World
 from rig.services.cluster import CLEARINGHOUSE
-from rig.services.testing import NoFaultSwitch
+from rig.services.endpoints import NoFaultSwitch
 
 #: Called during long steps with the EUMD energy since plug-in, the seconds left (until
 #: the step's end, or estimated from the present power when it charges to an energy
