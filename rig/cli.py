@@ -48,10 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from drivers.errors import InstrumentError
-from rig.bench.safe import (
+from rig.bench.safe_outcome import SafeStateError
+from rig.bench.stop_signals import (
     EXIT_UNSAFE,
     Interrupted,
-    SafeStateError,
     current_stop,
     deliver_stop,
     stop_signals,

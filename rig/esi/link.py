@@ -51,10 +51,8 @@ from typing import Any, Literal, Protocol, get_args
 
 import httpx
 
+from rig.delivery import refused
 from rig.esi.outbox import OutboxMessage, Rejected
-
-#: 4xx answers that say "try again later", not "never".
-_RETRYABLE = frozenset({408, 429})
 
 
 @cache
@@ -214,7 +212,7 @@ class HttpLink:
         if response.is_success:
             return response
         what = f"{self.name} {method} {path}: HTTP {response.status_code} {response.text[:300]}"
-        if 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE:
+        if refused(response.status_code):
             raise Rejected(what)
         self._unreached(f"HTTP {response.status_code} on {method} {path}")
         raise Unreachable(what)

@@ -46,9 +46,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rig.bench.safe import deliver_stop
+from rig.bench.stop_signals import deliver_stop
 from rig.plans import Plan, labtime, load_plans
-from rig.plans.loader import issues_at, load_located
+from rig.plans.loader import load_located
 from rig.pytest_plugin import hookspec
 from rig.pytest_plugin.failure import PlanFailed, describe
 from rig.pytest_plugin.options import marker_name
@@ -64,7 +64,7 @@ from rig.runner.api import (
 from rig.runner.external_time import read_clock, start_decision
 from rig.runner.preflight import id_problems
 from rig.runner.world import dataset
-from rig.yamlfile import SourceMap, YamlFileError
+from rig.yamlfile import SourceMap, YamlFileError, issues_at
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle

@@ -43,7 +43,7 @@ import pytest
 
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import BenchInUse, BenchLease
-from rig.bench.safe import current_stop, stop_signals
+from rig.bench.stop_signals import current_stop, stop_signals
 from rig.esi.link import UtilityProtocol
 from rig.plans.labtime import LabProfile, load_profile
 from rig.pytest_plugin.identity import bench_identity

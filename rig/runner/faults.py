@@ -8,7 +8,7 @@ from rig.runner.acting import Unsupported
 from rig.runner.signals import sync_signals
 from rig.runner.world import World
 from rig.services.cluster import CLEARINGHOUSE
-from rig.services.testing import NoFaultSwitch
+from rig.services.endpoints import NoFaultSwitch
 
 #: Modbus exception 0x0B: gateway target device failed to respond.
 _NO_DEVICE = 0x0B

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rig.bench.safe import Interrupted
+from rig.bench.stop_signals import Interrupted
 from rig.results.measurements import Measurement
 
 #: ``pass`` (every measurement passed, MARGINAL included, and at least one was

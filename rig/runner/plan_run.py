@@ -38,7 +38,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
+from rig.bench.safe_outcome import SafeStateError
+from rig.bench.stop_signals import Interrupted, Stop, current_stop
 from rig.domain.vocabulary import Communication
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol
@@ -89,7 +90,7 @@ def execute(
 ) -> PlanOutcome:
     wall = time.perf_counter()
     report = PlanRecords(results, run_id or new_run_id(), plan, plan_file)
-    located = locate(plan_file, {"steps": list(plan.steps), "checks": list(plan.checks)})
+    located = locate(plan.source, {"steps": list(plan.steps), "checks": list(plan.checks)})
     steps_at, checks_at = located["steps"], located["checks"]
     outcomes: list[StepOutcome] = []
     judged: list[Judged] = []

@@ -6,8 +6,8 @@ from rig.clock import Clock
 from rig.esi.connect import open_utility_link
 from rig.esi.link import UnreachableLog, UtilityLink, UtilityProtocol
 from rig.runner.facts import Place
+from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import pin
-from rig.services.testing import ServiceEndpoints
 
 
 def open_links(

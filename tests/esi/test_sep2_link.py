@@ -24,8 +24,9 @@ from rig.esi.link import NotOffered, ServiceLink
 from rig.esi.sep2_link import RegistrationFailed, Sep2Link, stand_in_lfdi
 from rig.plans import load_plan
 from rig.runner.api import run_plan
+from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import POLL_RATE_S, pin
-from rig.services.testing import ServiceEndpoints, running_services
+from rig.services.testing import running_services
 from tests.services.helpers import T0
 
 ESI, PREMISE = "ESI-ALICE", "PREM-ALICE"
