@@ -13,14 +13,11 @@ renders — it reads nothing else:
   of the plan check it answers, so a failing check can be shown as written; the
   series it rests on that hold no point (``billed energy`` when the utility could
   not be reached and billed nothing) go to its ``unrecorded``, not its ``series``;
-- the time series: ``pilot state`` (unit ``state``, 0…5 for A…F), ``pilot duty``,
-  ``advertised ampacity``, ``load current``, ``load power``, and the cumulative
-  energies ``EUMD register`` (meter), ``load energy`` (the trapezoid of the load's
-  own power readings) and ``billed energy`` (the payer's billed energy, cumulated
-  per interval row);
+- the time series, each named and tagged by its :class:`~rig.results.SeriesKind`
+  (:func:`~rig.runner.session_rows.series_of`);
 - ``event`` records: each DR event, ALM limit and published price with its
-  effective window, clipped to the session, and each injected fault (an outage lasts until its
-  ``…_back`` step; other faults are open-ended);
+  effective window, clipped to the session, and each fault a step injected (a
+  :class:`~rig.plans.steps.Fault`, until the step that ends it if one does);
 - ``interval`` records (:func:`~rig.runner.session_rows.interval_rows`): metered
   against billed energy per metering interval, with the bill line's account,
   tariff, period and rate, the interval's own amount (exact) and, on a line's last
