@@ -33,9 +33,8 @@ from types import TracebackType
 from typing import Any
 
 from rig.bench.wirefault import WireFault
+from rig.bundled import SIM_BENCH
 
-ROOT = Path(__file__).resolve().parents[2]
-SIM_BENCH = ROOT / "fixtures" / "benches" / "sim.yaml"
 BIN = Path(sys.executable).parent
 RIG = BIN / "rig"
 

@@ -46,12 +46,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from rig.bench.lease import BenchInUse
 from rig.bench.safe import deliver_stop
 from rig.plans import Plan, labtime, load_plans
 from rig.plans.loader import issues_at, load_located
-from rig.pytest_plugin import hookspec
 from rig.pytest_plugin.failure import PlanFailed, describe
 from rig.pytest_plugin.options import marker_name
+from rig.pytest_plugin.pool import PoolInUse
 from rig.pytest_plugin.progress import ProgressPrinter
 from rig.pytest_plugin.session import RUN, PlanRow, RunSession
 from rig.runner.api import (
@@ -73,8 +74,18 @@ if TYPE_CHECKING:
 PLAN_DIRECTORY = "test_plans"
 
 
-def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    pluginmanager.add_hookspecs(hookspec)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Lease the bench before the first plan runs (:mod:`rig.pytest_plugin.session`)."""
+    if session.config.option.collectonly or not any(
+        isinstance(item, PlanItem) for item in session.items
+    ):
+        return
+    try:
+        session.config.stash[RUN].take_lease()
+    except (BenchInUse, PoolInUse) as error:
+        session.config.stash[RUN].refused = str(error)
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PlanFile | None:

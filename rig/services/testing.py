@@ -39,13 +39,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from rig.bundled import UTILITY_DATA
 from rig.clock import Clock
 from rig.services.cluster import CLEARINGHOUSE, SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.faults import FAULT_PATH
 from rig.services.http import peer_client
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities" / "two_utilities.yaml"
+DEFAULT_DATA = UTILITY_DATA / "two_utilities.yaml"
 ENDPOINTS_ENV = "RIG_SERVICES_ENDPOINTS"
 DATA_ENV = "RIG_SERVICES_DATA"
 
