@@ -10,13 +10,13 @@ LOCK := requirements.lock
 .PHONY: setup demo test lint bench clean lock
 
 # The exact versions of everything in .[dev] come from the lock; the rig itself is
-# installed editable on top, without dependencies, and `pip check` catches a lock that
-# no longer satisfies pyproject.toml (then: make lock).
+# installed editable on top, without dependencies (built by the locked setuptools);
+# `pip check` catches a lock that no longer satisfies pyproject.toml (then: make lock).
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 

@@ -206,6 +206,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     options = [f"--bench={args.bench}", *([f"--report={args.report}"] if args.report else [])]
     if args.utility_protocol:
         options.append(f"--utility-protocol={args.utility_protocol}")
+    # Plans are judged by the oracle, not by Python asserts, so pytest need not rewrite
+    # any: it would rewrite every module of the rig (a plugin's distribution), and warn
+    # that `rig`, which imported them before pytest ran, cannot have them rewritten.
+    options.append("--assert=plain")
     arguments = [*plans_arguments(), "-p", "rig.pytest_plugin", *options, *args.pytest_args]
     return int(pytest.main(arguments))
 
