@@ -20,7 +20,6 @@ import shutil
 import site
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -67,8 +66,8 @@ def fresh_venv(tmp_path: Path, wheel: Path) -> Path:
     python = venv / "bin" / "python"
     purelib = run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))",
                   cwd=tmp_path).strip()  # fmt: skip
-    ours = [path for path in site.getsitepackages() if path != sysconfig.get_path("stdlib")]
-    (Path(purelib) / "dependencies.pth").write_text("\n".join(ours) + "\n", encoding="utf-8")
+    ours = "\n".join(site.getsitepackages()) + "\n"
+    (Path(purelib) / "dependencies.pth").write_text(ours, encoding="utf-8")
     run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
         "--no-index", wheel, cwd=tmp_path)  # fmt: skip
     return venv
@@ -99,8 +98,7 @@ def test_the_wheel_carries_the_bench_data_sets_plans_and_catalogue(tmp_path: Pat
                 cwd=elsewhere, env=env)  # fmt: skip
     assert Path(where.strip()).is_relative_to(venv), f"rig imported from the checkout: {where}"
 
-    output = run(venv / "bin" / "rig", "demo", "--", "-k", PLAN,
-                 cwd=elsewhere, env=env)  # fmt: skip
+    output = run(venv / "bin" / "rig", "demo", "--", "-k", PLAN, cwd=elsewhere, env=env)
     assert f"{PLAN} " in output and "1 plan: 1 pass" in output, output
     assert "Module already imported" not in output, output
     (results,) = (elsewhere / "reports").glob("results-*.jsonl")
