@@ -349,7 +349,7 @@ def locate_per_step_us(path: Path, one: Path, steps: int) -> tuple[float, float]
                 "checks": list(plan.checks),
             }
             cpu0, start = time.process_time(), time.perf_counter()
-            locate(p, sections)
+            locate(plan.source, sections)
             wall[p].append(time.perf_counter() - start)
             cpu[p].append(time.process_time() - cpu0)
 

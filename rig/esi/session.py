@@ -65,10 +65,11 @@ from typing import Any, Literal
 from drivers.kinds import MeterSnapshot
 from drivers.meter.energy import snapshot_delta
 from rig.clock import Clock
+from rig.domain.vocabulary import Communication, RoamingOption
 from rig.esi.audit import AuditLog
 from rig.esi.link import NotOffered, Unreachable, UtilityLink, report_path
 from rig.esi.outbox import Outbox, Rejected
-from rig.record import BindingAnswer, Communication, GrantAnswer, MeteringInterval, RoamingOption
+from rig.record import BindingAnswer, GrantAnswer, MeteringInterval
 
 BindingState = Literal["none", "pending", "accepted", "refused"]
 #: Interval energy is reported to the Wh.
@@ -188,7 +189,7 @@ class Esi:
         self.refusal = ""
         self.grant: GrantAnswer | None = None
         self.start_delay_s = 0.0
-        self.communication: Communication = "established"
+        self.communication = Communication.ESTABLISHED
         self.eumd_available = True
         self.pev_id: str | None = None
         self.intervals: list[MeteringInterval] = []
@@ -243,7 +244,7 @@ class Esi:
         reply = self._call("binding", self.binding_id, "/bindings", self.utility.bind, request)
         if reply is None:
             self.state = "none"
-            self.communication = "failed"
+            self.communication = Communication.FAILED
             request["communication"] = "failed"
             self.outbox.put(self.binding_id, "binding", "/bindings", request)
             return None

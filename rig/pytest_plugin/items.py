@@ -49,7 +49,7 @@ import pytest
 from rig.bench.lease import BenchInUse
 from rig.bench.safe import deliver_stop
 from rig.plans import Plan, labtime, load_plans
-from rig.plans.loader import issues_at, load_located
+from rig.plans.loader import load_located
 from rig.pytest_plugin.failure import PlanFailed, describe
 from rig.pytest_plugin.options import marker_name
 from rig.pytest_plugin.pool import PoolInUse
@@ -65,7 +65,7 @@ from rig.runner.api import (
 from rig.runner.external_time import read_clock, start_decision
 from rig.runner.preflight import id_problems
 from rig.runner.world import dataset
-from rig.yamlfile import SourceMap, YamlFileError
+from rig.yamlfile import SourceMap, YamlFileError, issues_at
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle

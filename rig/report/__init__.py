@@ -37,7 +37,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from rig.plans.requirements import catalogue
+from rig.domain.requirements import catalogue
 from rig.report.model import Report, build_report
 from rig.report.render import render
 from rig.results import ResultSet, collector_paused, merge_results

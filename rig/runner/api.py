@@ -191,12 +191,13 @@ def run_plan(
     API, or ``ieee2030.5``); ``None`` takes the utility's ``protocol`` in the data set
     (default ``rest``). The results say which was used (``plan_start``).
 
-    ``plan_file`` is the file the plan was loaded from: with it, step outcomes and
-    failures carry ``file:line`` and the YAML as written. ``bench_file`` ``None``
-    means :data:`DEFAULT_BENCH`. ``results`` receives ``plan_start``, a ``step``
-    record per step, every measurement, the recorded series and ``plan_end`` under
-    ``run_id`` (the caller writes the ``run`` record once per run; without
-    ``run_id`` a fresh one is made).
+    ``plan_file`` is the file the plan was loaded from, named in the results; a plan
+    from :func:`~rig.plans.load_plan` carries where each step is written
+    (``plan.source``), so step outcomes and failures carry ``file:line`` and the YAML
+    as written. ``bench_file`` ``None`` means :data:`DEFAULT_BENCH`. ``results``
+    receives ``plan_start``, a ``step`` record per step, every measurement, the
+    recorded series and ``plan_end`` under ``run_id`` (the caller writes the ``run``
+    record once per run; without ``run_id`` a fresh one is made).
     """
     from rig.runner.plan_run import execute
 

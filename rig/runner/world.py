@@ -52,12 +52,12 @@ from rig.bench.safe import Bench, teardown_exit
 from rig.bench.simulated import SimulatedBench
 from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
+from rig.esi.connect import open_utility_link
 from rig.esi.link import (
     ServiceLink,
     UnreachableLog,
     UtilityLink,
     UtilityProtocol,
-    open_utility_link,
     outbox_sender,
 )
 from rig.esi.outbox import Outbox

@@ -29,8 +29,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from rig.services.dataset import ID_PATTERN
-from rig.services.rules import Communication, RoamingOption
+from rig.domain.vocabulary import ID_PATTERN, Communication, RoamingOption
 
 Id = Annotated[str, Field(min_length=1, max_length=80, pattern=ID_PATTERN)]
 Kwh = Annotated[Decimal, Field(ge=0, le=10_000, max_digits=16, decimal_places=6)]

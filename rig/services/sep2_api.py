@@ -91,11 +91,12 @@ from sep2tools.cert_id import get_sfdi
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
+from rig.domain.tariff import RatePeriod
+from rig.domain.vocabulary import ID_PATTERN
 from rig.services import sep2_flow, sep2_mirror
 from rig.services.app_common import MAX_BODY_BYTES
 from rig.services.audit import AuditMiddleware, AuditWriter
 from rig.services.auth import Caller
-from rig.services.dataset import ID_PATTERN
 from rig.services.errors import ServiceError, conflict, forbidden, invalid, not_found
 from rig.services.sep2_common import (
     POLL_RATE_S,
@@ -106,7 +107,7 @@ from rig.services.sep2_common import (
     sep_xml,
 )
 from rig.services.sep2_tls import cert_lfdi
-from rig.services.tariffs import RatePeriod, price_spans
+from rig.services.tariffs import price_spans
 from rig.services.utility_service import UtilityService
 
 PRICE_POWER_OF_TEN = -6

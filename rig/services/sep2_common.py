@@ -26,8 +26,8 @@ from pydantic_xml.errors import ParsingError
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
+from rig.domain.vocabulary import ID_PATTERN
 from rig.services.auth import Caller
-from rig.services.dataset import ID_PATTERN
 from rig.services.errors import forbidden, invalid
 from rig.services.sep2_tls import cert_lfdi
 from rig.services.utility_service import UtilityService

@@ -19,7 +19,8 @@ import pytest
 from envoy_schema.server.schema.sep2.end_device import EndDeviceListResponse
 
 from rig.clock import VirtualClock
-from rig.esi.link import NotOffered, ServiceLink, open_utility_link
+from rig.esi.connect import open_utility_link
+from rig.esi.link import NotOffered, ServiceLink
 from rig.esi.sep2_link import RegistrationFailed, Sep2Link, stand_in_lfdi
 from rig.plans import load_plan
 from rig.runner.api import run_plan
