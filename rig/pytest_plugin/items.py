@@ -22,7 +22,9 @@ steps and checks keep their places in the file, so failures still point at them.
 requirement it covers (``BR_05``; see :mod:`rig.pytest_plugin.options`), and its
 title as a keyword, so ``-m sc4``, ``-m BR_05`` and ``-k roaming`` select plans.
 
-**Running.** :meth:`PlanItem.runtest` runs the plan through the
+**Running.** A run with a plan to run first takes its bench's lease
+(:meth:`~rig.pytest_plugin.session.RunSession.take_lease`; a bench another run holds is
+a usage error). :meth:`PlanItem.runtest` runs the plan through the
 ``pytest_rig_run_plan`` hook (:mod:`rig.pytest_plugin.hookspec`), records the verdict,
 scenario, requirements and measurement count as JUnit properties
 (``--junitxml``), and raises :class:`~rig.pytest_plugin.failure.PlanFailed` unless
