@@ -45,13 +45,14 @@ from pathlib import Path
 from typing import Literal
 
 from rig.bench.stop_signals import Interrupted
+from rig.bundled import SIM_BENCH
 from rig.esi.link import UtilityProtocol
 from rig.measurements import Measurement
 from rig.plans import Plan
 from rig.results import ResultsWriter
 
 #: The default bench: the simulated one, every instrument behind its real wire.
-DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "fixtures" / "benches" / "sim.yaml"
+DEFAULT_BENCH = SIM_BENCH
 
 #: ``pass`` (every measurement passed, MARGINAL included, and at least one was
 #: recorded), ``fail`` (a step failed or a check failed), ``error`` (the run itself
