@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from rig.bench.wirefault import WireFault
+from rig.bundled import SIM_BENCH
 
-ROOT = Path(__file__).resolve().parents[2]
-SIM_BENCH = ROOT / "fixtures" / "benches" / "sim.yaml"
 BIN = Path(sys.executable).parent
 RIG = BIN / "rig"
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rig.bundled import SIM_BENCH
 from rig.esi.link import UtilityProtocol
 from rig.plans import Plan
 from rig.results import ResultsWriter
@@ -60,7 +61,7 @@ from rig.runner.plan_run import execute
 from rig.runner.teardown import finish_teardowns
 
 #: The default bench: the simulated one, every instrument behind its real wire.
-DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "fixtures" / "benches" / "sim.yaml"
+DEFAULT_BENCH = SIM_BENCH
 
 __all__ = [
     "DEFAULT_BENCH",

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers.sim.model import NOMINAL_VOLTAGE_V
+from rig import bundled
 from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import bench_lease
@@ -79,7 +80,7 @@ from rig.services.endpoints import ServiceEndpoints
 from rig.services.host import MirroredClock, services_host
 
 log = logging.getLogger("rig.runner")
-UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
+UTILITY_DATA = bundled.UTILITY_DATA
 
 
 @lru_cache(maxsize=8)

@@ -38,12 +38,13 @@ from pathlib import Path
 
 import pytest
 
+from rig.bundled import UTILITY_DATA
 from rig.clock import Clock
 from rig.services.cluster import Cluster
 from rig.services.dataset import load_dataset
 from rig.services.endpoints import ServiceEndpoints
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities" / "two_utilities.yaml"
+DEFAULT_DATA = UTILITY_DATA / "two_utilities.yaml"
 ENDPOINTS_ENV = "RIG_SERVICES_ENDPOINTS"
 DATA_ENV = "RIG_SERVICES_DATA"
 
