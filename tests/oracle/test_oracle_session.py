@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from tariff_cases import STRADDLE, STRADDLE_LINES, TARIFFS, facts, line, local
 
+from rig.domain.checks import CheckKind
 from rig.oracle import UnknownTariff, check_session
 from rig.record import (
     BindingAnswer,
@@ -111,3 +112,17 @@ def test_the_load_accuracy_is_the_benchs_declared_one() -> None:
     assert declared.limits is not None and declared.limits.high == pytest.approx(
         4.0 + (20 + 0.06 + 2) / 1000
     )
+
+
+def test_each_measurement_says_which_check_it_answers() -> None:
+    measured = check_session(sc3_record([*STRADDLE_LINES, CREDIT]), TARIFFS)
+    answers = {m.name: m.answers for m in measured}
+    assert answers["payer"] is CheckKind.PAYER
+    assert answers["bill payer"] is CheckKind.PAYER
+    assert answers["rate per interval"] is CheckKind.TARIFF
+    assert answers["billed amount"] is CheckKind.AMOUNT
+    assert answers["incentive indicated"] is CheckKind.PEV_NOTIFIED
+    assert answers["netting energy"] is CheckKind.PREMISE_NETTING
+    assert answers["intervals missing from bill"] is CheckKind.INTERVALS
+    assert answers["J-04 billed energy vs EUMD"] is CheckKind.ENERGY_AGREEMENT
+    assert answers["J-04 energy in no interval"] is None  # the oracle's own, always judged
