@@ -11,6 +11,11 @@ runner on the simulated bench instead.
 
 from __future__ import annotations
 
+# httpx imports httpcore only when a transport is first made. pytester's in-process
+# runs forget every module first imported inside them, so a second run would import a
+# new httpcore whose errors httpx's exception mapping (holding the first) lets through
+# unmapped. Imported here, before any run, every run shares one.
+import httpcore  # noqa: F401
 import pytest
 
 from plugin.support import SCRIPTED_RUNNER, Project
