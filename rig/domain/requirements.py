@@ -13,14 +13,14 @@ from __future__ import annotations
 import difflib
 import re
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Annotated, Any
 
 import yaml
 from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-CATALOGUE_FILE = Path(__file__).with_name("requirements.yaml")
+CATALOGUE_FILE = files("rig.domain").joinpath("requirements.yaml")
 
 
 @cache
