@@ -29,17 +29,13 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar, Final, NoReturn
 
+from drivers.clock import Clock
 from drivers.errors import InstrumentRejected, InstrumentReplyError
 from drivers.kinds import Identity, MeterSnapshot
 from drivers.meter.energy import float32_resolution_wh
 from drivers.meter.modbus_link import ModbusLink
-from drivers.meter.plausibility import (
-    STEP_MARGIN_S,
-    Clock,
-    EnergyStepGuard,
-    Limits,
-    check_value,
-)
+from drivers.meter.plausibility import STEP_MARGIN_S, EnergyStepGuard, Limits, check_value
+from drivers.meter.registry import METER_MAPS
 
 #: The SDM630's energy display range, and so its register's: 9,999,999.9 kWh.
 MAX_ENERGY_KWH: Final = 9_999_999.9
@@ -107,6 +103,7 @@ def words_to_float(high: int, low: int) -> float:
     return value
 
 
+@METER_MAPS.register("sdm630")
 class SDM630:
     """Driver for an Eastron SDM630 (or any meter speaking its map) on a :class:`ModbusLink`."""
 

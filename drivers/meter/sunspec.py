@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 
+from drivers.clock import Clock
 from drivers.errors import InstrumentRejected, InstrumentReplyError, UnsupportedFeature
 from drivers.kinds import Identity, MeterSnapshot
 from drivers.meter.energy import (
@@ -44,7 +45,8 @@ from drivers.meter.energy import (
     is_rollover,
 )
 from drivers.meter.modbus_link import ModbusLink
-from drivers.meter.plausibility import STEP_MARGIN_S, Clock, EnergyStepGuard, check_value
+from drivers.meter.plausibility import STEP_MARGIN_S, EnergyStepGuard, check_value
+from drivers.meter.registry import METER_MAPS
 
 SUNS_MARKER: Final = (0x5375, 0x6E53)
 BASE_ADDRESSES: Final = (40000, 0, 50000)
@@ -155,6 +157,7 @@ def text(words: list[int]) -> str:
     return raw.split(b"\x00", 1)[0].decode("ascii", errors="replace").strip()
 
 
+@METER_MAPS.register("sunspec")
 class SunSpecMeter:
     """Driver for a SunSpec meter (common model 1, meter model 201-204) on a :class:`ModbusLink`.
 

@@ -24,7 +24,7 @@ is a pure function of (seed, channel, step), so the same seed gives the same
 readings however often, and from whichever thread, the instruments are polled.
 
 The model never reads the wall clock: it advances lazily to ``clock.now()`` on
-every call, so on a :class:`rig.clock.VirtualClock` an hour of charging costs one
+every call, so on a ``rig.clock.VirtualClock`` an hour of charging costs one
 loop iteration per simulated second.
 """
 
@@ -35,9 +35,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+from drivers.clock import Clock
 from drivers.j1772 import HIGH_LEVEL_V, LOW_LEVEL_V, PWM_FREQUENCY_HZ, ampacity_from_duty
 from drivers.kinds import LoadReading, PilotState, PilotStatus
-from rig.clock import Clock
 
 Supply = Literal["cordset_120", "evse_240"]
 MeterName = Literal["eumd", "premise"]

@@ -8,8 +8,8 @@ constructor arguments:
 ==============  =================================  ======================================
 section         transport                          driver call
 ==============  =================================  ======================================
-eumd, premise   ``modbus_tcp`` host, port, unit    ``open_meter(map, "tcp://host:port")``
-                ``modbus_rtu`` port, baud, parity  ``open_meter(map, port or socket:// URL)``
+eumd, premise   ``modbus_tcp`` host, port, unit    ``open_meter(map, tcp_link(host, port))``
+                ``modbus_rtu`` port, baud, parity  ``open_meter(map, rtu_link(port, ...))``
 load            VISA ``resource``                  ``open_load(dialect, resource)``
 pilot           ``can`` interface/channel/bitrate  ``open_pilot({"dialect": "can", ...})``
                 ``serial`` port, baudrate          ``open_pilot({"dialect": ..., "url": port})``
@@ -35,7 +35,7 @@ from typing import Any
 
 from drivers.kinds import Load, Meter, Pilot, Watchdog
 from drivers.load import open_load
-from drivers.meter import open_meter
+from drivers.meter import LinkSettings, open_meter, rtu_link, tcp_link
 from drivers.pilot import open_pilot
 from rig.bench.config import (
     BenchConfig,
@@ -58,26 +58,26 @@ Instrument = Meter | Load | Pilot
 EUMD_MAX_POWER_W = 80.0 * 264.0
 
 
-def meter_url(transport: ModbusTcp | ModbusRtu) -> str:
-    """The meter driver's URL for a bench-file transport."""
+def meter_link(transport: ModbusTcp | ModbusRtu) -> LinkSettings:
+    """The meter driver's link settings for a bench-file transport, value for value."""
     if isinstance(transport, ModbusTcp):
-        return f"tcp://{transport.host}:{transport.port}"
-    port = transport.port
-    if "://" in port or port.upper().startswith("COM"):
-        return port  # socket:// (RTU framing over TCP), rfc2217://, serial://, COMn
-    return f"serial://{port}"
+        return tcp_link(transport.host, transport.port, transport.timeout_s)
+    return rtu_link(
+        transport.port,
+        baudrate=transport.baudrate,
+        parity=transport.parity,
+        stopbits=transport.stopbits,
+        bytesize=transport.bytesize,
+        timeout_s=transport.timeout_s,
+    )
 
 
 def build_meter(role: str, spec: MeterConfig, clock: Clock | None = None) -> Meter:
     t = spec.transport
     options: dict[str, Any] = {}
-    if isinstance(t, ModbusRtu):
-        options = {"baudrate": t.baudrate, "parity": t.parity, "stopbits": t.stopbits}
     if role == "eumd" and clock is not None:
         options |= {"clock": clock, "max_power_w": EUMD_MAX_POWER_W}
-    meter: Meter = open_meter(
-        spec.map, meter_url(t), unit=t.unit, name=role, timeout_s=t.timeout_s, **options
-    )
+    meter: Meter = open_meter(spec.map, meter_link(t), unit=t.unit, name=role, **options)
     return meter
 
 

@@ -154,6 +154,7 @@ class SimulatedBench:
         meter = MeterSim(
             self.model,
             which=which,
+            map_name=spec.map,
             unit=max(t.unit, 1),
             framing="rtu" if rtu else "tcp",
             line_baud=line_baud,

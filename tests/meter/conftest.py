@@ -60,8 +60,10 @@ class MeterBench:
         self.model.set_pilot_state(PilotState.C)
         self.clock.advance(5.0)
 
-    def simulator(self, framing: Framing = "tcp", **options: Any) -> MeterSim:
-        sim = MeterSim(self.model, framing=framing, **options)
+    def simulator(
+        self, framing: Framing = "tcp", map_name: str = "sdm630", **options: Any
+    ) -> MeterSim:
+        sim = MeterSim(self.model, framing=framing, map_name=map_name, **options)
         sim.start_on(self.loop)
         self.sims.append(sim)
         return sim
@@ -126,6 +128,6 @@ def meter_under_test(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Itera
         return
     b = MeterBench(sim_loop)
     b.charge()
-    sim = b.simulator(framing)
+    sim = b.simulator(framing, map_name)
     yield MeterUnderTest(b.driver(sim, map_name), b)
     b.close()
