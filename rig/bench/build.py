@@ -1,7 +1,7 @@
 """From a validated bench file to open drivers: configuration picks the class, not code.
 
 Each instrument section names its driver (``map:`` for meters, ``dialect:`` for the
-load and the pilot); the driver packages keep the registries (:mod:`rig.bench.registry`)
+load and the pilot); each driver registers itself under that name (:mod:`drivers.registry`),
 and this module translates the bench file's transport settings into each driver's
 constructor arguments:
 
@@ -36,7 +36,7 @@ from typing import Any
 from drivers.kinds import Load, Meter, Pilot, Watchdog
 from drivers.load import open_load
 from drivers.meter import LinkSettings, open_meter, rtu_link, tcp_link
-from drivers.pilot import open_pilot
+from drivers.pilot import open_pilot, pilot_keywords
 from rig.bench.config import (
     BenchConfig,
     CanLink,
@@ -104,7 +104,7 @@ def pilot_settings(spec: PilotConfig) -> dict[str, Any]:
             settings["options"] = dict(t.options)
     else:
         settings |= {"url": t.port, "baudrate": t.baudrate}
-    if t.timeout_s is not None and spec.dialect != "ev_sim":
+    if t.timeout_s is not None and "timeout_s" in pilot_keywords(spec.dialect):
         settings["timeout_s"] = t.timeout_s
     return settings
 

@@ -39,6 +39,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rig.bench.registry import Problem, driver_problems
 from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, read_text, validate
 
 #: Placeholder for a serial port or CAN channel the simulator assigns when it starts.
@@ -261,10 +262,6 @@ class BenchConfig(_Strict):
         return out
 
 
-#: One cross-field problem: where in the file (key path) and what is wrong.
-Problem = tuple[PathKey, str]
-
-
 def placeholder_problems(config: BenchConfig) -> list[Problem]:
     """Port 0 and ``auto`` mean "wherever the simulator listens": only a simulated bench may
     use them; a real bench must say where its instruments are."""
@@ -384,16 +381,18 @@ def _without_union_tags(issue: YamlIssue) -> YamlIssue:
 
 def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
     """Validate bench-file text; see :func:`load_bench`."""
-    from rig.bench.registry import unknown_driver_problems
-
     try:
         data, positions = parse(text, file)
         config = validate(data, positions, BenchConfig, file)
     except YamlFileError as error:
         raise YamlFileError([_without_union_tags(issue) for issue in error.issues]) from None
-    problems = (
-        placeholder_problems(config) + simulation_problems(config) + unknown_driver_problems(config)
+    names = driver_problems(
+        {role: meter.map for role, meter in config.meters().items()},
+        config.load.dialect,
+        config.pilot.dialect,
+        config.pilot.transport.kind,
     )
+    problems = placeholder_problems(config) + simulation_problems(config) + names
     if problems:
         raise YamlFileError(_issues(problems, positions, file))
     return config

@@ -196,14 +196,11 @@ class SimulatedBench:
         t = spec.transport
         port = _port(t.channel if isinstance(t, CanLink) else t.port)
         base_id = t.base_id if isinstance(t, CanLink) else 0x600
-        wire: Literal["can", "serial", "ev_sim"] = (
-            "can" if spec.dialect == "can" else "ev_sim" if spec.dialect == "ev_sim" else "serial"
-        )
         identity = replace(SIM_IDENTITY, serial=spec.serial_number or SIM_IDENTITY.serial)
         self.pilot = start_pilot_sim(
             self.loop,
             self.model,
-            wire,
+            spec.dialect,
             port=port,
             base_id=base_id,
             identity=identity,
