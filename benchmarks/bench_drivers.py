@@ -229,6 +229,7 @@ class Rig:
     clock: VirtualClock
     model: BenchModel
     meter_tcp: MeterSim
+    meter_sunspec: MeterSim
     meter_rtu: MeterSim
     chroma: LoadSimulator
     it8600: LoadSimulator
@@ -241,16 +242,17 @@ def simulated_rig() -> Iterator[Rig]:
     with ExitStack() as stack:
         loop = stack.enter_context(SimLoop("bench-drivers"))
         meter_tcp = MeterSim(model, framing="tcp", host=HOST)
+        meter_sunspec = MeterSim(model, map_name="sunspec", framing="tcp", host=HOST)
         meter_rtu = MeterSim(model, framing="rtu", line_baud=RTU_BAUD, host=HOST)
         chroma = LoadSimulator(model, "chroma63800", host=HOST)
         it8600 = LoadSimulator(model, "it8600", host=HOST)
-        for meter in (meter_tcp, meter_rtu):
+        for meter in (meter_tcp, meter_sunspec, meter_rtu):
             meter.start_on(loop)
             stack.callback(meter.stop_on, loop)
         for load in (chroma, it8600):
             load.start_on(loop)
             stack.callback(load.stop_on, loop)
-        yield Rig(loop, clock, model, meter_tcp, meter_rtu, chroma, it8600)
+        yield Rig(loop, clock, model, meter_tcp, meter_sunspec, meter_rtu, chroma, it8600)
 
 
 def start_charge(rig: Rig, load: ScpiLoad) -> None:
@@ -271,11 +273,14 @@ def bench_meter_tcp(rig: Rig, plan: Plan) -> list[Row]:
     port = rig.meter_tcp.endpoint.port
     rows: list[Row] = []
     sdm = open_meter("sdm630", url, name="eumd")
-    sunspec = open_meter("sunspec", url, name="eumd")
+    sunspec_url = rig.meter_sunspec.endpoint.url
+    sunspec = open_meter("sunspec", sunspec_url, name="eumd")
     plain = ModbusTcpClient(HOST, port=port)  # pymodbus as a user would write it
+    plain_ss = ModbusTcpClient(HOST, port=rig.meter_sunspec.endpoint.port)
     try:
-        if not plain.connect():  # type: ignore[no-untyped-call]
-            raise RuntimeError(f"plain pymodbus client cannot connect to {url}")
+        for client, where in ((plain, url), (plain_ss, sunspec_url)):
+            if not client.connect():  # type: ignore[no-untyped-call]
+                raise RuntimeError(f"plain pymodbus client cannot connect to {where}")
         assert isinstance(sdm, SDM630) and isinstance(sunspec, SunSpecMeter)
         sdm_count = 74  # registers 0x0000-0x0049, as the driver's snapshot reads
 
@@ -308,7 +313,7 @@ def bench_meter_tcp(rig: Rig, plan: Plan) -> list[Row]:
         ss_address, ss_count = model.address, 55  # model ID through TotWh_SF
 
         def plain_sunspec() -> list[int]:
-            reply = plain.read_holding_registers(ss_address, count=ss_count, device_id=1)
+            reply = plain_ss.read_holding_registers(ss_address, count=ss_count, device_id=1)
             if reply.isError():
                 raise RuntimeError(f"plain pymodbus read failed: {reply}")
             return list(reply.registers)
@@ -335,6 +340,7 @@ def bench_meter_tcp(rig: Rig, plan: Plan) -> list[Row]:
         sdm.close()
         sunspec.close()
         plain.close()  # type: ignore[no-untyped-call]
+        plain_ss.close()  # type: ignore[no-untyped-call]
     return rows
 
 

@@ -10,49 +10,18 @@ lists the names it knows.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from drivers.clock import Clock
-from drivers.kinds import Identity, MeterSnapshot
+from drivers.meter.driver import ModbusMeter
 from drivers.meter.link_settings import LinkSettings
 from drivers.meter.modbus_link import ModbusLink
 from drivers.meter.plausibility import STEP_MARGIN_S
 from drivers.registry import Registry
 
-
-class ModbusMeter(Protocol):
-    """What every meter driver here offers (a :class:`drivers.kinds.Meter`, plus its link)."""
-
-    name: str
-    link: ModbusLink
-    energy_rollover_wh: float | None
-
-    def snapshot(self) -> MeterSnapshot: ...
-
-    def identity(self) -> Identity: ...
-
-    def close(self) -> None: ...
-
-
-class MeterFactory(Protocol):
-    """How every meter driver class is built: on a link, with the energy-step rule's inputs."""
-
-    def __call__(
-        self,
-        link: ModbusLink,
-        *,
-        name: str | None = None,
-        clock: Clock | None = None,
-        max_power_w: float | None = None,
-        step_margin_s: float = STEP_MARGIN_S,
-    ) -> ModbusMeter: ...
-
-
 #: Meter driver classes by register map name.
-METER_MAPS: Registry[MeterFactory] = Registry("meter map", "drivers.meter")
+METER_MAPS: Registry[type[ModbusMeter]] = Registry("meter map", "drivers.meter")
 
 
-def meter_class(map_name: str, *, instrument: str = "meter") -> MeterFactory:
+def meter_class(map_name: str, *, instrument: str = "meter") -> type[ModbusMeter]:
     """The driver class for ``map_name`` (case-insensitive)."""
     return METER_MAPS.get_or_raise(map_name, instrument)
 

@@ -101,16 +101,11 @@ class RegisterImage(Protocol):
         ...
 
     def fill(
-        self,
-        registers: list[int],
-        start_address: int,
-        reading: MeterReadingLike,
-        faults: MeterFaults,
+        self, regs: list[int], at: int, reading: MeterReadingLike, faults: MeterFaults
     ) -> None:
         """Write ``reading`` into the measured points before a read :meth:`covers`.
 
-        ``registers`` is the read's whole register table; its first word is
-        ``start_address``.
+        ``regs`` is the read's whole register table; ``regs[0]`` is register ``at``.
         """
         ...
 

@@ -41,11 +41,7 @@ class Sdm630Image:
         return function_code == 4
 
     def fill(
-        self,
-        registers: list[int],
-        start_address: int,
-        reading: MeterReadingLike,
-        faults: MeterFaults,
+        self, regs: list[int], at: int, reading: MeterReadingLike, faults: MeterFaults
     ) -> None:
         values = faults.values
         voltage, current, power = reading.voltage_v, reading.current_a, reading.power_w
@@ -66,8 +62,8 @@ class Sdm630Image:
             (sdm630.EXPORT_ENERGY, 0.0),
             (sdm630.TOTAL_ENERGY, kwh),
         ):
-            at = register.address - start_address
-            registers[at], registers[at + 1] = float_words(value)
+            i = register.address - at
+            regs[i], regs[i + 1] = float_words(value)
 
     def rollover_offset(self, import_wh: float, margin_wh: float) -> int:
         raise ValueError("the SDM630 map's float32 energy total has no counter to roll over")

@@ -87,15 +87,11 @@ class SunSpecImage:
         return function_code == 3 and self.base - count < address < self.base + len(self.words)
 
     def fill(
-        self,
-        registers: list[int],
-        start_address: int,
-        reading: MeterReadingLike,
-        faults: MeterFaults,
+        self, regs: list[int], at: int, reading: MeterReadingLike, faults: MeterFaults
     ) -> None:
         values = faults.values
         s = self.scales
-        m = self.base - start_address + self._meter_index
+        m = self.base - at + self._meter_index
         for quantity, value, sf, points in (
             ("current", reading.current_a, s.current, (sunspec.A, sunspec.APH_A)),
             ("voltage", reading.voltage_v, s.voltage, (sunspec.PH_V, sunspec.PH_V_PH_A)),
@@ -110,11 +106,11 @@ class SunSpecImage:
             else:
                 word = NOT_IMPLEMENTED_INT16
             for point in points:
-                registers[m + point.offset] = word
+                regs[m + point.offset] = word
         total = (
             0
             if values and "energy" in values
             else self.energy_count(reading.import_wh + faults.energy_offset_wh, faults.acc32_offset)
         )
-        at = m + sunspec.TOT_WH_IMP.offset
-        registers[at], registers[at + 1] = total >> 16, total & 0xFFFF
+        i = m + sunspec.TOT_WH_IMP.offset
+        regs[i], regs[i + 1] = total >> 16, total & 0xFFFF
