@@ -21,9 +21,12 @@ for a table that is a value rather than a class::
     @METER_MAPS.register("sdm630")
     class SDM630: ...
 
-No list anywhere names the modules: on the first lookup a registry imports every
-module of its package (``drivers.meter``, ...), the way pytest collects a folder,
-so a new map or dialect is found by being there. Names are matched case-blind and
+No list anywhere names the modules: on the first lookup a registry imports the
+modules of its package (``drivers.meter``, ...), the way pytest collects a folder,
+so a new map or dialect is found by being there. By convention a simulator's module
+is named ``sim*``: a driver registry imports every other module, a simulator
+registry (``simulators=True``) only those, so opening a real instrument never loads
+a simulator. Names are matched case-blind and
 without surrounding blanks; an unknown name raises
 :class:`~drivers.errors.UnknownModel` listing the names that exist.
 """
@@ -48,12 +51,14 @@ def normalise(name: str) -> str:
 class Registry(Mapping[str, T], Generic[T]):
     """Names to drivers (or simulator tables) of one kind, found in ``package``.
 
-    ``what`` says what a name names (``"meter map"``), for error messages.
+    ``what`` says what a name names (``"meter map"``), for error messages;
+    ``simulators`` says whether the entries live in the package's ``sim*`` modules.
     """
 
-    def __init__(self, what: str, package: str) -> None:
+    def __init__(self, what: str, package: str, *, simulators: bool = False) -> None:
         self.what = what
         self.package = package
+        self.simulators = simulators
         self._entries: dict[str, T] = {}
         self._discovered = False
 
@@ -87,8 +92,9 @@ class Registry(Mapping[str, T], Generic[T]):
         if not self._discovered:
             self._discovered = True
             package = importlib.import_module(self.package)
-            for module in pkgutil.iter_modules(package.__path__, f"{self.package}."):
-                importlib.import_module(module.name)
+            for module in pkgutil.iter_modules(package.__path__):
+                if module.name.startswith("sim") == self.simulators:
+                    importlib.import_module(f"{self.package}.{module.name}")
         return self._entries
 
     def __getitem__(self, name: str) -> T:

@@ -337,6 +337,8 @@ IT8600 = SimDialect(
 )
 
 #: The simulated loads' command tables by dialect name.
-SIM_DIALECTS: Registry[SimDialect] = Registry("simulated load dialect", "drivers.load")
+SIM_DIALECTS: Registry[SimDialect] = Registry(
+    "simulated load dialect", "drivers.load", simulators=True
+)
 for _table in (SCPI, CHROMA_63800, IT8600):
     SIM_DIALECTS.add(_table.name, _table)

@@ -117,7 +117,7 @@ class RegisterImage(Protocol):
 ImageFactory = Callable[[ImageSettings], RegisterImage]
 
 #: Register images by map name, one module per map.
-IMAGES: Registry[ImageFactory] = Registry("meter image", "drivers.meter")
+IMAGES: Registry[ImageFactory] = Registry("meter image", "drivers.meter", simulators=True)
 
 
 def faulted(value: float, fault: ValueFault | None) -> float:

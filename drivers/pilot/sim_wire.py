@@ -68,4 +68,6 @@ class WireFactory(Protocol):
 
 
 #: Simulated wire factories by pilot dialect name.
-SIM_WIRES: Registry[WireFactory] = Registry("simulated pilot wire", "drivers.pilot")
+SIM_WIRES: Registry[WireFactory] = Registry(
+    "simulated pilot wire", "drivers.pilot", simulators=True
+)
