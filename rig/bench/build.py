@@ -37,16 +37,9 @@ from drivers.kinds import Load, Meter, Pilot, Watchdog
 from drivers.load import open_load
 from drivers.meter import LinkSettings, open_meter, rtu_link, tcp_link
 from drivers.pilot import open_pilot, pilot_keywords
-from rig.bench.config import (
-    BenchConfig,
-    CanLink,
-    LoadConfig,
-    MeterConfig,
-    ModbusRtu,
-    ModbusTcp,
-    PilotConfig,
-)
+from rig.bench.config import BenchConfig, LoadConfig, MeterConfig, PilotConfig
 from rig.bench.safe import Bench
+from rig.bench.transports import CanLink, ModbusRtu, ModbusTcp
 from rig.clock import Clock
 
 log = logging.getLogger("rig.bench")

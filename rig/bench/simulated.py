@@ -38,18 +38,8 @@ from drivers.pilot.sim_device import SIM_IDENTITY
 from drivers.sim import model as sim_model
 from drivers.sim.model import BenchModel, ModelConfig
 from drivers.sim.runtime import SimLoop
-from rig.bench.config import (
-    AUTO,
-    BenchConfig,
-    CanLink,
-    MeterConfig,
-    ModbusRtu,
-    ModbusTcp,
-    SerialLine,
-    SimMeter,
-    SimPremise,
-    Simulation,
-)
+from rig.bench.config import AUTO, BenchConfig, MeterConfig, SimMeter, SimPremise, Simulation
+from rig.bench.transports import CanLink, ModbusRtu, ModbusTcp, SerialLine
 from rig.clock import Clock, VirtualClock, WallClock
 
 HOST = "127.0.0.1"
