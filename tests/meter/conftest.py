@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from drivers.kinds import PilotState
-from drivers.meter import open_meter
+from drivers.meter import METER_MAPS, open_meter
 from drivers.meter.registry import ModbusMeter
 from drivers.meter.sim import Framing, MeterSim
 from drivers.sim.model import BenchModel, MeterConfig, ModelConfig
@@ -90,11 +90,10 @@ def bench(sim_loop: SimLoop) -> Iterator[MeterBench]:
     b.close()
 
 
+#: Every registered map over both framings (a new map joins the contract suite), and a
+#: real meter when one is given.
 CONTRACT_TARGETS = [
-    ("tcp", "sdm630"),
-    ("tcp", "sunspec"),
-    ("rtu", "sdm630"),
-    ("rtu", "sunspec"),
+    *((framing, map_name) for framing in ("tcp", "rtu") for map_name in METER_MAPS),
     ("bench", "given"),
 ]
 
