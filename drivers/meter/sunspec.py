@@ -184,6 +184,7 @@ class SunSpecMeter(ModbusMeter):
         self._base = base
         self._map: SunSpecMap | None = None
         self._meter: ModelEntry | None = None
+        self._labels: dict[str, str] = {}
         #: Where the acc32 import total wraps; known after discovery.
         self.energy_rollover_wh = None
         #: The last import count a snapshot returned (to tell a wrap to 0 from the sentinel).
@@ -223,6 +224,10 @@ class SunSpecMeter(ModbusMeter):
                 self.name, f"meter model {meter.model_id} is only {meter.length} registers long"
             )
         self._map, self._meter = found, meter
+        named = [*((field, points[0]) for field, points in SNAPSHOT_FIELDS)]
+        named.append(("import_energy_wh", TOT_WH_IMP))
+        #: How errors name each field's register, made once per discovery.
+        self._labels = {f: f"{p.name} (register {meter.address + p.offset})" for f, p in named}
         self.energy_rollover_wh = acc32_rollover_wh(self._energy_sf(meter))
         return found
 
@@ -281,7 +286,7 @@ class SunSpecMeter(ModbusMeter):
                 self.name,
                 field,
                 self._scaled(words, field, points, sent, received),
-                register=f"{points[0].name} (register {model.address + points[0].offset})",
+                register=self._labels[field],
                 sent=sent,
                 received=received,
             )
@@ -296,7 +301,7 @@ class SunSpecMeter(ModbusMeter):
                 count * step,
                 resolution_wh=step,
                 rollover_wh=self.energy_rollover_wh,
-                register=f"{TOT_WH_IMP.name} (register {model.address + TOT_WH_IMP.offset})",
+                register=self._labels["import_energy_wh"],
                 sent=sent,
                 received=received,
             )
