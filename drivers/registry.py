@@ -4,31 +4,31 @@ The bench file picks a driver by name (``map: sdm630``, ``dialect: chroma63800``
 ``dialect: can``); labgrid does the same with its ``@target_factory.reg_driver``.
 Here every kind of thing a bench file can name has one :class:`Registry`:
 
-==========================================  =======================================
-registry                                    holds, by name
-==========================================  =======================================
-:data:`drivers.meter.registry.METER_MAPS`   meter driver classes (register maps)
-:data:`drivers.meter.sim_image.IMAGES`      the simulated meter's register images
-:data:`drivers.load.registry.DIALECTS`      load driver classes (SCPI dialects)
-:data:`drivers.load.sim_dialects.SIM_...`   the simulated loads' command tables
-:data:`drivers.pilot.registry.DIALECTS`     pilot driver classes
-:data:`drivers.pilot.sim_wire.SIM_WIRES`    the simulated pilots' wires
-==========================================  =======================================
+=================================================  ===================================
+registry                                           holds, by name
+=================================================  ===================================
+:data:`drivers.meter.registry.METER_MAPS`          meter driver classes (register maps)
+:data:`drivers.meter.sim_image.IMAGES`             the simulated meter's register images
+:data:`drivers.load.registry.DIALECTS`             load driver classes (SCPI dialects)
+:data:`drivers.load.sim_dialects.SIM_DIALECTS`     the simulated loads' command tables
+:data:`drivers.pilot.registry.DIALECTS`            pilot driver classes
+:data:`drivers.pilot.sim_wire.SIM_WIRES`           the simulated pilots' wires
+=================================================  ===================================
 
 A driver module registers what it defines with a decorator, or :meth:`Registry.add`
 for a table that is a value rather than a class::
 
     @METER_MAPS.register("sdm630")
-    class SDM630: ...
+    class SDM630(ModbusMeter): ...
 
 No list anywhere names the modules: on the first lookup a registry imports the
 modules of its package (``drivers.meter``, ...), the way pytest collects a folder,
 so a new map or dialect is found by being there. By convention a simulator's module
 is named ``sim*``: a driver registry imports every other module, a simulator
 registry (``simulators=True``) only those, so opening a real instrument never loads
-a simulator. Names are matched case-blind and
-without surrounding blanks; an unknown name raises
-:class:`~drivers.errors.UnknownModel` listing the names that exist.
+a simulator. Names are matched case-blind and without surrounding blanks; an
+unknown name raises :class:`~drivers.errors.UnknownModel` listing the names that
+exist. How to add each kind: docs/meters.md, docs/loads.md, docs/pilot-protocol.md.
 """
 
 from __future__ import annotations
