@@ -1,8 +1,10 @@
-"""pytest wiring for the rig: the plan plugin, and the real-instrument options.
+"""What this repository's tests need beyond the installed rig: pytester and the
+real-instrument options.
 
-``pytest test_plans`` runs the YAML test plans through :mod:`rig.pytest_plugin`
-(``docs/running.md``); ``pytester`` is the plugin's own test harness
-(``tests/plugin/``).
+The plan plugin (:mod:`rig.pytest_plugin`) is not loaded here: installing the rig
+registers it with pytest (``pytest11`` entry point), so ``pytest test_plans`` runs the
+YAML test plans (``docs/running.md``) in a checkout and anywhere else alike.
+``pytester`` is the plugin's own test harness (``tests/plugin/``).
 
 The instrument contract suites (``tests/meter``, ``tests/load``, ``tests/pilot``)
 run against simulators, and also against a real instrument when one is named on
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["rig.pytest_plugin", "pytester"]
+pytest_plugins = ["pytester"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -18,6 +18,8 @@ on one :class:`~drivers.sim.runtime.SimLoop`, each behind its real wire on
 The pilot state is set on the model directly (the pilot's wire is not what is
 measured here); the load's setpoint and input go over SCPI through its driver.
 
+The timing is in ``drivers_pairs.py``, the simulated rig in ``drivers_rig.py``.
+
 Method: after a warm-up, driver and baseline are timed in short pairs of runs
 (about 30 ms each, alternating which goes first), and the table shows the median
 rate of each side and the median of the per-pair ratios, so a burst of load from
@@ -41,228 +43,25 @@ import logging
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pyvisa
+from drivers_pairs import FULL, QUICK, Plan, Row, compared, timed, versus, warm
+from drivers_rig import HOST, RTU_BAUD, Rig, simulated_rig, start_charge
 from figures import load_average, machine, number, ratio, table
 from pymodbus.client import ModbusTcpClient
 
-from drivers.j1772 import duty_from_ampacity
-from drivers.kinds import PilotState
 from drivers.load import open_load
-from drivers.load.dialect import CsvQuery, ScpiLoad, SeparateQueries
-from drivers.load.sim import LoadSimulator
+from drivers.load.dialect import CsvQuery, SeparateQueries
 from drivers.meter import SDM630, SunSpecMeter, open_meter, snapshot_delta
-from drivers.meter.sim import MeterSim
-from drivers.sim.model import BenchModel, MeterConfig, ModelConfig
-from drivers.sim.runtime import SimLoop
-from rig.clock import VirtualClock
 
-HOST = "127.0.0.1"
-RTU_BAUD = 9600
-CHARGE_A = 16.0
 #: RTU: start bit, 8 data bits, parity (or a second stop bit), stop bit.
 RTU_BITS_PER_CHAR = 11
 #: The silence that ends an RTU frame, in characters (at or below 19200 baud).
 RTU_GAP_CHARS = 3.5
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How much to time: run lengths and how many runs."""
-
-    rounds: int  # paired driver/baseline runs per comparison (medians are reported)
-    round_s: float  # about how long each timed run of a pair lasts
-    rtu_reads: int  # RTU transactions per timed run
-    rtu_repeats: int
-    charge_s: int  # simulated seconds per charge run
-    charge_repeats: int
-    warmup: int  # untimed calls before timing
-
-
-FULL = Plan(
-    rounds=31,
-    round_s=0.03,
-    rtu_reads=10,
-    rtu_repeats=3,
-    charge_s=3600,
-    charge_repeats=5,
-    warmup=200,
-)
-QUICK = Plan(
-    rounds=3,
-    round_s=0.01,
-    rtu_reads=2,
-    rtu_repeats=1,
-    charge_s=3600,
-    charge_repeats=1,
-    warmup=20,
-)
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the results table (and of the JSON file)."""
-
-    key: str
-    measurement: str
-    detail: str
-    value: float
-    unit: str
-    baseline: float
-    baseline_label: str
-    ratio: float
-    goal: float
-    runs: list[float]
-    baseline_runs: list[float]
-    #: CPU time of this process (driver thread + simulator loop) per call, median, in us.
-    cpu_us: float | None = None
-    baseline_cpu_us: float | None = None
-
-    @property
-    def met(self) -> bool:
-        return self.ratio >= self.goal
-
-
-# -- timing ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Timed:
-    """One timed run: calls per wall second, and this process's CPU seconds per call."""
-
-    per_s: float
-    cpu_s: float
-
-
-def timed(op: Callable[[], object], count: int, *, collect: bool = True) -> Timed:
-    """Time ``count`` back-to-back calls of ``op``."""
-    if collect:
-        gc.collect()
-    cpu = time.process_time()
-    start = time.perf_counter()
-    for _ in range(count):
-        op()
-    wall = time.perf_counter() - start
-    return Timed(count / wall, (time.process_time() - cpu) / count)
-
-
-def warm(op: Callable[[], object], count: int) -> float:
-    """Call ``op`` ``count`` times untimed-for-the-record; return seconds per call."""
-    start = time.perf_counter()
-    for _ in range(count):
-        op()
-    return (time.perf_counter() - start) / max(count, 1)
-
-
-def versus(
-    driver: Callable[[], object],
-    baseline: Callable[[], object],
-    *,
-    plan: Plan,
-) -> tuple[list[Timed], list[Timed]]:
-    """``plan.rounds`` pairs of timed runs of ``driver`` and ``baseline``.
-
-    Both sides get the same number of calls per run, sized from the warm-up so a run
-    lasts about ``plan.round_s``. Runs are short and alternate which side goes first,
-    so a burst of load from another process hits both sides of most pairs alike.
-    """
-    per_call = warm(driver, plan.warmup) + warm(baseline, plan.warmup)
-    count = max(10, round(plan.round_s / (per_call / 2)))
-    rounds = plan.rounds
-    ours: list[Timed] = []
-    theirs: list[Timed] = []
-    for run in range(rounds):
-        if run % 2 == 0:
-            ours.append(timed(driver, count))
-            theirs.append(timed(baseline, count))
-        else:
-            theirs.append(timed(baseline, count))
-            ours.append(timed(driver, count))
-    return ours, theirs
-
-
-def compared(
-    key: str,
-    measurement: str,
-    detail: str,
-    unit: str,
-    baseline_label: str,
-    goal: float,
-    runs: tuple[list[Timed], list[Timed]],
-    *,
-    scale: int = 1,
-) -> Row:
-    """Medians of both sides and of the per-round ratios; ``scale``: units per call."""
-    ours, theirs = runs
-    ratio = statistics.median(a.per_s / b.per_s for a, b in zip(ours, theirs, strict=True))
-    return Row(
-        key,
-        measurement,
-        detail,
-        statistics.median(t.per_s for t in ours) * scale,
-        unit,
-        statistics.median(t.per_s for t in theirs) * scale,
-        baseline_label,
-        ratio,
-        goal,
-        [t.per_s * scale for t in ours],
-        [t.per_s * scale for t in theirs],
-        statistics.median(t.cpu_s for t in ours) * 1e6,
-        statistics.median(t.cpu_s for t in theirs) * 1e6,
-    )
-
-
-# -- the rig under test -----------------------------------------------------------------
-
-
-@dataclass
-class Rig:
-    """One model on a virtual clock and its simulators, all on one SimLoop."""
-
-    loop: SimLoop
-    clock: VirtualClock
-    model: BenchModel
-    meter_tcp: MeterSim
-    meter_sunspec: MeterSim
-    meter_rtu: MeterSim
-    chroma: LoadSimulator
-    it8600: LoadSimulator
-
-
-@contextmanager
-def simulated_rig() -> Iterator[Rig]:
-    clock = VirtualClock(1_780_000_000.0)
-    model = BenchModel(ModelConfig(seed=42, eumd=MeterConfig(start_wh=1_523_400.0)), clock)
-    with ExitStack() as stack:
-        loop = stack.enter_context(SimLoop("bench-drivers"))
-        meter_tcp = MeterSim(model, framing="tcp", host=HOST)
-        meter_sunspec = MeterSim(model, map_name="sunspec", framing="tcp", host=HOST)
-        meter_rtu = MeterSim(model, framing="rtu", line_baud=RTU_BAUD, host=HOST)
-        chroma = LoadSimulator(model, "chroma63800", host=HOST)
-        it8600 = LoadSimulator(model, "it8600", host=HOST)
-        for meter in (meter_tcp, meter_sunspec, meter_rtu):
-            meter.start_on(loop)
-            stack.callback(meter.stop_on, loop)
-        for load in (chroma, it8600):
-            load.start_on(loop)
-            stack.callback(load.stop_on, loop)
-        yield Rig(loop, clock, model, meter_tcp, meter_sunspec, meter_rtu, chroma, it8600)
-
-
-def start_charge(rig: Rig, load: ScpiLoad) -> None:
-    """Plug in at 32 A advertised, load draws 16 A (set over SCPI), contactor closed."""
-    rig.model.set_pilot_state(PilotState.B)
-    rig.model.set_duty(duty_from_ampacity(32.0))
-    load.set_current(CHARGE_A)
-    load.set_input(True)
-    rig.model.set_pilot_state(PilotState.C)
-    rig.clock.advance(5.0)
 
 
 # -- the measurements -------------------------------------------------------------------

@@ -75,7 +75,7 @@ import os, sys, time
 from drivers.kinds import PilotState
 from rig.bench.build import open_bench
 from rig.bench.config import load_bench
-from rig.bench.safe import stop_signals
+from rig.bench.stop_signals import stop_signals
 
 raise_after = float(os.environ.get("RAISE_AFTER", "0"))
 with stop_signals(), open_bench(load_bench(sys.argv[1])) as bench:

@@ -62,8 +62,3 @@ def duty_from_ampacity(amps: float) -> float:
     if amps <= 51.0:
         return amps / 0.6
     return amps / 2.5 + 64.0
-
-
-def charging_allowed(duty_pct: float) -> bool:
-    """True when the duty advertises an AC current (PWM running in the 8–96 % band)."""
-    return ampacity_from_duty(duty_pct) > 0.0

@@ -11,7 +11,8 @@ Subcommands:
     print its identity and one live reading; exit 1 naming any instrument it cannot
     reach and what to check.
 ``rig demo [--bench FILE] [--report DIR] [--utility-protocol rest|ieee2030.5] [-- PYTEST-ARGS]``
-    The compliance suite: every plan under ``test_plans/`` through pytest and the
+    The compliance suite: every plan under ``test_plans/`` in the working directory,
+    else every plan the rig ships (:mod:`rig.bundled`), through pytest and the
     plan plugin (:mod:`rig.pytest_plugin`), on the simulated bench with the services
     embedded; prints the summary table and where the results file went. Exit status
     is pytest's (0 every plan passed, 1 a plan failed, 2 a plan file has errors).
@@ -19,8 +20,8 @@ Subcommands:
     ``--one-charge``: instead, one short simulated charge with a table of what the
     pilot, load and meter saw at each step.
 ``rig serve``
-    The utility and clearinghouse services (from :mod:`rig.services.serve`, when
-    that module is installed). It serves both utility protocols at once (the
+    The utility and clearinghouse services (:mod:`rig.services.serve`, imported only
+    when it is the command asked for). It serves both utility protocols at once (the
     endpoints file lists ``HPL`` and ``HPL:2030.5``), so the choice is the client's.
 ``rig report RESULTS... -o report.html``
     Merge results files (runs, benches, pytest-xdist workers) into one
@@ -48,15 +49,16 @@ from pathlib import Path
 from typing import Any
 
 from drivers.errors import InstrumentError
-from rig.bench.safe import (
+from rig.bench.safe_outcome import SafeStateError
+from rig.bench.stop_signals import (
     EXIT_UNSAFE,
     Interrupted,
-    SafeStateError,
     current_stop,
     deliver_stop,
     stop_signals,
 )
 from rig.bench.wait import WaitTimeout
+from rig.bundled import SIM_BENCH, TEST_PLANS
 from rig.esi.link import PROTOCOLS
 from rig.yamlfile import YamlFileError
 
@@ -64,17 +66,13 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
-DEFAULT_SIM_BENCH = "fixtures/benches/sim.yaml"
-
 Command = Callable[[argparse.Namespace], int]
 
 
 def default_bench() -> str:
-    """``fixtures/benches/sim.yaml`` in the working directory, else in the project checkout."""
-    here = Path(DEFAULT_SIM_BENCH)
-    if here.exists():
-        return str(here)
-    return str(Path(__file__).resolve().parents[1] / DEFAULT_SIM_BENCH)
+    """``fixtures/benches/sim.yaml`` in the working directory, else the rig's own."""
+    here = Path("fixtures/benches/sim.yaml")
+    return str(here if here.exists() else SIM_BENCH)
 
 
 def _err(message: str) -> None:
@@ -186,15 +184,14 @@ def add_bench(commands: Any) -> None:
 # --------------------------------------------------------------------------- rig demo
 
 
-DEFAULT_PLANS = "test_plans"
-
-
-def default_plans() -> str:
-    """``test_plans/`` in the working directory, else in the project checkout."""
-    here = Path(DEFAULT_PLANS)
+def plans_arguments() -> list[str]:
+    """pytest's arguments for the plans: ``test_plans/`` in the working directory, else
+    the plans the rig ships, with the working directory as pytest's rootdir (where
+    ``reports/`` goes), not the directory the rig is installed in."""
+    here = Path("test_plans")
     if here.is_dir():
-        return str(here)
-    return str(Path(__file__).resolve().parents[1] / DEFAULT_PLANS)
+        return [str(here)]
+    return [str(TEST_PLANS), f"--rootdir={Path.cwd()}"]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -209,7 +206,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     options = [f"--bench={args.bench}", *([f"--report={args.report}"] if args.report else [])]
     if args.utility_protocol:
         options.append(f"--utility-protocol={args.utility_protocol}")
-    arguments = [default_plans(), "-p", "rig.pytest_plugin", *options, *args.pytest_args]
+    # Plans are judged by the oracle, not by Python asserts, so pytest need not rewrite
+    # any: it would rewrite every module of the rig (a plugin's distribution), and warn
+    # that `rig`, which imported them before pytest ran, cannot have them rewritten.
+    options.append("--assert=plain")
+    arguments = [*plans_arguments(), "-p", "rig.pytest_plugin", *options, *args.pytest_args]
     return int(pytest.main(arguments))
 
 
@@ -240,8 +241,7 @@ def add_demo(commands: Any) -> None:
 
 
 # --------------------------------------------------------------------------- rig serve
-# `rig serve` is provided by rig/services/serve.py: add_arguments(parser) and
-# run(args) -> int. It is wired in here when that module exists.
+# `rig serve` is rig/services/serve.py: add_arguments(parser) and run(args) -> int.
 
 
 SERVE_HELP = "run the utility and clearinghouse services"

@@ -8,8 +8,8 @@ while the simulated instruments still answer over their real wires and read the
 same clock to decide what they measure.
 
 Everything that needs "now" takes a clock; nothing calls ``time.time()`` directly.
-The drivers and simulators ask only for ``now()`` (:class:`drivers.clock.Clock`, which
-:class:`Clock` extends), so they depend on nothing of ``rig``.
+The drivers and simulators ask only for ``now()`` (``drivers.clock.Clock``, which every
+clock here satisfies), so they depend on nothing of ``rig``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from drivers.clock import Clock as DriverClock
-
 
 @runtime_checkable
-class Clock(DriverClock, Protocol):
-    """What the rig asks of time: the drivers' ``now()``, and sleeping."""
+class Clock(Protocol):
+    """What the rig asks of time."""
 
     def now(self) -> float:
         """UTC seconds since the epoch."""

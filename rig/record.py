@@ -37,12 +37,13 @@ from decimal import Decimal
 from typing import Literal
 
 from drivers.kinds import PilotState
-
-Communication = Literal["established", "pev_not_communicating", "failed"]
-PremiseKind = Literal["residential", "public", "multi_family", "workplace"]
-GuestCharging = Literal["not_allowed", "host_pays", "guest_pays"]
-PortalArrangement = Literal["host_pays", "direct", "guest"]
-RoamingOption = Literal["guest_rate", "home_rate"]
+from rig.domain.vocabulary import (
+    Communication,
+    GuestCharging,
+    PortalArrangement,
+    PremiseKind,
+    RoamingOption,
+)
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,9 @@ class PremiseFacts:
     utility_id: str
     guest_tariff_id: str
     settlement_tariff_id: str
-    guest_charging: GuestCharging = "not_allowed"
+    guest_charging: GuestCharging = GuestCharging.NOT_ALLOWED
     """Residential only: the host's preference for visiting PEVs (BR-11)."""
-    portal_arrangement: PortalArrangement = "host_pays"
+    portal_arrangement: PortalArrangement = PortalArrangement.HOST_PAYS
     """Public, multi-family and workplace sites only (SC-6)."""
     has_revenue_meter: bool = False
 
@@ -82,9 +83,9 @@ class PremiseFacts:
 class SessionFacts:
     pev: PevFacts
     premise: PremiseFacts
-    communication: Communication = "established"
+    communication: Communication = Communication.ESTABLISHED
     eumd_available: bool = True
-    roaming_option: RoamingOption = "guest_rate"
+    roaming_option: RoamingOption = RoamingOption.GUEST_RATE
     clearinghouse_at_binding: bool = True
     """The clearinghouse answered when the PEV bound (a foreign PEV is BR-01 when not)."""
 

@@ -216,13 +216,6 @@ def encode_status(tag: int, status: PilotStatus) -> tuple[bytes, bytes]:
 _DEFINED_FLAGS = sum(int(flag) for flag in StatusFlags)
 
 
-def status_tag(data: bytes) -> int:
-    """The tag (first byte) of a STATUS_LEVELS / STATUS_LINES payload; ProtocolError if empty."""
-    if not data:
-        raise ProtocolError("status frame is empty")
-    return data[0]
-
-
 def decode_status(levels: bytes, lines: bytes) -> PilotStatus:
     """Join a STATUS_LEVELS and a STATUS_LINES payload into one checked reading."""
     tag, state, high_mv, low_mv, duty_x10 = _unpack(CanFrame.STATUS_LEVELS, levels)

@@ -51,7 +51,14 @@ from rig.bench.transports import (
     SerialLine,
     Strict,
 )
-from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, read_text, validate
+from rig.yamlfile import (
+    YamlFileError,
+    YamlIssue,
+    issues_at,
+    parse_located,
+    read_text,
+    validate_located,
+)
 
 #: Placeholder for a serial port or CAN channel the simulator assigns when it starts.
 AUTO = "auto"
@@ -288,17 +295,6 @@ def simulation_problems(config: BenchConfig) -> list[Problem]:
     return problems
 
 
-def _issues(
-    problems: list[Problem], positions: dict[PathKey, tuple[int, int]], file: str
-) -> list[YamlIssue]:
-    issues = []
-    for path, message in problems:
-        known = next((path[:n] for n in range(len(path), 0, -1) if path[:n] in positions), ())
-        line, column = positions.get(known, (1, 1))
-        issues.append(YamlIssue(file, line, column, ".".join(map(str, path)), message))
-    return sorted(issues, key=lambda issue: (issue.line, issue.column))
-
-
 #: Discriminator values pydantic puts in an error's path (``eumd.transport.modbus_tcp.port``).
 _UNION_TAGS = frozenset({"modbus_tcp", "modbus_rtu", "can", "serial"})
 
@@ -317,8 +313,8 @@ def _without_union_tags(issue: YamlIssue) -> YamlIssue:
 def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
     """Validate bench-file text; see :func:`load_bench`."""
     try:
-        data, positions = parse(text, file)
-        config = validate(data, positions, BenchConfig, file)
+        data, sources = parse_located(text, file)
+        config = validate_located(data, sources, BenchConfig, file)
     except YamlFileError as error:
         raise YamlFileError([_without_union_tags(issue) for issue in error.issues]) from None
     names = driver_problems(
@@ -329,7 +325,7 @@ def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
     )
     problems = placeholder_problems(config) + simulation_problems(config) + names
     if problems:
-        raise YamlFileError(_issues(problems, positions, file))
+        raise YamlFileError(issues_at(file, sources, problems))
     return config
 
 

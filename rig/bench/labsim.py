@@ -29,13 +29,11 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from rig.bench.wirefault import WireFault
+from rig.bundled import SIM_BENCH
 
-ROOT = Path(__file__).resolve().parents[2]
-SIM_BENCH = ROOT / "fixtures" / "benches" / "sim.yaml"
 BIN = Path(sys.executable).parent
 RIG = BIN / "rig"
 
@@ -162,10 +160,5 @@ class LabSim:
     def __enter__(self) -> LabSim:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

@@ -37,7 +37,6 @@ import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import TracebackType
 
 from rig.bench.config import BenchConfig
 
@@ -188,12 +187,7 @@ class BenchLease:
     def __enter__(self) -> BenchLease:
         return self.acquire()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
 
 

@@ -27,7 +27,6 @@ import socket
 import threading
 import time
 from contextlib import suppress
-from types import TracebackType
 
 HOST = "127.0.0.1"
 
@@ -151,10 +150,5 @@ class WireFault:
     def __enter__(self) -> WireFault:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

@@ -3,7 +3,8 @@
 **A utility link chosen by configuration.** What the ESI asks of its utility is
 the small protocol :class:`UtilityLink` — bind, energy request, poll signals,
 report intervals and the session's close — and the utility's protocol is chosen
-by name, as python-can chooses a bus interface (:func:`open_utility_link`):
+by name, as python-can chooses a bus interface
+(:func:`rig.esi.connect.open_utility_link`):
 
 - ``rest`` — :class:`ServiceLink`, the rig's own JSON API (:mod:`rig.services.utility_api`);
 - ``ieee2030.5`` — :class:`rig.esi.sep2_link.Sep2Link`, IEEE 2030.5 (SEP 2) resources
@@ -50,10 +51,8 @@ from typing import Any, Literal, Protocol, get_args
 
 import httpx
 
+from rig.delivery import refused
 from rig.esi.outbox import OutboxMessage, Rejected
-
-#: 4xx answers that say "try again later", not "never".
-_RETRYABLE = frozenset({408, 429})
 
 
 @cache
@@ -104,31 +103,6 @@ class UtilityLink(Protocol):
     def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
-
-
-def open_utility_link(
-    protocol: UtilityProtocol,
-    name: str,
-    url: str,
-    token: str,
-    *,
-    esi_id: str,
-    pin: int | None,
-    now: Callable[[], float],
-    log: UnreachableLog | None = None,
-) -> UtilityLink:
-    """The ESI's link to utility ``name`` over ``protocol`` at ``url`` (that protocol's
-    base URL), as ESI ``esi_id``; ``pin`` is its 2030.5 registration PIN, given out of
-    band (unused by ``rest``), ``now`` the rig's clock."""
-    if protocol == "rest":
-        return ServiceLink(name, url, token, log=log)
-    if protocol == "ieee2030.5":
-        from rig.esi.sep2_link import Sep2Link, stand_in_lfdi
-
-        if pin is None:
-            raise ValueError(f"{name}: an IEEE 2030.5 link needs the ESI's registration PIN")
-        return Sep2Link(name, url, token, lfdi=stand_in_lfdi(esi_id), pin=pin, now=now, log=log)
-    raise ValueError(f"unknown utility protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
 
 
 def report_path(session_id: str) -> str:
@@ -238,7 +212,7 @@ class HttpLink:
         if response.is_success:
             return response
         what = f"{self.name} {method} {path}: HTTP {response.status_code} {response.text[:300]}"
-        if 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE:
+        if refused(response.status_code):
             raise Rejected(what)
         self._unreached(f"HTTP {response.status_code} on {method} {path}")
         raise Unreachable(what)

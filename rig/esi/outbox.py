@@ -13,15 +13,16 @@ outbox delivers:
    retries its own ``put`` cannot queue a message twice.
 2. :meth:`Outbox.deliver_due` hands pending messages, oldest first, to the
    pluggable **sender** — any callable taking an :class:`OutboxMessage` (an HTTP
-   post in the rig, a fake utility in tests). A sender that returns has delivered;
-   one that raises has not, and the message waits with **exponential backoff**
+   post in the rig, a fake utility in tests). What one attempt does is the rig's
+   one delivery state machine (:mod:`rig.delivery`): a sender that returns has
+   delivered; one that raises :class:`Rejected` says the utility *refused* the
+   message for good (a 4xx), so it is set aside as ``rejected`` (kept, audited,
+   never resent) and the queue moves on; one that raises anything else has not
+   delivered, and the message waits with **exponential backoff**
    (``base_delay_s × 2^(attempts−1)``, capped at ``max_delay_s``), timed on the
-   rig's :class:`~rig.clock.Clock`, never by ``time.sleep``. Delivery is **in
-   order**: while the oldest message is failing, the newer ones wait behind it, so
-   the utility never sees a session's close before its intervals.
-3. A sender that raises :class:`Rejected` says the utility *refused* the message for
-   good (a 4xx): retrying cannot help, so it is set aside as ``rejected`` (kept,
-   audited, never resent) and the queue moves on.
+   rig's :class:`~rig.clock.Clock`, never by ``time.sleep``.
+3. Delivery is **in order**: while the oldest message is failing, the newer ones
+   wait behind it, so the utility never sees a session's close before its intervals.
 
 Nothing is doubled: a message is marked delivered only after the sender returns, so
 a crash in between means it is sent again after restart — and the utility
@@ -43,13 +44,14 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any
 
 from rig.clock import Clock
+from rig.closing import Closing
+from rig.delivery import Backoff, Rejected, Status, attempt
 from rig.esi.audit import AuditLog, Outcome
 
-Status = Literal["pending", "delivered", "rejected"]
+__all__ = ["Outbox", "OutboxMessage", "OutboxStuck", "Rejected", "Sender", "Status"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -67,10 +69,6 @@ CREATE TABLE IF NOT EXISTS outbox (
 )
 """
 _COLUMNS = "seq, key, kind, target, body, status, attempts, next_attempt_at, last_error"
-
-
-class Rejected(Exception):
-    """Raised by a sender when the utility refuses a message for good (do not retry)."""
 
 
 class OutboxStuck(TimeoutError):
@@ -93,7 +91,7 @@ class OutboxMessage:
 Sender = Callable[[OutboxMessage], None]
 
 
-class Outbox:
+class Outbox(Closing):
     """Durable, ordered, idempotent delivery of the ESI's messages. See the module docstring."""
 
     def __init__(
@@ -106,12 +104,9 @@ class Outbox:
         max_delay_s: float = 300.0,
         audit: AuditLog | None = None,
     ) -> None:
-        if base_delay_s <= 0 or max_delay_s < base_delay_s:
-            raise ValueError("need 0 < base_delay_s ≤ max_delay_s")
+        self.backoff = Backoff(base_delay_s, max_delay_s)
         self.clock = clock
         self.sender = sender
-        self.base_delay_s = base_delay_s
-        self.max_delay_s = max_delay_s
         self.audit = audit
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -165,26 +160,23 @@ class Outbox:
             self.clock.sleep(max(oldest.next_attempt_at - self.clock.now(), 0.0))
 
     def _attempt(self, message: OutboxMessage) -> bool:
-        attempt = message.attempts + 1
-        try:
-            self.sender(message)
-        except Rejected as refusal:
-            self._finish(message, "rejected", attempt, str(refusal))
-            self._audit(
-                message.kind, message.key, message.target, "rejected", attempt, str(refusal)
-            )
-            return True
-        except Exception as error:  # an outage shows up as many kinds of error
-            reason = f"{type(error).__name__}: {error}"
-            delay = min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
+        done = attempt(lambda: self.sender(message), message.attempts)
+        if not done.settled:
             self._db.execute(
                 "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",
-                (attempt, self.clock.now() + delay, reason, message.seq),
+                (
+                    done.attempts,
+                    self.clock.now() + self.backoff.delay(done.attempts),
+                    done.error,
+                    message.seq,
+                ),
             )
-            self._log(message, "failed", attempt, reason)
+            self._log(message, "failed", done.attempts, done.error)
             return False
-        self._finish(message, "delivered", attempt, "")
-        self._log(message, "sent", attempt)
+        self._finish(message, done.status, done.attempts, done.error)
+        self._log(
+            message, "sent" if done.status == "delivered" else "rejected", done.attempts, done.error
+        )
         return True
 
     def _finish(self, message: OutboxMessage, status: Status, attempt: int, error: str) -> None:
@@ -226,17 +218,6 @@ class Outbox:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _message(row: tuple[Any, ...]) -> OutboxMessage:

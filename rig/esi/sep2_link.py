@@ -75,13 +75,14 @@ from pydantic_xml import BaseXmlModel, element
 from pydantic_xml.errors import ParsingError
 from sep2tools.cert_id import get_sfdi
 
+from rig.domain.tariff import RatePeriod
 from rig.esi.link import HttpLink, NotOffered, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import Rejected
-from rig.services.sep2_api import TOU_TIERS, EndDeviceControlListResponse
-from rig.services.sep2_api import TariffProfile as PlainTariffProfile
-from rig.services.sep2_api import TimeTariffInterval as PlainTimeTariffInterval
 from rig.services.sep2_common import SEP_XML
-from rig.services.tariffs import RatePeriod
+from rig.services.sep2_drlc import EndDeviceControlListResponse
+from rig.services.sep2_pricing import TOU_TIERS
+from rig.services.sep2_pricing import TariffProfile as PlainTariffProfile
+from rig.services.sep2_pricing import TimeTariffInterval as PlainTimeTariffInterval
 
 M = TypeVar("M", bound=BaseXmlModel)
 HOURLY_TIER = TOU_TIERS[RatePeriod.HOURLY]

@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from drivers.errors import InstrumentReplyError
+from rig.domain.tariff import Tariff
 from rig.measurements import Limits, Measurement
 from rig.oracle.energy import metered_energy
 from rig.oracle.payer import Treatment
 from rig.oracle.tariff import ExpectedBill, expected_bill
 from rig.record import MeteringInterval, MeterTimeline, SessionFacts
-from rig.services.tariffs import Tariff
 
 
 def expected_netting(

@@ -49,7 +49,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from rig.record import RoamingOption, SessionFacts
+from rig.domain.vocabulary import RoamingOption
+from rig.record import SessionFacts
 
 
 @dataclass(frozen=True)
@@ -187,11 +188,11 @@ def _row(facts: SessionFacts) -> Treatment:
             case "direct" if same_utility:
                 return owner_pays("SC-6 direct", ("SC-6", "SC-3"), program)
             case "direct":
-                return roaming("home_rate", program, ("SC-6",))
+                return roaming(RoamingOption.HOME_RATE, program, ("SC-6",))
             case "guest" if same_utility:
                 return owner_pays("SC-6 guest", ("SC-6",), premise.guest_tariff_id)
             case "guest":
-                return roaming("guest_rate", program, ("SC-6",))
+                return roaming(RoamingOption.GUEST_RATE, program, ("SC-6",))
     if premise.guest_charging == "host_pays":
         return premise_pays("SC-2", ("SC-2", "BR-11"), bound=True)
     if same_utility:

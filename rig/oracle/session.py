@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from rig.domain.tariff import Tariff
 from rig.measurements import Measurement
 from rig.oracle.compare import (
     PAYER_KINDS,
@@ -33,7 +34,6 @@ from rig.oracle.payer import expected_treatment
 from rig.oracle.settlement import expected_settlement
 from rig.oracle.tariff import expected_bill
 from rig.record import SessionRecord
-from rig.services.tariffs import Tariff
 
 
 class UnknownTariff(KeyError):

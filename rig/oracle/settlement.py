@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from rig.domain.tariff import Tariff
 from rig.oracle.payer import Treatment
 from rig.oracle.tariff import ExpectedBill, expected_bill
 from rig.record import MeteringInterval
-from rig.services.tariffs import Tariff
 
 
 @dataclass(frozen=True)

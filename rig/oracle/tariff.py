@@ -1,12 +1,13 @@
 """The oracle's own pricing: what the bill for a session *should* say.
 
 The tariff definitions are data (``fixtures/utilities/*.yaml``, read into the
-services' pydantic :class:`~rig.services.tariffs.Tariff` models because those
-models are the schema of that data). Everything done *with* the data is done here,
-again, without calling the services' pricing: which price holds at a moment, where
-a session is cut, how energy is shared and how amounts are rounded. If the
-utility's billing code and this module disagree, one of them misreads the tariff,
-and the check that compares them fails.
+pydantic :class:`~rig.domain.tariff.Tariff` models, the schema of that data, which
+the services share). Everything done *with* the data is done here, again, without
+calling the services' pricing (the oracle imports nothing of :mod:`rig.services`;
+``make lint`` holds it to that): which price holds at a moment, where a session is
+cut, how energy is shared and how amounts are rounded. If the utility's billing
+code and this module disagree, one of them misreads the tariff, and the check that
+compares them fails.
 
 The rules, as the tariff definitions document them (OCPI 2.2.1 semantics plus the
 project's extensions):
@@ -35,6 +36,11 @@ project's extensions):
    total is the sum of the lines. A price component's ``step_size`` (Wh) rounds the
    session's energy *up* to whole steps, the extra billed on the last line.
 
+5. **Prices published during the session.** PG-RTP is "a price per hour, published
+   ahead": the tariff as it stood is the data set's with each publication in turn
+   replacing any hour it overlaps, so the **latest publication for an hour wins**,
+   over the data set's price and over an earlier publication (:func:`as_published`).
+
 :func:`expected_bill` returns both the per-interval :class:`Piece` list (for "interval
 3 was billed at the wrong rate") and the merged :class:`Line` list (for amounts).
 """
@@ -49,8 +55,8 @@ from functools import cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from rig.domain.tariff import HourlyPrice, Tariff, TariffRestrictions
 from rig.record import MeteringInterval
-from rig.services.tariffs import Tariff, TariffRestrictions
 
 KWH_QUANTUM = Decimal("0.001")
 MONEY_QUANTUM = Decimal("0.01")
@@ -239,4 +245,14 @@ def expected_bill(tariff: Tariff, intervals: Sequence[MeteringInterval]) -> Expe
         metered_kwh=metered,
         total_kwh=sum((line.kwh for line in lines), Decimal(0)),
         total_amount=sum((line.amount for line in lines), Decimal(0)),
+    )
+
+
+def as_published(tariff: Tariff, publications: Sequence[HourlyPrice]) -> Tariff:
+    """``tariff`` as it stood after ``publications``, in the order they were heard (rule 5)."""
+    hours = list(tariff.hourly_prices)
+    for new in publications:
+        hours = [h for h in hours if not (h.start < new.end and new.start < h.end)] + [new]
+    return Tariff.model_validate(
+        {**tariff.model_dump(), "hourly_prices": sorted(hours, key=lambda h: h.start)}
     )

@@ -17,7 +17,7 @@ module                    concept
 :mod:`.requirements`      the requirement IDs a plan may cover
 :mod:`.includes`          ``include:`` fragments, positions kept per file
 :mod:`.coherence`         rules across fields
-:mod:`.loader`            read → include → validate → cohere
+:mod:`.loader`            read → include → validate → cohere; the plan keeps its source map
 :mod:`.schema`            ``test_plans/plan.schema.json`` for editors
 ========================  ==================================================
 

@@ -27,10 +27,10 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from rig.domain.tariff import RatePeriod
+from rig.domain.vocabulary import RoamingOption
 from rig.plans.onekey import Action, OneKey, Shorthand, Strict, invalid
 from rig.plans.units import Duration, Energy, Power
-from rig.services.rules import RoamingOption
-from rig.services.tariffs import RatePeriod
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 

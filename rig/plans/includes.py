@@ -34,7 +34,8 @@ a value that came from a fragment points into the fragment. A missing file, a fi
 including itself (directly or not) and a fragment of the wrong shape are issues at
 the ``include`` that names them; all of them are collected, never just the first.
 Reading goes through a ``read`` function, so the resolver is pure and testable
-without a disk.
+without a disk. Each file is read and parsed once; the resolver keeps the lines of
+every file it read, so the plan's source map can show an item as written.
 """
 
 from __future__ import annotations
@@ -92,9 +93,10 @@ def _tree(data: Any, sources: SourceMap, path: PathKey, fallback: Spot) -> Locat
     return Located(value, spot, sources.values.get(path))
 
 
-def flatten(node: Located) -> tuple[Any, SourceMap]:
-    """Plain data and its :class:`SourceMap` (keys and values may name several files)."""
-    sources = SourceMap({}, {})
+def flatten(node: Located, lines: dict[str, list[str]]) -> tuple[Any, SourceMap]:
+    """Plain data and its :class:`SourceMap` (keys and values may name several files, whose
+    ``lines`` it keeps)."""
+    sources = SourceMap({}, {}, lines)
     return _flatten(node, (), sources), sources
 
 
@@ -129,6 +131,8 @@ class Resolver:
     """The plan tree: the directory of the first file read; includes stay inside it."""
     included: int = 0
     nodes: int = 0
+    lines: dict[str, list[str]] = field(default_factory=dict)
+    """The lines of every file read, by file name."""
 
     def document(
         self, path: Path, chain: tuple[Path, ...] = (), included_at: Located | None = None
@@ -157,6 +161,7 @@ class Resolver:
         except YamlFileError as error:
             self.issues += error.issues
             return None
+        self.lines.update(sources.lines)
         self.nodes += len(sources.keys)
         if self.nodes > MAX_NODES and included_at is not None:
             self._problem(included_at, f"with its includes, the plan exceeds {MAX_NODES} values")

@@ -57,6 +57,7 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, Field
 
+from rig import bundled
 from rig.plans import checks as c
 from rig.plans import steps as s
 from rig.plans.checks import Check
@@ -66,7 +67,7 @@ from rig.plans.units import Duration, Energy
 from rig.yamlfile import load_model
 
 #: Where ``--profile NAME`` looks for ``NAME.yaml``.
-PROFILES = Path(__file__).resolve().parents[2] / "fixtures" / "profiles"
+PROFILES = bundled.PROFILES
 
 
 class PlanAdjustment(Strict):

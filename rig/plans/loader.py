@@ -19,6 +19,11 @@ all with ``file:line:col`` and the offending key::
 Top-level keys starting with ``x-`` are ignored, so a plan has somewhere to define
 the anchors it merges later (``x-event: &event {after: 10 min, duration: 30 min}``).
 
+The plan keeps what loading learnt about where things are written
+(:attr:`~rig.plans.model.Plan.source`, a :class:`~rig.yamlfile.SourceMap` with the
+lines of every file read), so the runner shows a failing step as written, with
+``file:line``, without reading the plan again.
+
 Loading is pure: it reads files (through a ``read`` function that tests replace)
 and never touches a bench or a service, so the pytest plugin can load every plan
 at collection time and an invalid plan never starts a simulator.
@@ -36,7 +41,7 @@ from pathlib import Path
 from rig.plans import coherence
 from rig.plans.includes import Reader, Resolver, flatten, read_utf8
 from rig.plans.model import Plan
-from rig.yamlfile import PathKey, SourceMap, Spot, YamlFileError, YamlIssue, validate_located
+from rig.yamlfile import SourceMap, YamlFileError, YamlIssue, issues_at, validate_located
 
 #: Top-level keys starting with this are the plan's scratch space — a home for YAML
 #: anchors (``x-defaults: &dr {…}``) — and are not part of the plan.
@@ -49,46 +54,21 @@ def load_plan(path: str | Path, read: Reader = read_utf8) -> Plan:
 
 
 def load_located(file: Path, read: Reader = read_utf8) -> tuple[Plan, SourceMap]:
-    """:func:`load_plan`, plus where each key path of the plan was written."""
+    """:func:`load_plan`, plus where each key path of the plan was written (also the plan's
+    :attr:`~rig.plans.model.Plan.source`)."""
     resolver = Resolver(read)
     document = resolver.document(file)
     if document is None or resolver.issues:
         raise YamlFileError(resolver.issues)
-    data, sources = flatten(document)
+    data, sources = flatten(document, resolver.lines)
     if isinstance(data, dict):
         data = {key: value for key, value in data.items() if not str(key).startswith(SCRATCH)}
     plan = validate_located(data, sources, Plan, str(file))
     issues = issues_at(file, sources, coherence.problems(plan))
     if issues:
         raise YamlFileError(issues)
+    plan._source = sources
     return plan, sources
-
-
-def issues_at(
-    file: Path,
-    sources: SourceMap,
-    problems: Iterable[tuple[PathKey, str]],
-    *,
-    at_value: bool = False,
-) -> list[YamlIssue]:
-    """Each ``(key path, message)`` of a plan as a ``file:line:col`` issue, in file order.
-
-    The spot is the key's (or, with ``at_value``, the value's where it is a one-line
-    scalar); a path the file does not spell out (a shorthand such as ``payer: ACC-1``
-    for ``payer.account``) is placed at its nearest written ancestor.
-    """
-    issues = []
-    for key_path, message in problems:
-        spot = Spot(str(file), 1, 1)
-        for depth in range(len(key_path), -1, -1):
-            path = key_path[:depth]
-            found = (at_value and sources.values.get(path)) or sources.keys.get(path)
-            if found:
-                spot = found
-                break
-        where = ".".join(map(str, key_path))
-        issues.append(YamlIssue(spot.file, spot.line, spot.column, where, message))
-    return sorted(issues, key=lambda i: (i.file, i.line, i.column, i.where))
 
 
 def plan_files(directory: str | Path) -> list[Path]:
@@ -109,9 +89,8 @@ def load_plans(files: Iterable[str | Path], read: Reader = read_utf8) -> dict[Pa
             issues += error.issues
             continue
         if plan.plan in first_file:
-            spot = sources.keys[("plan",)]
             message = f"plan ID '{plan.plan}' is also used by {first_file[plan.plan]}"
-            issues.append(YamlIssue(spot.file, spot.line, spot.column, "plan", message))
+            issues += issues_at(file, sources, [(("plan",), message)])
         first_file.setdefault(plan.plan, file)
         plans[file] = plan
     if issues:

@@ -32,15 +32,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, PrivateAttr
 
+from rig.domain.requirements import RequirementId
+from rig.domain.vocabulary import ID_PATTERN, RoamingOption
 from rig.plans.checks import Check
 from rig.plans.onekey import Strict
-from rig.plans.requirements import RequirementId
 from rig.plans.steps import Step
 from rig.plans.units import Current, Duration, Energy, Power
-from rig.services.dataset import ID_PATTERN
-from rig.services.rules import RoamingOption
+from rig.yamlfile import SourceMap
 
 #: The pytest marker of each scenario (``pytest -m sc4``).
 ScenarioMarker = Literal["sc1", "sc2", "sc3", "sc4", "sc5", "sc6"]
@@ -107,3 +107,10 @@ class Plan(Strict):
     bench: BenchOverrides = BenchOverrides()
     steps: list[Step] = Field(min_length=1)
     checks: list[Check] = Field(min_length=1)
+    _source: SourceMap | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> SourceMap | None:
+        """Where each key of the plan is written, set by :func:`rig.plans.load_plan`;
+        ``None`` for a plan built in code."""
+        return self._source

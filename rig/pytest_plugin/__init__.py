@@ -7,9 +7,16 @@ it runs on the simulated bench with the utility and clearinghouse services embed
 plan shows the step of the plan that failed, not a Python traceback; every run
 writes one results file (:mod:`rig.results`) under ``--report DIR`` (``reports/``).
 
-Load it from a ``conftest.py`` (the repository's root one does)::
+Installing the rig registers it with pytest (the ``pytest11`` entry point
+``rig.pytest_plugin`` in ``pyproject.toml``), so any ``pytest`` of the environment
+loads it; ``-p no:rig.pytest_plugin`` leaves it out. A ``conftest.py`` that still
+says ``pytest_plugins = ["rig.pytest_plugin"]``, or ``-p rig.pytest_plugin``,
+names the same plugin and loads nothing twice.
 
-    pytest_plugins = ["rig.pytest_plugin"]
+This module is the plugin pytest loads: it adds the plugin's hook
+(:mod:`.hookspec`) and loads the modules below, each a plugin of its own. The
+imports go one way — items over session over pool and identity — and the hook
+specification, which names the types of the hook's arguments, sits above them all.
 
 =========================  =====================================================
 module                     concept
@@ -29,6 +36,10 @@ module                     concept
 ``docs/running.md`` is the user's guide.
 """
 
+import pytest
+
+from rig.pytest_plugin import hookspec
+
 pytest_plugins = [
     "rig.pytest_plugin.options",
     "rig.pytest_plugin.session",
@@ -36,3 +47,7 @@ pytest_plugins = [
     "rig.pytest_plugin.summary",
     "rig.pytest_plugin.wall_time",
 ]
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspec)

@@ -22,7 +22,9 @@ steps and checks keep their places in the file, so failures still point at them.
 requirement it covers (``BR_05``; see :mod:`rig.pytest_plugin.options`), and its
 title as a keyword, so ``-m sc4``, ``-m BR_05`` and ``-k roaming`` select plans.
 
-**Running.** :meth:`PlanItem.runtest` runs the plan through the
+**Running.** A run with a plan to run first takes its bench's lease
+(:meth:`~rig.pytest_plugin.session.RunSession.take_lease`; a bench another run holds is
+a usage error). :meth:`PlanItem.runtest` runs the plan through the
 ``pytest_rig_run_plan`` hook (:mod:`rig.pytest_plugin.hookspec`), records the verdict,
 scenario, requirements and measurement count as JUnit properties
 (``--junitxml``), and raises :class:`~rig.pytest_plugin.failure.PlanFailed` unless
@@ -46,12 +48,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rig.bench.safe import deliver_stop
+from rig.bench.lease import BenchInUse
+from rig.bench.stop_signals import deliver_stop
 from rig.plans import Plan, labtime, load_plans
-from rig.plans.loader import issues_at, load_located
-from rig.pytest_plugin import hookspec
+from rig.plans.loader import load_located
 from rig.pytest_plugin.failure import PlanFailed, describe
 from rig.pytest_plugin.options import marker_name
+from rig.pytest_plugin.pool import PoolInUse
 from rig.pytest_plugin.progress import ProgressPrinter
 from rig.pytest_plugin.session import RUN, PlanRow, RunSession
 from rig.runner.api import (
@@ -64,7 +67,7 @@ from rig.runner.api import (
 from rig.runner.external_time import read_clock, start_decision
 from rig.runner.preflight import id_problems
 from rig.runner.world import dataset
-from rig.yamlfile import SourceMap, YamlFileError
+from rig.yamlfile import SourceMap, YamlFileError, issues_at
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
@@ -73,8 +76,18 @@ if TYPE_CHECKING:
 PLAN_DIRECTORY = "test_plans"
 
 
-def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    pluginmanager.add_hookspecs(hookspec)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Lease the bench before the first plan runs (:mod:`rig.pytest_plugin.session`)."""
+    if session.config.option.collectonly or not any(
+        isinstance(item, PlanItem) for item in session.items
+    ):
+        return
+    try:
+        session.config.stash[RUN].take_lease()
+    except (BenchInUse, PoolInUse) as error:
+        session.config.stash[RUN].refused = str(error)
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PlanFile | None:

@@ -45,9 +45,9 @@ from typing import get_args
 
 import pytest
 
+from rig.domain.requirements import catalogue
 from rig.esi.link import PROTOCOLS
 from rig.plans.model import ScenarioMarker
-from rig.plans.requirements import catalogue
 from rig.pytest_plugin.progress import EVERY_S
 
 

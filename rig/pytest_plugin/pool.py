@@ -50,7 +50,7 @@ import pytest
 
 from rig.bench.config import BenchConfig
 from rig.bench.lease import BenchInUse, BenchLease, bench_lease
-from rig.bench.safe import EXIT_UNSAFE, STOP_SIGNALS, Interrupted, Stop, signal_name
+from rig.bench.stop_signals import EXIT_UNSAFE, STOP_SIGNALS, Interrupted, Stop, signal_name
 
 
 @dataclass(frozen=True)

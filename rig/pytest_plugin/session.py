@@ -19,7 +19,9 @@ bench's lease (:mod:`rig.bench.lease`) and keeps it to the end, so no other run 
 slip in between two plans. A bench another run holds stops this one at once (exit
 4, a usage error) with the holder's pid, host, plan and start time, before anything
 is sent to the bench. With a pool, the process takes the first bench it can lease,
-starting at its worker's (:func:`rig.pytest_plugin.pool.lease_one`).
+starting at its worker's (:func:`rig.pytest_plugin.pool.lease_one`). The plan items
+(:mod:`rig.pytest_plugin.items`) call :meth:`RunSession.take_lease` when the run
+starts, and only when it has a plan to run.
 
 Stop signals: the first plan of a run installs :func:`rig.bench.safe.stop_signals`
 (:meth:`RunSession.stop_signals`) in every pytest process that runs plans — plain
@@ -42,15 +44,14 @@ from typing import Any
 import pytest
 
 from rig.bench.config import BenchConfig, load_bench
-from rig.bench.lease import BenchInUse, BenchLease
-from rig.bench.safe import current_stop, stop_signals
+from rig.bench.lease import BenchLease
+from rig.bench.stop_signals import current_stop, stop_signals
 from rig.esi.link import UtilityProtocol
 from rig.plans.labtime import LabProfile, load_profile
 from rig.pytest_plugin.identity import bench_identity
 from rig.pytest_plugin.pool import (
     Controller,
     PoolBench,
-    PoolInUse,
     lease_one,
     pool_problem,
     worker_number,
@@ -282,22 +283,6 @@ def pytest_configure(config: pytest.Config) -> None:
         run.controller = Controller()
         config.pluginmanager.register(run.controller, "rig-pool-controller")
         run.controller.forward_signals()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session: pytest.Session) -> None:
-    """Lease the bench before the first plan runs (see the module docstring)."""
-    from rig.pytest_plugin.items import PlanItem
-
-    if session.config.option.collectonly or not any(
-        isinstance(item, PlanItem) for item in session.items
-    ):
-        return
-    try:
-        session.config.stash[RUN].take_lease()
-    except (BenchInUse, PoolInUse) as error:
-        session.config.stash[RUN].refused = str(error)
-        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

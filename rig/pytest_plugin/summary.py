@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from rig.bench.safe import current_stop
+from rig.bench.stop_signals import current_stop
 from rig.pytest_plugin.items import shown
 from rig.pytest_plugin.pool import Controller, worker_number
 from rig.pytest_plugin.session import RUN, PlanRow

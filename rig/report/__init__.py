@@ -1,7 +1,7 @@
 """The HTML compliance report: what a lab hands to a customer or an auditor.
 
 One self-contained HTML file rendered from results files (:mod:`rig.results`) and
-nothing else — design principle 6, *records are data* — so it can be made again
+nothing else — *records are data*, never a runner's memory — so it can be made again
 from an archive, and the files of several runs, benches or pytest-xdist workers
 merge into one report::
 
@@ -20,11 +20,13 @@ The package, one concept per module:
                                   scenarios, calibration status)
 :mod:`~rig.report.traceability`   requirement → covering plans → verdict
 :mod:`~rig.report.charts`         dependency-free SVG time charts and step timelines
+:mod:`~rig.report.axes`           a chart's frame: scales, axes, legend, event marks
 :mod:`~rig.report.svgpath`        a series as compact path data, reduced to what shows
 :mod:`~rig.report.plan_charts`    which charts a plan's series and events make
-:mod:`~rig.report.text`           escaping and how values, limits and times read
-:mod:`~rig.report.render_plan`    one plan's section
-:mod:`~rig.report.render`         the page: CSS, summary, traceability, bench
+:mod:`~rig.report.text`           how values, limits and times read
+:mod:`~rig.report.templating`     Jinja2 with autoescape, HTML as small as by hand
+:mod:`~rig.report.render`         the page (``templates/``) and the values it shows
+:mod:`~rig.report.render_plan`    one plan's section: the values its template shows
 :mod:`~rig.report.sample`         a synthetic run, for tests, the benchmark and a look
 
 ``docs/report.md`` describes what the report shows and how to read it.
@@ -37,7 +39,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from rig.plans.requirements import catalogue
+from rig.domain.requirements import catalogue
 from rig.report.model import Report, build_report
 from rig.report.render import render
 from rig.results import ResultSet, collector_paused, merge_results

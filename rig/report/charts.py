@@ -15,6 +15,9 @@ labels, a legend, and the data as one ``<path>`` per series. Two kinds of chart:
     The plan's steps as bars on their own time axis, one row per step, coloured by
     outcome — a chart every plan has, even one that recorded no series.
 
+What the data sits in — scales, ticks, axes, legend, event marks — is the chart's
+frame, drawn by :mod:`rig.report.axes`.
+
 Size is the budget that matters (a 1,000-plan report should stay near 5 MB): each
 series is reduced to what the eye can see and written compactly
 (:mod:`rig.report.svgpath`), and with :class:`Shared` the frame of a chart (grid,
@@ -26,7 +29,6 @@ and events carry their kind as text, so a grey-scale print reads the same.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,15 +36,28 @@ from html import escape
 from operator import itemgetter
 from typing import Literal
 
+from rig.report.axes import (
+    LEFT_PAD,
+    PLOT_BOTTOM_PAD,
+    PLOT_TOP,
+    WIDTH,
+    Axis,
+    Event,
+    Frame,
+    event_marks,
+    legend,
+    nice_ticks,
+    swatch,
+    time_axis,
+    value_axis,
+    y_mapper,
+)
 from rig.report.svgpath import Point, changes, path_data
 
-WIDTH = 640
-PLOT_TOP = 34
-PLOT_BOTTOM_PAD = 34
-LEFT_PAD = 54
+__all__ = ["Axis", "Bar", "Event", "Series", "Shared", "step_timeline", "time_chart"]
+
 RIGHT_PAD_AXIS = 54
 RIGHT_PAD_NONE = 14
-CHAR_W = 6.8  # average width of an 11 px sans-serif glyph, for laying out the legend
 
 #: Colour and dash per series slot: distinguishable in colour and in grey scale.
 STYLES: tuple[tuple[str, str], ...] = (
@@ -58,7 +73,6 @@ STYLE_CSS = "svg.chart path[class]{fill:none;stroke-width:1.6}" + "".join(
     f"svg.chart .c{i}{{stroke:{colour}{f';stroke-dasharray:{dash}' if dash else ''}}}"
     for i, (colour, dash) in enumerate(STYLES)
 )
-EVENT_COLOURS = {"dr": "#dc2626", "alm": "#d97706", "price": "#2563eb", "fault": "#525252"}
 OUTCOME_COLOURS = {
     "passed": "#16a34a",
     "failed": "#dc2626",
@@ -66,11 +80,6 @@ OUTCOME_COLOURS = {
     "skipped": "#a3a3a3",
     "interrupted": "#9333ea",
 }
-
-#: Frames style themselves with presentation attributes, not the page's CSS classes:
-#: a frame drawn through ``<use>`` is a copy outside the page's selectors' reach.
-GRID = 'stroke="#e2e2e2" fill="none"'
-AXIS = 'stroke="#444"'
 
 
 @dataclass(frozen=True)
@@ -92,24 +101,6 @@ class Series:
 
 
 @dataclass(frozen=True)
-class Axis:
-    """A value axis: its label and, for a categorical axis, the category names."""
-
-    label: str
-    categories: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Event:
-    """An instant (``t_end`` ``None``) or a window on the time axis, clock seconds."""
-
-    kind: str
-    t: float
-    t_end: float | None = None
-    label: str = ""
-
-
-@dataclass(frozen=True)
 class Bar:
     """One step of the timeline: its label, start and end (clock seconds), outcome."""
 
@@ -117,31 +108,6 @@ class Bar:
     t: float
     t_end: float
     outcome: str
-
-
-# ------------------------------------------------------------------------ scales
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values (1, 2, 2.5, 5 × 10ⁿ) covering ``low…high``."""
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return [0.0]
-    if high <= low:
-        return [low]
-    raw = (high - low) / max(count, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(low / step - 1e-9) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
-        value += step
-    return ticks
-
-
-def _tick_text(value: float) -> str:
-    return f"{value:.6g}"
 
 
 def _value_range(series: Sequence[Series], categories: tuple[str, ...]) -> tuple[float, float]:
@@ -157,143 +123,6 @@ def _value_range(series: Sequence[Series], categories: tuple[str, ...]) -> tuple
         high = low + 1.0
     ticks = nice_ticks(low, high)
     return min(low, ticks[0]), max(high, ticks[-1])
-
-
-def time_unit(span_s: float) -> tuple[str, float]:
-    """The time axis unit for a span of ``span_s`` seconds: its name and seconds per unit."""
-    if span_s <= 180:
-        return "s", 1.0
-    if span_s <= 3 * 3600:
-        return "min", 60.0
-    return "h", 3600.0
-
-
-# ------------------------------------------------------------------------ drawing
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """Where the plot area is and how clock seconds map onto it."""
-
-    left: float
-    right: float
-    top: float
-    bottom: float
-    t0: float
-    t1: float
-
-    def x(self, t: float) -> float:
-        return self.left + (t - self.t0) / (self.t1 - self.t0) * (self.right - self.left)
-
-
-def _y_mapper(frame: _Frame, low: float, high: float, inverted: bool) -> tuple[float, float]:
-    """``(scale, offset)`` with ``y = value * scale + offset``."""
-    span = frame.bottom - frame.top
-    if inverted:  # categories: index 0 at the top
-        scale = span / (high - low)
-        return scale, frame.top - low * scale
-    scale = -span / (high - low)
-    return scale, frame.bottom - low * scale
-
-
-def _time_axis(frame: _Frame, height: float) -> list[str]:
-    """Grid lines (one path), tick labels (one group) and the axis title."""
-    unit, per = time_unit(frame.t1 - frame.t0)
-    xs = [
-        (frame.x(frame.t0 + tick * per), _tick_text(tick))
-        for tick in nice_ticks(0.0, (frame.t1 - frame.t0) / per, 6)
-    ]
-    span = frame.bottom - frame.top
-    grid = "".join(f"M{x:.1f} {frame.top}v{span}" for x, _ in xs)
-    labels = "".join(f'<text x="{x:.1f}" y="{frame.bottom + 13}">{t}</text>' for x, t in xs)
-    return [
-        f'<path {GRID} d="{grid}"/>'
-        f'<path {AXIS} d="M{frame.left} {frame.bottom}H{frame.right}"/>'
-        f'<g text-anchor="middle">{labels}<text x="{(frame.left + frame.right) / 2:.0f}" '
-        f'y="{height - 4}">time from first sample ({unit})</text></g>'
-    ]
-
-
-def _value_axis(
-    frame: _Frame, axis: Axis, low: float, high: float, side: Literal["left", "right"]
-) -> list[str]:
-    """The axis line, its grid (left axis only), tick labels and rotated title."""
-    x = frame.left if side == "left" else frame.right
-    scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
-    ticks = (
-        [float(i) for i in range(len(axis.categories))]
-        if axis.categories
-        else nice_ticks(low, high)
-    )
-    ys = [
-        (tick * scale + offset, axis.categories[int(tick)] if axis.categories else _tick_text(tick))
-        for tick in ticks
-    ]
-    out = [f'<path {AXIS} d="M{x} {frame.top}V{frame.bottom}"/>']
-    if side == "left":
-        width = frame.right - frame.left
-        grid = "".join(f"M{x} {y:.1f}h{width}" for y, _ in ys)
-        out.append(f'<path {GRID} d="{grid}"/>')
-    dx = -4 if side == "left" else 4
-    labels = "".join(f'<text x="{x + dx}" y="{y + 4:.1f}">{t}</text>' for y, t in ys)
-    label_x = 12 if side == "left" else WIDTH - 6
-    mid = (frame.top + frame.bottom) / 2
-    out.append(
-        f'<g text-anchor="{"end" if side == "left" else "start"}">{labels}</g>'
-        f'<text text-anchor="middle" x="{label_x}" y="{mid:.0f}" '
-        f'transform="rotate(-90 {label_x} {mid:.0f})">{escape(axis.label)}</text>'
-    )
-    return out
-
-
-def _events(frame: _Frame, events: Sequence[Event]) -> list[str]:
-    out = []
-    for event in events:
-        colour = EVENT_COLOURS.get(event.kind, "#525252")
-        x = frame.x(min(max(event.t, frame.t0), frame.t1))
-        what = escape(f"{event.kind.upper()} {event.label}".strip())
-        if event.t_end is not None and event.t_end > event.t:
-            x2 = frame.x(min(max(event.t_end, frame.t0), frame.t1))
-            out.append(
-                f'<rect x="{x:.1f}" y="{frame.top}" width="{max(x2 - x, 1.0):.1f}" '
-                f'height="{frame.bottom - frame.top}" fill="{colour}" fill-opacity="0.12">'
-                f"<title>{what}</title></rect>"
-            )
-        out.append(
-            f'<line x1="{x:.1f}" y1="{frame.top}" x2="{x:.1f}" y2="{frame.bottom}" '
-            f'stroke="{colour}" stroke-dasharray="3 2"/>'
-            f'<text x="{x + 2:.1f}" y="{frame.top + 10}" fill="{colour}">'
-            f"{escape(event.kind.upper())}</text>"
-        )
-    return out
-
-
-def _swatch(colour: str, dash: str = "") -> str:
-    """A legend line's presentation attributes."""
-    return f'stroke="{colour}" stroke-width="2"' + (f' stroke-dasharray="{dash}"' if dash else "")
-
-
-def _legend(entries: Sequence[tuple[str, str]], kinds: Sequence[str]) -> list[str]:
-    """One row of swatches above the plot: ``(label, line style)`` per entry, then events.
-
-    The style is the swatch's presentation attributes (:func:`_swatch`).
-    """
-    out, x = [], float(LEFT_PAD)
-    for label, style in entries:
-        out.append(
-            f'<path {style} d="M{x:.0f} 14h18"/>'
-            f'<text x="{x + 22:.0f}" y="18">{escape(label)}</text>'
-        )
-        x += 30 + CHAR_W * len(label)
-    for kind in kinds:
-        colour = EVENT_COLOURS.get(kind, "#525252")
-        out.append(
-            f'<rect x="{x:.0f}" y="8" width="12" height="12" fill="{colour}" '
-            f'fill-opacity="0.25" stroke="{colour}"/>'
-            f'<text x="{x + 16:.0f}" y="18">{escape(kind.upper())} event</text>'
-        )
-        x += 30 + CHAR_W * (len(kind) + 6)
-    return out
 
 
 class Shared:
@@ -345,11 +174,11 @@ def _time_frame(
 
     Charts of plans that ran alike ask for the same frame, so it is drawn once.
     """
-    frame = _Frame(LEFT_PAD, right, PLOT_TOP, height - PLOT_BOTTOM_PAD, 0.0, span)
-    parts = _time_axis(frame, height)
+    frame = Frame(LEFT_PAD, right, PLOT_TOP, height - PLOT_BOTTOM_PAD, 0.0, span)
+    parts = time_axis(frame, height)
     for axis, low, high, side in axes:
-        parts += _value_axis(frame, axis, low, high, side)
-    parts += _legend(entries, kinds)
+        parts += value_axis(frame, axis, low, high, side)
+    parts += legend(entries, kinds)
     return "".join(parts)
 
 
@@ -371,7 +200,7 @@ def time_chart(
     t0, t1 = (min(times), max(times)) if times else (0.0, 1.0)
     if t1 <= t0:
         t1 = t0 + 1.0
-    frame = _Frame(
+    frame = Frame(
         LEFT_PAD,
         WIDTH - (RIGHT_PAD_AXIS if right else RIGHT_PAD_NONE),
         PLOT_TOP,
@@ -379,7 +208,7 @@ def time_chart(
         t0,
         t1,
     )
-    data = _events(frame, events)
+    data = event_marks(frame, events)
     axes: list[tuple[Axis, float, float, Literal["left", "right"]]] = []
     for axis, side in ((left, "left"), (right, "right")):
         if axis is None:
@@ -387,7 +216,7 @@ def time_chart(
         on_axis = [s for s in drawn if s.axis == side]
         low, high = _value_range(on_axis, axis.categories)
         axes.append((axis, low, high, "left" if side == "left" else "right"))
-        scale, offset = _y_mapper(frame, low, high, bool(axis.categories))
+        scale, offset = y_mapper(frame, low, high, bool(axis.categories))
         x_scale = (frame.right - frame.left) / (frame.t1 - frame.t0)
         x_offset = frame.left - t0 * x_scale
         for s in on_axis:
@@ -401,7 +230,7 @@ def time_chart(
             f'<text text-anchor="middle" x="{WIDTH / 2:.0f}" y="{height / 2:.0f}">'
             "no samples recorded</text>"
         )
-    entries = tuple((s.label, _swatch(*STYLES[s.style % len(STYLES)])) for s in series)
+    entries = tuple((s.label, swatch(*STYLES[s.style % len(STYLES)])) for s in series)
     kinds = tuple(sorted({e.kind for e in events}))
     markup = _time_frame(height, frame.right, t1 - t0, tuple(axes), entries, kinds)
     return _svg(height, markup, data, shared)
@@ -418,14 +247,14 @@ def step_timeline(
     t0, t1 = (min(times), max(times)) if times else (0.0, 1.0)
     if t1 <= t0:
         t1 = t0 + 1.0
-    frame = _Frame(label_w, WIDTH - RIGHT_PAD_NONE, PLOT_TOP, height - PLOT_BOTTOM_PAD, t0, t1)
+    frame = Frame(label_w, WIDTH - RIGHT_PAD_NONE, PLOT_TOP, height - PLOT_BOTTOM_PAD, t0, t1)
     shown = [e for e in events if t0 <= e.t <= t1]
-    parts = _time_axis(frame, height)
-    parts += _legend(
-        [(outcome, _swatch(colour)) for outcome, colour in OUTCOME_COLOURS.items()],
+    parts = time_axis(frame, height)
+    parts += legend(
+        [(outcome, swatch(colour)) for outcome, colour in OUTCOME_COLOURS.items()],
         sorted({e.kind for e in shown}),
     )
-    data = _events(frame, shown)
+    data = event_marks(frame, shown)
     for i, bar in enumerate(bars):
         y = PLOT_TOP + i * row
         x = frame.x(bar.t)

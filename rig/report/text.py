@@ -1,44 +1,18 @@
-"""How values read in the report: escaping, verdict badges, numbers, limits, times.
+"""How values read in the report: numbers, limits, times — as text.
 
-Every string from a results file goes through :func:`esc` before it reaches the
-HTML — a plan title or a service's field is data, never markup. Values are shown as
-the record holds them: decimals (money, kWh) exactly as written, floats to six
-significant digits, ``—`` for nothing measured. A verdict is always spelled out in
-text (``FAIL``, ``MARGINAL``, ``PASS``, ``UNCOVERED``), so the report means the same
-printed in grey scale.
+Values are shown as the record holds them: decimals (money, kWh) exactly as
+written, floats to six significant digits, ``—`` for nothing measured. These are
+text, not markup: the templates escape them (:mod:`rig.report.render`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from html import escape
 
 from pydantic import JsonValue
 
-from rig.measurements import Verdict
 from rig.results import LimitsModel
-
-
-def esc(text: object, *, quote: bool = False) -> str:
-    """``text`` safe in HTML text; ``quote=True`` in a quoted attribute value too."""
-    return escape(str(text), quote=quote)
-
-
-def badge(verdict: Verdict | None) -> str:
-    """A verdict as a labelled badge; ``None`` reads UNCOVERED."""
-    name = verdict.value if verdict is not None else "UNCOVERED"
-    return f'<b class="v {name}">{name}</b>'
-
-
-def verdict_cell(verdict: Verdict) -> str:
-    """A table cell's verdict: PASS as the plain word (the usual case), others as badges."""
-    return verdict.value if verdict is Verdict.PASS else badge(verdict)
-
-
-def row_class(state: str, usual: str) -> str:
-    """`` class=FAIL`` for a row that needs a reader's eye; nothing for the usual case."""
-    return "" if state == usual else f" class={state}"
 
 
 def value(v: JsonValue) -> str:

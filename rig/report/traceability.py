@@ -1,7 +1,7 @@
 """The traceability matrix: requirement → the plans that cover it → verdict.
 
 An auditor reads a compliance report from the requirements side: for each ID in
-the requirement catalogue (``rig/plans/requirements.yaml``, the project's copy of
+the requirement catalogue (``rig/domain/requirements.yaml``, the project's copy of
 ``requirements.md``), which plans exercised it and how they ended. A plan covers
 a requirement when it tags it — in its ``covers:`` list (the results file's
 ``plan_start.requirements``) or on one of its measurements. The requirement's

@@ -44,14 +44,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rig.bench.safe import Interrupted
+from rig.bench.stop_signals import Interrupted
+from rig.bundled import SIM_BENCH
 from rig.esi.link import UtilityProtocol
 from rig.measurements import Measurement
 from rig.plans import Plan
 from rig.results import ResultsWriter
 
 #: The default bench: the simulated one, every instrument behind its real wire.
-DEFAULT_BENCH = Path(__file__).resolve().parents[2] / "fixtures" / "benches" / "sim.yaml"
+DEFAULT_BENCH = SIM_BENCH
 
 #: ``pass`` (every measurement passed, MARGINAL included, and at least one was
 #: recorded), ``fail`` (a step failed or a check failed), ``error`` (the run itself
@@ -190,12 +191,13 @@ def run_plan(
     API, or ``ieee2030.5``); ``None`` takes the utility's ``protocol`` in the data set
     (default ``rest``). The results say which was used (``plan_start``).
 
-    ``plan_file`` is the file the plan was loaded from: with it, step outcomes and
-    failures carry ``file:line`` and the YAML as written. ``bench_file`` ``None``
-    means :data:`DEFAULT_BENCH`. ``results`` receives ``plan_start``, a ``step``
-    record per step, every measurement, the recorded series and ``plan_end`` under
-    ``run_id`` (the caller writes the ``run`` record once per run; without
-    ``run_id`` a fresh one is made).
+    ``plan_file`` is the file the plan was loaded from, named in the results; a plan
+    from :func:`~rig.plans.load_plan` carries where each step is written
+    (``plan.source``), so step outcomes and failures carry ``file:line`` and the YAML
+    as written. ``bench_file`` ``None`` means :data:`DEFAULT_BENCH`. ``results``
+    receives ``plan_start``, a ``step`` record per step, every measurement, the
+    recorded series and ``plan_end`` under ``run_id`` (the caller writes the ``run``
+    record once per run; without ``run_id`` a fresh one is made).
     """
     from rig.runner.plan_run import execute
 

@@ -16,19 +16,11 @@ utility, whether the EUMD answered) is filled in after the run.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal, cast
+from typing import Literal
 
+from rig.domain.vocabulary import Communication, GuestCharging, RoamingOption
 from rig.plans import Plan
-from rig.record import (
-    Communication,
-    GuestCharging,
-    PevFacts,
-    PortalArrangement,
-    PremiseFacts,
-    PremiseKind,
-    RoamingOption,
-    SessionFacts,
-)
+from rig.record import PevFacts, PremiseFacts, SessionFacts
 from rig.services.dataset import LoadedDataset, Portal, Premise, Utility
 
 Supply = Literal["cordset_120", "evse_240"]
@@ -83,18 +75,20 @@ def _pev_facts(plan: Plan, data: LoadedDataset) -> PevFacts:
 
 def _premise_facts(place: Place) -> PremiseFacts:
     premise, utility = place.premise, place.utility
-    guest = premise.host.guest_charging if premise.kind == "residential" else "not_allowed"
+    guest = (
+        premise.host.guest_charging if premise.kind == "residential" else GuestCharging.NOT_ALLOWED
+    )
     return PremiseFacts(
         premise_id=premise.id,
         portal_id=place.portal.id,
         account_id=premise.account_id,
         default_tariff_id=premise.default_tariff_id,
-        kind=cast(PremiseKind, str(premise.kind)),
+        kind=premise.kind,
         utility_id=utility.id,
         guest_tariff_id=utility.guest_tariff_id,
         settlement_tariff_id=utility.settlement_tariff_id,
-        guest_charging=cast(GuestCharging, str(guest)),
-        portal_arrangement=cast(PortalArrangement, str(place.portal.arrangement)),
+        guest_charging=guest,
+        portal_arrangement=place.portal.arrangement,
         has_revenue_meter=premise.revenue_meter,
     )
 
@@ -106,8 +100,10 @@ def initial_facts(plan: Plan, place: Place) -> SessionFacts:
     return SessionFacts(
         pev=_pev_facts(plan, place.data),
         premise=_premise_facts(place),
-        communication="established" if plan.pev.communicating else "pev_not_communicating",
-        roaming_option=cast(RoamingOption, str(option or "guest_rate")),
+        communication=Communication.ESTABLISHED
+        if plan.pev.communicating
+        else Communication.PEV_NOT_COMMUNICATING,
+        roaming_option=option or RoamingOption.GUEST_RATE,
     )
 
 

@@ -35,7 +35,7 @@ from rig.record import (
 )
 from rig.runner.world import World
 from rig.services.cluster import CLEARINGHOUSE
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 
 
 def _when(text: str) -> datetime:

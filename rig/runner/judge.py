@@ -32,18 +32,19 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from rig.domain.tariff import HourlyPrice, Tariff
 from rig.esi.audit import AuditEntry
 from rig.esi.session import Signal
 from rig.measurements import Limits, Measurement
 from rig.oracle import check_session
 from rig.oracle.compare import PAYER_KINDS
 from rig.oracle.electrical import ElectricalLimits
+from rig.oracle.tariff import as_published
 from rig.plans import Plan
 from rig.plans import checks as c
 from rig.plans.onekey import Action
 from rig.record import SessionRecord
 from rig.runner.actors.pev import Told
-from rig.services.tariffs import HourlyPrice, Tariff
 
 _SCENARIOS = ("SC-1", "SC-2", "SC-3", "SC-4", "SC-5", "SC-6")
 #: The requirements each kind of check evidences (of those the plan covers).
@@ -180,19 +181,9 @@ def with_prices(tariffs: Mapping[str, Tariff], prices: list[Signal]) -> dict[str
             hour = HourlyPrice(start=signal.effective_from, price=signal.price)
             published.setdefault(signal.tariff_id, []).append(hour)
     return {
-        tariff_id: _latest_wins(tariff, published[tariff_id]) if tariff_id in published else tariff
+        tariff_id: as_published(tariff, published[tariff_id]) if tariff_id in published else tariff
         for tariff_id, tariff in tariffs.items()
     }
-
-
-def _latest_wins(tariff: Tariff, publications: list[HourlyPrice]) -> Tariff:
-    """``tariff`` with each publication in turn replacing any hour it overlaps."""
-    hours = list(tariff.hourly_prices)
-    for new in publications:
-        hours = [h for h in hours if not (h.start < new.end and new.start < h.end)] + [new]
-    return Tariff.model_validate(
-        {**tariff.model_dump(), "hourly_prices": sorted(hours, key=lambda h: h.start)}
-    )
 
 
 def _tag(kind: str, plan: Plan) -> tuple[str, ...]:

@@ -38,7 +38,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from rig.bench.safe import Interrupted, SafeStateError, Stop, current_stop
+from rig.bench.safe_outcome import SafeStateError
+from rig.bench.stop_signals import Interrupted, Stop, current_stop
+from rig.domain.vocabulary import Communication
 from rig.esi.audit import read_audit
 from rig.esi.link import Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import OutboxStuck, Rejected
@@ -85,7 +87,7 @@ def execute(
 ) -> PlanOutcome:
     wall = time.perf_counter()
     report = PlanReport(results, run_id or new_run_id(), plan, plan_file)
-    located = locate(plan_file, {"steps": list(plan.steps), "checks": list(plan.checks)})
+    located = locate(plan.source, {"steps": list(plan.steps), "checks": list(plan.checks)})
     steps_at, checks_at = located["steps"], located["checks"]
     outcomes: list[StepOutcome] = []
     judged: list[Judged] = []
@@ -261,7 +263,7 @@ def _finish(world: World) -> list[Judged]:
     record.intervals = list(esi.intervals)
     communication = record.facts.communication
     if world.plan.pev.communicating and esi.communication == "failed":
-        communication = "failed"
+        communication = Communication.FAILED
     record.facts = session_facts(record.facts, communication, esi.eumd_available)
     raw = fetch_services(world)
     utility_audit = _esi_calls(world)

@@ -59,6 +59,7 @@ from drivers.kinds import PilotState
 from drivers.meter.energy import snapshot_delta
 from drivers.meter.sim_faults import WireFault
 from rig.clock import to_datetime
+from rig.domain.vocabulary import Communication
 from rig.plans import steps as s
 from rig.plans.conditions import Reading
 from rig.plans.units import Current, Power
@@ -67,7 +68,7 @@ from rig.runner.actors.evse import GridLimit
 from rig.runner.supervision import BenchChanged
 from rig.runner.world import World
 from rig.services.cluster import CLEARINGHOUSE
-from rig.services.testing import NoFaultSwitch
+from rig.services.endpoints import NoFaultSwitch
 
 #: Called during long steps with the EUMD energy since plug-in, the seconds left (until
 #: the step's end, or estimated from the present power when it charges to an energy
@@ -163,7 +164,7 @@ def _plug_in(world: World) -> str:
     sync_signals(world)  # limits already in force apply from the start
     note = "pilot B; session open"
     if not world.pev.communicating:
-        world.esi.bind(None, "pev_not_communicating", world.record.facts.roaming_option)
+        world.esi.bind(None, Communication.PEV_NOT_COMMUNICATING, world.record.facts.roaming_option)
         world.evse.allow(world.evse.rating_a, world.clock.now())
         note += "; the PEV does not communicate: charging at the premise's terms"
     return _act(world, note)
@@ -172,11 +173,13 @@ def _plug_in(world: World) -> str:
 def _bind(world: World) -> str:
     pev = world.pev
     if not pev.communicating:  # it went silent before binding: the ESI has no PEV ID (BR-01)
-        world.esi.bind(None, "failed", world.record.facts.roaming_option)
+        world.esi.bind(None, Communication.FAILED, world.record.facts.roaming_option)
         world.evse.allow(world.evse.rating_a, world.clock.now())
         return _act(world, "the PEV is silent: not bound; charging at the premise's terms")
     _note_clearinghouse(world)
-    answer = world.esi.bind(pev.pev.id, "established", world.record.facts.roaming_option)
+    answer = world.esi.bind(
+        pev.pev.id, Communication.ESTABLISHED, world.record.facts.roaming_option
+    )
     pev.told.binding = answer
     world.record.binding = answer
     if answer is None or not answer.bound:
@@ -228,7 +231,9 @@ def unplug(world: World) -> str:
     world.recorder.meters()  # both meters close the session together, as plug-in opened it
     if not world.esi.asked:  # no bind step: the ESI still registers the session it metered
         _note_clearinghouse(world)
-        world.esi.bind(world.pev.pev.id, "established", world.record.facts.roaming_option)
+        world.esi.bind(
+            world.pev.pev.id, Communication.ESTABLISHED, world.record.facts.roaming_option
+        )
     summary = world.esi.close()
     world.pev.told.summary = summary
     return f"pilot A; session closed: {summary['energy_kwh']} kWh in {summary['duration_s']:g} s"

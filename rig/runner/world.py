@@ -17,7 +17,7 @@ whatever the exit:
    opened in a :class:`~rig.bench.safe.Bench`, which goes to safe state on entry.
 4. **The services**: a fresh :class:`~rig.services.cluster.Cluster` on the same
    clock with the plan's data set (parsed once per process) — started one plan
-   ahead by the services host (:mod:`rig.runner.services_host`) on a virtual
+   ahead by the services host (:mod:`rig.services.host`) on a virtual
    clock, in-process otherwise — or reached by URL. The bench and the services
    start in parallel.
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
@@ -44,23 +44,26 @@ from pathlib import Path
 from typing import Any
 
 from drivers.sim.model import NOMINAL_VOLTAGE_V
+from rig import bundled
 from rig.bench.build import open_bench
 from rig.bench.config import BenchConfig, load_bench
 from rig.bench.lease import bench_lease
-from rig.bench.safe import Bench, teardown_exit
+from rig.bench.safe import Bench
 from rig.bench.simulated import SimulatedBench
+from rig.bench.stop_signals import teardown_exit
 from rig.clock import Clock, WallClock
 from rig.esi.audit import AuditLog
+from rig.esi.connect import open_utility_link
 from rig.esi.link import (
     ServiceLink,
     UnreachableLog,
     UtilityLink,
     UtilityProtocol,
-    open_utility_link,
     outbox_sender,
 )
+from rig.esi.metering import eumd_patience_s
 from rig.esi.outbox import Outbox
-from rig.esi.session import Esi, EsiSetup, Signal, eumd_patience_s
+from rig.esi.session import Esi, EsiSetup, Signal
 from rig.plans import Plan
 from rig.record import SessionRecord
 from rig.runner.actors.evse import EvseControl
@@ -69,14 +72,14 @@ from rig.runner.api import ServiceTarget
 from rig.runner.facts import Place, initial_facts, place_of
 from rig.runner.loop import Loop, Sampling
 from rig.runner.recorder import Recorder, meter_timeline, register_wrap
-from rig.runner.services_host import MirroredClock, services_host
 from rig.runner.supervision import Bands, Supervisor
 from rig.services.cluster import SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset, load_dataset
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
+from rig.services.host import MirroredClock, services_host
 
 log = logging.getLogger("rig.runner")
-UTILITY_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "utilities"
+UTILITY_DATA = bundled.UTILITY_DATA
 
 
 @lru_cache(maxsize=8)
@@ -168,7 +171,7 @@ def _services(
     """The plan's services: by URL, or a fresh :class:`~rig.services.cluster.Cluster`.
 
     On a virtual clock the fresh cluster comes from the services host
-    (:mod:`rig.runner.services_host`), started one plan ahead in a helper process
+    (:mod:`rig.services.host`), started one plan ahead in a helper process
     and reading the plan's clock; otherwise (wall clock, host warming up or failed)
     it starts here, with the data set already loaded, the plan's clock, and its
     databases in a scratch directory (RAM where possible) that goes with it.

@@ -15,5 +15,6 @@ The *decisions* — who pays, at which tariff, with what incentive, what to gran
 are pure functions in :mod:`rig.services.rules`, :mod:`rig.services.tariffs` and
 :mod:`rig.services.grants`; the API modules only gather facts, call them, and
 store what they return. Start all three with ``rig serve`` (:mod:`rig.services.serve`)
-or, in tests, with :func:`rig.services.testing.running_services`.
+or, in tests, with :func:`rig.services.testing.running_services`; where they are is a
+:class:`~rig.services.endpoints.ServiceEndpoints`.
 """

@@ -27,8 +27,9 @@ from rig.clock import Clock
 from rig.services import api_models as m
 from rig.services.audit import AuditMiddleware, AuditWriter
 from rig.services.auth import Caller, Credentials, authenticator
-from rig.services.db import SCHEMA_VERSION, Database
+from rig.services.db import Database
 from rig.services.errors import ServiceError
+from rig.services.tables import SCHEMA_VERSION
 from rig.services.times import from_s
 
 MAX_BODY_BYTES = 2_000_000

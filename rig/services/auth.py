@@ -63,14 +63,6 @@ class Credentials:
         return self._by_digest
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
 _bearer = HTTPBearer(auto_error=False, description="the caller's own token from the data set")
 
 
@@ -101,9 +93,3 @@ def authenticator(credentials: Credentials) -> Callable[..., Awaitable[Caller]]:
 def forbid(message: str) -> HTTPException:
     """A 403 to raise when a known caller oversteps its rights."""
     return HTTPException(status_code=403, detail=message)
-
-
-def require_kind(caller: Caller, *kinds: CallerKind) -> None:
-    if caller.kind not in kinds:
-        allowed = " or ".join(kinds)
-        raise forbid(f"{caller.label} may not call this; it is for {allowed} callers")

@@ -25,13 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from rig.domain.tariff import Tariff
 from rig.services.api_models import BindingResponse, RoamingChargeIn, RoamingLine
 from rig.services.tariffs import (
     BillLine,
     MeteredInterval,
     RoamingSettlement,
     SessionBill,
-    Tariff,
     price_session,
     settle_roaming,
 )

@@ -18,11 +18,11 @@ from fastapi import Body, Depends, FastAPI, Path, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from rig.domain.vocabulary import ID_PATTERN
 from rig.services import api_models as m
 from rig.services.app_common import ERRORS, json_response, make_app
 from rig.services.auth import Caller
 from rig.services.clearinghouse_service import ClearinghouseService
-from rig.services.dataset import ID_PATTERN
 
 QueryId = Annotated[str, Query(min_length=1, max_length=80, pattern=ID_PATTERN)]
 

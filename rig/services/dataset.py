@@ -13,7 +13,7 @@ clearinghouse and the utilities taking part in it. Each utility lists
   (``host_pays`` / ``direct`` / ``guest``, SC-6), and the **ESIs** that speak for it;
 * **PEVs** (ID, owner account, communicating or not) and **program enrolments**
   (TOU, DLC, RTP, ALM; the tariff the PEV is billed at; registered when);
-* **tariffs** (OCPI 2.2.1 shaped, see :mod:`rig.services.tariffs`): premise
+* **tariffs** (OCPI 2.2.1 shaped, see :mod:`rig.domain.tariff`): premise
   defaults, the PEV program, hourly prices, the guest tariff;
 * **capacity** per premise or feeder and time slot, and **DR events**;
 * a **credential** (bearer token) for itself and for each ESI.
@@ -26,6 +26,12 @@ has a credential.
 cross-reference (an account that names a customer, a premise that names a tariff,
 …), reporting each problem as ``file:line:col`` with a "did you mean" — nothing is
 half-loaded. IDs are unique across the whole data set, so a PEV ID names one PEV.
+
+This module is over 400 lines on purpose: it is one concept read top to bottom —
+the data set's models, then the rules that must hold across them, then loading
+(variants included). Each part needs the one before it, and the services and the
+runner import all of them from here, so a split would either make an import cycle
+or move names every caller knows.
 """
 
 from __future__ import annotations
@@ -34,18 +40,25 @@ import difflib
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from rig.services.rules import GuestCharging, PortalArrangement, PremiseKind
-from rig.services.tariffs import Tariff
-from rig.yamlfile import PathKey, YamlFileError, YamlIssue, parse, read_text, validate
+from rig.domain.tariff import Tariff
+from rig.domain.vocabulary import ID_PATTERN, GuestCharging, PortalArrangement, PremiseKind
+from rig.yamlfile import (
+    PathKey,
+    SourceMap,
+    YamlFileError,
+    issues_at,
+    parse_located,
+    read_text,
+    validate_located,
+)
 
-#: What an ID may look like: data set, API paths and bodies alike (no spaces, no slashes).
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 Id = Annotated[str, Field(min_length=1, max_length=80, pattern=ID_PATTERN)]
 Token = Annotated[str, Field(min_length=16, max_length=200)]
 PortalKind = Literal["cordset_120", "evse_240", "dc"]
@@ -385,27 +398,16 @@ def load_dataset(path: str | Path) -> LoadedDataset:
     """
     file = str(path)
     text = read_text(path)
-    data, positions = parse(text, file)
+    data, sources = parse_located(text, file)
     if isinstance(data, dict) and "variant_of" in data:
-        return _load_variant(Path(path), text, validate(data, positions, Variant, file), positions)
-    ds = validate(data, positions, Dataset, file)
+        variant = validate_located(data, sources, Variant, file)
+        return _load_variant(Path(path), text, variant, sources)
+    ds = validate_located(data, sources, Dataset, file)
     problems = _check_references(ds)
     if problems:
-        issues = []
-        for loc, message in problems:
-            line, column = _position(loc, positions)
-            issues.append(YamlIssue(file, line, column, ".".join(map(str, loc)), message))
-        raise YamlFileError(sorted(issues, key=lambda i: (i.line, i.column)))
+        raise YamlFileError(issues_at(file, sources, problems))
     digest = hashlib.sha256(text.encode()).hexdigest()
     return LoadedDataset(ds, file, digest)
-
-
-def _position(loc: PathKey, positions: dict[PathKey, tuple[int, int]]) -> tuple[int, int]:
-    best: tuple[int, int] = (1, 1)
-    for n in range(len(loc) + 1):
-        if loc[:n] in positions:
-            best = positions[loc[:n]]
-    return best
 
 
 def document(ds: LoadedDataset) -> dict[str, Any]:
@@ -414,15 +416,13 @@ def document(ds: LoadedDataset) -> dict[str, Any]:
     return result
 
 
-def _load_variant(
-    path: Path, text: str, variant: Variant, positions: dict[PathKey, tuple[int, int]]
-) -> LoadedDataset:
+def _load_variant(path: Path, text: str, variant: Variant, sources: SourceMap) -> LoadedDataset:
     base = load_dataset(path.parent / f"{variant.variant_of}.yaml")
     unknown = sorted(set(variant.utilities) - set(base.utilities))
     if unknown:
-        line, column = _position(("utilities", unknown[0]), positions)
         message = f"unknown utility '{unknown[0]}' in {variant.variant_of}"
-        raise YamlFileError([YamlIssue(str(path), line, column, "utilities", message)])
+        (issue,) = issues_at(path, sources, [(("utilities", unknown[0]), message)])
+        raise YamlFileError([replace(issue, where="utilities")])
     utilities = [
         u.model_copy(update=variant.utilities[u.id].model_dump(exclude_none=True))
         if u.id in variant.utilities

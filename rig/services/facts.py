@@ -2,8 +2,8 @@
 
 :mod:`rig.services.rules` and :mod:`rig.services.grants` take plain frozen facts and
 never look anything up. This module is the bridge: given the loaded data set and
-IDs from a request, it builds :class:`~rig.services.rules.PremiseFacts`, the local
-:class:`~rig.services.rules.PevRecord` of a PEV, and the capacity slots a grant
+IDs from a request, it builds :class:`~rig.services.decision.PremiseFacts`, the local
+:class:`~rig.services.decision.PevRecord` of a PEV, and the capacity slots a grant
 must respect (premise slots, feeder slots and the portal's own rating merged into
 non-overlapping slots at the smallest limit in force).
 """
@@ -14,15 +14,10 @@ import itertools
 from datetime import datetime
 from decimal import Decimal
 
+from rig.domain.vocabulary import GuestCharging, PremiseKind
 from rig.services.dataset import LoadedDataset, Portal, Premise, Utility
+from rig.services.decision import PevRecord, PremiseFacts, UtilityFacts
 from rig.services.grants import CapacitySlot
-from rig.services.rules import (
-    GuestCharging,
-    PevRecord,
-    PremiseFacts,
-    PremiseKind,
-    UtilityFacts,
-)
 
 
 def utility_facts(utility: Utility) -> UtilityFacts:

@@ -13,6 +13,13 @@ commit) would lose it. So the *transactional outbox* pattern is used:
    growing pause, for as long as the service runs — including messages left over
    from before a restart.
 
+Each attempt follows the rig's one delivery state machine (:mod:`rig.delivery`), the
+ESI's outbox's too: a 2xx delivers; a 4xx other than 408 and 429 says the peer will
+never take the message, so it is set aside as ``rejected`` (kept, never resent);
+anything else — no connection, a timeout, a 5xx, a 408 or 429 — leaves it pending.
+Unlike the ESI's, messages here are independent of one another, so one that fails
+does not hold up the others.
+
 The receiving endpoints are idempotent on the message's own key, so delivering
 twice (a crash after sending, before marking) is harmless.
 """
@@ -23,10 +30,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, select, update
 
 from rig.clock import Clock
+from rig.delivery import Backoff, Undelivered, attempt, check_answer
 from rig.services.db import Database
 from rig.services.http import peer_client
 
@@ -83,45 +90,39 @@ class Outbox:
     def deliver_pending(self) -> int:
         """Try every pending message once; return how many are still pending."""
         with self._send_lock:
-            still = 0
-            for message in self.pending():
-                if not self._send(message):
-                    still += 1
-            return still
+            return sum(not self._send(message) for message in self.pending())
 
     def _send(self, message: dict[str, Any]) -> bool:
+        """One attempt at ``message``; whether it is settled (delivered or set aside)."""
         table = self.db.tables.outbox
-        base = self.targets.get(message["target"])
-        error: str | None
-        if base is None:
-            error = f"no URL configured for {message['target']}"
-        else:
-            try:
-                response = self._client.post(
-                    base.rstrip("/") + message["path"],
-                    json=message["body"],
-                    headers={"Authorization": f"Bearer {self.token}"},
-                )
-                ok = response.status_code < 300
-                error = None if ok else f"HTTP {response.status_code}: {response.text[:300]}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
+        done = attempt(lambda: self._post(message), message["attempts"])
         with self.db.write() as conn:
             current = conn.execute(
                 select(table.c.body).where(table.c.key == message["key"])
             ).first()
             if current is None or current[0] != message["body"]:
-                return error is None  # replaced meanwhile: the new version stays pending
+                return done.settled  # replaced meanwhile: the new version stays pending
             conn.execute(
                 update(table)
                 .where(table.c.key == message["key"])
                 .values(
-                    status="delivered" if error is None else "pending",
+                    status=done.status,
                     attempts=table.c.attempts + 1,
-                    last_error=error,
+                    last_error=done.error or None,
                 )
             )
-        return error is None
+        return done.settled
+
+    def _post(self, message: dict[str, Any]) -> None:
+        base = self.targets.get(message["target"])
+        if base is None:
+            raise Undelivered(f"no URL configured for {message['target']}")
+        response = self._client.post(
+            base.rstrip("/") + message["path"],
+            json=message["body"],
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        check_answer(response.status_code, f"HTTP {response.status_code}: {response.text[:300]}")
 
     def nudge(self) -> None:
         """Ask the background thread to try now."""
@@ -130,10 +131,12 @@ class Outbox:
     def start(self, *, min_pause_s: float = 0.2, max_pause_s: float = 5.0) -> None:
         """Run the retry loop (wall-clock pauses, whatever the service clock) until stopped."""
 
+        backoff = Backoff(min_pause_s, max_pause_s)
+
         def loop() -> None:
-            pause = min_pause_s
+            failed_rounds = 0
             while not self._stop.is_set():
-                self._wake.wait(pause)
+                self._wake.wait(backoff.delay(failed_rounds + 1))
                 self._wake.clear()
                 if self._stop.is_set():
                     return
@@ -141,7 +144,7 @@ class Outbox:
                     left = self.deliver_pending()
                 except Exception:  # pragma: no cover - keep retrying whatever happens
                     left = 1
-                pause = min(max_pause_s, pause * 2) if left else min_pause_s
+                failed_rounds = failed_rounds + 1 if left else 0
 
         self._thread = threading.Thread(target=loop, name="outbox", daemon=True)
         self._thread.start()

@@ -11,6 +11,11 @@ package of the open-source *envoy* utility server; see ``docs/ieee2030_5.md`` fo
 why) and written by :func:`sep_xml`; nothing here writes XML by hand. The tests
 validate every answer against the official 2030.5 XSD.
 
+This module serves the device resources (``/dcap``, ``/tm``, ``/edev``) and gathers
+the rest, one module each: pricing (:mod:`rig.services.sep2_pricing`), demand
+response (:mod:`rig.services.sep2_drlc`), mirror usage points
+(:mod:`rig.services.sep2_mirror`) and flow reservations (:mod:`rig.services.sep2_flow`).
+
 ==================================  ========================================================
 resource                            what it holds (the JSON API's equivalent)
 ==================================  ========================================================
@@ -41,15 +46,8 @@ such as 0.123456 is carried exactly; energy is Wh × 10³ (kWh).
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Annotated
 
-from envoy_schema.server.schema.sep2.der import (
-    DemandResponseProgramListResponse,
-    DemandResponseProgramResponse,
-    EndDeviceControlResponse,
-)
 from envoy_schema.server.schema.sep2.device_capability import DeviceCapabilityResponse
 from envoy_schema.server.schema.sep2.end_device import (
     EndDeviceListResponse,
@@ -58,94 +56,33 @@ from envoy_schema.server.schema.sep2.end_device import (
     RegistrationResponse,
 )
 from envoy_schema.server.schema.sep2.error import ErrorResponse
-from envoy_schema.server.schema.sep2.event import EventStatus, EventStatusType
-from envoy_schema.server.schema.sep2.identification import Link, ListLink, SubscribableList
-from envoy_schema.server.schema.sep2.pricing import (
-    ConsumptionTariffIntervalListResponse,
-    ConsumptionTariffIntervalListSummaryResponse,
-    ConsumptionTariffIntervalResponse,
-    RateComponentListResponse,
-    RateComponentResponse,
-    TariffProfileListResponse,
-    TariffProfileResponse,
-    TimeTariffIntervalListResponse,
-    TimeTariffIntervalResponse,
-)
+from envoy_schema.server.schema.sep2.identification import Link, ListLink
 from envoy_schema.server.schema.sep2.time import TimeResponse
 from envoy_schema.server.schema.sep2.types import (
-    ConsumptionBlockType,
-    CurrencyCode,
-    DateTimeIntervalType,
-    PrimacyType,
     ReasonCodeType,
-    RoleFlagsType,
-    ServiceKind,
     TimeQualityType,
-    TOUType,
 )
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic_xml import element
 from sep2tools.cert_id import get_sfdi
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
-from rig.services import sep2_flow, sep2_mirror
+from rig.services import sep2_drlc, sep2_flow, sep2_mirror, sep2_pricing
 from rig.services.app_common import MAX_BODY_BYTES
 from rig.services.audit import AuditMiddleware, AuditWriter
 from rig.services.auth import Caller
-from rig.services.dataset import ID_PATTERN
 from rig.services.errors import ServiceError, conflict, forbidden, invalid, not_found
 from rig.services.sep2_common import (
     POLL_RATE_S,
-    mrid,
     normal_lfdi,
     parse_body,
     sep2_authenticator,
     sep_xml,
 )
 from rig.services.sep2_tls import cert_lfdi
-from rig.services.tariffs import RatePeriod, price_spans
 from rig.services.utility_service import UtilityService
-
-PRICE_POWER_OF_TEN = -6
-PRICE_WINDOW = timedelta(days=2)
-DLC_PROGRAM = "dlc"
-
-TOU_TIERS: dict[RatePeriod, TOUType] = {
-    RatePeriod.FLAT: TOUType.NOT_APPLICABLE,
-    RatePeriod.OFF_PEAK: TOUType.TOU_A,
-    RatePeriod.MID_PEAK: TOUType.TOU_B,
-    RatePeriod.ON_PEAK: TOUType.TOU_C,
-    RatePeriod.HOURLY: TOUType.TOU_D,
-}
-ISO_CURRENCY = {"USD": CurrencyCode.US_DOLLAR, "AUD": CurrencyCode.AUSTRALIAN_DOLLAR}
-ISO_CURRENCY |= {"CAD": CurrencyCode.CANADIAN_DOLLAR, "EUR": CurrencyCode.EURO}
-
-
-class EndDeviceControlListResponse(SubscribableList, tag="EndDeviceControlList"):
-    """The 2030.5 EndDeviceControlList, which ``envoy-schema`` does not define (it serves
-    DER controls); built from its base list model and its EndDeviceControl."""
-
-    EndDeviceControl: list[EndDeviceControlResponse] | None = element(default=None)
-
-
-class TariffProfile(TariffProfileResponse, tag="TariffProfile"):
-    """envoy's TariffProfile without its required CSIP-AUS extension link (not 2030.5)."""
-
-    CombinedTimeTariffIntervalListLink: ListLink | None = element(ns="csipaus", default=None)  # type: ignore[assignment]
-
-
-CtiSummary = ConsumptionTariffIntervalListSummaryResponse
-
-
-class TimeTariffInterval(TimeTariffIntervalResponse, tag="TimeTariffInterval"):
-    """envoy's TimeTariffInterval without the CSIP-AUS price summary and rate component
-    link it requires (neither is in 2030.5)."""
-
-    ConsumptionTariffIntervalListSummary: CtiSummary | None = element(ns="csipaus", default=None)  # type: ignore[assignment]
-    RateComponentLink: Link | None = element(default=None)  # type: ignore[assignment]
 
 
 def pin(utility_id: str, esi_id: str) -> int:
@@ -171,7 +108,6 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
     )
     current_caller: Callable[..., Awaitable[Caller]] = sep2_authenticator(service)
     CallerDep = Annotated[Caller, Depends(current_caller)]
-    TariffId = Annotated[str, Path(min_length=1, max_length=80, pattern=ID_PATTERN)]
     u = service.u
 
     @app.exception_handler(ServiceError)
@@ -315,204 +251,8 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
             )
         )
 
-    # --- pricing -------------------------------------------------------------------
-
-    def profile(tariff_id: str) -> TariffProfile:
-        tariff = service.tariff(tariff_id)
-        href = f"/tp/{tariff_id}"
-        return TariffProfile(
-            href=href,
-            mRID=mrid(service.id, "tp", tariff_id),
-            description=tariff_id,
-            currency=ISO_CURRENCY.get(tariff.currency, CurrencyCode.NOT_APPLICABLE),
-            pricePowerOfTenMultiplier=PRICE_POWER_OF_TEN,
-            primacyType=int(PrimacyType(0)),
-            rateCode=tariff_id[:20],
-            RateComponentListLink=ListLink(href=f"{href}/rc", all_=1),
-            serviceCategoryKind=ServiceKind.ELECTRICITY,
-        )
-
-    def known_tariff(tariff_id: str) -> None:
-        if tariff_id not in {t.id for t in u.tariffs}:
-            raise not_found("tariff", tariff_id)
-
-    def spans(tariff_id: str) -> list[tuple[int, int, RatePeriod, Decimal]]:
-        """The tariff's priced spans from the start of the utility's UTC day, two days on."""
-        day = datetime.fromtimestamp(now(), UTC).replace(hour=0, minute=0, second=0)
-        out = []
-        for s in price_spans(service.tariff(tariff_id), day, day + PRICE_WINDOW):
-            start = int(s.start.timestamp())
-            out.append((start, int(s.end.timestamp()) - start, s.period, s.rate))
-        return out
-
-    def micro(rate: Decimal) -> int:
-        return int(rate.scaleb(-PRICE_POWER_OF_TEN).to_integral_value())
-
-    @app.get("/tp")
-    async def tariffs(_caller: CallerDep) -> Response:
-        found: list[TariffProfileResponse] = [profile(t.id) for t in u.tariffs]
-        return sep_xml(
-            TariffProfileListResponse(
-                href="/tp",
-                all_=len(found),
-                results=len(found),
-                pollRate=POLL_RATE_S,
-                TariffProfile=found,
-            )
-        )
-
-    @app.get("/tp/{tariff_id}")
-    async def tariff(_caller: CallerDep, tariff_id: TariffId) -> Response:
-        known_tariff(tariff_id)
-        return sep_xml(profile(tariff_id))
-
-    def rate_component(tariff_id: str) -> RateComponentResponse:
-        href = f"/tp/{tariff_id}/rc/1"
-        return RateComponentResponse(
-            href=href,
-            mRID=mrid(service.id, "rc", tariff_id),
-            description=f"{tariff_id} energy",
-            ReadingTypeLink=Link(href=f"{href}/rt"),
-            roleFlags=f"{int(RoleFlagsType.IS_PEV):04x}",
-            TimeTariffIntervalListLink=ListLink(href=f"{href}/tti", all_=len(spans(tariff_id))),
-        )
-
-    @app.get("/tp/{tariff_id}/rc")
-    async def rate_components(_caller: CallerDep, tariff_id: TariffId) -> Response:
-        known_tariff(tariff_id)
-        return sep_xml(
-            RateComponentListResponse(
-                href=f"/tp/{tariff_id}/rc",
-                all_=1,
-                results=1,
-                RateComponent=[rate_component(tariff_id)],
-            )
-        )
-
-    @app.get("/tp/{tariff_id}/rc/1")
-    async def rate_component_one(_caller: CallerDep, tariff_id: TariffId) -> Response:
-        known_tariff(tariff_id)
-        return sep_xml(rate_component(tariff_id))
-
-    def cti(tariff_id: str, start: int, rate: Decimal) -> ConsumptionTariffIntervalResponse:
-        return ConsumptionTariffIntervalResponse(
-            href=f"/tp/{tariff_id}/rc/1/tti/{start}/cti/1",
-            consumptionBlock=ConsumptionBlockType(0),
-            price=micro(rate),
-            startValue=0,
-        )
-
-    @app.get("/tp/{tariff_id}/rc/1/tti")
-    async def time_tariff_intervals(_caller: CallerDep, tariff_id: TariffId) -> Response:
-        known_tariff(tariff_id)
-        at = now()
-        base = f"/tp/{tariff_id}/rc/1/tti"
-        found: list[TimeTariffIntervalResponse] = [
-            TimeTariffInterval(
-                href=f"{base}/{start}",
-                mRID=mrid(service.id, "tti", tariff_id, str(start)),
-                description=str(period),
-                creationTime=at,
-                EventStatus_=EventStatus(
-                    currentStatus=int(
-                        EventStatusType.Active if start <= at else EventStatusType.Scheduled
-                    ),
-                    dateTime=at,
-                    potentiallySuperseded=False,
-                ),
-                interval=DateTimeIntervalType(start=start, duration=duration),
-                ConsumptionTariffIntervalListLink=ListLink(href=f"{base}/{start}/cti", all_=1),
-                touTier=TOU_TIERS[period],
-            )
-            for start, duration, period, _rate in spans(tariff_id)
-        ]
-        return sep_xml(
-            TimeTariffIntervalListResponse(
-                href=base,
-                all_=len(found),
-                results=len(found),
-                pollRate=None,
-                TimeTariffInterval=found,
-            )
-        )
-
-    @app.get("/tp/{tariff_id}/rc/1/tti/{start}/cti")
-    async def consumption_tariff_intervals(
-        _caller: CallerDep, tariff_id: TariffId, start: Annotated[int, Path(ge=0, le=2**40)]
-    ) -> Response:
-        known_tariff(tariff_id)
-        rate = next((r for s, _d, _p, r in spans(tariff_id) if s == start), None)
-        if rate is None:
-            raise not_found("time tariff interval", str(start))
-        return sep_xml(
-            ConsumptionTariffIntervalListResponse(
-                href=f"/tp/{tariff_id}/rc/1/tti/{start}/cti",
-                all_=1,
-                results=1,
-                ConsumptionTariffInterval=[cti(tariff_id, start, rate)],
-            )
-        )
-
-    # --- DRLC ----------------------------------------------------------------------
-
-    def program() -> DemandResponseProgramResponse:
-        return DemandResponseProgramResponse(
-            href=f"/dr/{DLC_PROGRAM}",
-            mRID=mrid(service.id, "dr", DLC_PROGRAM),
-            description="PG-DLC direct load control",
-            EndDeviceControlListLink=ListLink(href=f"/dr/{DLC_PROGRAM}/edc"),
-            primacy=PrimacyType(0),
-        )
-
-    @app.get("/dr")
-    async def programs(_caller: CallerDep) -> Response:
-        return sep_xml(
-            DemandResponseProgramListResponse(
-                href="/dr", all_=1, results=1, DemandResponseProgram=[program()]
-            )
-        )
-
-    @app.get(f"/dr/{DLC_PROGRAM}")
-    async def dlc_program(_caller: CallerDep) -> Response:
-        return sep_xml(program())
-
-    @app.get(f"/dr/{DLC_PROGRAM}/edc")
-    async def controls(caller: CallerDep) -> Response:
-        page = service.signals(caller, None, 0)
-        at = now()
-        found = []
-        for sig in page.signals:
-            if sig.kind != "dlc" or sig.effective_until is None:
-                continue
-            start = int(sig.effective_from.timestamp())
-            end = int(sig.effective_until.timestamp())
-            status = EventStatusType.Active if start <= at < end else EventStatusType.Scheduled
-            found.append(
-                EndDeviceControlResponse(
-                    href=f"/dr/{DLC_PROGRAM}/edc/{sig.seq}",
-                    mRID=mrid(service.id, "edc", sig.signal_id),
-                    description=sig.signal_id[:32],
-                    creationTime=int(sig.announced_at.timestamp()),
-                    EventStatus_=EventStatus(
-                        currentStatus=int(status), dateTime=at, potentiallySuperseded=False
-                    ),
-                    interval=DateTimeIntervalType(start=start, duration=end - start),
-                    deviceCategory=f"{1 << 18:08x}",  # DeviceCategoryType bit 18: PEV
-                    drProgramMandatory=True,
-                    replyTo=sep2_flow.RESPONSES,
-                    responseRequired=sep2_flow.RESPONSE_REQUIRED,
-                    loadShiftForward=False,
-                )
-            )
-        return sep_xml(
-            EndDeviceControlListResponse(
-                href=f"/dr/{DLC_PROGRAM}/edc",
-                all_=len(found),
-                results=len(found),
-                EndDeviceControl=found,
-            )
-        )
-
+    sep2_pricing.add_routes(app, service, CallerDep)
+    sep2_drlc.add_routes(app, service, CallerDep)
     sep2_mirror.add_routes(app, service, CallerDep)
     sep2_flow.add_routes(app, service, CallerDep)
     return app

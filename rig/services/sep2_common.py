@@ -12,6 +12,7 @@
   with a client certificate, it must be *that* certificate's device.
 """
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
@@ -26,8 +27,8 @@ from pydantic_xml.errors import ParsingError
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
-from rig.services.auth import Caller
-from rig.services.dataset import ID_PATTERN
+from rig.domain.vocabulary import ID_PATTERN
+from rig.services.auth import Caller, authenticator
 from rig.services.errors import forbidden, invalid
 from rig.services.sep2_tls import cert_lfdi
 from rig.services.utility_service import UtilityService
@@ -98,24 +99,24 @@ _bearer = HTTPBearer(auto_error=False, description="the caller's own token from 
 def sep2_authenticator(service: UtilityService) -> Callable[..., Awaitable[Caller]]:
     """The caller of a 2030.5 request: by bearer token, else by client certificate."""
     credentials = service.credentials()
+    by_token = authenticator(credentials)
     esis = {c.id: c for c in credentials.callers.values() if c.kind == "esi"}
 
     async def current_caller(
         request: Request,
         given: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> Caller:
-        token = given.credentials.strip() if given is not None else None
-        caller = credentials.lookup(token) if token else None
+        with contextlib.suppress(HTTPException):  # no known token: try the certificate
+            return await by_token(request, given)
         lfdi = cert_lfdi(request)
-        if caller is None and lfdi is not None:
-            table = service.t.end_devices
-            with service.db.read() as conn:
-                row = conn.execute(select(table.c.esi_id).where(table.c.lfdi == lfdi)).first()
-            if row is None or row.esi_id not in esis:
-                raise HTTPException(403, f"no end device with LFDI {lfdi} is registered")
-            caller = esis[row.esi_id]
-        if caller is None:
+        if lfdi is None:
             raise HTTPException(401, "send a client certificate or 'Authorization: Bearer'")
+        table = service.t.end_devices
+        with service.db.read() as conn:
+            row = conn.execute(select(table.c.esi_id).where(table.c.lfdi == lfdi)).first()
+        if row is None or row.esi_id not in esis:
+            raise HTTPException(403, f"no end device with LFDI {lfdi} is registered")
+        caller = esis[row.esi_id]
         request.state.caller = caller.label
         return caller
 

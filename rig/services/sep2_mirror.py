@@ -65,9 +65,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from rig.domain.vocabulary import ID_PATTERN
 from rig.services import api_models as m
 from rig.services.auth import Caller
-from rig.services.dataset import ID_PATTERN
 from rig.services.errors import conflict, invalid, not_found
 from rig.services.sep2_common import (
     POLL_RATE_S,

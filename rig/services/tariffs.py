@@ -1,30 +1,9 @@
-"""Tariff definitions and pure pricing of metered energy.
+"""Pure pricing of metered energy with a tariff (the schema: :mod:`rig.domain.tariff`).
 
-Definitions
------------
-A :class:`Tariff` uses OCPI 2.2.1 names where they fit: ``id``, ``currency``,
-``elements`` — each a :class:`TariffElement` with ``price_components`` (only type
-``ENERGY``: ``price`` per kWh and ``step_size`` in Wh) and optional
-``restrictions`` (``start_time``/``end_time`` as local ``"HH:MM"``, end exclusive,
-wrapping past midnight when the end is earlier; ``start_date``/``end_date``, end
-exclusive; ``day_of_week``). As in OCPI, the first element whose restrictions hold
-at a moment sets the price. Extensions, kept minimal:
+Over 400 lines, on purpose: the fast paths (whole days cut once and cached,
+one walk over the spans) and the direct constructions they are checked against
+(``tests/services/test_tariffs_fast.py``) read best side by side.
 
-* ``time_zone`` (IANA name): restrictions are read in the utility's local time;
-* ``holidays`` and a restriction ``day_type`` (``weekday``/``weekend``/``holiday``;
-  a holiday is a holiday whatever its weekday);
-* ``period`` on an element (``off_peak``/``mid_peak``/``on_peak``/``flat``) so a
-  bill line names its rate period;
-* ``hourly_prices`` published ahead (PG-RTP): a price for the hour starting at an
-  instant; where one is published it wins over the elements (period ``hourly``).
-
-A guest tariff and an inter-utility settlement price are ordinary tariffs; the
-services refer to them by id. OCPI dimensions other than energy (``TIME``,
-``FLAT``, ``PARKING_TIME``) and restrictions on kWh, current, power or duration
-are not supported and are rejected when a tariff is loaded.
-
-Pricing
--------
 :func:`price_session` splits every metered interval exactly at each instant where
 the applicable price may change (rate-period and day boundaries in local time, the
 hours of published prices, daylight-saving changes) and gives each piece of the
@@ -55,18 +34,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from itertools import pairwise
-from typing import Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from rig.domain.tariff import DayOfWeek, DayType, RatePeriod, Tariff, TariffRestrictions
 
 KWH_QUANTUM = Decimal("0.001")
 """Pieces of an interval are rounded to whole Wh."""
 MONEY_QUANTUM = Decimal("0.01")
 """Line amounts are rounded to cents."""
-HOUR = timedelta(hours=1)
 _CUT_GRID = timedelta(minutes=15)
 """Every real time zone changes its UTC offset on a UTC quarter-hour: cutting there
 too catches daylight-saving changes, where local boundaries do not exist or repeat."""
@@ -76,182 +51,6 @@ _MICROSECOND = timedelta(microseconds=1)
 
 class PricingError(ValueError):
     """The intervals cannot be priced with this tariff (no price applies, bad interval)."""
-
-
-class DayOfWeek(StrEnum):
-    MONDAY = "MONDAY"
-    TUESDAY = "TUESDAY"
-    WEDNESDAY = "WEDNESDAY"
-    THURSDAY = "THURSDAY"
-    FRIDAY = "FRIDAY"
-    SATURDAY = "SATURDAY"
-    SUNDAY = "SUNDAY"
-
-
-class DayType(StrEnum):
-    WEEKDAY = "weekday"
-    WEEKEND = "weekend"
-    HOLIDAY = "holiday"
-
-
-class RatePeriod(StrEnum):
-    OFF_PEAK = "off_peak"
-    MID_PEAK = "mid_peak"
-    ON_PEAK = "on_peak"
-    FLAT = "flat"
-    HOURLY = "hourly"
-    """A published hourly price (PG-RTP); never set on an element."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PriceComponent(_Model):
-    """OCPI PriceComponent, energy only: ``price`` per kWh, billed in ``step_size`` Wh."""
-
-    type: Literal["ENERGY"] = "ENERGY"
-    price: Decimal = Field(ge=0)
-    step_size: int = Field(default=1, ge=1)
-
-
-_HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-
-
-class TariffRestrictions(_Model):
-    """OCPI TariffRestrictions (time of day, dates, weekdays) plus ``day_type``.
-
-    All in the tariff's local time. ``start_time``/``end_time`` come together; the
-    end is exclusive and an end earlier than the start wraps past midnight
-    (``"21:00"``-``"07:00"``; ``"00:00"`` ends at midnight). ``end_date`` is exclusive.
-    """
-
-    start_time: str | None = Field(default=None, pattern=_HH_MM)
-    end_time: str | None = Field(default=None, pattern=_HH_MM)
-    start_date: date | None = None
-    end_date: date | None = None
-    day_of_week: list[DayOfWeek] | None = Field(default=None, min_length=1)
-    day_type: list[DayType] | None = Field(default=None, min_length=1)
-
-    @field_validator("start_time", "end_time", mode="before")
-    @classmethod
-    def _quoted(cls, value: object) -> object:
-        if isinstance(value, int):
-            raise ValueError(
-                "quote times of day: YAML reads an unquoted 16:00 as the number 960; write '16:00'"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if (self.start_time is None) != (self.end_time is None):
-            raise ValueError("start_time and end_time come together")
-        if self.start_time is not None and self.start_time == self.end_time:
-            raise ValueError("start_time equals end_time: leave both out for all day")
-        if self.start_date and self.end_date and self.start_date >= self.end_date:
-            raise ValueError("start_date must be before end_date (end_date is exclusive)")
-        return self
-
-    def time_window(self) -> tuple[time, time] | None:
-        """``(start, end)`` local times of day, or ``None`` for all day."""
-        if self.start_time is None or self.end_time is None:
-            return None
-        return time.fromisoformat(self.start_time), time.fromisoformat(self.end_time)
-
-    def hold_at(self, local: datetime, day_type: DayType) -> bool:
-        """Whether every restriction holds at the local moment ``local`` of a ``day_type`` day."""
-        day = local.date()
-        if self.start_date is not None and day < self.start_date:
-            return False
-        if self.end_date is not None and day >= self.end_date:
-            return False
-        if self.day_of_week is not None and _WEEKDAYS[local.weekday()] not in self.day_of_week:
-            return False
-        if self.day_type is not None and day_type not in self.day_type:
-            return False
-        window = self.time_window()
-        if window is None:
-            return True
-        start, end = window
-        moment = local.time().replace(tzinfo=None)
-        if start < end:
-            return start <= moment < end
-        return moment >= start or moment < end
-
-
-_WEEKDAYS = tuple(DayOfWeek)
-
-
-class TariffElement(_Model):
-    """OCPI TariffElement with one ENERGY price component and a named rate ``period``."""
-
-    price_components: list[PriceComponent] = Field(min_length=1, max_length=1)
-    restrictions: TariffRestrictions | None = None
-    period: RatePeriod = RatePeriod.FLAT
-
-    @field_validator("period")
-    @classmethod
-    def _not_hourly(cls, period: RatePeriod) -> RatePeriod:
-        if period is RatePeriod.HOURLY:
-            raise ValueError("'hourly' names published hourly prices, not an element")
-        return period
-
-
-class HourlyPrice(_Model):
-    """A price per kWh for the hour starting at ``start`` (aware), published ahead (PG-RTP)."""
-
-    start: AwareDatetime
-    price: Decimal = Field(ge=0)
-
-    @property
-    def end(self) -> datetime:
-        return self.start + HOUR
-
-
-class Tariff(_Model):
-    """OCPI Tariff subset plus ``time_zone``, ``holidays`` and ``hourly_prices``."""
-
-    id: str = Field(min_length=1, max_length=36)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    time_zone: str
-    holidays: list[date] = Field(default_factory=list)
-    elements: list[TariffElement] = Field(default_factory=list)
-    hourly_prices: list[HourlyPrice] = Field(default_factory=list)
-    """Kept sorted by start; hours may not overlap."""
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown IANA time zone {name!r}") from error
-        return name
-
-    @field_validator("hourly_prices")
-    @classmethod
-    def _sorted_without_overlap(cls, prices: list[HourlyPrice]) -> list[HourlyPrice]:
-        ordered = sorted(prices, key=lambda price: price.start)
-        for earlier, later in pairwise(ordered):
-            if later.start < earlier.end:
-                raise ValueError(f"hourly prices at {earlier.start} and {later.start} overlap")
-        return ordered
-
-    @model_validator(mode="after")
-    def _has_prices(self) -> Self:
-        if not self.elements and not self.hourly_prices:
-            raise ValueError("a tariff needs elements, hourly_prices or both")
-        return self
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
-
-    def day_type(self, day: date) -> DayType:
-        """Holiday if listed (whatever the weekday), else weekend or weekday."""
-        if day in self.holidays:
-            return DayType.HOLIDAY
-        return DayType.WEEKEND if day.weekday() >= 5 else DayType.WEEKDAY
 
 
 @dataclass(frozen=True)
@@ -530,14 +329,48 @@ def _price_at(tariff: Tariff, moment: datetime) -> _Price:
         published = hourly[index]
         return _Price(("hour", published.start), RatePeriod.HOURLY, published.price, 1)
     local = moment.astimezone(tariff.zone)
-    day_type = tariff.day_type(local.date())
+    day_type = _day_type(tariff, local.date())
     for position, element in enumerate(tariff.elements):
-        if element.restrictions is None or element.restrictions.hold_at(local, day_type):
+        if element.restrictions is None or _hold_at(element.restrictions, local, day_type):
             component = element.price_components[0]
             return _Price(
                 ("element", position), element.period, component.price, component.step_size
             )
     raise PricingError(f"tariff {tariff.id} has no price at {local.isoformat()}")
+
+
+def _day_type(tariff: Tariff, day: date) -> DayType:
+    """Holiday if listed (whatever the weekday), else weekend or weekday."""
+    if day in tariff.holidays:
+        return DayType.HOLIDAY
+    return DayType.WEEKEND if day.weekday() >= 5 else DayType.WEEKDAY
+
+
+_WEEKDAYS = tuple(DayOfWeek)
+
+
+def _hold_at(restrictions: TariffRestrictions, local: datetime, day_type: DayType) -> bool:
+    """Whether every restriction holds at the local moment ``local`` of a ``day_type`` day."""
+    day = local.date()
+    if restrictions.start_date is not None and day < restrictions.start_date:
+        return False
+    if restrictions.end_date is not None and day >= restrictions.end_date:
+        return False
+    if (
+        restrictions.day_of_week is not None
+        and _WEEKDAYS[local.weekday()] not in restrictions.day_of_week
+    ):
+        return False
+    if restrictions.day_type is not None and day_type not in restrictions.day_type:
+        return False
+    window = restrictions.time_window()
+    if window is None:
+        return True
+    start, end = window
+    moment = local.time().replace(tzinfo=None)
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
 
 
 def _share_by_time(interval: MeteredInterval, pieces: list[_Piece]) -> list[Decimal]:

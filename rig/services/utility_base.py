@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from rig.clock import Clock
+from rig.domain.tariff import HourlyPrice, Tariff
+from rig.domain.vocabulary import Communication
 from rig.services import api_models as m
 from rig.services.auth import Caller, Credentials
 from rig.services.dataset import LoadedDataset, Portal, Premise
@@ -27,8 +29,6 @@ from rig.services.errors import ServiceError, forbidden, invalid, not_found
 from rig.services.facts import local_pev_record
 from rig.services.http import peer_client
 from rig.services.outbox import Outbox
-from rig.services.rules import Communication
-from rig.services.tariffs import HourlyPrice, Tariff
 from rig.services.times import from_ms, from_s
 
 FUTURE_SLACK_S = 300.0

@@ -22,9 +22,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from rig.domain.vocabulary import Communication
 from rig.services import api_models as m
 from rig.services.auth import Caller
 from rig.services.dataset import Portal, Premise
+from rig.services.decision import PevFacts, PevRecord, SessionConditions
 from rig.services.errors import ServiceError, conflict, forbidden, invalid
 from rig.services.facts import capacity_slots, local_pev_record, premise_facts
 from rig.services.grants import (
@@ -35,13 +37,7 @@ from rig.services.grants import (
     LoadLimit,
     grant,
 )
-from rig.services.rules import (
-    Communication,
-    PevFacts,
-    PevRecord,
-    SessionConditions,
-    decide,
-)
+from rig.services.rules import decide
 from rig.services.tariffs import (
     PricedSpan,
     PricingError,

@@ -11,6 +11,12 @@ When a session is closed — or a late interval arrives for a closed one — its
 lines are recomputed from *all* its intervals and replace the old ones
 (:mod:`rig.services.billing`), so nothing is ever billed twice; an SC-4 session's
 roaming charge goes to the outbox in the same transaction.
+
+Why one module of ~440 lines: a batch goes check → store → bill → answer inside
+one write transaction (:meth:`SessionDesk.report`); the steps share the batch, the
+binding's decision and the open connection, and split over modules they would only
+pass those back and forth. What is reusable on its own already lives elsewhere:
+pricing in :mod:`rig.services.tariffs`, bill lines in :mod:`rig.services.billing`.
 """
 
 from __future__ import annotations

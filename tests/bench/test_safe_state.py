@@ -25,8 +25,10 @@ from drivers.load.sim import Fault as LoadFault
 from drivers.meter.sim_faults import WireFault
 from drivers.pilot.sim import Fault as PilotFault
 from rig.bench.build import open_bench
-from rig.bench.safe import Bench, Interrupted, SafeStateError, current_stop, stop_signals
+from rig.bench.safe import Bench
+from rig.bench.safe_outcome import SafeStateError
 from rig.bench.simulated import SimulatedBench
+from rig.bench.stop_signals import Interrupted, current_stop, stop_signals
 from rig.bench.wait import WaitTimeout, wait_for
 
 CONFIRM_S = 0.5

@@ -21,7 +21,8 @@ from drivers.kinds import PilotState
 from rig.bench.build import open_bench
 from rig.bench.config import load_bench
 from rig.bench.labsim import LabSim
-from rig.bench.safe import Bench, SafeStateError
+from rig.bench.safe import Bench
+from rig.bench.safe_outcome import SafeStateError
 
 WATCHDOG_MS = 1000  # the bench file's default
 

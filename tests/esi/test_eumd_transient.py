@@ -17,8 +17,9 @@ from typing import Any
 from drivers.kinds import MeterSnapshot
 from rig.clock import VirtualClock
 from rig.esi.audit import AuditLog
+from rig.esi.metering import EUMD_TRIES, eumd_patience_s
 from rig.esi.outbox import Outbox, OutboxMessage
-from rig.esi.session import EUMD_TRIES, Esi, EsiSetup, eumd_patience_s
+from rig.esi.session import Esi, EsiSetup
 from rig.oracle.energy import check_contiguous
 from rig.record import LoadSample
 

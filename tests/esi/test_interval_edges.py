@@ -17,8 +17,9 @@ from typing import Any
 from drivers.kinds import MeterSnapshot
 from rig.clock import VirtualClock
 from rig.esi.audit import AuditLog
+from rig.esi.metering import PRE_READ_S
 from rig.esi.outbox import Outbox, OutboxMessage
-from rig.esi.session import PRE_READ_S, Esi, EsiSetup
+from rig.esi.session import Esi, EsiSetup
 
 T0 = 1_772_467_200.005  # 2026-03-02T16:00:00.005Z, 5 ms after a boundary
 READ_S = 0.010

@@ -19,12 +19,14 @@ import pytest
 from envoy_schema.server.schema.sep2.end_device import EndDeviceListResponse
 
 from rig.clock import VirtualClock
-from rig.esi.link import NotOffered, ServiceLink, open_utility_link
+from rig.esi.connect import open_utility_link
+from rig.esi.link import NotOffered, ServiceLink
 from rig.esi.sep2_link import RegistrationFailed, Sep2Link, stand_in_lfdi
 from rig.plans import load_plan
 from rig.runner.api import run_plan
+from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import POLL_RATE_S, pin
-from rig.services.testing import ServiceEndpoints, running_services
+from rig.services.testing import running_services
 from tests.services.helpers import T0
 
 ESI, PREMISE = "ESI-ALICE", "PREM-ALICE"

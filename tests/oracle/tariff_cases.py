@@ -11,19 +11,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from rig.record import (
-    BillLine,
+from rig.domain.tariff import Tariff
+from rig.domain.vocabulary import (
     Communication,
     GuestCharging,
-    MeteringInterval,
-    PevFacts,
     PortalArrangement,
-    PremiseFacts,
     PremiseKind,
     RoamingOption,
+)
+from rig.record import (
+    BillLine,
+    MeteringInterval,
+    PevFacts,
+    PremiseFacts,
     SessionFacts,
 )
-from rig.services.tariffs import Tariff
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:

@@ -15,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tariff_cases import HOURLY, TOU, interval, utc
 
+from rig.domain.tariff import Tariff
 from rig.oracle.tariff import expected_bill
 from rig.record import MeteringInterval
-from rig.services.tariffs import MeteredInterval, Tariff, price_session
+from rig.services.tariffs import MeteredInterval, price_session
 
 RTP_OVER_TOU = TOU.model_copy(update={"id": "RTP-TOU", "hourly_prices": HOURLY.hourly_prices})
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from tariff_cases import HOURLY, STRADDLE, STRADDLE_TOTAL, TOU, interval, local, utc
 
-from rig.oracle.tariff import TariffGap, expected_bill, price_at
-from rig.services.tariffs import Tariff
+from rig.domain.tariff import HourlyPrice, Tariff
+from rig.oracle.tariff import TariffGap, as_published, expected_bill, price_at
 
 
 def test_session_straddling_off_to_on_peak_is_split_exactly() -> None:
@@ -119,3 +119,15 @@ def test_a_gap_in_the_tariff_is_an_error() -> None:
     )
     with pytest.raises(TariffGap, match="prices nothing"):
         price_at(weekdays_only, utc(28, 12))
+
+
+def test_the_latest_publication_for_an_hour_wins() -> None:
+    """Rule 5: a publication replaces the hours it overlaps, the data set's and earlier ones."""
+    first = HourlyPrice(start=utc(25, 11), price=Decimal("0.20"))
+    later = HourlyPrice(start=utc(25, 11, 30), price=Decimal("0.30"))
+    tariff = as_published(HOURLY, [first, later])
+    assert [(h.start, h.price) for h in tariff.hourly_prices] == [
+        (utc(25, 10), Decimal("0.05")),
+        (utc(25, 11, 30), Decimal("0.30")),
+    ]
+    assert as_published(HOURLY, []) == HOURLY

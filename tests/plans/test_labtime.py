@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from rig.domain.requirements import catalogue
 from rig.plans import Plan, labtime, load_plans, plan_files
 from rig.plans import checks as c
 from rig.plans import steps as s
-from rig.plans.requirements import catalogue
 from rig.plans.units import Duration, Energy
 from rig.pytest_plugin.failure import describe
 from rig.runner.api import finish_teardowns, run_plan

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rig.plans.requirements import catalogue
+from rig.domain.requirements import catalogue
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "requirements.md"
 

@@ -6,16 +6,8 @@ import math
 import re
 
 from report.page import parse
-from rig.report.charts import (
-    Axis,
-    Bar,
-    Event,
-    Series,
-    nice_ticks,
-    step_timeline,
-    time_chart,
-    time_unit,
-)
+from rig.report.axes import nice_ticks, time_unit
+from rig.report.charts import Axis, Bar, Event, Series, step_timeline, time_chart
 from rig.report.svgpath import path_data
 
 

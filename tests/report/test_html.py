@@ -8,8 +8,8 @@ from pathlib import Path
 
 from report.conftest import NOW
 from report.page import Page, parse
+from rig.domain.requirements import catalogue
 from rig.measurements import Measurement, Verdict
-from rig.plans.requirements import catalogue
 from rig.report import write_report
 from rig.results import (
     IntervalRecord,

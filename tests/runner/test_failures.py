@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from drivers.kinds import PilotState
-from rig.bench.safe import Bench, SafeStateError, SafeStateFailure, SafeStateReadback
+from rig.bench.safe import Bench
+from rig.bench.safe_outcome import SafeStateError, SafeStateFailure, SafeStateReadback
 from rig.plans.steps import SetAmpacity, Step
 from rig.runner import plan_run
 from rig.runner.api import run_plan

@@ -7,8 +7,8 @@ import mmap
 import pytest
 
 from rig.plans import load_plan
-from rig.runner import services_host as sh
 from rig.runner.api import run_plan
+from rig.services import host as sh
 from tests.runner.support import EXAMPLES
 
 

@@ -17,7 +17,7 @@ import pytest
 from drivers.kinds import PilotState
 from drivers.meter.sim_faults import WireFault
 from rig.bench.build import build_load, build_pilot
-from rig.esi.session import eumd_patience_s
+from rig.esi.metering import eumd_patience_s
 from rig.plans.steps import Charge, Step
 from rig.runner import plan_run
 from rig.runner.api import run_plan

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from rig.clock import VirtualClock
-from rig.services.testing import ServiceEndpoints, running_services
+from rig.services.endpoints import ServiceEndpoints
+from rig.services.testing import running_services
 from tests.services.helpers import T0
 
 

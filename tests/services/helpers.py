@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from rig.clock import VirtualClock
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 
 CENTRAL = ZoneInfo("America/Chicago")
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=CENTRAL)  # Monday

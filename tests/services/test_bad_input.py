@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 from tests.services.helpers import bind, clock_of, intervals, now
 
 TABLES = ("bindings", "sessions", "intervals", "line_items", "grants", "signals", "outbox")

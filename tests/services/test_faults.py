@@ -25,7 +25,7 @@ import pytest
 from rig.plans import load_plan
 from rig.results import BenchIdentity, ResultsWriter, RunRecord
 from rig.runner.api import run_plan
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 from tests.services.helpers import (
     bind,
     clock_of,

@@ -23,7 +23,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
-from rig.services.testing import ServiceEndpoints, running_services
+from rig.services.endpoints import ServiceEndpoints
+from rig.services.testing import running_services
 from tests.services.helpers import T0, bind
 
 EXAMPLES = int(os.environ.get("RIG_FUZZ_EXAMPLES", "10"))  # more for a deeper local run

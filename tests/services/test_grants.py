@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rig.domain.tariff import RatePeriod
 from rig.services.grants import (
     CapacitySlot,
     DemandResponseEvent,
@@ -21,7 +22,7 @@ from rig.services.grants import (
     ScheduleSlot,
     grant,
 )
-from rig.services.tariffs import PricedSpan, RatePeriod
+from rig.services.tariffs import PricedSpan
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 NO_DELAY = timedelta(0)

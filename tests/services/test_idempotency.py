@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 from tests.services.helpers import (
     bind,
     clock_of,

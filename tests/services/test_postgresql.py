@@ -48,7 +48,8 @@ from sqlalchemy import inspect, select, update
 
 from rig.clock import VirtualClock
 from rig.services.db import Database, StorageError
-from rig.services.testing import ServiceEndpoints, running_services
+from rig.services.endpoints import ServiceEndpoints
+from rig.services.testing import running_services
 from tests.services import test_idempotency as idempotency
 from tests.services import test_scenarios as scenarios
 from tests.services.helpers import (

@@ -6,22 +6,24 @@ from dataclasses import replace
 
 import pytest
 
-from rig.services.rules import (
+from rig.domain.vocabulary import (
     Communication,
-    Decision,
     GuestCharging,
-    PevFacts,
-    PevRecord,
     PortalArrangement,
-    PremiseFacts,
     PremiseKind,
     RoamingOption,
+)
+from rig.services.decision import (
+    Decision,
+    PevFacts,
+    PevRecord,
+    PremiseFacts,
     RoamingTerms,
     Scenario,
     SessionConditions,
     UtilityFacts,
-    decide,
 )
+from rig.services.rules import decide
 
 HOME_UTILITY = UtilityFacts("pge", guest_tariff_id="pge-guest", settlement_tariff_id="pge-settle")
 FOREIGN_UTILITY = UtilityFacts(

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 from tests.services.helpers import (
     WIDE,
     bind,

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rig.services.testing import ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
 from tests.services.helpers import WIDE, bind, charge, statement
 
 BIND_ALICE = {

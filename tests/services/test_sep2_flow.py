@@ -15,8 +15,8 @@ import httpx
 import xmlschema
 from sep2tools.cert_id import get_sfdi
 
+from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_common import mrid
-from rig.services.testing import ServiceEndpoints
 from tests.services.helpers import bind, now, uid
 from tests.services.test_sep2_mirror import alice
 from tests.services.test_sep2_server import NS, get, post, schema

@@ -33,8 +33,8 @@ from py20305.models.sep import (
 )
 from sep2tools.cert_id import get_sfdi
 
+from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import pin
-from rig.services.testing import ServiceEndpoints
 
 
 def val(x: Any) -> Any:

@@ -19,8 +19,8 @@ import httpx
 import pytest
 import xmlschema
 
+from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_common import SEP_XML
-from rig.services.testing import ServiceEndpoints
 from tests.services.helpers import bind, clock_of, now, uid
 from tests.services.test_sep2_server import NS, end_device, get, lfdi_of, post, schema
 

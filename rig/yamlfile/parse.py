@@ -1,44 +1,31 @@
-"""Load a YAML file into a pydantic model, reporting every problem as ``file:line:col``.
+"""Parse YAML text once: the plain data, and a source map of where everything is.
 
-Bench files, utility data sets and test plans are all written by hand, so a mistake
-must point at the exact place: ::
+:func:`parse_located` composes the document into a node tree with positions,
+checks its keys (a duplicate key, a key that is a collection), records the
+:class:`~rig.yamlfile.sources.SourceMap` from the tree, and constructs the plain
+data from that same tree — the text is read once. Keys brought in by a merge key
+(``<<: *defaults``) are placed where the anchor defines them.
 
-    fixtures/benches/lab.yaml:12:5: meter.unit: Input should be less than or equal to 247
-    fixtures/benches/lab.yaml:20:3: pilot.chanel: unknown key (did you mean 'channel'?)
-
-:func:`load_model` parses the file once with positions (a composed node tree), keeps
-a map from key path to position, validates the plain data with the model, and turns
-each validation error into a :class:`YamlIssue` at the deepest path it can place.
-YAML syntax errors and duplicate keys are reported the same way. Nothing is
-half-loaded: the caller gets a valid model or a :class:`YamlFileError` listing all
-issues at once.
-
-Keys brought in by a merge key (``<<: *defaults``) are placed where the anchor
-defines them. Loaders that assemble one document from several files (test plans
-with ``include:``) use the located variants: :func:`parse_located` returns a
-:class:`SourceMap` whose positions each name their own file, and
-:func:`validate_located` reports against it. A validator that knows *where inside a
-value* the problem is (a column in a condition expression) raises a pydantic error
-whose context carries ``offset`` (0-based, in the value's text); the issue then
-points at that character when the value is a one-line scalar.
+Every file is hostile until parsed: :func:`read_text` refuses what is not a small
+regular UTF-8 file, and the loader refuses documents nested deeper than
+:data:`MAX_DEPTH` or larger than :data:`MAX_NODES` once aliases are expanded (an
+alias bomb stops at the alias that crosses the limit), values PyYAML cannot build
+(``2027-13-01``) and numbers that are not finite. Syntax errors are reported like
+every other problem, as a :class:`~rig.yamlfile.sources.YamlIssue` at their
+position.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
-M = TypeVar("M", bound=BaseModel)
-
-PathKey = tuple[str | int, ...]
+from rig.yamlfile.sources import PathKey, SourceMap, Spot, YamlFileError, YamlIssue
 
 #: The largest YAML file any loader reads (1 MiB; the biggest shipped file is ~15 kB).
 MAX_BYTES = 1 << 20
@@ -46,57 +33,6 @@ MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
 #: The most nodes a document may hold once every alias is expanded.
 MAX_NODES = 100_000
-
-
-@dataclass(frozen=True)
-class Spot:
-    """A position in a named file (line and column count from 1)."""
-
-    file: str
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
-class SourceMap:
-    """Where each key path of a parsed document came from.
-
-    ``keys`` holds the position of each mapping key (or sequence item, or the
-    document itself at ``()``); ``values`` holds, for one-line scalars only, the
-    position of the first character of the value's text, so an ``offset`` into
-    the value can be turned into a column.
-    """
-
-    keys: dict[PathKey, Spot]
-    values: dict[PathKey, Spot]
-
-    @classmethod
-    def of_file(cls, file: str, positions: dict[PathKey, tuple[int, int]]) -> SourceMap:
-        """A map for one file from plain ``(line, column)`` positions."""
-        return cls({path: Spot(file, *where) for path, where in positions.items()}, {})
-
-
-@dataclass(frozen=True)
-class YamlIssue:
-    """One problem at one place in a YAML file (line and column count from 1)."""
-
-    file: str
-    line: int
-    column: int
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.where}: " if self.where else ""
-        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}"
-
-
-class YamlFileError(ValueError):
-    """A YAML file could not be loaded; ``issues`` lists every problem found."""
-
-    def __init__(self, issues: list[YamlIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(issue) for issue in issues))
 
 
 def _positions(node: yaml.Node, path: PathKey, file: str, text: list[str], out: SourceMap) -> None:
@@ -182,63 +118,6 @@ def _key_problems(node: yaml.Node, file: str, seen_nodes: set[int]) -> list[Yaml
         for item in node.value:
             issues += _key_problems(item, file, seen_nodes)
     return issues
-
-
-def _field_names(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
-    """Every field name and alias reachable from ``model`` (for "did you mean")."""
-    if model in seen:
-        return set()
-    seen.add(model)
-    names: set[str] = set()
-    for name, field in model.model_fields.items():
-        names.add(field.alias or name)
-        names |= _nested_field_names(field.annotation, seen)
-    return names
-
-
-def _nested_field_names(annotation: Any, seen: set[type[BaseModel]]) -> set[str]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _field_names(annotation, seen)
-    names: set[str] = set()
-    for arg in getattr(annotation, "__args__", ()) or ():
-        names |= _nested_field_names(arg, seen)
-    return names
-
-
-def _place(
-    loc: tuple[str | int, ...], sources: SourceMap, name_missing: bool
-) -> tuple[PathKey, PathKey]:
-    """The deepest path of ``loc`` that exists in the file, skipping pydantic's union tags
-    and type names; with ``name_missing``, ``loc``'s last part (a key the file lacks) is
-    appended to it. Both are returned: where to point, and what to name."""
-    path: PathKey = ()
-    for part in loc:
-        candidate = (*path, part)
-        if candidate in sources.keys:
-            path = candidate
-    named = (*path, loc[-1]) if name_missing and loc and path[-1:] != loc[-1:] else path
-    return path, named
-
-
-def _issue(detail: Any, sources: SourceMap, known: set[str], default_file: str) -> YamlIssue:
-    loc = tuple(detail["loc"])
-    kind = detail["type"]
-    path, named = _place(loc, sources, name_missing=kind in ("missing", "extra_forbidden"))
-    spot = sources.keys.get(path, Spot(default_file, 1, 1))
-    message = detail["msg"]
-    offset = (detail.get("ctx") or {}).get("offset")
-    if kind == "extra_forbidden":
-        message = "unknown key"
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        if close:
-            message += f" (did you mean '{close[0]}'?)"
-    elif kind == "missing":
-        message = f"missing required key '{loc[-1]}'"
-    elif isinstance(offset, int) and path in sources.values:
-        value = sources.values[path]
-        spot = Spot(value.file, value.line, value.column + offset)
-    where = ".".join(str(part) for part in named)
-    return YamlIssue(spot.file, spot.line, spot.column, where, message)
 
 
 class _PlacedLoader(yaml.SafeLoader):
@@ -372,16 +251,22 @@ def read_text(path: str | Path, limit: int = MAX_BYTES) -> str:
 
 
 def parse_located(text: str, file: str) -> tuple[Any, SourceMap]:
-    """Parse YAML text into plain data and a :class:`SourceMap` into ``file``."""
-    sources = SourceMap({}, {})
+    """Parse YAML text into plain data and a :class:`SourceMap` into ``file`` (read once)."""
+    lines = text.splitlines()
+    sources = SourceMap({}, {}, {file: lines})
     try:
-        node = yaml.compose(text, Loader=_PlacedLoader)
-        if node is not None:
-            duplicates = _key_problems(node, file, set())
-            if duplicates:
-                raise YamlFileError(duplicates)
-            _positions(node, (), file, text.splitlines(), sources)
-        data = yaml.load(text, Loader=_PlacedLoader)
+        loader = _PlacedLoader(text)  # refuses a character YAML does not allow
+        try:
+            node = loader.get_single_node()
+            data = None
+            if node is not None:
+                duplicates = _key_problems(node, file, set())
+                if duplicates:
+                    raise YamlFileError(duplicates)
+                _positions(node, (), file, lines, sources)
+                data = loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.reader.ReaderError as error:
         spot = _text_spot(text, error.position, file)
         problem = f"character #x{error.character:04x} is not allowed in YAML ({error.reason})"
@@ -397,38 +282,3 @@ def parse_located(text: str, file: str) -> tuple[Any, SourceMap]:
         issue = YamlIssue(file, line, column, ".".join(map(str, where)), problem)
         raise YamlFileError([issue]) from None
     return data, sources
-
-
-def parse(text: str, file: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
-    """Parse YAML text into plain data and a map from key path to (line, column)."""
-    data, sources = parse_located(text, file)
-    return data, {path: (spot.line, spot.column) for path, spot in sources.keys.items()}
-
-
-def validate_located(data: Any, sources: SourceMap, model: type[M], file: str = "") -> M:
-    """Validate ``data`` with ``model``; raise :class:`YamlFileError` placing each problem
-    at the file and position ``sources`` gives (``file`` where it gives none)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        known = _field_names(model, set())
-        issues = [
-            _issue(detail, sources, known, file) for detail in error.errors(include_url=False)
-        ]
-        raise YamlFileError(sorted(issues, key=_issue_order)) from None
-
-
-def _issue_order(issue: YamlIssue) -> tuple[str, int, int, str]:
-    return (issue.file, issue.line, issue.column, issue.where)
-
-
-def validate(data: Any, positions: dict[PathKey, tuple[int, int]], model: type[M], file: str) -> M:
-    """Validate parsed data with ``model``; raise :class:`YamlFileError` with positions."""
-    return validate_located(data, SourceMap.of_file(file, positions), model, file)
-
-
-def load_model(path: str | Path, model: type[M]) -> M:
-    """Read ``path`` and validate it as ``model``; every problem is reported with its position."""
-    file = str(path)
-    data, positions = parse(read_text(path), file)
-    return validate(data, positions, model, file)
