@@ -72,11 +72,14 @@ def bench_meter_tcp(rig: Rig, plan: Plan) -> list[Row]:
     port = rig.meter_tcp.endpoint.port
     rows: list[Row] = []
     sdm = open_meter("sdm630", url, name="eumd")
-    sunspec = open_meter("sunspec", url, name="eumd")
+    sunspec_url = rig.meter_sunspec.endpoint.url
+    sunspec = open_meter("sunspec", sunspec_url, name="eumd")
     plain = ModbusTcpClient(HOST, port=port)  # pymodbus as a user would write it
+    plain_ss = ModbusTcpClient(HOST, port=rig.meter_sunspec.endpoint.port)
     try:
-        if not plain.connect():  # type: ignore[no-untyped-call]
-            raise RuntimeError(f"plain pymodbus client cannot connect to {url}")
+        for client, where in ((plain, url), (plain_ss, sunspec_url)):
+            if not client.connect():  # type: ignore[no-untyped-call]
+                raise RuntimeError(f"plain pymodbus client cannot connect to {where}")
         assert isinstance(sdm, SDM630) and isinstance(sunspec, SunSpecMeter)
         sdm_count = 74  # registers 0x0000-0x0049, as the driver's snapshot reads
 
@@ -109,7 +112,7 @@ def bench_meter_tcp(rig: Rig, plan: Plan) -> list[Row]:
         ss_address, ss_count = model.address, 55  # model ID through TotWh_SF
 
         def plain_sunspec() -> list[int]:
-            reply = plain.read_holding_registers(ss_address, count=ss_count, device_id=1)
+            reply = plain_ss.read_holding_registers(ss_address, count=ss_count, device_id=1)
             if reply.isError():
                 raise RuntimeError(f"plain pymodbus read failed: {reply}")
             return list(reply.registers)
@@ -136,6 +139,7 @@ def bench_meter_tcp(rig: Rig, plan: Plan) -> list[Row]:
         sdm.close()
         sunspec.close()
         plain.close()  # type: ignore[no-untyped-call]
+        plain_ss.close()  # type: ignore[no-untyped-call]
     return rows
 
 

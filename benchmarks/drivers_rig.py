@@ -34,6 +34,7 @@ class Rig:
     clock: VirtualClock
     model: BenchModel
     meter_tcp: MeterSim
+    meter_sunspec: MeterSim
     meter_rtu: MeterSim
     chroma: LoadSimulator
     it8600: LoadSimulator
@@ -46,16 +47,17 @@ def simulated_rig() -> Iterator[Rig]:
     with ExitStack() as stack:
         loop = stack.enter_context(SimLoop("bench-drivers"))
         meter_tcp = MeterSim(model, framing="tcp", host=HOST)
+        meter_sunspec = MeterSim(model, map_name="sunspec", framing="tcp", host=HOST)
         meter_rtu = MeterSim(model, framing="rtu", line_baud=RTU_BAUD, host=HOST)
         chroma = LoadSimulator(model, "chroma63800", host=HOST)
         it8600 = LoadSimulator(model, "it8600", host=HOST)
-        for meter in (meter_tcp, meter_rtu):
+        for meter in (meter_tcp, meter_sunspec, meter_rtu):
             meter.start_on(loop)
             stack.callback(meter.stop_on, loop)
         for load in (chroma, it8600):
             load.start_on(loop)
             stack.callback(load.stop_on, loop)
-        yield Rig(loop, clock, model, meter_tcp, meter_rtu, chroma, it8600)
+        yield Rig(loop, clock, model, meter_tcp, meter_sunspec, meter_rtu, chroma, it8600)
 
 
 def start_charge(rig: Rig, load: ScpiLoad) -> None:

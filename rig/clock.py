@@ -8,6 +8,8 @@ while the simulated instruments still answer over their real wires and read the
 same clock to decide what they measure.
 
 Everything that needs "now" takes a clock; nothing calls ``time.time()`` directly.
+The drivers and simulators ask only for ``now()`` (``drivers.clock.Clock``, which every
+clock here satisfies), so they depend on nothing of ``rig``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Layers, each in its own small module:
   and :class:`ScpiLoad`, the one class implementing :class:`drivers.kinds.Load`;
 - one file per dialect: :mod:`~drivers.load.scpi` (generic SCPI),
   :mod:`~drivers.load.chroma63800`, :mod:`~drivers.load.it8600`;
-- :mod:`~drivers.load.registry` — dialect name → class, :func:`open_load`;
+- :mod:`~drivers.load.registry` — dialect name → class (each dialect's class
+  registers itself), :func:`open_load`;
 - :mod:`~drivers.load.sim` — the simulated load, a SCPI socket server per dialect.
 
 Typical use::
@@ -22,6 +23,8 @@ Typical use::
         load.set_input(True)
         print(load.measure())
         load.set_input(False)
+
+How to add a dialect: docs/loads.md, "How to add a load dialect".
 """
 
 from drivers.load.chroma63800 import Chroma63800

@@ -36,8 +36,10 @@ which feeds a watchdog the bench armed outside the driver (the simulated 63800's
 from __future__ import annotations
 
 from drivers.load.dialect import LoadCommands, ScpiLoad, SeparateQueries
+from drivers.load.registry import DIALECTS
 
 
+@DIALECTS.register("chroma63800")
 class Chroma63800(ScpiLoad):
     """Chroma 63800 series AC load in constant-current mode."""
 

@@ -44,14 +44,13 @@ instrument's own rating is the instrument's to enforce through its error queue.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar, Unpack
 
 from drivers.errors import InstrumentRejected, UnsupportedFeature
 from drivers.kinds import Identity, LoadReading, Watchdog
 from drivers.load import replies
-from drivers.load.session import DEFAULT_BACKEND, DEFAULT_TIMEOUT_S, ScpiSession
+from drivers.load.session import ScpiSession, VisaOptions
 
 
 @dataclass(frozen=True)
@@ -129,30 +128,16 @@ class ScpiLoad:
     no_watchdog: ClassVar[str] = "this dialect declares no communication watchdog"
     """What covers the bench instead, for a dialect without a watchdog command."""
 
-    def __init__(
-        self,
-        resource: str,
-        *,
-        name: str = "load",
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        backend: str = DEFAULT_BACKEND,
-        read_termination: str = "\n",
-        write_termination: str = "\n",
-        visa_options: Mapping[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, resource: str, *, name: str = "load", **visa: Unpack[VisaOptions]) -> None:
         self.name = name
         self.resource = resource
         commands = self.commands
         self.session = ScpiSession(
             resource,
             name=f"{name} [{self.dialect} at {resource}]",
-            timeout_s=timeout_s,
-            backend=backend,
-            read_termination=read_termination,
-            write_termination=write_termination,
             error_query=commands.error_query,
             clear_on_open=commands.clear_status,
-            visa_options=visa_options,
+            **visa,
         )
         self._label = self.session.name
         self._cc_mode_on = 0  # session.epoch when CC mode was last selected; 0: never

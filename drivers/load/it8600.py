@@ -40,10 +40,12 @@ simulated IT8615's ``watchdog_ms``).
 from __future__ import annotations
 
 from drivers.load.dialect import CsvQuery, LoadCommands, ScpiLoad
+from drivers.load.registry import DIALECTS
 
 MEAS_FIELDS: tuple[str | None, ...] = ("voltage", "current", "power", None, "power_factor")
 
 
+@DIALECTS.register("it8600")
 class It8600(ScpiLoad):
     """ITECH IT8600 series AC load in constant-current mode."""
 

@@ -2,36 +2,25 @@
 
 A bench file says ``dialect: chroma63800`` and a resource string; this module turns
 that into an open driver, the python-can way: configuration, not code, picks the
-implementation. An unknown name raises :class:`~drivers.errors.UnknownModel` listing
-the names that are known.
+implementation. Each dialect's class registers itself in its own module with
+``@DIALECTS.register("name")`` (:mod:`drivers.registry`). An unknown name raises
+:class:`~drivers.errors.UnknownModel` listing the names that are known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
-from drivers.errors import UnknownModel
-from drivers.load.chroma63800 import Chroma63800
 from drivers.load.dialect import ScpiLoad
-from drivers.load.it8600 import It8600
-from drivers.load.scpi import GenericScpiLoad
+from drivers.registry import Registry
 
-DIALECTS: Mapping[str, type[ScpiLoad]] = MappingProxyType(
-    {cls.dialect: cls for cls in (GenericScpiLoad, Chroma63800, It8600)}
-)
+#: Load driver classes by SCPI dialect name.
+DIALECTS: Registry[type[ScpiLoad]] = Registry("load dialect", "drivers.load")
 
 
 def load_class(dialect: str, *, name: str = "load") -> type[ScpiLoad]:
     """The driver class for ``dialect`` (``"scpi"``, ``"chroma63800"``, ``"it8600"``)."""
-    try:
-        return DIALECTS[dialect.strip().lower()]
-    except KeyError:
-        known = ", ".join(sorted(DIALECTS))
-        raise UnknownModel(
-            name, f"unknown load dialect {dialect!r}; known dialects: {known}"
-        ) from None
+    return DIALECTS.get_or_raise(dialect, name)
 
 
 def open_load(dialect: str, resource: str, *, name: str = "load", **options: Any) -> ScpiLoad:

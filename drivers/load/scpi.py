@@ -34,8 +34,10 @@ measured.
 from __future__ import annotations
 
 from drivers.load.dialect import LoadCommands, ScpiLoad, SeparateQueries
+from drivers.load.registry import DIALECTS
 
 
+@DIALECTS.register("scpi")
 class GenericScpiLoad(ScpiLoad):
     """Any load speaking the standard SCPI source/input/measure subsystems."""
 

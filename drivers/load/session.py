@@ -47,11 +47,10 @@ that forced it.
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pyvisa
 from pyvisa import constants
@@ -65,6 +64,7 @@ from drivers.errors import (
     InstrumentTimeout,
 )
 from drivers.load import replies
+from drivers.load.visa_socket import no_delay, peer_closed
 
 DEFAULT_TIMEOUT_S = 0.5
 DEFAULT_BACKEND = "@py"
@@ -100,6 +100,17 @@ def resource_manager(backend: str = DEFAULT_BACKEND) -> pyvisa.ResourceManager:
     return manager
 
 
+class VisaOptions(TypedDict, total=False):
+    """How a VISA resource is opened; each has a default (``timeout_s`` 0.5 s,
+    ``backend`` ``"@py"``, newline terminations, no ``visa_options`` for pyvisa)."""
+
+    timeout_s: float
+    backend: str
+    read_termination: str
+    write_termination: str
+    visa_options: Mapping[str, Any] | None
+
+
 class ScpiSession:
     """One open VISA resource that speaks SCPI, raising only :mod:`drivers.errors`."""
 
@@ -108,22 +119,24 @@ class ScpiSession:
         resource: str,
         *,
         name: str = "load",
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        backend: str = DEFAULT_BACKEND,
-        read_termination: str = "\n",
-        write_termination: str = "\n",
         error_query: str = ERROR_QUERY,
         clear_on_open: str | None = "*CLS",
-        visa_options: Mapping[str, Any] | None = None,
+        **visa: Unpack[VisaOptions],
     ) -> None:
+        unknown = set(visa) - set(VisaOptions.__annotations__)
+        if unknown:
+            raise TypeError(f"{name}: unknown VISA options {', '.join(sorted(unknown))}")
         self.resource = resource
         self.name = name
-        self.timeout_s = timeout_s
+        self.timeout_s = visa.get("timeout_s", DEFAULT_TIMEOUT_S)
         self.error_query = error_query
-        self._backend = backend
-        self._terminations = (read_termination, write_termination)
+        self._backend = visa.get("backend", DEFAULT_BACKEND)
+        self._terminations = (
+            visa.get("read_termination", "\n"),
+            visa.get("write_termination", "\n"),
+        )
         self._clear_on_open = clear_on_open
-        self._visa_options = dict(visa_options or {})
+        self._visa_options = dict(visa.get("visa_options") or {})
         self._res: Any = None
         self.epoch = 0  # changes whenever the link is opened or found broken
         self._stale = False
@@ -256,7 +269,7 @@ class ScpiSession:
         self._stale = False
         self.epoch += 1
         if "SOCKET" in self.resource.upper():
-            _no_delay(self._res)
+            no_delay(self._res)
         if clear and self._clear_on_open:
             self.write(self._clear_on_open)
 
@@ -306,7 +319,7 @@ class ScpiSession:
         self._mark_stale()
         if isinstance(exc, VisaIOError):
             if exc.error_code == constants.StatusCode.error_timeout:
-                if _peer_closed(self._res):
+                if peer_closed(self._res):
                     return InstrumentConnectionError(
                         self.name, "the instrument closed the connection", sent=command
                     )
@@ -359,40 +372,3 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, VisaIOError):
         return f"{exc.abbreviation} ({exc.description})"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _socket_of(res: Any) -> socket.socket | None:
-    """The TCP socket under a pyvisa-py SOCKET session, or None (other backends)."""
-    try:
-        sock = res.visalib.sessions[res.session].interface
-    except Exception:
-        return None
-    return sock if isinstance(sock, socket.socket) else None
-
-
-def _no_delay(res: Any) -> None:
-    """Turn Nagle's algorithm off: a setting is two small writes in a row (command,
-    then ``SYST:ERR?``), and with Nagle on the second waits for the instrument's
-    delayed ACK, some 40 ms. pyvisa-py does not honour VI_ATTR_TCPIP_NODELAY, so the
-    socket is set directly; other backends get the VISA attribute."""
-    sock = _socket_of(res)
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return
-    with contextlib.suppress(Exception):
-        res.set_visa_attribute(
-            constants.ResourceAttribute.tcpip_nodelay, constants.VisaBoolean.true
-        )
-
-
-def _peer_closed(res: Any) -> bool:
-    """True when a pyvisa-py socket session's peer has closed (EOF waiting)."""
-    sock = _socket_of(res)
-    if sock is None:
-        return False
-    try:
-        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True

@@ -58,7 +58,6 @@ from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
-from drivers.errors import UnknownModel
 from drivers.load.sim_dialects import SIM_DIALECTS, LoadModel, SimInstrument
 from drivers.sim.runtime import SimLoop
 
@@ -101,12 +100,7 @@ class LoadSimulator:
         transcript_size: int = 1000,
         watchdog_ms: int = 0,
     ) -> None:
-        spec = SIM_DIALECTS.get(dialect)
-        if spec is None:
-            known = ", ".join(sorted(SIM_DIALECTS))
-            raise UnknownModel(
-                "load simulator", f"unknown load dialect {dialect!r}; known: {known}"
-            )
+        spec = SIM_DIALECTS.get_or_raise(dialect, "load simulator")
         self.dialect = dialect
         self.host = host
         self.port = port

@@ -33,6 +33,7 @@ from typing import Protocol
 
 from drivers.kinds import LoadReading
 from drivers.load import sim_parser as p
+from drivers.registry import Registry
 
 
 class LoadSettingsView(Protocol):
@@ -335,4 +336,9 @@ IT8600 = SimDialect(
     ),
 )
 
-SIM_DIALECTS: dict[str, SimDialect] = {d.name: d for d in (SCPI, CHROMA_63800, IT8600)}
+#: The simulated loads' command tables by dialect name.
+SIM_DIALECTS: Registry[SimDialect] = Registry(
+    "simulated load dialect", "drivers.load", simulators=True
+)
+for _table in (SCPI, CHROMA_63800, IT8600):
+    SIM_DIALECTS.add(_table.name, _table)

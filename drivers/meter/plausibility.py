@@ -37,18 +37,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
+from drivers.clock import Clock
 from drivers.errors import InstrumentReplyError
 
 #: The default allowance added to Δt in the energy-step rule (see the module doc).
 STEP_MARGIN_S: Final = 2.0
-
-
-class Clock(Protocol):
-    """Anything that tells the time in seconds (``rig.clock.WallClock``, ``VirtualClock``)."""
-
-    def now(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -31,15 +31,10 @@ from typing import ClassVar, Final, NoReturn
 
 from drivers.errors import InstrumentRejected, InstrumentReplyError
 from drivers.kinds import Identity, MeterSnapshot
+from drivers.meter.driver import ModbusMeter
 from drivers.meter.energy import float32_resolution_wh
-from drivers.meter.modbus_link import ModbusLink
-from drivers.meter.plausibility import (
-    STEP_MARGIN_S,
-    Clock,
-    EnergyStepGuard,
-    Limits,
-    check_value,
-)
+from drivers.meter.plausibility import Limits, check_value
+from drivers.meter.registry import METER_MAPS
 
 #: The SDM630's energy display range, and so its register's: 9,999,999.9 kWh.
 MAX_ENERGY_KWH: Final = 9_999_999.9
@@ -107,31 +102,15 @@ def words_to_float(high: int, low: int) -> float:
     return value
 
 
-class SDM630:
+@METER_MAPS.register("sdm630")
+class SDM630(ModbusMeter):
     """Driver for an Eastron SDM630 (or any meter speaking its map) on a :class:`ModbusLink`."""
 
     map_name: ClassVar[str] = "sdm630"
     manufacturer: ClassVar[str] = "Eastron"
     model: ClassVar[str] = "SDM630"
     #: float32 energy never wraps; see :mod:`drivers.meter.energy`.
-    energy_rollover_wh: float | None = None
-
-    def __init__(
-        self,
-        link: ModbusLink,
-        *,
-        name: str | None = None,
-        clock: Clock | None = None,
-        max_power_w: float | None = None,
-        step_margin_s: float = STEP_MARGIN_S,
-    ) -> None:
-        self.link = link
-        self.name = name or link.instrument
-        self._steps = (
-            EnergyStepGuard(self.name, clock, max_power_w, step_margin_s)
-            if clock is not None and max_power_w is not None
-            else None
-        )
+    energy_rollover_wh = None
 
     def snapshot(self) -> MeterSnapshot:
         """V, I, P, f and import energy from one FC04 read of 0x0000-0x0049."""
@@ -149,9 +128,9 @@ class SDM630:
             self._reject(floats)
         energy_wh = kwh * IMPORT_ENERGY.to_si
         resolution_wh = float32_resolution_wh(kwh, IMPORT_ENERGY.to_si)
-        if self._steps is not None:
+        if self.steps is not None:
             sent, received = self.link.last_exchange
-            self._steps.check(
+            self.steps.check(
                 energy_wh,
                 resolution_wh=resolution_wh,
                 rollover_wh=None,
@@ -198,6 +177,3 @@ class SDM630:
         except InstrumentRejected:
             serial = ""
         return Identity(self.manufacturer, self.model, serial=serial)
-
-    def close(self) -> None:
-        self.link.close()

@@ -1,11 +1,11 @@
 """The simulated meter: a pymodbus server that reads the coupled model at request time.
 
 One :class:`MeterSim` is one meter (the EUMD or the premise revenue meter) behind a
-real Modbus wire on 127.0.0.1, serving **both** register maps from one device
-(see :mod:`drivers.meter.sim_image`): the SDM630 map on input registers and a
-SunSpec map on holding registers. A driver for either map, or any third-party
-Modbus client (mbpoll, a plain pymodbus script), reads it exactly as it would read
-the real meter.
+real Modbus wire on 127.0.0.1, serving the register image of the map it was started
+for (``map_name``; see :mod:`drivers.meter.sim_image`): the SDM630 map on input
+registers, or a SunSpec map on holding registers. That map's driver, or any
+third-party Modbus client (mbpoll, a plain pymodbus script), reads it exactly as it
+would read the real meter. Two maps of one meter are two simulators on one model.
 
 Two framings, chosen per server:
 
@@ -19,8 +19,8 @@ Two framings, chosen per server:
 
 Values are computed **at read time**: each read calls ``source.meter(which)`` once
 (the :class:`drivers.sim.model.BenchModel` advances itself to the clock's "now")
-and writes the measured points into the register block through a pymodbus
-``SimDevice`` action. Nothing is pushed on a timer, so a virtual clock can run an
+and the map's image writes the measured points into the register block through a
+pymodbus ``SimDevice`` action. Nothing is pushed on a timer, so a virtual clock can run an
 hour of charging in milliseconds and every poll still sees the model's present.
 
 Requests are answered synchronously inside the connection's ``data_received``:
@@ -35,7 +35,7 @@ Faults are set in-process through :attr:`MeterSim.faults`
 Usage::
 
     with SimLoop() as loop:
-        sim = MeterSim(model, which="eumd")
+        sim = MeterSim(model, which="eumd", map_name="sdm630")
         endpoint = sim.start_on(loop)          # MeterEndpoint(host, port, ...)
         meter = open_meter("sdm630", endpoint.url)
         meter.snapshot()
@@ -60,22 +60,20 @@ from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import DataType, SimData, SimDevice
 from pymodbus.transaction import TransactionManager
 
-from drivers.meter import sdm630
-from drivers.meter.modbus_link import char_time_s, frame_gap_s
+from drivers.meter.link_settings import char_time_s, frame_gap_s
 from drivers.meter.sim_faults import MeterFaults, WireFault
 from drivers.meter.sim_image import (
-    SDM630_BLOCK_SIZE,
+    IMAGES,
+    Block,
+    ImageSettings,
     MeterReadingLike,
     SimIdentity,
-    SunSpecImage,
     SunSpecScales,
-    fill_sdm630,
 )
 from drivers.sim.runtime import SimLoop
 
 Framing = Literal["tcp", "rtu"]
 MeterWhich = Literal["eumd", "premise"]
-MAPS: Final = ("sdm630", "sunspec")
 _ALL_INTERFACES: Final = {"", "0.0.0.0", "::"}
 
 
@@ -128,6 +126,14 @@ def _run_now(coro: Coroutine[Any, Any, ModbusPDU]) -> ModbusPDU:
     raise RuntimeError("the meter datastore suspended; it must answer synchronously")
 
 
+def _blocks(blocks: list[Block]) -> list[SimData]:
+    """Register blocks as pymodbus ``SimData``; one zero register at 0 for none."""
+    return [
+        SimData(address, values=list(words), datatype=DataType.REGISTERS)
+        for address, words in blocks or [(0, [0])]
+    ]
+
+
 def _scramble(frame: bytes) -> bytes:
     return bytes(b ^ 0xA5 for b in frame)
 
@@ -176,9 +182,11 @@ class _MeterServer(ModbusTcpServer):
 class MeterSim:
     """A simulated Modbus meter fed by ``source.meter(which)``.
 
-    ``unit`` is its Modbus address; ``framing`` and ``line_baud`` choose the wire (see
-    the module doc); ``sunspec_base`` (40000, 0 or 50000) and ``sunspec_model`` (201
-    or 203) shape the SunSpec map; ``scales`` its scale factors. ``host`` must be a
+    ``map_name`` picks the register image served (a name in
+    :data:`~drivers.meter.sim_image.IMAGES`); ``unit`` is its Modbus address;
+    ``framing`` and ``line_baud`` choose the wire (see the module doc);
+    ``sunspec_base`` (40000, 0 or 50000) and ``sunspec_model`` (201 or 203) shape the
+    SunSpec map; ``scales`` its scale factors. ``host`` must be a
     specific interface (127.0.0.1 by default), never all interfaces.
     """
 
@@ -187,6 +195,7 @@ class MeterSim:
         source: MeterSource,
         *,
         which: MeterWhich = "eumd",
+        map_name: str = "sdm630",
         unit: int = 1,
         framing: Framing = "tcp",
         line_baud: int | None = None,
@@ -217,7 +226,10 @@ class MeterSim:
         self.host = host
         self.port = port
         self.identity = identity or SimIdentity()
-        self.sunspec = SunSpecImage(sunspec_base, sunspec_model, scales, self.identity, unit)
+        settings = ImageSettings(
+            unit, self.identity, sunspec_base, sunspec_model, scales or SunSpecScales()
+        )
+        self.image = IMAGES.get_or_raise(map_name, "meter simulator")(settings)
         self.faults = MeterFaults()
         #: Requests received (answered or not), for tests and the benchmark.
         self.requests = 0
@@ -225,27 +237,17 @@ class MeterSim:
         self._endpoint: MeterEndpoint | None = None
         self._line_free_at = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._holding_start = 0
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def _device(self) -> SimDevice:
-        serial = self.identity.sdm_serial
-        holding = [
-            SimData(
-                self.sunspec.base, values=list(self.sunspec.words), datatype=DataType.REGISTERS
-            ),
-            SimData(
-                sdm630.SERIAL_NUMBER_ADDRESS,
-                values=[serial >> 16, serial & 0xFFFF],
-                datatype=DataType.REGISTERS,
-            ),
-        ]
-        self._holding_start = min(d.address for d in holding)
+        """The image's blocks as a pymodbus device; a table the map leaves empty gets one
+        zero register at 0 (pymodbus needs a block in every table)."""
         bits = [SimData(0, values=[False] * 16, datatype=DataType.BITS)]
-        inputs = [SimData(0, count=SDM630_BLOCK_SIZE, values=0, datatype=DataType.REGISTERS)]
         return SimDevice(
-            self.unit, simdata=(bits, list(bits), holding, inputs), action=self._action
+            self.unit,
+            simdata=(bits, list(bits), _blocks(self.image.holding), _blocks(self.image.inputs)),
+            action=self._action,
         )
 
     async def start(self) -> MeterEndpoint:
@@ -293,14 +295,12 @@ class MeterSim:
         loop.call_soon_threadsafe(drop)
 
     def prime_rollover(self, margin_wh: float) -> int:
-        """Shift the SunSpec acc32 energy counter so it wraps after ``margin_wh`` more Wh.
+        """Shift the energy counter so it wraps after ``margin_wh`` more Wh (SunSpec acc32).
 
         Returns the offset applied (also in ``faults.acc32_offset``).
         """
         reading = self.source.meter(self.which)
-        count = self.sunspec.energy_count(reading.import_wh)
-        steps = max(1, round(margin_wh / 10.0**self.sunspec.scales.energy))
-        self.faults.acc32_offset = (2**32 - steps - count) % 2**32
+        self.faults.acc32_offset = self.image.rollover_offset(reading.import_wh, margin_wh)
         return self.faults.acc32_offset
 
     # -- requests ------------------------------------------------------------------------
@@ -317,26 +317,9 @@ class MeterSim:
         """pymodbus SimDevice action: refresh the registers from the model before a read."""
         if set_values is not None:
             return ExcCodes.ILLEGAL_FUNCTION  # the meter's registers are read-only here
-        faults = self.faults
-        if function_code == 4:
-            fill_sdm630(
-                registers,
-                -start_address,
-                self.source.meter(self.which),
-                faults.values,
-                faults.energy_offset_wh,
-            )
-        elif function_code == 3:
-            image = self.sunspec
-            if address < image.base + len(image.words) and address + count > image.base:
-                image.fill(
-                    registers,
-                    image.base - start_address,
-                    self.source.meter(self.which),
-                    faults.values,
-                    faults.acc32_offset,
-                    faults.energy_offset_wh,
-                )
+        if self.image.covers(function_code, address, count):
+            reading = self.source.meter(self.which)
+            self.image.fill(registers, start_address, reading, self.faults)
         return None
 
     def _answer(self, handler: _MeterRequestHandler, request: ModbusPDU, request_len: int) -> None:

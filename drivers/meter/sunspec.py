@@ -35,8 +35,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 
+from drivers.clock import Clock
 from drivers.errors import InstrumentRejected, InstrumentReplyError, UnsupportedFeature
 from drivers.kinds import Identity, MeterSnapshot
+from drivers.meter.driver import ModbusMeter
 from drivers.meter.energy import (
     ACC32_MODULUS,
     acc32_resolution_wh,
@@ -44,7 +46,8 @@ from drivers.meter.energy import (
     is_rollover,
 )
 from drivers.meter.modbus_link import ModbusLink
-from drivers.meter.plausibility import STEP_MARGIN_S, Clock, EnergyStepGuard, check_value
+from drivers.meter.plausibility import STEP_MARGIN_S, check_value
+from drivers.meter.registry import METER_MAPS
 
 SUNS_MARKER: Final = (0x5375, 0x6E53)
 BASE_ADDRESSES: Final = (40000, 0, 50000)
@@ -155,7 +158,8 @@ def text(words: list[int]) -> str:
     return raw.split(b"\x00", 1)[0].decode("ascii", errors="replace").strip()
 
 
-class SunSpecMeter:
+@METER_MAPS.register("sunspec")
+class SunSpecMeter(ModbusMeter):
     """Driver for a SunSpec meter (common model 1, meter model 201-204) on a :class:`ModbusLink`.
 
     ``base`` skips discovery's probing when the bench file knows the map's address.
@@ -174,18 +178,15 @@ class SunSpecMeter:
         max_power_w: float | None = None,
         step_margin_s: float = STEP_MARGIN_S,
     ) -> None:
-        self.link = link
-        self.name = name or link.instrument
-        self._base = base
-        self._steps = (
-            EnergyStepGuard(self.name, clock, max_power_w, step_margin_s)
-            if clock is not None and max_power_w is not None
-            else None
+        super().__init__(
+            link, name=name, clock=clock, max_power_w=max_power_w, step_margin_s=step_margin_s
         )
+        self._base = base
         self._map: SunSpecMap | None = None
         self._meter: ModelEntry | None = None
+        self._labels: dict[str, str] = {}
         #: Where the acc32 import total wraps; known after discovery.
-        self.energy_rollover_wh: float | None = None
+        self.energy_rollover_wh = None
         #: The last import count a snapshot returned (to tell a wrap to 0 from the sentinel).
         self._last_count: int | None = None
 
@@ -223,6 +224,10 @@ class SunSpecMeter:
                 self.name, f"meter model {meter.model_id} is only {meter.length} registers long"
             )
         self._map, self._meter = found, meter
+        named = [*((field, points[0]) for field, points in SNAPSHOT_FIELDS)]
+        named.append(("import_energy_wh", TOT_WH_IMP))
+        #: How errors name each field's register, made once per discovery.
+        self._labels = {f: f"{p.name} (register {meter.address + p.offset})" for f, p in named}
         self.energy_rollover_wh = acc32_rollover_wh(self._energy_sf(meter))
         return found
 
@@ -281,7 +286,7 @@ class SunSpecMeter:
                 self.name,
                 field,
                 self._scaled(words, field, points, sent, received),
-                register=f"{points[0].name} (register {model.address + points[0].offset})",
+                register=self._labels[field],
                 sent=sent,
                 received=received,
             )
@@ -291,12 +296,12 @@ class SunSpecMeter:
         sf = self._sf(words, TOT_WH_SF, sent, received, "import_energy_wh")
         step = acc32_resolution_wh(sf)
         self.energy_rollover_wh = acc32_rollover_wh(sf)
-        if self._steps is not None:
-            self._steps.check(
+        if self.steps is not None:
+            self.steps.check(
                 count * step,
                 resolution_wh=step,
                 rollover_wh=self.energy_rollover_wh,
-                register=f"{TOT_WH_IMP.name} (register {model.address + TOT_WH_IMP.offset})",
+                register=self._labels["import_energy_wh"],
                 sent=sent,
                 received=received,
             )
@@ -370,9 +375,6 @@ class SunSpecMeter:
             return text(words[point.offset : point.offset + point.size])
 
         return Identity(field(MN), field(MD), serial=field(SN), firmware=field(VR))
-
-    def close(self) -> None:
-        self.link.close()
 
 
 _SF_POINTS: Final = {p.name: p for p in METER_POINTS if p.type == "sunssf"}

@@ -21,57 +21,23 @@ dialect's keywords, so :func:`open_pilot` opens either::
     pilot = open_pilot({"dialect": "can", "interface": "pcan", "channel": "PCAN_USBBUS1",
                         "bitrate": 500000}, name="pilot")
 
-The simulated device behind each wire is in :mod:`drivers.pilot.sim`.
+Each class registers itself under its dialect name (:mod:`drivers.pilot.registry`).
+The simulated device behind each wire is in :mod:`drivers.pilot.sim`, one wire
+module per dialect. How to add a dialect: docs/pilot-protocol.md, "How to add a
+pilot dialect".
 """
 
-from __future__ import annotations
-
-import inspect
-from collections.abc import Mapping
-from typing import Any
-
-from drivers.errors import UnknownModel
-from drivers.kinds import Pilot
 from drivers.pilot.can_pilot import CanPilot
 from drivers.pilot.evsim_pilot import EvSimPilot
+from drivers.pilot.registry import DIALECTS, open_pilot, pilot_class, pilot_keywords
 from drivers.pilot.serial_pilot import SerialPilot
 
-DIALECTS: dict[str, type[CanPilot] | type[SerialPilot] | type[EvSimPilot]] = {
-    "can": CanPilot,
-    "serial": SerialPilot,
-    "ev_sim": EvSimPilot,
-}
-
-
-def pilot_class(
-    dialect: str, instrument: str = "pilot"
-) -> type[CanPilot] | type[SerialPilot] | type[EvSimPilot]:
-    """The driver class for ``dialect``; :class:`UnknownModel` names the known ones."""
-    try:
-        return DIALECTS[dialect]
-    except KeyError:
-        known = ", ".join(sorted(DIALECTS))
-        raise UnknownModel(
-            instrument, f"unknown pilot dialect {dialect!r} (known: {known})"
-        ) from None
-
-
-def open_pilot(config: Mapping[str, Any], name: str = "pilot") -> Pilot:
-    """Open the pilot described by ``config`` (``dialect`` plus that class's keywords)."""
-    settings = dict(config)
-    dialect = settings.pop("dialect", None)
-    if not isinstance(dialect, str):
-        raise UnknownModel(name, f"pilot configuration names no dialect: {dict(config)!r}")
-    cls = pilot_class(dialect, name)
-    accepted = set(inspect.signature(cls).parameters) - {"name"}
-    unknown = sorted(set(settings) - accepted)
-    if unknown:
-        raise ValueError(
-            f"{name}: {dialect} pilot does not take {', '.join(unknown)} "
-            f"(it takes {', '.join(sorted(accepted))})"
-        )
-    driver: Pilot = cls(name, **settings)
-    return driver
-
-
-__all__ = ["DIALECTS", "CanPilot", "EvSimPilot", "SerialPilot", "open_pilot", "pilot_class"]
+__all__ = [
+    "DIALECTS",
+    "CanPilot",
+    "EvSimPilot",
+    "SerialPilot",
+    "open_pilot",
+    "pilot_class",
+    "pilot_keywords",
+]

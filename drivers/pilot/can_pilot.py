@@ -34,7 +34,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import can
 
@@ -59,10 +59,14 @@ from drivers.pilot.protocol import (
     check_watchdog_ms,
 )
 from drivers.pilot.readings import confirm_duty, confirm_state, round_duty
+from drivers.pilot.registry import DIALECTS, PilotTransport
 
 
+@DIALECTS.register("can")
 class CanPilot:
     """The rig's pilot protocol over ``can.Bus(interface=..., channel=..., bitrate=...)``."""
+
+    transport: ClassVar[PilotTransport] = "can"
 
     def __init__(
         self,

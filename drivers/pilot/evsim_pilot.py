@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import ClassVar
 
 from drivers.errors import (
     InstrumentConnectionError,
@@ -42,6 +43,7 @@ from drivers.pilot import evsim
 from drivers.pilot.link import SerialLink
 from drivers.pilot.protocol import ProtocolError
 from drivers.pilot.readings import confirm_state
+from drivers.pilot.registry import DIALECTS, PilotTransport
 
 IDENTITY = Identity(manufacturer="nsayer", model="ev_sim")
 NO_WATCHDOG = Watchdog(
@@ -56,8 +58,11 @@ _READ_SLICE_S = 0.05
 JITTER_S = 0.25
 
 
+@DIALECTS.register("ev_sim")
 class EvSimPilot:
     """The nsayer ev_sim over ``serial.serial_for_url(url)``."""
+
+    transport: ClassVar[PilotTransport] = "serial"
 
     def __init__(
         self,

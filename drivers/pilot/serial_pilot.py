@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from drivers.errors import InstrumentRejected, InstrumentReplyError, UnsupportedFeature
 from drivers.kinds import Identity, PilotState, PilotStatus, Watchdog
@@ -42,12 +42,16 @@ from drivers.pilot.protocol import (
     check_watchdog_ms,
 )
 from drivers.pilot.readings import confirm_duty, confirm_state, round_duty
+from drivers.pilot.registry import DIALECTS, PilotTransport
 
 T = TypeVar("T")
 
 
+@DIALECTS.register("serial")
 class SerialPilot:
     """The rig's pilot protocol over ``serial.serial_for_url(url)``."""
+
+    transport: ClassVar[PilotTransport] = "serial"
 
     def __init__(
         self,

@@ -15,18 +15,22 @@ TRUNCATED sends half of each report; OUT_OF_RANGE sends an ADC count above the
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from drivers.kinds import PilotState
 from drivers.pilot import evsim
-from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, truncate
+from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, PilotModel, truncate
 from drivers.pilot.sim_serial import GARBAGE_LINE
-from drivers.pilot.sim_tcp import Connection, TcpWire
+from drivers.pilot.sim_tcp import Connection
+from drivers.pilot.sim_wire import SIM_WIRES, SimWire, WireOptions
 
 #: OUT_OF_RANGE: a 12-bit-sized count from a 10-bit ADC.
 IMPOSSIBLE_ADC = 4000
+#: The vehicle states the ev_sim can set (no E, no F).
+EV_SIM_STATES = frozenset({PilotState.A, PilotState.B, PilotState.C, PilotState.D})
 
 
-class EvSimWire(TcpWire):
+class EvSimWire(SimWire):
     """A TCP server that behaves like the ev_sim's USB serial port."""
 
     def __init__(
@@ -40,6 +44,9 @@ class EvSimWire(TcpWire):
         self.device = device
         self.tick_s = report_period_s
         self.with_state = with_state
+
+    def endpoint(self) -> dict[str, Any]:
+        return {"dialect": "ev_sim", "url": self.url, "report_period_s": self.tick_s}
 
     def on_bytes(self, connection: Connection, data: bytes) -> None:
         if self.device.fault is Fault.SILENCE:
@@ -65,3 +72,12 @@ class EvSimWire(TcpWire):
             connection.send_later(LATE_S, raw + evsim.LINE_END)
         else:
             connection.send(raw + evsim.LINE_END)
+
+
+@SIM_WIRES.register("ev_sim")
+def ev_sim_wire(model: PilotModel, options: WireOptions) -> EvSimWire:
+    """The ev_sim: vehicle states only, no duty, no watchdog (reports every second)."""
+    device = PilotDevice(model, identity=options.identity, states=EV_SIM_STATES, can_set_duty=False)
+    return EvSimWire(
+        device, report_period_s=options.period(1.0), with_state=options.ev_sim_with_state
+    )

@@ -11,16 +11,19 @@ driver has given up.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drivers.pilot import lines
 from drivers.pilot.protocol import LINE_END, UNSOLICITED, Command, Reply, ResultCode
-from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, truncate
-from drivers.pilot.sim_tcp import Connection, TcpWire
+from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, PilotModel, truncate
+from drivers.pilot.sim_tcp import Connection
+from drivers.pilot.sim_wire import SIM_WIRES, SimWire, WireOptions
 
 #: What a GARBAGE reply looks like: line noise, a stray NUL, high bytes.
 GARBAGE_LINE = b"\xfe\x00ST\xffA#\x13~x9=\xe2\x80"
 
 
-class SerialPilotWire(TcpWire):
+class SerialPilotWire(SimWire):
     """A TCP server speaking the rig's pilot line protocol."""
 
     def __init__(self, device: PilotDevice, *, periodic_s: float | None = 1.0) -> None:
@@ -28,6 +31,9 @@ class SerialPilotWire(TcpWire):
         self.device = device
         self.tick_s = periodic_s
         self._buffers: dict[Connection, bytearray] = {}
+
+    def endpoint(self) -> dict[str, Any]:
+        return {"dialect": "serial", "url": self.url}
 
     def on_bytes(self, connection: Connection, data: bytes) -> None:
         buffer = self._buffers.setdefault(connection, bytearray())
@@ -86,3 +92,9 @@ class SerialPilotWire(TcpWire):
 
     def on_close(self, connection: Connection) -> None:
         self._buffers.pop(connection, None)
+
+
+@SIM_WIRES.register("serial")
+def serial_wire(model: PilotModel, options: WireOptions) -> SerialPilotWire:
+    """The device on a serial line (status every second)."""
+    return SerialPilotWire(options.device(model), periodic_s=options.period(1.0))

@@ -31,17 +31,21 @@ the adapter keeps answering, as a real adapter would with a dead node on its bus
 
 from __future__ import annotations
 
+from typing import Any
+
 from drivers.pilot import canframes, lines
 from drivers.pilot.protocol import (
     CAN_LAYOUTS,
     DEFAULT_BASE_ID,
+    DEFAULT_BITRATE,
     PERIODIC_TAG,
     CanFrame,
     ProtocolError,
     ResultCode,
 )
-from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, truncate
-from drivers.pilot.sim_tcp import Connection, TcpWire
+from drivers.pilot.sim_device import LATE_S, Fault, PilotDevice, PilotModel, truncate
+from drivers.pilot.sim_tcp import Connection
+from drivers.pilot.sim_wire import SIM_WIRES, SimWire, WireOptions
 
 OK = b"\r"
 ERROR = b"\a"
@@ -68,7 +72,7 @@ def parse_frame(line: str) -> tuple[int, bytes]:
     return arbitration_id, data
 
 
-class SlcanPilotWire(TcpWire):
+class SlcanPilotWire(SimWire):
     """slcan adapter on TCP with a :class:`PilotDevice` on its CAN bus."""
 
     def __init__(
@@ -84,6 +88,15 @@ class SlcanPilotWire(TcpWire):
         self.tick_s = periodic_s
         self._buffers: dict[Connection, bytearray] = {}
         self._open: set[Connection] = set()
+
+    def endpoint(self) -> dict[str, Any]:
+        return {
+            "dialect": "can",
+            "interface": "slcan",
+            "channel": self.url,
+            "bitrate": DEFAULT_BITRATE,
+            "base_id": self.base_id,
+        }
 
     # -- adapter ---------------------------------------------------------------------------
 
@@ -204,3 +217,11 @@ class SlcanPilotWire(TcpWire):
         self._ack(connection, token, kind, code)
         if code is ResultCode.OK:
             self._send_status(connection, PERIODIC_TAG)  # on change
+
+
+@SIM_WIRES.register("can")
+def can_wire(model: PilotModel, options: WireOptions) -> SlcanPilotWire:
+    """A simulated slcan adapter with the device on its bus (status every 0.5 s)."""
+    return SlcanPilotWire(
+        options.device(model), base_id=options.base_id, periodic_s=options.period(0.5)
+    )

@@ -20,11 +20,12 @@ shows, what the load draws and what the meters count always agree:
 Time is discrete at ``resolution_s``: within one step the line voltage is constant,
 and events (state changes, contactor moves, ampacity changes) fall at their exact
 instants, so energy is the exact integral of the piecewise-constant power. Noise
-is a pure function of (seed, channel, step), so the same seed gives the same
-readings however often, and from whichever thread, the instruments are polled.
+is a pure function of (seed, channel, step) (:mod:`drivers.sim.noise`), so the same
+seed gives the same readings however often, and from whichever thread, the
+instruments are polled.
 
 The model never reads the wall clock: it advances lazily to ``clock.now()`` on
-every call, so on a :class:`rig.clock.VirtualClock` an hour of charging costs one
+every call, so on a ``rig.clock.VirtualClock`` an hour of charging costs one
 loop iteration per simulated second.
 """
 
@@ -35,9 +36,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+from drivers.clock import Clock
 from drivers.j1772 import HIGH_LEVEL_V, LOW_LEVEL_V, PWM_FREQUENCY_HZ, ampacity_from_duty
 from drivers.kinds import LoadReading, PilotState, PilotStatus
-from rig.clock import Clock
+from drivers.sim.noise import gaussian
 
 Supply = Literal["cordset_120", "evse_240"]
 MeterName = Literal["eumd", "premise"]
@@ -133,30 +135,6 @@ class Truth:
     power_w: float
     energy_wh: float
     load_input_on: bool
-
-
-def _mix64(value: int) -> int:
-    """splitmix64 finaliser: a fast, well-mixed 64-bit hash."""
-    value = (value + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return value ^ (value >> 31)
-
-
-_CHANNELS = {
-    name: index
-    for index, name in enumerate(
-        ["line", "freq", "eumd", "premise", "load", "pilot_hi", "pilot_lo", "duty"]
-    )
-}
-
-
-def gaussian(seed: int, channel: str, step: int) -> float:
-    """A standard normal deviate that depends only on (seed, channel, step)."""
-    base = _mix64((seed << 20) ^ (_CHANNELS[channel] << 56) ^ (step & 0xFFFFFFFFFFFF))
-    u1 = ((base >> 11) + 1) / float(1 << 53)
-    u2 = (_mix64(base) >> 11) / float(1 << 53)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
 class BenchModel:

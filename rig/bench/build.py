@@ -1,15 +1,15 @@
 """From a validated bench file to open drivers: configuration picks the class, not code.
 
 Each instrument section names its driver (``map:`` for meters, ``dialect:`` for the
-load and the pilot); the driver packages keep the registries (:mod:`rig.bench.registry`)
+load and the pilot); each driver registers itself under that name (:mod:`drivers.registry`),
 and this module translates the bench file's transport settings into each driver's
 constructor arguments:
 
 ==============  =================================  ======================================
 section         transport                          driver call
 ==============  =================================  ======================================
-eumd, premise   ``modbus_tcp`` host, port, unit    ``open_meter(map, "tcp://host:port")``
-                ``modbus_rtu`` port, baud, parity  ``open_meter(map, port or socket:// URL)``
+eumd, premise   ``modbus_tcp`` host, port, unit    ``open_meter(map, tcp_link(host, port))``
+                ``modbus_rtu`` port, baud, parity  ``open_meter(map, rtu_link(port, ...))``
 load            VISA ``resource``                  ``open_load(dialect, resource)``
 pilot           ``can`` interface/channel/bitrate  ``open_pilot({"dialect": "can", ...})``
                 ``serial`` port, baudrate          ``open_pilot({"dialect": ..., "url": port})``
@@ -35,18 +35,11 @@ from typing import Any
 
 from drivers.kinds import Load, Meter, Pilot, Watchdog
 from drivers.load import open_load
-from drivers.meter import open_meter
-from drivers.pilot import open_pilot
-from rig.bench.config import (
-    BenchConfig,
-    CanLink,
-    LoadConfig,
-    MeterConfig,
-    ModbusRtu,
-    ModbusTcp,
-    PilotConfig,
-)
+from drivers.meter import LinkSettings, open_meter, rtu_link, tcp_link
+from drivers.pilot import open_pilot, pilot_keywords
+from rig.bench.config import BenchConfig, LoadConfig, MeterConfig, PilotConfig
 from rig.bench.safe import Bench
+from rig.bench.transports import CanLink, ModbusRtu, ModbusTcp
 from rig.clock import Clock
 
 log = logging.getLogger("rig.bench")
@@ -58,26 +51,26 @@ Instrument = Meter | Load | Pilot
 EUMD_MAX_POWER_W = 80.0 * 264.0
 
 
-def meter_url(transport: ModbusTcp | ModbusRtu) -> str:
-    """The meter driver's URL for a bench-file transport."""
+def meter_link(transport: ModbusTcp | ModbusRtu) -> LinkSettings:
+    """The meter driver's link settings for a bench-file transport, value for value."""
     if isinstance(transport, ModbusTcp):
-        return f"tcp://{transport.host}:{transport.port}"
-    port = transport.port
-    if "://" in port or port.upper().startswith("COM"):
-        return port  # socket:// (RTU framing over TCP), rfc2217://, serial://, COMn
-    return f"serial://{port}"
+        return tcp_link(transport.host, transport.port, transport.timeout_s)
+    return rtu_link(
+        transport.port,
+        baudrate=transport.baudrate,
+        parity=transport.parity,
+        stopbits=transport.stopbits,
+        bytesize=transport.bytesize,
+        timeout_s=transport.timeout_s,
+    )
 
 
 def build_meter(role: str, spec: MeterConfig, clock: Clock | None = None) -> Meter:
     t = spec.transport
     options: dict[str, Any] = {}
-    if isinstance(t, ModbusRtu):
-        options = {"baudrate": t.baudrate, "parity": t.parity, "stopbits": t.stopbits}
     if role == "eumd" and clock is not None:
         options |= {"clock": clock, "max_power_w": EUMD_MAX_POWER_W}
-    meter: Meter = open_meter(
-        spec.map, meter_url(t), unit=t.unit, name=role, timeout_s=t.timeout_s, **options
-    )
+    meter: Meter = open_meter(spec.map, meter_link(t), unit=t.unit, name=role, **options)
     return meter
 
 
@@ -104,7 +97,7 @@ def pilot_settings(spec: PilotConfig) -> dict[str, Any]:
             settings["options"] = dict(t.options)
     else:
         settings |= {"url": t.port, "baudrate": t.baudrate}
-    if t.timeout_s is not None and spec.dialect != "ev_sim":
+    if t.timeout_s is not None and "timeout_s" in pilot_keywords(spec.dialect):
         settings["timeout_s"] = t.timeout_s
     return settings
 

@@ -26,7 +26,9 @@ and rewrites the transports to point at them. In a simulated bench a TCP port of
 (or a serial/CAN channel of ``auto``) means "wherever the simulator listens".
 
 The schema is strict (``extra="forbid"``) so a mistyped key is an error, not a
-silently ignored setting. Use :func:`load_bench` to read a file: every problem is
+silently ignored setting. The transports (``transport:``) are in
+:mod:`rig.bench.transports`; the driver names are checked against the drivers'
+registries by :mod:`rig.bench.registry`. Use :func:`load_bench` to read a file: every problem is
 reported as ``file:line:col: where: what`` before any instrument is opened.
 """
 
@@ -35,12 +37,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from rig.bench.registry import Problem, driver_problems
+from rig.bench.transports import (
+    CanLink,
+    ModbusRtu,
+    ModbusTcp,
+    ModbusTransport,
+    PilotTransport,
+    SerialLine,
+    Strict,
+)
 from rig.yamlfile import (
-    PathKey,
     YamlFileError,
     YamlIssue,
     issues_at,
@@ -51,82 +62,6 @@ from rig.yamlfile import (
 
 #: Placeholder for a serial port or CAN channel the simulator assigns when it starts.
 AUTO = "auto"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-# --------------------------------------------------------------------------- transports
-
-
-class ModbusTcp(_Strict):
-    """Modbus TCP: ``host:port`` and the unit (device) id behind it."""
-
-    kind: Literal["modbus_tcp"]
-    host: str = "127.0.0.1"
-    port: int = Field(default=502, ge=0, le=65535, description="0: simulator picks a free port")
-    unit: int = Field(default=1, ge=0, le=247)
-    timeout_s: float | None = Field(default=None, gt=0, le=30, description="None: driver's")
-
-    def describe(self) -> str:
-        return f"modbus_tcp {self.host}:{self.port} unit {self.unit}"
-
-
-class ModbusRtu(_Strict):
-    """Modbus RTU over RS-485: a serial port (a device path or a pyserial URL such as
-    ``socket://127.0.0.1:7001``), line settings and the unit id."""
-
-    kind: Literal["modbus_rtu"]
-    port: str
-    baudrate: int = Field(default=9600, ge=300, le=4_000_000)
-    parity: Literal["N", "E", "O"] = "N"
-    stopbits: Literal[1, 2] = 1
-    bytesize: Literal[7, 8] = 8
-    unit: int = Field(default=1, ge=0, le=247)
-    timeout_s: float | None = Field(default=None, gt=0, le=30, description="None: driver's")
-
-    def describe(self) -> str:
-        line = f"{self.baudrate} {self.bytesize}{self.parity}{self.stopbits}"
-        return f"modbus_rtu {self.port} {line} unit {self.unit}"
-
-
-ModbusTransport = Annotated[ModbusTcp | ModbusRtu, Field(discriminator="kind")]
-
-
-class CanLink(_Strict):
-    """A CAN bus through python-can: ``interface`` and ``channel`` exactly as python-can
-    names them (``pcan``/``PCAN_USBBUS1``, ``kvaser``/``0``, ``slcan``/``/dev/ttyACM0``
-    or ``slcan``/``socket://host:port``, ``socketcan``/``can0``)."""
-
-    kind: Literal["can"]
-    interface: str = "slcan"
-    channel: str
-    bitrate: int = Field(default=500_000, ge=10_000, le=1_000_000)
-    base_id: int = Field(default=0x600, ge=0, le=0x7FF, description="device identifier block")
-    timeout_s: float | None = Field(default=None, gt=0, le=30)
-    options: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="extra keyword arguments for can.Bus"
-    )
-
-    def describe(self) -> str:
-        return f"can {self.interface} {self.channel} {self.bitrate} bit/s"
-
-
-class SerialLine(_Strict):
-    """A serial line (8N1) through pyserial: a device path or a pyserial URL such as
-    ``socket://host:port`` or ``rfc2217://host:port``."""
-
-    kind: Literal["serial"]
-    port: str
-    baudrate: int = Field(default=9600, ge=300, le=4_000_000)
-    timeout_s: float | None = Field(default=None, gt=0, le=30)
-
-    def describe(self) -> str:
-        return f"serial {self.port} {self.baudrate} 8N1"
-
-
-PilotTransport = Annotated[CanLink | SerialLine, Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- instruments
@@ -144,7 +79,7 @@ ACCURACY_PCT: dict[str, float] = {
 }
 
 
-class _Traceable(_Strict):
+class _Traceable(Strict):
     """What a calibration audit asks of every instrument."""
 
     serial_number: str = ""
@@ -192,7 +127,7 @@ class PilotConfig(_Traceable):
 # --------------------------------------------------------------------------- simulation
 
 
-class SimMeter(_Strict):
+class SimMeter(Strict):
     """How a simulated meter errs and what its registers hold.
 
     ``bias_pct`` is a fixed gain error and must lie within the meter's declared
@@ -224,7 +159,7 @@ class SimPremise(SimMeter):
     base_load_w: float = Field(default=1200.0, ge=0, le=100_000)
 
 
-class Simulation(_Strict):
+class Simulation(Strict):
     """Present only in simulated benches: the coupled model behind the simulators."""
 
     seed: int = 1
@@ -240,7 +175,7 @@ class Simulation(_Strict):
 # --------------------------------------------------------------------------- the bench
 
 
-class BenchConfig(_Strict):
+class BenchConfig(Strict):
     """A whole bench: the EUMD, an optional premise meter, the load and the pilot."""
 
     bench: str = Field(min_length=1, description="bench name, shown in reports")
@@ -267,10 +202,6 @@ class BenchConfig(_Strict):
         if self.premise_meter is not None:
             out["premise_meter"] = self.premise_meter
         return out
-
-
-#: One cross-field problem: where in the file (key path) and what is wrong.
-Problem = tuple[PathKey, str]
 
 
 def placeholder_problems(config: BenchConfig) -> list[Problem]:
@@ -381,16 +312,18 @@ def _without_union_tags(issue: YamlIssue) -> YamlIssue:
 
 def parse_bench(text: str, file: str = "<bench>") -> BenchConfig:
     """Validate bench-file text; see :func:`load_bench`."""
-    from rig.bench.registry import unknown_driver_problems
-
     try:
         data, sources = parse_located(text, file)
         config = validate_located(data, sources, BenchConfig, file)
     except YamlFileError as error:
         raise YamlFileError([_without_union_tags(issue) for issue in error.issues]) from None
-    problems = (
-        placeholder_problems(config) + simulation_problems(config) + unknown_driver_problems(config)
+    names = driver_problems(
+        {role: meter.map for role, meter in config.meters().items()},
+        config.load.dialect,
+        config.pilot.dialect,
+        config.pilot.transport.kind,
     )
+    problems = placeholder_problems(config) + simulation_problems(config) + names
     if problems:
         raise YamlFileError(issues_at(file, sources, problems))
     return config

@@ -38,18 +38,8 @@ from drivers.pilot.sim_device import SIM_IDENTITY
 from drivers.sim import model as sim_model
 from drivers.sim.model import BenchModel, ModelConfig
 from drivers.sim.runtime import SimLoop
-from rig.bench.config import (
-    AUTO,
-    BenchConfig,
-    CanLink,
-    MeterConfig,
-    ModbusRtu,
-    ModbusTcp,
-    SerialLine,
-    SimMeter,
-    SimPremise,
-    Simulation,
-)
+from rig.bench.config import AUTO, BenchConfig, MeterConfig, SimMeter, SimPremise, Simulation
+from rig.bench.transports import CanLink, ModbusRtu, ModbusTcp, SerialLine
 from rig.clock import Clock, VirtualClock, WallClock
 
 HOST = "127.0.0.1"
@@ -154,6 +144,7 @@ class SimulatedBench:
         meter = MeterSim(
             self.model,
             which=which,
+            map_name=spec.map,
             unit=max(t.unit, 1),
             framing="rtu" if rtu else "tcp",
             line_baud=line_baud,
@@ -195,14 +186,11 @@ class SimulatedBench:
         t = spec.transport
         port = _port(t.channel if isinstance(t, CanLink) else t.port)
         base_id = t.base_id if isinstance(t, CanLink) else 0x600
-        wire: Literal["can", "serial", "ev_sim"] = (
-            "can" if spec.dialect == "can" else "ev_sim" if spec.dialect == "ev_sim" else "serial"
-        )
         identity = replace(SIM_IDENTITY, serial=spec.serial_number or SIM_IDENTITY.serial)
         self.pilot = start_pilot_sim(
             self.loop,
             self.model,
-            wire,
+            spec.dialect,
             port=port,
             base_id=base_id,
             identity=identity,

@@ -15,8 +15,9 @@ import pytest
 from drivers.kinds import PilotState
 from rig.bench.build import open_bench
 from rig.bench.check import check_bench
-from rig.bench.config import ModbusRtu, SerialLine, load_bench
+from rig.bench.config import load_bench
 from rig.bench.simulated import NotSimulated, SimulatedBench
+from rig.bench.transports import ModbusRtu, SerialLine
 
 VARIANT = """\
 bench: variant

@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from drivers.load import DIALECTS as LOAD_DIALECTS
 from drivers.load import ScpiLoad, open_load
 from drivers.load.sim import LoadSimulator
 from drivers.sim.model import BenchModel, ModelConfig
 from drivers.sim.runtime import SimLoop
 from rig.clock import VirtualClock
 
-DIALECTS = ("scpi", "chroma63800", "it8600")
+#: Every registered dialect: a new one joins the contract, fault and watchdog tests.
+DIALECTS = tuple(LOAD_DIALECTS)
 TEST_TIMEOUT_S = 0.2  # short: fault tests wait for it, and the suite must stay fast
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from drivers.kinds import PilotState
-from drivers.meter import open_meter
+from drivers.meter import METER_MAPS, open_meter
 from drivers.meter.registry import ModbusMeter
 from drivers.meter.sim import Framing, MeterSim
 from drivers.sim.model import BenchModel, MeterConfig, ModelConfig
@@ -60,8 +60,10 @@ class MeterBench:
         self.model.set_pilot_state(PilotState.C)
         self.clock.advance(5.0)
 
-    def simulator(self, framing: Framing = "tcp", **options: Any) -> MeterSim:
-        sim = MeterSim(self.model, framing=framing, **options)
+    def simulator(
+        self, framing: Framing = "tcp", map_name: str = "sdm630", **options: Any
+    ) -> MeterSim:
+        sim = MeterSim(self.model, framing=framing, map_name=map_name, **options)
         sim.start_on(self.loop)
         self.sims.append(sim)
         return sim
@@ -88,11 +90,10 @@ def bench(sim_loop: SimLoop) -> Iterator[MeterBench]:
     b.close()
 
 
+#: Every registered map over both framings (a new map joins the contract suite), and a
+#: real meter when one is given.
 CONTRACT_TARGETS = [
-    ("tcp", "sdm630"),
-    ("tcp", "sunspec"),
-    ("rtu", "sdm630"),
-    ("rtu", "sunspec"),
+    *((framing, map_name) for framing in ("tcp", "rtu") for map_name in METER_MAPS),
     ("bench", "given"),
 ]
 
@@ -126,6 +127,6 @@ def meter_under_test(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Itera
         return
     b = MeterBench(sim_loop)
     b.charge()
-    sim = b.simulator(framing)
+    sim = b.simulator(framing, map_name)
     yield MeterUnderTest(b.driver(sim, map_name), b)
     b.close()

@@ -51,7 +51,7 @@ def _assert_names_exchange(exc: InstrumentError, *, received: bool) -> None:
 def test_exception_code_is_rejected_not_retried(
     bench: MeterBench, framing: Framing, map_name: str
 ) -> None:
-    sim = bench.simulator(framing)
+    sim = bench.simulator(framing, map_name)
     meter = bench.driver(sim, map_name)
     meter.snapshot()  # discovery done, link healthy
     sim.faults.exception(4)
@@ -107,7 +107,7 @@ def test_garbled_reply_is_a_reply_error_with_the_bytes(
 
 
 def test_default_timeouts_keep_a_hung_device_under_a_second() -> None:
-    from drivers.meter.modbus_link import parse_link
+    from drivers.meter.link_settings import parse_link
 
     assert parse_link("tcp://127.0.0.1:502").timeout_s < 1.0
     assert parse_link("socket://127.0.0.1:5020?baud=9600").timeout_s < 1.0
@@ -177,7 +177,7 @@ def test_tcp_gateway_answers_for_a_missing_unit(bench: MeterBench) -> None:
 def test_bad_values_are_reply_errors_never_readings(
     bench: MeterBench, map_name: str, fault: ValueFault, quantity: Quantity
 ) -> None:
-    sim = bench.simulator("tcp")
+    sim = bench.simulator("tcp", map_name)
     meter = bench.driver(sim, map_name)
     meter.snapshot()
     sim.faults.set_value(quantity, fault)
@@ -200,7 +200,7 @@ def test_bad_values_are_reply_errors_never_readings(
 
 
 def test_acc32_rollover_on_the_wire_gives_the_right_delta(bench: MeterBench) -> None:
-    sim = bench.simulator("tcp")
+    sim = bench.simulator("tcp", "sunspec")
     meter = bench.driver(sim, "sunspec")
     sim.prime_rollover(margin_wh=50.0)
     before = meter.snapshot()
@@ -224,7 +224,7 @@ def test_acc32_reading_exactly_zero_after_the_wrap_is_a_reading(
     that tells a roll-over from a meter gone backwards); with the energy-step guard on
     the wrap must also be a step the load could draw.
     """
-    sim = bench.simulator("tcp")
+    sim = bench.simulator("tcp", "sunspec")
     options = {"clock": bench.clock, "max_power_w": 8000.0} if guarded else {}
     meter = bench.driver(sim, "sunspec", **options)
     sim.prime_rollover(margin_wh=3.0)
@@ -240,7 +240,7 @@ def test_acc32_reading_exactly_zero_after_the_wrap_is_a_reading(
 
 
 def test_acc32_zero_in_the_lower_half_is_still_not_implemented(bench: MeterBench) -> None:
-    sim = bench.simulator("tcp")
+    sim = bench.simulator("tcp", "sunspec")
     meter = bench.driver(sim, "sunspec")
     sim.prime_rollover(margin_wh=2**31 + 10)  # a count just below half the range
     assert meter.snapshot().import_energy_wh < 2**31
@@ -257,7 +257,7 @@ def test_unknown_map_is_unknown_model() -> None:
 
 
 def test_sunspec_driver_on_a_device_without_the_map(bench: MeterBench) -> None:
-    sim = bench.simulator("tcp", sunspec_base=50000)
+    sim = bench.simulator("tcp", "sunspec", sunspec_base=50000)
     meter = SunSpecMeter(bench.driver(sim, "sdm630").link, base=40000)
     with pytest.raises(UnsupportedFeature, match='no SunSpec "SunS" marker at 40000'):
         meter.snapshot()

@@ -8,7 +8,7 @@ import pytest
 
 from drivers.errors import InstrumentTimeout
 from drivers.meter import SDM630, SunSpecMeter, meter_class, parse_link
-from drivers.meter.modbus_link import char_time_s, frame_gap_s
+from drivers.meter.link_settings import char_time_s, frame_gap_s
 from tests.meter.conftest import MeterBench
 
 

@@ -48,7 +48,7 @@ def test_the_top_of_the_sdm630_range_is_still_a_reading(bench: MeterBench) -> No
 
 def test_a_sunspec_acc32_total_cannot_leave_its_range(bench: MeterBench) -> None:
     """1e13 Wh does not fit 32 bits: the counter wraps, and the reading stays in range."""
-    sim = bench.simulator()
+    sim = bench.simulator("tcp", "sunspec")
     meter = bench.driver(sim, "sunspec")
     sim.faults.energy_offset_wh = 1e13
     snapshot = meter.snapshot()
@@ -61,7 +61,7 @@ def test_a_sunspec_acc32_total_cannot_leave_its_range(bench: MeterBench) -> None
 def test_a_reply_with_the_wrong_function_code_is_refused(
     bench: MeterBench, framing: str, map_name: str
 ) -> None:
-    sim = bench.simulator(framing)  # type: ignore[arg-type]
+    sim = bench.simulator(framing, map_name)  # type: ignore[arg-type]
     meter = bench.driver(sim, map_name)
     meter.snapshot()  # SunSpec discovery done on a healthy wire
     sim.faults.inject(WireFault.WRONG_FUNCTION)  # until cleared: the retry sees it too
@@ -76,7 +76,7 @@ def test_a_reply_with_the_wrong_function_code_is_refused(
 
 @pytest.mark.parametrize("map_name", MAPS)
 def test_an_energy_step_beyond_max_power_is_refused(bench: MeterBench, map_name: str) -> None:
-    sim = bench.simulator()
+    sim = bench.simulator("tcp", map_name)
     meter = bench.driver(sim, map_name, clock=bench.clock, max_power_w=MAX_POWER_W)
     first = meter.snapshot().import_energy_wh
     bench.clock.advance(60.0)
@@ -95,7 +95,7 @@ def test_an_energy_step_beyond_max_power_is_refused(bench: MeterBench, map_name:
 @pytest.mark.parametrize("map_name", MAPS)
 def test_the_step_rule_follows_the_stated_maximum(bench: MeterBench, map_name: str) -> None:
     """The model really draws 3.8 kW: a bench declared as 1 kW must refuse its growth."""
-    sim = bench.simulator()
+    sim = bench.simulator("tcp", map_name)
     meter = bench.driver(sim, map_name, clock=bench.clock, max_power_w=1000.0)
     meter.snapshot()
     bench.clock.advance(600.0)  # about 640 Wh; 1 kW allows 167 Wh
@@ -104,7 +104,7 @@ def test_the_step_rule_follows_the_stated_maximum(bench: MeterBench, map_name: s
 
 
 def test_a_sunspec_roll_over_is_not_a_jump(bench: MeterBench) -> None:
-    sim = bench.simulator()
+    sim = bench.simulator("tcp", "sunspec")
     meter = bench.driver(sim, "sunspec", clock=bench.clock, max_power_w=MAX_POWER_W)
     sim.prime_rollover(20.0)
     before = meter.snapshot().import_energy_wh

@@ -62,7 +62,7 @@ def test_plain_pymodbus_client_reads_the_sdm630_map(bench: MeterBench) -> None:
 
 
 def test_plain_pymodbus_client_walks_the_sunspec_map(bench: MeterBench) -> None:
-    sim = bench.simulator("tcp")
+    sim = bench.simulator("tcp", "sunspec")
     client = ModbusTcpClient("127.0.0.1", port=sim.endpoint.port, timeout=1)
     with _connected(client):
         head = client.read_holding_registers(40000, count=70, device_id=1).registers
@@ -104,7 +104,7 @@ def test_registers_are_computed_at_read_time(bench: MeterBench) -> None:
 def test_sunspec_discovery_finds_every_base_and_model(
     bench: MeterBench, base: int, model_id: int
 ) -> None:
-    sim = bench.simulator("tcp", sunspec_base=base, sunspec_model=model_id)
+    sim = bench.simulator("tcp", "sunspec", sunspec_base=base, sunspec_model=model_id)
     meter = bench.driver(sim, "sunspec")
     assert isinstance(meter, SunSpecMeter)
     found = meter.discover()
@@ -117,8 +117,8 @@ def test_sunspec_discovery_finds_every_base_and_model(
 
 
 def test_both_maps_read_the_same_meter(bench: MeterBench) -> None:
-    sim = bench.simulator("tcp")
-    sdm, sunspec = bench.driver(sim, "sdm630"), bench.driver(sim, "sunspec")
+    sdm = bench.driver(bench.simulator("tcp", "sdm630"), "sdm630")
+    sunspec = bench.driver(bench.simulator("tcp", "sunspec"), "sunspec")
     a, b = sdm.snapshot(), sunspec.snapshot()
     assert a.power_w == pytest.approx(b.power_w, abs=1.0)  # W_SF 0: 1 W steps
     assert a.import_energy_wh == pytest.approx(b.import_energy_wh, abs=1.0)

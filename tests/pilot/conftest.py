@@ -23,8 +23,12 @@ import pytest
 
 from drivers.kinds import Pilot, PilotState
 from drivers.pilot import open_pilot
+from drivers.pilot.sim_wire import SIM_WIRES
 from drivers.sim.runtime import SimLoop
 from tests.pilot.simbench import SimBench, close_soon, join_closing, start_bench
+
+#: Every simulated wire (one per pilot dialect): a new dialect joins the contract suite.
+WIRES = list(SIM_WIRES)
 
 
 def device_config(config: pytest.Config) -> dict[str, Any] | None:
@@ -53,7 +57,7 @@ def sim_loop() -> Iterator[SimLoop]:
         join_closing()
 
 
-@pytest.fixture(scope="module", params=["can", "serial", "ev_sim"])
+@pytest.fixture(scope="module", params=WIRES)
 def bench(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Iterator[SimBench]:
     """A simulated device per wire, shared by a module's tests."""
     started = start_bench(sim_loop, request.param)
@@ -61,7 +65,7 @@ def bench(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Iterator[SimBenc
     started.sim.stop()
 
 
-@pytest.fixture(scope="module", params=["can", "serial", "ev_sim", "device"])
+@pytest.fixture(scope="module", params=[*WIRES, "device"])
 def contract_pilot(request: pytest.FixtureRequest, sim_loop: SimLoop) -> Iterator[Pilot]:
     """A Pilot for the contract suite: the simulator over each wire, or the real device."""
     if request.param == "device":

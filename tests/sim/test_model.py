@@ -6,7 +6,8 @@ import pytest
 
 from drivers.j1772 import ampacity_from_duty, duty_from_ampacity
 from drivers.kinds import PilotState
-from drivers.sim.model import BenchModel, MeterConfig, ModelConfig, gaussian
+from drivers.sim.model import BenchModel, MeterConfig, ModelConfig
+from drivers.sim.noise import gaussian
 from rig.clock import VirtualClock
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
