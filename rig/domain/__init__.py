@@ -4,7 +4,8 @@ The use case's vocabulary (:mod:`.vocabulary`: how the PEV communicated, the SC-
 roaming option, kinds of premise, a host's guest preference, a portal's
 arrangement, what an ID looks like), the tariff *schema* (:mod:`.tariff`: OCPI
 shaped, read from the utility data set) and the requirements catalogue
-(:mod:`.requirements`) live here, so that the services, the oracle, the plans and
+(:mod:`.requirements`) live here, with the one mixin the rig's closable objects
+share (:mod:`.closing`), so that the services, the oracle, the plans and
 the report can all name them without importing one another.
 
 This package is the bottom layer: it imports nothing of ``rig`` or ``drivers``

@@ -47,8 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from rig.clock import Clock
-from rig.closing import Closing
 from rig.delivery import Backoff, Rejected, Status, attempt
+from rig.domain.closing import Closing
 from rig.esi.audit import AuditLog, Outcome
 
 __all__ = ["Outbox", "OutboxMessage", "OutboxStuck", "Rejected", "Sender", "Status"]

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar, Unpack
 
 from rig.domain.checks import Answers
 
@@ -137,6 +137,24 @@ class Limits:
         return "any value"
 
 
+class About(TypedDict, total=False):
+    """What a measurement says besides its value: see :class:`Measurement`'s fields."""
+
+    requirements: Iterable[str]
+    detail: str
+    series: Iterable[str]
+    answers: Answers | None
+
+
+def _told(about: About) -> dict[str, Any]:
+    """``about`` as :class:`Measurement`'s fields (the ID lists as tuples)."""
+    told: dict[str, Any] = dict(about)
+    for key in ("requirements", "series"):
+        if key in told:
+            told[key] = tuple(told[key])
+    return told
+
+
 @dataclass(frozen=True)
 class Measurement:
     """One named, judged observation. Build it with :meth:`within` or :meth:`equals`.
@@ -173,54 +191,18 @@ class Measurement:
 
     @classmethod
     def within(
-        cls,
-        name: str,
-        value: Number | None,
-        unit: str,
-        limits: Limits,
-        *,
-        requirements: Iterable[str] = (),
-        detail: str = "",
-        series: Iterable[str] = (),
-        answers: Answers | None = None,
+        cls, name: str, value: Number | None, unit: str, limits: Limits, **about: Unpack[About]
     ) -> Measurement:
         """A numeric measurement judged against ``limits`` (``None``: nothing measured)."""
-        return cls(
-            name=name,
-            value=value,
-            mode="limits",
-            unit=unit,
-            limits=limits,
-            requirements=tuple(requirements),
-            detail=detail,
-            series=tuple(series),
-            answers=answers,
-        )
+        return cls(name=name, value=value, mode="limits", unit=unit, limits=limits, **_told(about))
 
     @classmethod
     def equals(
-        cls,
-        name: str,
-        measured: Value,
-        expected: Value,
-        *,
-        unit: str = "",
-        requirements: Iterable[str] = (),
-        detail: str = "",
-        series: Iterable[str] = (),
-        answers: Answers | None = None,
+        cls, name: str, measured: Value, expected: Value, *, unit: str = "", **about: Unpack[About]
     ) -> Measurement:
         """A measurement that passes only when ``measured == expected``."""
         return cls(
-            name=name,
-            value=measured,
-            mode="equals",
-            unit=unit,
-            expected=expected,
-            requirements=tuple(requirements),
-            detail=detail,
-            series=tuple(series),
-            answers=answers,
+            name=name, value=measured, mode="equals", unit=unit, expected=expected, **_told(about)
         )
 
     @classmethod

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
+from rig.domain.closing import Closing
 from rig.results.measurement_record import MeasurementRecord
 from rig.results.measurements import Measurement
 from rig.results.records import Record
 
 
-class ResultsWriter:
+class ResultsWriter(Closing):
     """Append records to one results file; use as a context manager.
 
     Every record goes out as one ``write`` of one complete line, under a lock, then
@@ -43,14 +42,3 @@ class ResultsWriter:
     def close(self) -> None:
         with self._lock:
             self._file.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -24,10 +24,11 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import websocket
+
+from rig.domain.closing import Closing
 
 FLAGS = (
     "--headless",
@@ -50,7 +51,7 @@ def find_chromium() -> str | None:
     return next((found for name in names if (found := shutil.which(name))), None)
 
 
-class Chromium:
+class Chromium(Closing):
     """One headless browser process and one page; use as a context manager."""
 
     def __init__(self, binary: str, profile: Path, timeout: float = 30.0) -> None:
@@ -181,14 +182,3 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
