@@ -6,7 +6,8 @@
 * :func:`sep2_authenticator` is the callers' dependency. A bearer token from the data
   set identifies the caller as on the JSON API (plain HTTP, or TLS without a client
   certificate). Over TLS, a client certificate alone identifies the ESI whose
-  registered EndDevice has the certificate's LFDI; an LFDI nobody registered is 403.
+  registered EndDevice has the certificate's LFDI; an LFDI nobody registered is 403,
+  and so is a token presented with the certificate of another ESI's device.
 * :func:`own_device` is the rule behind "a device acts only for its own premise": the
   named LFDI must be an EndDevice registered by the caller, and when the request came
   with a client certificate, it must be *that* certificate's device.
@@ -106,19 +107,27 @@ def sep2_authenticator(service: UtilityService) -> Callable[..., Awaitable[Calle
         request: Request,
         given: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> Caller:
-        with contextlib.suppress(HTTPException):  # no known token: try the certificate
-            return await by_token(request, given)
         lfdi = cert_lfdi(request)
+        owner = registered_to(lfdi) if lfdi is not None else None
+        with contextlib.suppress(HTTPException):  # no known token: try the certificate
+            caller = await by_token(request, given)
+            if owner is not None and owner != caller.id:  # another ESI's device
+                raise forbidden(f"the client certificate is device {lfdi} of another ESI")
+            return caller
         if lfdi is None:
             raise HTTPException(401, "send a client certificate or 'Authorization: Bearer'")
+        if owner is None or owner not in esis:
+            raise HTTPException(403, f"no end device with LFDI {lfdi} is registered")
+        caller = esis[owner]
+        request.state.caller = caller.label
+        return caller
+
+    def registered_to(lfdi: str) -> str | None:
+        """The ESI that registered the device ``lfdi``, if any."""
         table = service.t.end_devices
         with service.db.read() as conn:
             row = conn.execute(select(table.c.esi_id).where(table.c.lfdi == lfdi)).first()
-        if row is None or row.esi_id not in esis:
-            raise HTTPException(403, f"no end device with LFDI {lfdi} is registered")
-        caller = esis[row.esi_id]
-        request.state.caller = caller.label
-        return caller
+        return None if row is None else str(row.esi_id)
 
     return current_caller
 
