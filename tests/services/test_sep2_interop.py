@@ -4,13 +4,21 @@ walks the bundled utility's 2030.5 server; what it reads must agree with the JSO
 ``py20305`` parses every answer with its own xsdata models generated from the
 2030.5 schema, so a body the rig's server wrote wrongly fails here even where
 the rig's own tests would read it leniently. The client sends the ESI's bearer
-token as an extra header (plain HTTP, 127.0.0.1; TLS is not built yet).
+token as an extra header (plain HTTP, 127.0.0.1; its mutual-TLS connector runs an
+IEEE 2030.5 certificate-chain audit that the rig's throw-away test CA does not
+meet, so TLS is tested with the rig's own client in ``test_sep2_tls.py``).
+
+The second test mirrors a metering session with py20305's own models: a
+MirrorUsagePoint with a MirrorMeterReading of interval Readings (BR-09), then the
+close; it reads the MirrorUsagePointList and the usage point back and compares
+them with the JSON API's session record.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,23 +26,35 @@ from typing import Any
 from py20305.client.http import Sep2Client
 from py20305.models.sep import (
     ConsumptionTariffIntervalList,
+    DateTimeInterval,
     DemandResponseProgramList,
     DeviceCapability,
     EndDevice,
     EndDeviceControlList,
     EndDeviceList,
+    MirrorMeterReading,
+    MirrorReadingSet,
+    MirrorUsagePoint,
+    MirrorUsagePointList,
+    MRidtype,
     RateComponentList,
+    Reading,
+    ReadingType,
     Registration,
+    RoleFlagsType,
+    ServiceKind,
     Sfditype,
     TariffProfileList,
     Time,
     TimeTariffIntervalList,
     TimeType,
+    UomType,
 )
 from sep2tools.cert_id import get_sfdi
 
 from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import pin
+from tests.services.helpers import bind, clock_of, now, uid
 
 
 def val(x: Any) -> Any:
@@ -47,6 +67,9 @@ def href(link: Any) -> str:
     return str(link.href)
 
 
+PY20305_LFDI = hashlib.sha256(b"py20305 interop device").hexdigest()[:40].upper()
+
+
 async def walk(url: str, token: str) -> dict[str, Any]:
     """Discovery from /dcap, following only the links the server returns."""
     seen: dict[str, Any] = {}
@@ -55,7 +78,7 @@ async def walk(url: str, token: str) -> dict[str, Any]:
         seen["poll_rate"] = val(dcap.poll_rate)
         seen["time"] = val((await c.get(href(dcap.time_link), Time)).current_time)
 
-        lfdi = hashlib.sha256(b"py20305 interop device").hexdigest()[:40].upper()
+        lfdi = PY20305_LFDI
         sfdi = int(get_sfdi(lfdi, group=False))
         device = EndDevice(
             l_fdi=bytes.fromhex(lfdi), s_fdi=Sfditype(value=sfdi), changed_time=TimeType(value=0)
@@ -132,3 +155,110 @@ def test_py20305_walks_the_server_and_agrees_with_the_json_api(svc: ServiceEndpo
         if s["kind"] == "dlc"
     }
     assert expected and seen["events"] == expected
+
+
+def period(start: int, duration: int) -> DateTimeInterval:
+    return DateTimeInterval(start=TimeType(value=start), duration=duration)
+
+
+def mirror_reading(binding_id: str, pev_id: str | None, **parts: Any) -> MirrorMeterReading:
+    """A MirrorMeterReading of the binding: interval readings (``mirror_reading_set``)
+    and/or the close (``reading``); energy in Wh (uom 72, multiplier 0)."""
+    return MirrorMeterReading(
+        m_rid=MRidtype(value=bytes.fromhex(uuid.uuid4().hex)),
+        description=binding_id,
+        reading_type=ReadingType(uom=UomType(value=72), interval_length=900),
+        **parts,
+    )
+
+
+async def mirror(
+    url: str, token: str, binding_id: str, session_id: str, t0: int, wh: list[int]
+) -> dict[str, Any]:
+    """Mirror a session with py20305's models; read it back from /mup."""
+    async with Sep2Client(url, request_headers={"Authorization": f"Bearer {token}"}) as c:
+        dcap = await c.get("/dcap", DeviceCapability)
+        sfdi = int(get_sfdi(PY20305_LFDI, group=False))
+        device = EndDevice(
+            l_fdi=bytes.fromhex(PY20305_LFDI),
+            s_fdi=Sfditype(value=sfdi),
+            changed_time=TimeType(value=0),
+        )
+        await c.post(href(dcap.end_device_list_link), device)  # again: the same device
+        mup = MirrorUsagePoint(
+            m_rid=MRidtype(value=bytes.fromhex(uuid.uuid4().hex)),
+            description=session_id,
+            role_flags=RoleFlagsType(value=bytes.fromhex("0045")),
+            service_category_kind=ServiceKind(value=0),
+            status=1,
+            device_lfdi=bytes.fromhex(PY20305_LFDI),
+        )
+        location = await c.post(href(dcap.mirror_usage_point_list_link), mup)
+        assert location, "POST /mup answers a Location"
+        readings = [
+            Reading(time_period=period(t0 + 900 * i, 900), value=v) for i, v in enumerate(wh)
+        ]
+        rset = MirrorReadingSet(
+            m_rid=MRidtype(value=bytes.fromhex(uuid.uuid4().hex)),
+            description="PEV-ALICE",
+            time_period=period(t0, 900 * len(wh)),
+            reading=readings,
+        )
+        await c.post(location, mirror_reading(binding_id, "PEV-ALICE", mirror_reading_set=[rset]))
+        close = Reading(time_period=period(t0, 900 * len(wh)), value=sum(wh))
+        await c.post(location, mirror_reading(binding_id, None, reading=close))
+
+        listed = await c.get(href(dcap.mirror_usage_point_list_link), MirrorUsagePointList)
+        shown = await c.get(location, MirrorUsagePoint)
+    (meter,) = shown.mirror_meter_reading
+    scale = Decimal(10) ** val(meter.reading_type.power_of_ten_multiplier)
+    assert meter.reading is not None
+    return {
+        "location": location,
+        "listed": [p.href for p in listed.mirror_usage_point],
+        "session": shown.description,
+        "device": shown.device_lfdi.hex().upper(),
+        "binding": meter.description,
+        "pev": [s.description for s in meter.mirror_reading_set],
+        "intervals": [
+            (val(r.time_period.start), r.time_period.duration, Decimal(r.value) * scale)
+            for s in meter.mirror_reading_set
+            for r in s.reading
+        ],
+        "close": (
+            val(meter.reading.time_period.start),
+            meter.reading.time_period.duration,
+            Decimal(meter.reading.value) * scale,
+        ),
+    }
+
+
+def test_py20305_mirrors_a_session_and_the_json_api_agrees(svc: ServiceEndpoints) -> None:
+    binding = bind(
+        svc, "HPL", "ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "PEV-ALICE", binding_id=uid("B")
+    )
+    start = now(svc).replace(second=0, microsecond=0)
+    clock_of(svc).advance_to(start.timestamp() + 3600)
+    session_id, t0, wh = uid("S-PY"), int(start.timestamp()), [1500, 1250, 2000, 1750]
+    seen = asyncio.run(
+        mirror(
+            svc.sep2_urls["HPL"], svc.token("ESI-ALICE"), binding["binding_id"], session_id, t0, wh
+        )
+    )
+    with svc.client("HPL", as_caller="ESI-ALICE") as c:
+        record = c.get(f"/sessions/{session_id}").json()
+
+    assert seen["location"] in seen["listed"]
+    assert (seen["session"], seen["device"]) == (session_id, PY20305_LFDI)
+    assert seen["binding"] == record["binding_id"] == binding["binding_id"]
+    assert seen["pev"] == [record["pev_id"]] == ["PEV-ALICE"]
+    assert record["premise_id"] == "PREM-ALICE" and record["status"] == "closed"
+    assert [(s, d) for s, d, _ in seen["intervals"]] == [(t0 + 900 * i, 900) for i in range(4)]
+    assert [wh_ for _, _, wh_ in seen["intervals"]] == [Decimal(v) for v in wh]
+    assert record["interval_count"] == len(seen["intervals"])
+    total_wh = sum(wh_ for _, _, wh_ in seen["intervals"])
+    assert Decimal(record["total_energy"]) * 1000 == total_wh
+    assert seen["close"] == (t0, 3600, Decimal(sum(wh)))
+    assert Decimal(record["reported_energy_kwh"]) * 1000 == seen["close"][2]
+    assert datetime.fromisoformat(record["start_date_time"]).timestamp() == t0
+    assert datetime.fromisoformat(record["end_date_time"]).timestamp() == t0 + 3600
