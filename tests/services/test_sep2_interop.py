@@ -4,9 +4,10 @@ walks the bundled utility's 2030.5 server; what it reads must agree with the JSO
 ``py20305`` parses every answer with its own xsdata models generated from the
 2030.5 schema, so a body the rig's server wrote wrongly fails here even where
 the rig's own tests would read it leniently. The client sends the ESI's bearer
-token as an extra header (plain HTTP, 127.0.0.1; its mutual-TLS connector runs an
-IEEE 2030.5 certificate-chain audit that the rig's throw-away test CA does not
-meet, so TLS is tested with the rig's own client in ``test_sep2_tls.py``).
+token as an extra header. Each test runs twice: over plain HTTP, and over mutual
+TLS with py20305's own TLS set-up and a client certificate from the throw-away
+test CA (:mod:`rig.services.sep2_tls`); over TLS py20305 registers the device of
+its certificate, with the LFDI *it* computes from the certificate.
 
 The second test mirrors a metering session with py20305's own models: a
 MirrorUsagePoint with a MirrorMeterReading of interval Readings (BR-09), then the
@@ -19,11 +20,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from py20305.client.http import Sep2Client
+from py20305.client.tls import TlsConfig
 from py20305.models.sep import (
     ConsumptionTariffIntervalList,
     DateTimeInterval,
@@ -55,6 +59,9 @@ from sep2tools.cert_id import get_sfdi
 from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import pin
 from tests.services.helpers import bind, clock_of, now, uid
+from tests.services.test_sep2_tls import tls_svc
+
+__all__ = ["tls_svc"]  # the mutual-TLS cluster, shared
 
 
 def val(x: Any) -> Any:
@@ -70,20 +77,49 @@ def href(link: Any) -> str:
 PY20305_LFDI = hashlib.sha256(b"py20305 interop device").hexdigest()[:40].upper()
 
 
-async def walk(url: str, token: str) -> dict[str, Any]:
+@dataclass
+class Target:
+    """The server py20305 talks to: over plain HTTP, or mutual TLS as a device."""
+
+    svc: ServiceEndpoints
+    tls: TlsConfig | None = None
+    lfdi: str = PY20305_LFDI
+
+    def client(self) -> Sep2Client:
+        token = self.svc.token("ESI-ALICE")
+        headers = {"Authorization": f"Bearer {token}"}
+        return Sep2Client(self.svc.sep2_urls["HPL"], tls=self.tls, request_headers=headers)
+
+
+@pytest.fixture(params=["http", "mutual TLS"])
+def target(request: pytest.FixtureRequest) -> Target:
+    if request.param == "http":
+        return Target(request.getfixturevalue("svc"))
+    svc, ca = request.getfixturevalue("tls_svc")
+    device = ca.client_tls(f"py20305-{uuid.uuid4().hex[:8]}")
+    tls = TlsConfig(client_cert=device.certfile, client_key=device.keyfile, ca_cert=device.ca_certs)
+    return Target(svc, tls, device.lfdi)
+
+
+def end_device(lfdi: str) -> EndDevice:
+    sfdi = int(get_sfdi(lfdi, group=False))
+    return EndDevice(
+        l_fdi=bytes.fromhex(lfdi), s_fdi=Sfditype(value=sfdi), changed_time=TimeType(value=0)
+    )
+
+
+async def walk(target: Target) -> dict[str, Any]:
     """Discovery from /dcap, following only the links the server returns."""
     seen: dict[str, Any] = {}
-    async with Sep2Client(url, request_headers={"Authorization": f"Bearer {token}"}) as c:
+    async with target.client() as c:
+        if target.tls is not None:  # py20305's LFDI of its certificate is the rig's
+            assert (c.client_lfdi or "").replace("-", "").upper() == target.lfdi
         dcap = await c.get("/dcap", DeviceCapability)
         seen["poll_rate"] = val(dcap.poll_rate)
         seen["time"] = val((await c.get(href(dcap.time_link), Time)).current_time)
 
-        lfdi = PY20305_LFDI
-        sfdi = int(get_sfdi(lfdi, group=False))
-        device = EndDevice(
-            l_fdi=bytes.fromhex(lfdi), s_fdi=Sfditype(value=sfdi), changed_time=TimeType(value=0)
-        )
-        location = await c.post(href(dcap.end_device_list_link), device)
+        sfdi = int(get_sfdi(target.lfdi, group=False))
+        location = await c.post(href(dcap.end_device_list_link), end_device(target.lfdi))
         pages = await c.get_list(href(dcap.end_device_list_link), EndDeviceList)
         devices = [d for page in pages for d in page.end_device]
         mine = next(d for d in devices if val(d.s_fdi) == sfdi)
@@ -119,8 +155,9 @@ async def walk(url: str, token: str) -> dict[str, Any]:
     return seen
 
 
-def test_py20305_walks_the_server_and_agrees_with_the_json_api(svc: ServiceEndpoints) -> None:
-    seen = asyncio.run(walk(svc.sep2_urls["HPL"], svc.token("ESI-ALICE")))
+def test_py20305_walks_the_server_and_agrees_with_the_json_api(target: Target) -> None:
+    svc = target.svc
+    seen = asyncio.run(walk(target))
 
     with svc.client("HPL", as_caller="ESI-ALICE") as c:
         health = c.get("/health").json()
@@ -173,25 +210,19 @@ def mirror_reading(binding_id: str, pev_id: str | None, **parts: Any) -> MirrorM
 
 
 async def mirror(
-    url: str, token: str, binding_id: str, session_id: str, t0: int, wh: list[int]
+    target: Target, binding_id: str, session_id: str, t0: int, wh: list[int]
 ) -> dict[str, Any]:
     """Mirror a session with py20305's models; read it back from /mup."""
-    async with Sep2Client(url, request_headers={"Authorization": f"Bearer {token}"}) as c:
+    async with target.client() as c:
         dcap = await c.get("/dcap", DeviceCapability)
-        sfdi = int(get_sfdi(PY20305_LFDI, group=False))
-        device = EndDevice(
-            l_fdi=bytes.fromhex(PY20305_LFDI),
-            s_fdi=Sfditype(value=sfdi),
-            changed_time=TimeType(value=0),
-        )
-        await c.post(href(dcap.end_device_list_link), device)  # again: the same device
+        await c.post(href(dcap.end_device_list_link), end_device(target.lfdi))  # (again)
         mup = MirrorUsagePoint(
             m_rid=MRidtype(value=bytes.fromhex(uuid.uuid4().hex)),
             description=session_id,
             role_flags=RoleFlagsType(value=bytes.fromhex("0045")),
             service_category_kind=ServiceKind(value=0),
             status=1,
-            device_lfdi=bytes.fromhex(PY20305_LFDI),
+            device_lfdi=bytes.fromhex(target.lfdi),
         )
         location = await c.post(href(dcap.mirror_usage_point_list_link), mup)
         assert location, "POST /mup answers a Location"
@@ -233,23 +264,20 @@ async def mirror(
     }
 
 
-def test_py20305_mirrors_a_session_and_the_json_api_agrees(svc: ServiceEndpoints) -> None:
+def test_py20305_mirrors_a_session_and_the_json_api_agrees(target: Target) -> None:
+    svc = target.svc
     binding = bind(
         svc, "HPL", "ESI-ALICE", "PREM-ALICE", "EP-ALICE-240", "PEV-ALICE", binding_id=uid("B")
     )
     start = now(svc).replace(second=0, microsecond=0)
     clock_of(svc).advance_to(start.timestamp() + 3600)
     session_id, t0, wh = uid("S-PY"), int(start.timestamp()), [1500, 1250, 2000, 1750]
-    seen = asyncio.run(
-        mirror(
-            svc.sep2_urls["HPL"], svc.token("ESI-ALICE"), binding["binding_id"], session_id, t0, wh
-        )
-    )
+    seen = asyncio.run(mirror(target, binding["binding_id"], session_id, t0, wh))
     with svc.client("HPL", as_caller="ESI-ALICE") as c:
         record = c.get(f"/sessions/{session_id}").json()
 
     assert seen["location"] in seen["listed"]
-    assert (seen["session"], seen["device"]) == (session_id, PY20305_LFDI)
+    assert (seen["session"], seen["device"]) == (session_id, target.lfdi)
     assert seen["binding"] == record["binding_id"] == binding["binding_id"]
     assert seen["pev"] == [record["pev_id"]] == ["PEV-ALICE"]
     assert record["premise_id"] == "PREM-ALICE" and record["status"] == "closed"
