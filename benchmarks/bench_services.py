@@ -62,7 +62,8 @@ def _serve(conn: Any, state_dir: str) -> None:
 
     clock = VirtualClock(T0)
     with Cluster.from_file(DEFAULT_DATA, clock=clock, state_dir=Path(state_dir)) as cluster:
-        conn.send(dict(cluster.endpoints))
+        sep2 = {f"{u}:2030.5": url for u, url in cluster.sep2_endpoints.items()}
+        conn.send({**cluster.endpoints, **sep2})
         while True:
             message = conn.recv()
             if message[0] == "advance":
@@ -120,12 +121,14 @@ class RawClient:
         self.host, self.port = host, int(port)
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    async def post(
+        self, path: str, body: bytes, token: str, content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
         if self._streams is None:
             self._streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._streams
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {content_type}\r\n"
             f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         writer.write(head.encode() + body)
