@@ -243,7 +243,7 @@ def _client_tls(config: pytest.Config) -> Sep2Tls | None:
         raise pytest.UsageError(
             "mutual TLS needs all of --utility-cert, --utility-key, --utility-ca"
         )
-    files = [Path(f) for f in given]
+    files = [config.invocation_params.dir / f for f in given]
     missing = [str(f) for f in files if ESI_FIELD not in str(f) and not f.exists()]
     if missing:
         raise pytest.UsageError(f"mutual TLS: no such file: {', '.join(missing)}")

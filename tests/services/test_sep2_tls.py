@@ -17,9 +17,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from rig.clock import VirtualClock
+from rig.clock import VirtualClock, WallClock
 from rig.esi.connect import open_utility_link
+from rig.esi.link import UnreachableLog
 from rig.esi.sep2_link import Sep2Link
+from rig.pytest_plugin.session import RUN
+from rig.runner.facts import Place
+from rig.runner.utility_links import open_links
 from rig.services.cluster import Cluster
 from rig.services.dataset import load_dataset
 from rig.services.endpoints import ServiceEndpoints
@@ -28,6 +32,7 @@ from rig.services.sep2_tls import Sep2Tls, TestCA
 from rig.services.testing import DEFAULT_DATA
 from rig.services.utility_service import UtilityService
 from tests.services.helpers import T0
+from tests.services.test_serve import serve
 
 TlsServices = tuple[ServiceEndpoints, TestCA]
 
@@ -133,3 +138,57 @@ def test_certificates_the_server_does_not_know_are_refused(
     ):
         c.get("/dcap")
     assert end_devices(svc) == before
+
+
+def test_rig_serve_over_tls_and_the_esi_links_by_certificate_files(tmp_path: Path) -> None:
+    """A lab-style set-up: ``rig serve --sep2-test-ca`` is the external head-end; the
+    run's links find it by URL (the endpoints file) and certificate files by ESI."""
+    certs = tmp_path / "certs"
+    with serve(tmp_path, "--sep2-test-ca", str(certs)) as (_proc, urls):
+        assert urls["HPL:2030.5"].startswith("https://127.0.0.1:")
+        data = load_dataset(DEFAULT_DATA)
+        endpoints = ServiceEndpoints.from_urls(urls, data)
+        endpoints.sep2_tls = Sep2Tls(certs / "{esi}.pem", certs / "{esi}.key", certs / "ca.pem")
+        premise = data.premises["PREM-ALICE"]
+        place = Place(data, premise, premise.portals[0], data.utilities["HPL"], premise.esis[0].id)
+        links = open_links("ieee2030.5", place, endpoints, WallClock(), UnreachableLog())
+        alice = endpoints.sep2_tls.for_esi("ESI-ALICE")
+        try:
+            link = links["HPL"]
+            assert isinstance(link, Sep2Link)
+            link.discover()
+            assert link.lfdi == alice.lfdi
+        finally:
+            for each in links.values():
+                each.close()
+        with by_certificate(endpoints, alice, alice.ca_certs) as c:  # the certificate alone
+            r = c.get("/edev")
+            assert r.status_code == 200 and alice.lfdi in r.text, r.text
+
+
+def test_pytest_options_name_the_certificate_files(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    (pytester.path / "ca.pem").write_text("-")
+    services = [
+        "--utility-url=HPL=http://10.0.0.5:8001",
+        "--utility-url=HPL:2030.5=https://10.0.0.5:8443",
+        "--utility-url=SGE=http://10.0.0.6:8001",
+        "--clearinghouse-url=http://10.0.0.7:8002",
+    ]
+    tls = ["--utility-cert=certs/{esi}.pem", "--utility-key=certs/{esi}.key", "--utility-ca=ca.pem"]
+    run = pytester.parseconfigure(*services, *tls).stash[RUN]
+    assert run.services is not None
+    assert run.services.urls["HPL:2030.5"] == "https://10.0.0.5:8443"
+    assert run.services.sep2_tls == Sep2Tls(
+        pytester.path / "certs/{esi}.pem",
+        pytester.path / "certs/{esi}.key",
+        pytester.path / "ca.pem",
+    )
+    for wrong in (
+        tls[:2],
+        [*services, *tls[:2]],
+        [*services, "--utility-ca=missing.pem", *tls[:2]],
+    ):
+        with pytest.raises(pytest.UsageError):
+            pytester.parseconfigure(*wrong)
