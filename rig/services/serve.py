@@ -151,6 +151,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: {url}  (OpenAPI: {url}/openapi.json)", file=sys.stderr)
         for name, url in sep2.items():
             print(f"{name}: {url}  (IEEE 2030.5: {url}/dcap)", file=sys.stderr)
+        if tls is not None:
+            print(
+                f"IEEE 2030.5 over mutual TLS: server certificate {tls.certfile}, "
+                f"client certificates of the CA {tls.ca_certs}",
+                file=sys.stderr,
+            )
+        if args.sep2_test_ca is not None:
+            where = args.sep2_test_ca
+            print(f"throw-away test CA: each ESI's {where}/<ESI>.pem, .key", file=sys.stderr)
         while not stop.wait(0.5):
             pass
         return 0
