@@ -150,6 +150,11 @@ def test_bad_input_gets_a_2030_5_error_and_changes_nothing(
     alice, bob, stranger = scene.alice, scene.bob, scene.stranger
     nobody = lfdi_of("a device nobody registered")
     readings = mmr(bid, ivs)
+    huge_multiplier = readings.replace(  # the long fuzz found it: it was a 500
+        "<powerOfTenMultiplier>0</powerOfTenMultiplier>",
+        "<powerOfTenMultiplier>99</powerOfTenMultiplier>",
+    )
+    far_future = mmr(bid, [(10**15, 900, 10)])
     cases: list[tuple[str, Sep2Tls, str | None, str, str, str, int]] = [
         # (what, certificate, token of, path, body, content type, status)
         ("not well-formed", alice, None, scene.mirror, "<MirrorMeterReading", SEP_XML, 400),
@@ -175,6 +180,8 @@ def test_bad_input_gets_a_2030_5_error_and_changes_nothing(
         ),
         ("LFDI not hex", alice, None, "/edev", end_device("Z" * 40, 1), SEP_XML, 400),
         ("no namespace", alice, None, scene.mirror, mmr(bid, ivs, xmlns=False), SEP_XML, 400),
+        ("multiplier beyond -9..9", alice, None, scene.mirror, huge_multiplier, SEP_XML, 400),
+        ("time beyond any calendar", alice, None, scene.mirror, far_future, SEP_XML, 400),
         ("application/xml", alice, None, scene.mirror, readings, "application/xml", 415),
         ("text/plain", alice, None, scene.mirror, readings, "text/plain", 415),
         ("no content type", alice, None, scene.mirror, readings, "", 415),
