@@ -170,29 +170,41 @@ async def _make_bindings(base: str, tokens: dict[str, str], n: int, run: str) ->
     return out
 
 
-async def _ingest(
-    base: str, tokens: dict[str, str], bodies: list[tuple[str, str, bytes]], concurrency: int
+Post = tuple[str, str, bytes, str]  # path, ESI, body, content type
+
+
+async def post_all(
+    base: str, tokens: dict[str, str], posts: list[Post], ok: int, concurrency: int
 ) -> tuple[float, int]:
+    """POST every item, ``concurrency`` in flight: (wall seconds, answers other than ``ok``)."""
     errors = 0
-    queue = list(reversed(bodies))
+    queue = list(reversed(posts))
 
     async def worker() -> None:
         nonlocal errors
         client = RawClient(base)
         while queue:
-            session_id, esi, content = queue.pop()
-            status, data = await client.post(
-                f"/sessions/{session_id}/intervals", content, tokens[esi]
-            )
-            if status != 200:
+            path, esi, body, content_type = queue.pop()
+            status, data = await client.post(path, body, tokens[esi], content_type)
+            if status != ok:
                 errors += 1
                 if errors == 1:
-                    print("first error:", status, data[:300], file=sys.stderr)
+                    print("first error:", path, status, data[:300], file=sys.stderr)
         await client.close()
 
     t = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - t, errors
+
+
+async def _ingest(
+    base: str, tokens: dict[str, str], bodies: list[tuple[str, str, bytes]], concurrency: int
+) -> tuple[float, int]:
+    posts = [
+        (f"/sessions/{session_id}/intervals", esi, content, "application/json")
+        for session_id, esi, content in bodies
+    ]
+    return await post_all(base, tokens, posts, 200, concurrency)
 
 
 async def _binding_latency(

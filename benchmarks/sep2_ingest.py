@@ -26,25 +26,23 @@ import asyncio
 import multiprocessing as mp
 import sys
 import tempfile
-import time
 from datetime import datetime
 from typing import Any
 
 from bench_services import (
     BINDERS,
     T0,
-    RawClient,
+    Post,
     _make_bindings,
     _serve,
     _session_body,
     _tokens,
+    post_all,
 )
 
 from rig.services.sep2_common import SEP_XML
 from tests.services.test_sep2_mirror import mmr, mup
 from tests.services.test_sep2_server import end_device, lfdi_of
-
-Post = tuple[str, str, bytes, str]  # path, ESI, body, content type
 
 
 def _mirror_body(i: int, binding: str, premise_lfdi: str, pev: str, start: datetime) -> bytes:
@@ -52,30 +50,6 @@ def _mirror_body(i: int, binding: str, premise_lfdi: str, pev: str, start: datet
     intervals = [(t0 + 900 * k, 900, 1250) for k in range(96)]
     readings = mmr(binding, intervals, pev=pev, close=(t0, 86400, 120_000))
     return mup(f"5E9200{i:026X}", f"S-{binding}", premise_lfdi, readings).encode()
-
-
-async def _post_all(
-    base: str, tokens: dict[str, str], posts: list[Post], ok: int, n: int
-) -> tuple[float, int]:
-    """POST every item with ``n`` in flight: (wall seconds, answers other than ``ok``)."""
-    errors = 0
-    queue = list(reversed(posts))
-
-    async def worker() -> None:
-        nonlocal errors
-        client = RawClient(base)
-        while queue:
-            path, esi, body, ctype = queue.pop()
-            status, data = await client.post(path, body, tokens[esi], ctype)
-            if status != ok:
-                errors += 1
-                if errors == 1:
-                    print("first error:", path, status, data[:300], file=sys.stderr)
-        await client.close()
-
-    t = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(n)))
-    return time.perf_counter() - t, errors
 
 
 def measure(sessions: int, concurrency: int) -> dict[str, Any]:
@@ -93,7 +67,7 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
             registrations = [
                 ("/edev", esi, end_device(lfdi).encode(), SEP_XML) for esi, lfdi in devices.items()
             ]
-            asyncio.run(_post_all(sep2_base, tokens, registrations, 201, 1))
+            asyncio.run(post_all(sep2_base, tokens, registrations, 201, 1))
             legs = 4
             per_leg = max(1, sessions // legs)
             bindings = asyncio.run(_make_bindings(json_base, tokens, per_leg * legs + 20, "M"))
@@ -118,19 +92,19 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
                     for k, (b, esi, _premise, pev) in enumerate(chunk)
                 ]
 
-            asyncio.run(_post_all(json_base, tokens, json_posts(warm[:10]), 200, concurrency))
-            asyncio.run(_post_all(sep2_base, tokens, mirror_posts(warm[10:], 0), 201, concurrency))
+            asyncio.run(post_all(json_base, tokens, json_posts(warm[:10]), 200, concurrency))
+            asyncio.run(post_all(sep2_base, tokens, mirror_posts(warm[10:], 0), 201, concurrency))
             walls = {"json": 0.0, "sep2": 0.0}
             errors = {"json": 0, "sep2": 0}
             for leg, kind in enumerate(["json", "sep2", "sep2", "json"]):
                 chunk = bindings[leg * per_leg : (leg + 1) * per_leg]
                 if kind == "json":
                     took, bad = asyncio.run(
-                        _post_all(json_base, tokens, json_posts(chunk), 200, concurrency)
+                        post_all(json_base, tokens, json_posts(chunk), 200, concurrency)
                     )
                 else:
                     posts = mirror_posts(chunk, 1000 + leg * per_leg)
-                    took, bad = asyncio.run(_post_all(sep2_base, tokens, posts, 201, concurrency))
+                    took, bad = asyncio.run(post_all(sep2_base, tokens, posts, 201, concurrency))
                 walls[kind] += took
                 errors[kind] += bad
         finally:

@@ -8,6 +8,9 @@
   certificate). Over TLS, a client certificate alone identifies the ESI whose
   registered EndDevice has the certificate's LFDI; an LFDI nobody registered is 403,
   and so is a token presented with the certificate of another ESI's device.
+* :func:`scaled` and :func:`instant` read a 2030.5 number (value and power-of-ten
+  multiplier) and a 2030.5 time; a multiplier outside −9…9 or a time no calendar
+  holds is 400, never a server error.
 * :func:`own_device` is the rule behind "a device acts only for its own premise": the
   named LFDI must be an EndDevice registered by the caller, and when the request came
   with a client certificate, it must be *that* certificate's device.
@@ -17,6 +20,8 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi import Depends, Request
@@ -32,6 +37,7 @@ from rig.domain.vocabulary import ID_PATTERN
 from rig.services.auth import Caller, authenticator
 from rig.services.errors import forbidden, invalid
 from rig.services.sep2_tls import cert_lfdi
+from rig.services.times import from_s
 from rig.services.utility_service import UtilityService
 
 M = TypeVar("M", bound=BaseXmlModel)
@@ -73,6 +79,22 @@ async def parse_body(request: Request, *models: type[M]) -> M:
         except (ParsingError, ValidationError, ValueError, SyntaxError) as exc:
             problems.append(f"not a valid {model.__xml_tag__}: {exc}")
     raise invalid("; ".join(problems))
+
+
+def scaled(value: int, multiplier: int, shift: int = 0) -> Decimal:
+    """``value`` × 10^(``multiplier`` + ``shift``); 400 for a multiplier outside −9…9
+    (2030.5's PowerOfTenMultiplierType)."""
+    if not -9 <= multiplier <= 9:
+        raise invalid("a power-of-ten multiplier is an integer from -9 to 9")
+    return Decimal(value).scaleb(multiplier + shift)
+
+
+def instant(seconds: int) -> datetime:
+    """A 2030.5 time (epoch seconds) as a UTC datetime; 400 if no calendar holds it."""
+    try:
+        return from_s(seconds)
+    except (OverflowError, OSError, ValueError):
+        raise invalid(f"time {seconds} is out of range") from None
 
 
 def normal_lfdi(text: Any) -> str:

@@ -38,7 +38,6 @@ JSON ``GET /sessions/{id}`` totals.
 """
 
 import re
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -74,11 +73,12 @@ from rig.services.sep2_common import (
     POLL_RATE_S,
     binding_of,
     created,
+    instant,
     own_device,
     parse_body,
+    scaled,
     sep_xml,
 )
-from rig.services.times import from_s
 from rig.services.utility_service import UtilityService
 
 WH = UomType.REAL_ENERGY_WATT_HOURS
@@ -88,18 +88,8 @@ ROLE_FLAGS = f"{0b1000101:04x}"
 
 
 def kwh(value: int, power_of_ten: int) -> Decimal:
-    """``value`` × 10^p Wh in kWh; 400 for a multiplier outside 2030.5's −9…9."""
-    if not -9 <= power_of_ten <= 9:
-        raise invalid("powerOfTenMultiplier is an integer from -9 to 9")
-    return Decimal(value).scaleb(power_of_ten - 3)
-
-
-def _at(seconds: int) -> datetime:
-    """A 2030.5 time (epoch seconds) as a datetime; 400 if no calendar has it."""
-    try:
-        return from_s(seconds)
-    except (OverflowError, OSError, ValueError):
-        raise invalid(f"time {seconds} is out of range") from None
+    """``value`` × 10^p Wh in kWh."""
+    return scaled(value, power_of_ten, -3)
 
 
 def reading_type(interval_s: int) -> ReadingType:
@@ -140,14 +130,16 @@ def report_of(
                     raise invalid("an interval Reading has a timePeriod and a value")
                 start = one.timePeriod.start
                 end = start + one.timePeriod.duration
-                intervals.append({"start": _at(start), "end": _at(end), "kwh": kwh(one.value, p)})
+                intervals.append(
+                    {"start": instant(start), "end": instant(end), "kwh": kwh(one.value, p)}
+                )
         if r.reading is not None:  # the session's close
             tp, value = r.reading.timePeriod, r.reading.value
             if tp is None or value is None:
                 raise invalid("the closing Reading has a timePeriod and a value")
             close = {
-                "started_at": _at(tp.start),
-                "ended_at": _at(tp.start + tp.duration),
+                "started_at": instant(tp.start),
+                "ended_at": instant(tp.start + tp.duration),
                 "duration_s": tp.duration,
                 "energy_kwh": kwh(value, p),
             }

@@ -155,6 +155,8 @@ def test_bad_input_gets_a_2030_5_error_and_changes_nothing(
         "<powerOfTenMultiplier>99</powerOfTenMultiplier>",
     )
     far_future = mmr(bid, [(10**15, 900, 10)])
+    flow = frq(bid, s0 + 3600, 3600, 1000, 1000)
+    huge_power = flow.replace("<powerRequested><multiplier>0<", "<powerRequested><multiplier>99<")
     cases: list[tuple[str, Sep2Tls, str | None, str, str, str, int]] = [
         # (what, certificate, token of, path, body, content type, status)
         ("not well-formed", alice, None, scene.mirror, "<MirrorMeterReading", SEP_XML, 400),
@@ -182,6 +184,15 @@ def test_bad_input_gets_a_2030_5_error_and_changes_nothing(
         ("no namespace", alice, None, scene.mirror, mmr(bid, ivs, xmlns=False), SEP_XML, 400),
         ("multiplier beyond -9..9", alice, None, scene.mirror, huge_multiplier, SEP_XML, 400),
         ("time beyond any calendar", alice, None, scene.mirror, far_future, SEP_XML, 400),
+        (
+            "flow: multiplier beyond",
+            alice,
+            None,
+            f"/edev/{alice.sfdi}/frq",
+            huge_power,
+            SEP_XML,
+            400,
+        ),
         ("application/xml", alice, None, scene.mirror, readings, "application/xml", 415),
         ("text/plain", alice, None, scene.mirror, readings, "text/plain", 415),
         ("no content type", alice, None, scene.mirror, readings, "", 415),
