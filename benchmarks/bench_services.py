@@ -34,6 +34,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,24 @@ def _serve(conn: Any, state_dir: str) -> None:
             else:
                 conn.send("bye")
                 return
+
+
+@contextmanager
+def services_process(prefix: str) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The services in a child process (:func:`_serve`, fresh SQLite files): the pipe
+    that moves their clock, and their endpoints (``HPL:2030.5`` keys too)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as state:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(child, state), daemon=True)
+        proc.start()
+        urls: dict[str, str] = parent.recv()
+        try:
+            yield parent, urls
+        finally:
+            parent.send(("stop",))
+            parent.recv()
+            proc.join(timeout=30)
 
 
 def _tokens() -> dict[str, str]:
@@ -268,51 +288,40 @@ def main(argv: list[str] | None = None) -> int:
         args.sessions, args.per_caller = 200, 10
 
     tokens = _tokens()
-    with tempfile.TemporaryDirectory(prefix="bench-services-") as state:
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child, state), daemon=True)
-        proc.start()
-        urls: dict[str, str] = parent.recv()
+    with services_process("bench-services-") as (parent, urls):
         base = urls["HPL"]
-        try:
-            # warm-up (not timed): a few bindings and sessions
-            warm = asyncio.run(_make_bindings(base, tokens, 50, "W"))
-            bindings = asyncio.run(_make_bindings(base, tokens, args.sessions, "I"))
-            parent.send(("advance", 86400 + 600))
-            parent.recv()
-            start = T0
-            bodies = [
-                (f"S-{b}", esi, _session_body(b, premise, pev, start))
-                for b, esi, premise, pev in bindings
-            ]
-            warm_bodies = [
-                (f"S-{b}", esi, _session_body(b, premise, pev, start))
-                for b, esi, premise, pev in warm
-            ]
-            asyncio.run(_ingest(base, tokens, warm_bodies, args.ingest_concurrency))
-            cpu0, me0 = _cpu(parent), time.process_time()
-            took, errors = asyncio.run(_ingest(base, tokens, bodies, args.ingest_concurrency))
-            ingest_cpu, ingest_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
-            ingest_rate = args.sessions / took
-            asyncio.run(_binding_latency(base, tokens, args.callers, 3, "LW"))
-            cpu0, me0 = _cpu(parent), time.process_time()
-            lat = asyncio.run(_binding_latency(base, tokens, args.callers, args.per_caller, "L"))
-            binding_cpu, binding_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
-            open_lat = asyncio.run(
-                _binding_latency(
-                    base,
-                    tokens,
-                    args.callers,
-                    max(10, args.per_caller // 4),
-                    "O",
-                    period_s=1.0 / args.open_loop_rate,
-                )
+        # warm-up (not timed): a few bindings and sessions
+        warm = asyncio.run(_make_bindings(base, tokens, 50, "W"))
+        bindings = asyncio.run(_make_bindings(base, tokens, args.sessions, "I"))
+        parent.send(("advance", 86400 + 600))
+        parent.recv()
+        start = T0
+        bodies = [
+            (f"S-{b}", esi, _session_body(b, premise, pev, start))
+            for b, esi, premise, pev in bindings
+        ]
+        warm_bodies = [
+            (f"S-{b}", esi, _session_body(b, premise, pev, start)) for b, esi, premise, pev in warm
+        ]
+        asyncio.run(_ingest(base, tokens, warm_bodies, args.ingest_concurrency))
+        cpu0, me0 = _cpu(parent), time.process_time()
+        took, errors = asyncio.run(_ingest(base, tokens, bodies, args.ingest_concurrency))
+        ingest_cpu, ingest_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
+        ingest_rate = args.sessions / took
+        asyncio.run(_binding_latency(base, tokens, args.callers, 3, "LW"))
+        cpu0, me0 = _cpu(parent), time.process_time()
+        lat = asyncio.run(_binding_latency(base, tokens, args.callers, args.per_caller, "L"))
+        binding_cpu, binding_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
+        open_lat = asyncio.run(
+            _binding_latency(
+                base,
+                tokens,
+                args.callers,
+                max(10, args.per_caller // 4),
+                "O",
+                period_s=1.0 / args.open_loop_rate,
             )
-        finally:
-            parent.send(("stop",))
-            parent.recv()
-            proc.join(timeout=30)
+        )
 
     figures = {
         "machine": (

@@ -23,9 +23,7 @@ protocol is its sessions over its summed wall time.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import sys
-import tempfile
 from datetime import datetime
 from typing import Any
 
@@ -34,10 +32,10 @@ from bench_services import (
     T0,
     Post,
     _make_bindings,
-    _serve,
     _session_body,
     _tokens,
     post_all,
+    services_process,
 )
 
 from rig.services.sep2_common import SEP_XML
@@ -56,61 +54,51 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
     """Sessions per second over each protocol (see the module docstring)."""
     tokens = _tokens()
     devices = {esi: lfdi_of(f"bench device {esi}") for esi, *_ in BINDERS}
-    with tempfile.TemporaryDirectory(prefix="bench-sep2-") as state:
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child, state), daemon=True)
-        proc.start()
-        urls: dict[str, str] = parent.recv()
+    with services_process("bench-sep2-") as (parent, urls):
         json_base, sep2_base = urls["HPL"], urls["HPL:2030.5"]
-        try:
-            registrations = [
-                ("/edev", esi, end_device(lfdi).encode(), SEP_XML) for esi, lfdi in devices.items()
+        registrations = [
+            ("/edev", esi, end_device(lfdi).encode(), SEP_XML) for esi, lfdi in devices.items()
+        ]
+        asyncio.run(post_all(sep2_base, tokens, registrations, 201, 1))
+        legs = 4
+        per_leg = max(1, sessions // legs)
+        bindings = asyncio.run(_make_bindings(json_base, tokens, per_leg * legs + 20, "M"))
+        parent.send(("advance", 86400 + 600))
+        parent.recv()
+        warm, bindings = bindings[:20], bindings[20:]
+
+        def json_posts(chunk: list[Any]) -> list[Post]:
+            return [
+                (
+                    f"/sessions/S-{b}/intervals",
+                    esi,
+                    _session_body(b, premise, pev, T0),
+                    "application/json",
+                )
+                for b, esi, premise, pev in chunk
             ]
-            asyncio.run(post_all(sep2_base, tokens, registrations, 201, 1))
-            legs = 4
-            per_leg = max(1, sessions // legs)
-            bindings = asyncio.run(_make_bindings(json_base, tokens, per_leg * legs + 20, "M"))
-            parent.send(("advance", 86400 + 600))
-            parent.recv()
-            warm, bindings = bindings[:20], bindings[20:]
 
-            def json_posts(chunk: list[Any]) -> list[Post]:
-                return [
-                    (
-                        f"/sessions/S-{b}/intervals",
-                        esi,
-                        _session_body(b, premise, pev, T0),
-                        "application/json",
-                    )
-                    for b, esi, premise, pev in chunk
-                ]
+        def mirror_posts(chunk: list[Any], first: int) -> list[Post]:
+            return [
+                ("/mup", esi, _mirror_body(first + k, b, devices[esi], pev, T0), SEP_XML)
+                for k, (b, esi, _premise, pev) in enumerate(chunk)
+            ]
 
-            def mirror_posts(chunk: list[Any], first: int) -> list[Post]:
-                return [
-                    ("/mup", esi, _mirror_body(first + k, b, devices[esi], pev, T0), SEP_XML)
-                    for k, (b, esi, _premise, pev) in enumerate(chunk)
-                ]
-
-            asyncio.run(post_all(json_base, tokens, json_posts(warm[:10]), 200, concurrency))
-            asyncio.run(post_all(sep2_base, tokens, mirror_posts(warm[10:], 0), 201, concurrency))
-            walls = {"json": 0.0, "sep2": 0.0}
-            errors = {"json": 0, "sep2": 0}
-            for leg, kind in enumerate(["json", "sep2", "sep2", "json"]):
-                chunk = bindings[leg * per_leg : (leg + 1) * per_leg]
-                if kind == "json":
-                    took, bad = asyncio.run(
-                        post_all(json_base, tokens, json_posts(chunk), 200, concurrency)
-                    )
-                else:
-                    posts = mirror_posts(chunk, 1000 + leg * per_leg)
-                    took, bad = asyncio.run(post_all(sep2_base, tokens, posts, 201, concurrency))
-                walls[kind] += took
-                errors[kind] += bad
-        finally:
-            parent.send(("stop",))
-            parent.recv()
-            proc.join(timeout=30)
+        asyncio.run(post_all(json_base, tokens, json_posts(warm[:10]), 200, concurrency))
+        asyncio.run(post_all(sep2_base, tokens, mirror_posts(warm[10:], 0), 201, concurrency))
+        walls = {"json": 0.0, "sep2": 0.0}
+        errors = {"json": 0, "sep2": 0}
+        for leg, kind in enumerate(["json", "sep2", "sep2", "json"]):
+            chunk = bindings[leg * per_leg : (leg + 1) * per_leg]
+            if kind == "json":
+                took, bad = asyncio.run(
+                    post_all(json_base, tokens, json_posts(chunk), 200, concurrency)
+                )
+            else:
+                posts = mirror_posts(chunk, 1000 + leg * per_leg)
+                took, bad = asyncio.run(post_all(sep2_base, tokens, posts, 201, concurrency))
+            walls[kind] += took
+            errors[kind] += bad
     done = per_leg * 2
     return {
         "sessions_per_protocol": done,
