@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{flow['concurrency']} in flight, one database: JSON {flow['json_sessions_per_s']} "
         f"sessions/s, 2030.5 mirror {flow['sep2_sessions_per_s']} sessions/s "
         f"(2030.5/JSON = {flow['sep2_over_json']}x); errors JSON {flow['json_errors']}, "
-        f"2030.5 {flow['sep2_errors']}"
+        f"2030.5 {flow['sep2_errors']}; server CPU per session JSON "
+        f"{flow['json_server_cpu_ms_per_session']} ms, 2030.5 "
+        f"{flow['sep2_server_cpu_ms_per_session']} ms"
     )
     fuzzed = fuzz(args.fuzz_examples)
     figures["fuzz"] = fuzzed

@@ -31,6 +31,7 @@ from bench_services import (
     BINDERS,
     T0,
     Post,
+    _cpu,
     _make_bindings,
     _session_body,
     _tokens,
@@ -87,9 +88,11 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
         asyncio.run(post_all(json_base, tokens, json_posts(warm[:10]), 200, concurrency))
         asyncio.run(post_all(sep2_base, tokens, mirror_posts(warm[10:], 0), 201, concurrency))
         walls = {"json": 0.0, "sep2": 0.0}
+        cpus = {"json": 0.0, "sep2": 0.0}  # the services process's CPU seconds
         errors = {"json": 0, "sep2": 0}
         for leg, kind in enumerate(["json", "sep2", "sep2", "json"]):
             chunk = bindings[leg * per_leg : (leg + 1) * per_leg]
+            cpu0 = _cpu(parent)
             if kind == "json":
                 took, bad = asyncio.run(
                     post_all(json_base, tokens, json_posts(chunk), 200, concurrency)
@@ -98,6 +101,7 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
                 posts = mirror_posts(chunk, 1000 + leg * per_leg)
                 took, bad = asyncio.run(post_all(sep2_base, tokens, posts, 201, concurrency))
             walls[kind] += took
+            cpus[kind] += _cpu(parent) - cpu0
             errors[kind] += bad
     done = per_leg * 2
     return {
@@ -107,6 +111,8 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
         "json_sessions_per_s": round(done / walls["json"], 1),
         "sep2_sessions_per_s": round(done / walls["sep2"], 1),
         "sep2_over_json": round(walls["json"] / walls["sep2"], 3),
+        "json_server_cpu_ms_per_session": round(cpus["json"] / done * 1000, 2),
+        "sep2_server_cpu_ms_per_session": round(cpus["sep2"] / done * 1000, 2),
         "json_errors": errors["json"],
         "sep2_errors": errors["sep2"],
     }
