@@ -44,6 +44,7 @@ def plan_suites(repeats: int, files: list[str]) -> dict[str, Any]:
     passed: dict[str, int] = {}
     plans: dict[str, int] = {}
     exits: dict[str, set[int]] = {p: set() for p in PROTOCOLS}
+    failed: dict[str, set[str]] = {p: set() for p in PROTOCOLS}  # in any run
     with tempfile.TemporaryDirectory(prefix="bench-sep2-plans-") as tmp:
         run_suite(files, ["--collect-only"], None)  # warm the file cache, not recorded
         for repeat in range(repeats):
@@ -52,9 +53,12 @@ def plan_suites(repeats: int, files: list[str]) -> dict[str, Any]:
                 run = run_suite(files, ["--utility-protocol", protocol], report)
                 walls[protocol].append(run.wall_s)
                 exits[protocol].add(run.exit_code)
-                verdicts = [p.verdict for p in plan_figures(run.results)]
-                plans[protocol] = len(verdicts)
-                passed[protocol] = sum(v in ("PASS", "MARGINAL", "pass") for v in verdicts)
+                figures = plan_figures(run.results)
+                ok = [p.verdict in ("PASS", "MARGINAL", "pass") for p in figures]
+                plans[protocol], passed[protocol] = len(ok), sum(ok)
+                failed[protocol] |= {
+                    p.plan for p, good in zip(figures, ok, strict=True) if not good
+                }
     rest, sep2 = (statistics.median(walls[p]) for p in PROTOCOLS)
     return {
         "plan_files": files,
@@ -65,6 +69,7 @@ def plan_suites(repeats: int, files: list[str]) -> dict[str, Any]:
         "plans": plans,
         "passed": passed,
         "pytest_exit": {p: sorted(e) for p, e in exits.items()},
+        "not_passed_in_some_run": {p: sorted(f) for p, f in failed.items()},
     }
 
 
@@ -97,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{suites['plans']['ieee2030.5']}"
             + ("" if same else " -- NOT the same plans passing: the ratio compares unequal work")
         )
+        print(f"  not passing in some run: {suites['not_passed_in_some_run']}")
     flow = ingest(args.sessions, 8)
     figures["ingest"] = flow
     print(
