@@ -34,6 +34,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,7 +64,8 @@ def _serve(conn: Any, state_dir: str) -> None:
 
     clock = VirtualClock(T0)
     with Cluster.from_file(DEFAULT_DATA, clock=clock, state_dir=Path(state_dir)) as cluster:
-        conn.send(dict(cluster.endpoints))
+        sep2 = {f"{u}:2030.5": url for u, url in cluster.sep2_endpoints.items()}
+        conn.send({**cluster.endpoints, **sep2})
         while True:
             message = conn.recv()
             if message[0] == "advance":
@@ -73,6 +76,24 @@ def _serve(conn: Any, state_dir: str) -> None:
             else:
                 conn.send("bye")
                 return
+
+
+@contextmanager
+def services_process(prefix: str) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The services in a child process (:func:`_serve`, fresh SQLite files): the pipe
+    that moves their clock, and their endpoints (``HPL:2030.5`` keys too)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as state:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(child, state), daemon=True)
+        proc.start()
+        urls: dict[str, str] = parent.recv()
+        try:
+            yield parent, urls
+        finally:
+            parent.send(("stop",))
+            parent.recv()
+            proc.join(timeout=30)
 
 
 def _tokens() -> dict[str, str]:
@@ -120,12 +141,14 @@ class RawClient:
         self.host, self.port = host, int(port)
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    async def post(
+        self, path: str, body: bytes, token: str, content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
         if self._streams is None:
             self._streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._streams
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {content_type}\r\n"
             f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         writer.write(head.encode() + body)
@@ -167,29 +190,41 @@ async def _make_bindings(base: str, tokens: dict[str, str], n: int, run: str) ->
     return out
 
 
-async def _ingest(
-    base: str, tokens: dict[str, str], bodies: list[tuple[str, str, bytes]], concurrency: int
+Post = tuple[str, str, bytes, str]  # path, ESI, body, content type
+
+
+async def post_all(
+    base: str, tokens: dict[str, str], posts: list[Post], ok: int, concurrency: int
 ) -> tuple[float, int]:
+    """POST every item, ``concurrency`` in flight: (wall seconds, answers other than ``ok``)."""
     errors = 0
-    queue = list(reversed(bodies))
+    queue = list(reversed(posts))
 
     async def worker() -> None:
         nonlocal errors
         client = RawClient(base)
         while queue:
-            session_id, esi, content = queue.pop()
-            status, data = await client.post(
-                f"/sessions/{session_id}/intervals", content, tokens[esi]
-            )
-            if status != 200:
+            path, esi, body, content_type = queue.pop()
+            status, data = await client.post(path, body, tokens[esi], content_type)
+            if status != ok:
                 errors += 1
                 if errors == 1:
-                    print("first error:", status, data[:300], file=sys.stderr)
+                    print("first error:", path, status, data[:300], file=sys.stderr)
         await client.close()
 
     t = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - t, errors
+
+
+async def _ingest(
+    base: str, tokens: dict[str, str], bodies: list[tuple[str, str, bytes]], concurrency: int
+) -> tuple[float, int]:
+    posts = [
+        (f"/sessions/{session_id}/intervals", esi, content, "application/json")
+        for session_id, esi, content in bodies
+    ]
+    return await post_all(base, tokens, posts, 200, concurrency)
 
 
 async def _binding_latency(
@@ -253,51 +288,40 @@ def main(argv: list[str] | None = None) -> int:
         args.sessions, args.per_caller = 200, 10
 
     tokens = _tokens()
-    with tempfile.TemporaryDirectory(prefix="bench-services-") as state:
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child, state), daemon=True)
-        proc.start()
-        urls: dict[str, str] = parent.recv()
+    with services_process("bench-services-") as (parent, urls):
         base = urls["HPL"]
-        try:
-            # warm-up (not timed): a few bindings and sessions
-            warm = asyncio.run(_make_bindings(base, tokens, 50, "W"))
-            bindings = asyncio.run(_make_bindings(base, tokens, args.sessions, "I"))
-            parent.send(("advance", 86400 + 600))
-            parent.recv()
-            start = T0
-            bodies = [
-                (f"S-{b}", esi, _session_body(b, premise, pev, start))
-                for b, esi, premise, pev in bindings
-            ]
-            warm_bodies = [
-                (f"S-{b}", esi, _session_body(b, premise, pev, start))
-                for b, esi, premise, pev in warm
-            ]
-            asyncio.run(_ingest(base, tokens, warm_bodies, args.ingest_concurrency))
-            cpu0, me0 = _cpu(parent), time.process_time()
-            took, errors = asyncio.run(_ingest(base, tokens, bodies, args.ingest_concurrency))
-            ingest_cpu, ingest_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
-            ingest_rate = args.sessions / took
-            asyncio.run(_binding_latency(base, tokens, args.callers, 3, "LW"))
-            cpu0, me0 = _cpu(parent), time.process_time()
-            lat = asyncio.run(_binding_latency(base, tokens, args.callers, args.per_caller, "L"))
-            binding_cpu, binding_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
-            open_lat = asyncio.run(
-                _binding_latency(
-                    base,
-                    tokens,
-                    args.callers,
-                    max(10, args.per_caller // 4),
-                    "O",
-                    period_s=1.0 / args.open_loop_rate,
-                )
+        # warm-up (not timed): a few bindings and sessions
+        warm = asyncio.run(_make_bindings(base, tokens, 50, "W"))
+        bindings = asyncio.run(_make_bindings(base, tokens, args.sessions, "I"))
+        parent.send(("advance", 86400 + 600))
+        parent.recv()
+        start = T0
+        bodies = [
+            (f"S-{b}", esi, _session_body(b, premise, pev, start))
+            for b, esi, premise, pev in bindings
+        ]
+        warm_bodies = [
+            (f"S-{b}", esi, _session_body(b, premise, pev, start)) for b, esi, premise, pev in warm
+        ]
+        asyncio.run(_ingest(base, tokens, warm_bodies, args.ingest_concurrency))
+        cpu0, me0 = _cpu(parent), time.process_time()
+        took, errors = asyncio.run(_ingest(base, tokens, bodies, args.ingest_concurrency))
+        ingest_cpu, ingest_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
+        ingest_rate = args.sessions / took
+        asyncio.run(_binding_latency(base, tokens, args.callers, 3, "LW"))
+        cpu0, me0 = _cpu(parent), time.process_time()
+        lat = asyncio.run(_binding_latency(base, tokens, args.callers, args.per_caller, "L"))
+        binding_cpu, binding_client_cpu = _cpu(parent) - cpu0, time.process_time() - me0
+        open_lat = asyncio.run(
+            _binding_latency(
+                base,
+                tokens,
+                args.callers,
+                max(10, args.per_caller // 4),
+                "O",
+                period_s=1.0 / args.open_loop_rate,
             )
-        finally:
-            parent.send(("stop",))
-            parent.recv()
-            proc.join(timeout=30)
+        )
 
     figures = {
         "machine": (

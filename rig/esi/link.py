@@ -188,6 +188,7 @@ class HttpLink:
         *,
         timeout_s: float = 10.0,
         log: UnreachableLog | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url
@@ -197,7 +198,7 @@ class HttpLink:
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout_s,
-            transport=_Switch(self, httpx.HTTPTransport(verify=_tls())),
+            transport=_Switch(self, httpx.HTTPTransport(verify=tls or _tls())),
         )
 
     def exchange(self, method: str, path: str, **options: Any) -> httpx.Response:

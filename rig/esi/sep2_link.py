@@ -21,6 +21,10 @@ What a 2030.5 client does, in order, and what the link does:
    the ESI was given out of band: a mismatch is :class:`RegistrationFailed`, and the
    link talks no further (2030.5 §6.11: the PIN is how the device knows the server is
    the one it was installed for).
+   Over TLS (``tls``, :class:`~rig.services.sep2_tls.Sep2Tls`) the link presents its
+   client certificate and *is* that certificate's device: the LFDI is the
+   certificate's fingerprint (``sep2tools``), the SFDI follows from it. Without TLS it
+   stands in an LFDI made from the ESI's ID (:func:`stand_in_lfdi`).
 4. **Signals**, polled at ``pollRate`` on the rig's clock (a poll before then answers
    what the last one read): every DemandResponseProgram's EndDeviceControls become
    ``dlc`` signals (the event's interval; 2030.5's EndDeviceControl carries no
@@ -83,6 +87,7 @@ from rig.services.sep2_drlc import EndDeviceControlListResponse
 from rig.services.sep2_pricing import TOU_TIERS
 from rig.services.sep2_pricing import TariffProfile as PlainTariffProfile
 from rig.services.sep2_pricing import TimeTariffInterval as PlainTimeTariffInterval
+from rig.services.sep2_tls import Sep2Tls
 
 M = TypeVar("M", bound=BaseXmlModel)
 HOURLY_TIER = TOU_TIERS[RatePeriod.HOURLY]
@@ -106,7 +111,7 @@ class RegistrationFailed(Rejected):
 
 
 def stand_in_lfdi(esi_id: str) -> str:
-    """The ESI's LFDI until the link presents a device certificate (TLS is still to come).
+    """The ESI's LFDI when the link presents no device certificate (plain HTTP).
 
     2030.5 takes the LFDI from the first 160 bits of the SHA-256 of the device
     certificate; here, of a stand-in text naming the ESI: stable, and unique per ESI.
@@ -130,10 +135,12 @@ class Sep2Link(HttpLink):
         now: Callable[[], float],
         timeout_s: float = 10.0,
         log: UnreachableLog | None = None,
+        tls: Sep2Tls | None = None,
     ) -> None:
-        super().__init__(name, base_url, token, timeout_s=timeout_s, log=log)
-        self.lfdi = lfdi
-        self.sfdi = int(get_sfdi(lfdi, group=False))
+        context = tls.client_context() if tls is not None else None
+        super().__init__(name, base_url, token, timeout_s=timeout_s, log=log, tls=context)
+        self.lfdi = tls.lfdi if tls is not None else lfdi
+        self.sfdi = int(get_sfdi(self.lfdi, group=False))
         self.pin = pin
         self._now = now
         self.dcap: DeviceCapabilityResponse | None = None

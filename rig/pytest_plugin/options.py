@@ -9,7 +9,13 @@ Options (``pytest --help``, group *rig test plans*):
     each pytest-xdist worker leases a bench of its own.
 ``--utility-url ID=URL`` (repeatable) and ``--clearinghouse-url URL``
     External services instead of the embedded ones: every utility of the data set
-    by its ID, and the clearinghouse. Give both or neither.
+    by its ID, and the clearinghouse. Give both or neither. A utility's IEEE 2030.5
+    server is ``ID:2030.5=URL`` (``HPL:2030.5=https://head-end.example:8443``).
+``--utility-cert FILE``, ``--utility-key FILE``, ``--utility-ca FILE``
+    Mutual TLS with external 2030.5 servers: the ESI's client certificate and key (PEM;
+    ``{esi}`` in a name is replaced by the ESI's ID, so each ESI of the data set can
+    have its own device certificate) and the CA the servers' certificates come from.
+    The ESI is the device of its certificate's LFDI. Give all three or none.
 ``--services-clock-offset SECONDS``
     The clock offset the external services were started with.
 ``--utility-protocol rest|ieee2030.5``
@@ -79,6 +85,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         default=None,
         help="the external clearinghouse service (needs --utility-url)",
+    )
+    group.addoption(
+        "--utility-cert",
+        metavar="FILE",
+        default=None,
+        help="the ESI's client certificate (PEM) for https:// 2030.5 servers; '{esi}' in "
+        "the name is replaced by the ESI's ID (needs --utility-key and --utility-ca)",
+    )
+    group.addoption(
+        "--utility-key",
+        metavar="FILE",
+        default=None,
+        help="the key of --utility-cert (PEM, unencrypted; '{esi}' as there)",
+    )
+    group.addoption(
+        "--utility-ca",
+        metavar="FILE",
+        default=None,
+        help="the CA certificate (PEM) the 2030.5 servers' certificates come from",
     )
     group.addoption(
         "--services-clock-offset",

@@ -68,6 +68,7 @@ from rig.results import (
     software_version,
 )
 from rig.runner.api import DEFAULT_BENCH, ServiceTarget
+from rig.services.sep2_tls import ESI_FIELD, Sep2Tls
 from rig.yamlfile import YamlFileError
 
 
@@ -210,6 +211,10 @@ def _services(config: pytest.Config) -> ServiceTarget | None:
     utilities: list[str] = config.getoption("utility_url")
     clearinghouse: str | None = config.getoption("clearinghouse_url")
     if not utilities and clearinghouse is None:
+        if _client_tls(config) is not None:
+            raise pytest.UsageError(
+                "--utility-cert/-key/-ca are for external services: give --utility-url"
+            )
         return None
     if not utilities or clearinghouse is None:
         raise pytest.UsageError(
@@ -222,7 +227,27 @@ def _services(config: pytest.Config) -> ServiceTarget | None:
         if not equals or not utility or not url:
             raise pytest.UsageError(f"--utility-url {given}: expected ID=URL, e.g. HPL=http://…")
         urls[utility] = url
-    return ServiceTarget(urls=urls, clock_offset_s=config.getoption("services_clock_offset"))
+    return ServiceTarget(
+        urls=urls,
+        clock_offset_s=config.getoption("services_clock_offset"),
+        sep2_tls=_client_tls(config),
+    )
+
+
+def _client_tls(config: pytest.Config) -> Sep2Tls | None:
+    """``--utility-cert/-key/-ca`` as the ESIs' TLS files; all three or none."""
+    given = [config.getoption(f"utility_{part}") for part in ("cert", "key", "ca")]
+    if not any(given):
+        return None
+    if not all(given):
+        raise pytest.UsageError(
+            "mutual TLS needs all of --utility-cert, --utility-key, --utility-ca"
+        )
+    files = [config.invocation_params.dir / f for f in given]
+    missing = [str(f) for f in files if ESI_FIELD not in str(f) and not f.exists()]
+    if missing:
+        raise pytest.UsageError(f"mutual TLS: no such file: {', '.join(missing)}")
+    return Sep2Tls(*files)
 
 
 def _pool_bench(bench_file: Path, allow_expired: bool) -> PoolBench:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from rig.bench.stop_signals import Interrupted
 from rig.results.measurements import Measurement
+from rig.services.sep2_tls import Sep2Tls
 
 #: ``pass`` (every measurement passed, MARGINAL included, and at least one was
 #: recorded), ``fail`` (a step failed or a check failed), ``error`` (the run itself
@@ -38,6 +39,9 @@ class ServiceTarget:
 
     urls: Mapping[str, str]
     clock_offset_s: float = 0.0
+    sep2_tls: Sep2Tls | None = None
+    """The ESI's client certificate, key and the servers' CA for ``https://`` 2030.5
+    servers (``{esi}`` in the file names: each ESI its own)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ def open_links(
     Over IEEE 2030.5 a utility without a 2030.5 server among the endpoints is a
     :class:`LookupError` (never the JSON API instead); the registration PIN is the
     bundled server's (:func:`rig.services.sep2_api.pin`), the data set being the
-    out-of-band channel it comes by.
+    out-of-band channel it comes by. With :attr:`ServiceEndpoints.sep2_tls` the ESI
+    presents its own client certificate (its device's LFDI) to ``https://`` servers.
     """
     urls = endpoints.urls if protocol == "rest" else endpoints.sep2_urls
     missing = [u for u in endpoints.dataset.utilities if u not in urls]
@@ -31,6 +32,7 @@ def open_links(
             f"{place.utility.id} has no IEEE 2030.5 server among the services' endpoints "
             f"(known: {', '.join(urls) or 'none'})"
         )
+    tls = endpoints.sep2_tls.for_esi(place.esi_id) if endpoints.sep2_tls else None
     return {
         uid: open_utility_link(
             protocol,
@@ -41,6 +43,7 @@ def open_links(
             pin=pin(uid, place.esi_id),
             now=clock.now,
             log=log,
+            tls=tls,
         )
         for uid, url in urls.items()
         if uid in endpoints.dataset.utilities

@@ -180,7 +180,9 @@ def _services(
     if target is not None:
         urls = {k: v for k, v in target.urls.items() if not k.endswith(SEP2_SUFFIX)}
         sep2 = {k.removesuffix(SEP2_SUFFIX): v for k, v in target.urls.items() if k not in urls}
-        yield ServiceEndpoints(urls=urls, dataset=data, clock=None, sep2_urls=sep2)
+        yield ServiceEndpoints(
+            urls=urls, dataset=data, clock=None, sep2_urls=sep2, sep2_tls=target.sep2_tls
+        )
         return
     host = services_host() if isinstance(clock, MirroredClock) else None
     lease = host.take(str(UTILITY_DATA / f"{name}.yaml")) if host else None

@@ -16,7 +16,8 @@ set with utilities ``A`` and ``B`` and a clearinghouse it
 ``clearinghouse`` — to its base URL; :attr:`Cluster.sep2_endpoints` maps each
 utility ID to the base URL of its IEEE 2030.5 server (:mod:`rig.services.sep2_api`:
 the same service and database, ``application/sep+xml``, on a port of its own; cut
-and restored with its utility). :meth:`Cluster.stop` stops the servers,
+and restored with its utility; ``https://`` with client certificates when the cluster
+has :attr:`Cluster.sep2_tls`). :meth:`Cluster.stop` stops the servers,
 flushes the audit logs and closes the databases; a cluster started again on the
 same database files finds everything it had recorded.
 """
@@ -40,6 +41,7 @@ from rig.services.clearinghouse_service import ClearinghouseService
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.db import Database, sqlite_url
 from rig.services.faults import Reachability
+from rig.services.sep2_tls import Sep2Tls
 from rig.services.utility_service import UtilityService
 
 CLEARINGHOUSE = "clearinghouse"
@@ -96,6 +98,8 @@ class Cluster:
     port: int = 0
     endpoints: dict[str, str] = field(default_factory=dict)
     sep2_endpoints: dict[str, str] = field(default_factory=dict)
+    sep2_tls: Sep2Tls | None = None
+    """The 2030.5 servers' certificate, key and client CA: mutual TLS; ``None``: plain HTTP."""
     _running: list[_Running] = field(default_factory=list)
 
     @classmethod
@@ -120,11 +124,14 @@ class Cluster:
                 sock.bind(("127.0.0.1", self.port + i if self.port else 0))
                 sock.listen(1024)
                 sockets[name] = sock
-                url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+                port = sock.getsockname()[1]
                 if name in names:
-                    self.endpoints[name] = url
+                    self.endpoints[name] = f"http://127.0.0.1:{port}"
                 else:
-                    self.sep2_endpoints[name.removesuffix(SEP2_SUFFIX)] = url
+                    scheme = "https" if self.sep2_tls else "http"
+                    self.sep2_endpoints[name.removesuffix(SEP2_SUFFIX)] = (
+                        f"{scheme}://127.0.0.1:{port}"
+                    )
             utility_urls = {n: u for n, u in self.endpoints.items() if n != CLEARINGHOUSE}
             for name in names:
                 url, prefix = database_url(self.db, self.state_dir, name)
@@ -167,6 +174,9 @@ class Cluster:
     ) -> None:
         token = service.ch.token if isinstance(service, ClearinghouseService) else service.u.token
         switch = Reachability(app, name=name, token=token, on_change=self._restored)
+        tls = (
+            self.sep2_tls.uvicorn_options() if self.sep2_tls and name.endswith(SEP2_SUFFIX) else {}
+        )
         config = uvicorn.Config(
             switch,
             log_level="warning",
@@ -174,6 +184,7 @@ class Cluster:
             lifespan="off",
             timeout_graceful_shutdown=3,
             backlog=1024,
+            **tls,  # type: ignore[arg-type]
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

@@ -25,6 +25,7 @@ from rig.services.cluster import CLEARINGHOUSE, SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset
 from rig.services.faults import FAULT_PATH
 from rig.services.http import peer_client
+from rig.services.sep2_tls import Sep2Tls
 
 
 @dataclass
@@ -37,6 +38,8 @@ class ServiceEndpoints:
     cluster: Cluster | None = None
     sep2_urls: dict[str, str] = field(default_factory=dict)
     """Each utility's IEEE 2030.5 server (:mod:`rig.services.sep2_api`), by utility ID."""
+    sep2_tls: Sep2Tls | None = None
+    """The ESIs' client certificates for ``https://`` 2030.5 servers (:meth:`Sep2Tls.for_esi`)."""
 
     @classmethod
     def from_urls(cls, urls: Mapping[str, str], dataset: LoadedDataset) -> ServiceEndpoints:

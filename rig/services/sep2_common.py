@@ -6,7 +6,11 @@
 * :func:`sep2_authenticator` is the callers' dependency. A bearer token from the data
   set identifies the caller as on the JSON API (plain HTTP, or TLS without a client
   certificate). Over TLS, a client certificate alone identifies the ESI whose
-  registered EndDevice has the certificate's LFDI; an LFDI nobody registered is 403.
+  registered EndDevice has the certificate's LFDI; an LFDI nobody registered is 403,
+  and so is a token presented with the certificate of another ESI's device.
+* :func:`scaled` and :func:`instant` read a 2030.5 number (value and power-of-ten
+  multiplier) and a 2030.5 time; a multiplier outside −9…9 or a time no calendar
+  holds is 400, never a server error.
 * :func:`own_device` is the rule behind "a device acts only for its own premise": the
   named LFDI must be an EndDevice registered by the caller, and when the request came
   with a client certificate, it must be *that* certificate's device.
@@ -16,6 +20,8 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi import Depends, Request
@@ -31,6 +37,7 @@ from rig.domain.vocabulary import ID_PATTERN
 from rig.services.auth import Caller, authenticator
 from rig.services.errors import forbidden, invalid
 from rig.services.sep2_tls import cert_lfdi
+from rig.services.times import from_s
 from rig.services.utility_service import UtilityService
 
 M = TypeVar("M", bound=BaseXmlModel)
@@ -74,6 +81,22 @@ async def parse_body(request: Request, *models: type[M]) -> M:
     raise invalid("; ".join(problems))
 
 
+def scaled(value: int, multiplier: int, shift: int = 0) -> Decimal:
+    """``value`` × 10^(``multiplier`` + ``shift``); 400 for a multiplier outside −9…9
+    (2030.5's PowerOfTenMultiplierType)."""
+    if not -9 <= multiplier <= 9:
+        raise invalid("a power-of-ten multiplier is an integer from -9 to 9")
+    return Decimal(value).scaleb(multiplier + shift)
+
+
+def instant(seconds: int) -> datetime:
+    """A 2030.5 time (epoch seconds) as a UTC datetime; 400 if no calendar holds it."""
+    try:
+        return from_s(seconds)
+    except (OverflowError, OSError, ValueError):
+        raise invalid(f"time {seconds} is out of range") from None
+
+
 def normal_lfdi(text: Any) -> str:
     """An LFDI as 40 upper-case hex digits (grouping dashes dropped); 400 otherwise."""
     lfdi = str(text or "").replace("-", "").upper()
@@ -106,19 +129,27 @@ def sep2_authenticator(service: UtilityService) -> Callable[..., Awaitable[Calle
         request: Request,
         given: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> Caller:
-        with contextlib.suppress(HTTPException):  # no known token: try the certificate
-            return await by_token(request, given)
         lfdi = cert_lfdi(request)
+        owner = registered_to(lfdi) if lfdi is not None else None
+        with contextlib.suppress(HTTPException):  # no known token: try the certificate
+            caller = await by_token(request, given)
+            if owner is not None and owner != caller.id:  # another ESI's device
+                raise forbidden(f"the client certificate is device {lfdi} of another ESI")
+            return caller
         if lfdi is None:
             raise HTTPException(401, "send a client certificate or 'Authorization: Bearer'")
+        if owner is None or owner not in esis:
+            raise HTTPException(403, f"no end device with LFDI {lfdi} is registered")
+        caller = esis[owner]
+        request.state.caller = caller.label
+        return caller
+
+    def registered_to(lfdi: str) -> str | None:
+        """The ESI that registered the device ``lfdi``, if any."""
         table = service.t.end_devices
         with service.db.read() as conn:
             row = conn.execute(select(table.c.esi_id).where(table.c.lfdi == lfdi)).first()
-        if row is None or row.esi_id not in esis:
-            raise HTTPException(403, f"no end device with LFDI {lfdi} is registered")
-        caller = esis[row.esi_id]
-        request.state.caller = caller.label
-        return caller
+        return None if row is None else str(row.esi_id)
 
     return current_caller
 

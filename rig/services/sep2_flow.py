@@ -54,8 +54,16 @@ from sqlalchemy import select
 
 from rig.services import api_models as m
 from rig.services.errors import invalid, not_found
-from rig.services.sep2_common import binding_of, created, mrid, own_device, parse_body, sep_xml
-from rig.services.times import from_s
+from rig.services.sep2_common import (
+    binding_of,
+    created,
+    instant,
+    mrid,
+    own_device,
+    parse_body,
+    scaled,
+    sep_xml,
+)
 from rig.services.utility_service import UtilityService
 
 RESPONSES = "/rsps/dlc/rsp"
@@ -102,10 +110,6 @@ class FlowReservationResponseList(Sep2List, tag="FlowReservationResponseList"):
 
 class ResponseIn(Response, tag="Response"):
     """A plain 2030.5 Response as posted."""
-
-
-def scaled(value: int, power_of_ten: int) -> Decimal:
-    return Decimal(value).scaleb(power_of_ten)
 
 
 def active_power(kw: Decimal) -> ActivePower:
@@ -193,9 +197,9 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         try:
             energy = m.EnergyRequestIn(
                 request_id=req.mRID.upper(),
-                energy_requested_kwh=scaled(e.value, e.multiplier - 3),
-                power_requested_kw=scaled(p.value, p.multiplier - 3),
-                departure=from_s(req.intervalRequested.start + req.intervalRequested.duration),
+                energy_requested_kwh=scaled(e.value, e.multiplier, -3),
+                power_requested_kw=scaled(p.value, p.multiplier, -3),
+                departure=instant(req.intervalRequested.start + req.intervalRequested.duration),
             )
         except ValidationError as exc:
             raise invalid(f"not a valid energy request: {exc}") from None

@@ -73,11 +73,12 @@ from rig.services.sep2_common import (
     POLL_RATE_S,
     binding_of,
     created,
+    instant,
     own_device,
     parse_body,
+    scaled,
     sep_xml,
 )
-from rig.services.times import from_s
 from rig.services.utility_service import UtilityService
 
 WH = UomType.REAL_ENERGY_WATT_HOURS
@@ -88,7 +89,7 @@ ROLE_FLAGS = f"{0b1000101:04x}"
 
 def kwh(value: int, power_of_ten: int) -> Decimal:
     """``value`` × 10^p Wh in kWh."""
-    return Decimal(value).scaleb(power_of_ten - 3)
+    return scaled(value, power_of_ten, -3)
 
 
 def reading_type(interval_s: int) -> ReadingType:
@@ -130,15 +131,15 @@ def report_of(
                 start = one.timePeriod.start
                 end = start + one.timePeriod.duration
                 intervals.append(
-                    {"start": from_s(start), "end": from_s(end), "kwh": kwh(one.value, p)}
+                    {"start": instant(start), "end": instant(end), "kwh": kwh(one.value, p)}
                 )
         if r.reading is not None:  # the session's close
             tp, value = r.reading.timePeriod, r.reading.value
             if tp is None or value is None:
                 raise invalid("the closing Reading has a timePeriod and a value")
             close = {
-                "started_at": from_s(tp.start),
-                "ended_at": from_s(tp.start + tp.duration),
+                "started_at": instant(tp.start),
+                "ended_at": instant(tp.start + tp.duration),
                 "duration_s": tp.duration,
                 "energy_kwh": kwh(value, p),
             }

@@ -12,17 +12,28 @@ made, copies the peer's DER certificate into the connection's ``scope["state"]``
 :class:`TestCA` makes a CA, a server certificate for ``127.0.0.1`` and client
 certificates with the ``cryptography`` package (ECDSA P-256, as 2030.5 requires),
 for tests and ``rig serve`` to generate and throw away; nothing is committed.
-:class:`Sep2Tls` names the files uvicorn serves with. The server asks for a client
+:class:`Sep2Tls` names one end's files — its certificate, its key, and the CA it
+trusts the other end by: the server serves with them (:meth:`Sep2Tls.uvicorn_options`),
+the ESI's client connects with them (:meth:`Sep2Tls.client_context`) and is the
+device of its certificate's LFDI (:attr:`Sep2Tls.lfdi`). The server asks for a client
 certificate but does not require one (``CERT_OPTIONAL``): a client without one may
 still present its bearer token over TLS; a certificate from another CA fails the
 handshake.
+
+``python -m rig.services.sep2_tls DIR ESI-ALICE …`` writes a throw-away CA, a server
+certificate for 127.0.0.1 and one client certificate per ESI named into ``DIR``
+(``ca.pem``, ``server.pem``/``.key``, ``<ESI>.pem``/``.key``) and prints each
+client's LFDI: what ``rig serve --sep2-cert …`` and ``pytest --utility-cert …`` take.
 """
+
+from __future__ import annotations
 
 import asyncio
 import datetime
 import hashlib
 import ipaddress
 import ssl
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,13 +82,48 @@ def cert_lfdi(request: Request) -> str | None:
     return lfdi_of(der) if isinstance(der, bytes) else None
 
 
+ESI_FIELD = "{esi}"
+"""In a client's certificate and key file names: the ESI's ID (:meth:`Sep2Tls.for_esi`)."""
+
+
 @dataclass(frozen=True)
 class Sep2Tls:
-    """The server's certificate, key and the CA its clients' certificates come from."""
+    """One end's certificate, its key, and the CA whose certificates it trusts."""
 
     certfile: Path
     keyfile: Path
     ca_certs: Path
+
+    def for_esi(self, esi_id: str) -> Sep2Tls:
+        """The files of one ESI: ``{esi}`` in the certificate and key names is its ID."""
+        return Sep2Tls(
+            Path(str(self.certfile).replace(ESI_FIELD, esi_id)),
+            Path(str(self.keyfile).replace(ESI_FIELD, esi_id)),
+            self.ca_certs,
+        )
+
+    @property
+    def der(self) -> bytes:
+        """The certificate, DER-encoded (what the LFDI is the fingerprint of)."""
+        cert = x509.load_pem_x509_certificate(self.certfile.read_bytes())
+        return cert.public_bytes(serialization.Encoding.DER)
+
+    @property
+    def lfdi(self) -> str:
+        """The LFDI of this end's certificate: the device a client is."""
+        return lfdi_of(self.der)
+
+    @property
+    def sfdi(self) -> int:
+        """The SFDI of this end's certificate."""
+        return sfdi_of(self.der)
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client's TLS context: verifies the server by ``ca_certs``, presents the
+        certificate (mutual TLS)."""
+        context = ssl.create_default_context(cafile=str(self.ca_certs))
+        context.load_cert_chain(str(self.certfile), str(self.keyfile))
+        return context
 
     def uvicorn_options(self) -> dict[str, object]:
         return {
@@ -87,23 +133,6 @@ class Sep2Tls:
             "ssl_cert_reqs": ssl.CERT_OPTIONAL,
             "http": PeerCertProtocol,
         }
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A certificate and its key, written as PEM files."""
-
-    certfile: Path
-    keyfile: Path
-    der: bytes
-
-    @property
-    def lfdi(self) -> str:
-        return lfdi_of(self.der)
-
-    @property
-    def sfdi(self) -> int:
-        return sfdi_of(self.der)
 
 
 class TestCA:
@@ -151,8 +180,9 @@ class TestCA:
             .not_valid_after(now + datetime.timedelta(days=2))
         )
 
-    def issue(self, name: str, *, server: bool = False) -> Issued:
-        """A certificate for ``name``: a server one (for 127.0.0.1) or a client one."""
+    def issue(self, name: str, *, server: bool = False) -> Sep2Tls:
+        """A certificate for ``name`` (a server one for 127.0.0.1, or a client one), its
+        key, and this CA: one end's :class:`Sep2Tls`."""
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         usage = x509.oid.ExtendedKeyUsageOID.SERVER_AUTH if server else None
@@ -181,9 +211,30 @@ class TestCA:
                 serialization.NoEncryption(),
             )
         )
-        return Issued(certfile, keyfile, cert.public_bytes(serialization.Encoding.DER))
+        return Sep2Tls(certfile, keyfile, self.certfile)
 
     def server_tls(self) -> Sep2Tls:
         """A server certificate for 127.0.0.1, as :class:`Sep2Tls` for the cluster."""
-        issued = self.issue("server", server=True)
-        return Sep2Tls(issued.certfile, issued.keyfile, self.certfile)
+        return self.issue("server", server=True)
+
+    def client_tls(self, name: str) -> Sep2Tls:
+        """A client certificate for ``name`` (an ESI's device), as :class:`Sep2Tls`."""
+        return self.issue(name)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m rig.services.sep2_tls DIR [CLIENT …]``: see the module docstring."""
+    if not argv:
+        print("usage: python -m rig.services.sep2_tls DIR [CLIENT ...]", file=sys.stderr)
+        return 2
+    ca = TestCA(Path(argv[0]))
+    server = ca.server_tls()
+    print(f"CA {ca.certfile}; server {server.certfile} {server.keyfile}")
+    for name in argv[1:]:
+        client = ca.client_tls(name)
+        print(f"{name}: {client.certfile} {client.keyfile} LFDI {client.lfdi}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

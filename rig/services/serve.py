@@ -16,6 +16,14 @@ Storage: by default one SQLite file per service under ``--state-dir``; ``--db``
 takes any SQLAlchemy URL (see :func:`rig.services.cluster.database_url`). Restarted
 on the same files, the services find everything they had recorded.
 
+IEEE 2030.5: each utility's 2030.5 server is listed as ``<utility>:2030.5``. With
+``--sep2-cert``, ``--sep2-key`` and ``--sep2-ca`` it serves ``https://`` with mutual
+TLS: the server's certificate and key, and the CA whose client certificates it
+accepts (a client certificate's LFDI identifies the ESI that registered that device).
+``--sep2-test-ca DIR`` instead makes a throw-away CA in ``DIR`` with a server
+certificate and one client certificate per ESI of the data set
+(``DIR/<ESI>.pem``/``.key``, see :mod:`rig.services.sep2_tls`).
+
 Time: the wall clock, shifted by ``--clock-offset`` seconds, or shifted so that it
 reads ``--clock-start`` at start-up (a short bench run can begin just before a
 tariff boundary).
@@ -41,6 +49,7 @@ from rig.clock import WallClock
 from rig.services.cluster import Cluster, sep2_name
 from rig.services.dataset import load_dataset
 from rig.services.db import StorageError
+from rig.services.sep2_tls import Sep2Tls, TestCA
 from rig.yamlfile import YamlFileError
 
 
@@ -63,6 +72,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--endpoints", required=True, type=Path, help="write {service: base URL} JSON here"
+    )
+    tls = parser.add_argument_group("IEEE 2030.5 over mutual TLS (default: plain HTTP)")
+    tls.add_argument("--sep2-cert", type=Path, help="the 2030.5 servers' certificate (PEM)")
+    tls.add_argument("--sep2-key", type=Path, help="its private key (PEM, unencrypted)")
+    tls.add_argument("--sep2-ca", type=Path, help="the CA of the accepted client certificates")
+    tls.add_argument(
+        "--sep2-test-ca",
+        type=Path,
+        metavar="DIR",
+        help="make a throw-away CA, server and per-ESI client certificates in DIR and use them",
     )
     clock = parser.add_mutually_exclusive_group()
     clock.add_argument(
@@ -92,8 +111,27 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535 - 16:
         print(f"rig serve: --port {args.port} is not a usable port", file=sys.stderr)
         return 2
+    given = (args.sep2_cert, args.sep2_key, args.sep2_ca)
+    if any(given) and (not all(given) or args.sep2_test_ca):
+        print("rig serve: give all of --sep2-cert/-key/-ca, or --sep2-test-ca", file=sys.stderr)
+        return 2
+    missing = [str(f) for f in given if f is not None and not f.is_file()]
+    if missing:
+        print(f"rig serve: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    tls = Sep2Tls(*given) if all(given) else None
+    if args.sep2_test_ca is not None:
+        ca = TestCA(args.sep2_test_ca)
+        tls = ca.server_tls()
+        for esi in dataset.esis:
+            ca.client_tls(esi)
     cluster = Cluster(
-        dataset, clock=WallClock(offset), db=args.db, state_dir=args.state_dir, port=args.port
+        dataset,
+        clock=WallClock(offset),
+        db=args.db,
+        state_dir=args.state_dir,
+        port=args.port,
+        sep2_tls=tls,
     )
     stop = threading.Event()
 
@@ -113,6 +151,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: {url}  (OpenAPI: {url}/openapi.json)", file=sys.stderr)
         for name, url in sep2.items():
             print(f"{name}: {url}  (IEEE 2030.5: {url}/dcap)", file=sys.stderr)
+        if tls is not None:
+            print(
+                f"IEEE 2030.5 over mutual TLS: server certificate {tls.certfile}, "
+                f"client certificates of the CA {tls.ca_certs}",
+                file=sys.stderr,
+            )
+        if args.sep2_test_ca is not None:
+            where = args.sep2_test_ca
+            print(f"throw-away test CA: each ESI's {where}/<ESI>.pem, .key", file=sys.stderr)
         while not stop.wait(0.5):
             pass
         return 0
