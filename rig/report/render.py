@@ -77,6 +77,7 @@ _ENV = environment(_LOADER)
 _ENV.filters.update(
     render_plan.FILTERS, moment=moment, clock=clock, value=value, with_unit=with_unit
 )
+_ENV.tests.update(render_plan.TESTS)
 _ENV.globals.update(
     covering=_covering,
     plan_files=_plan_files,
