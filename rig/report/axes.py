@@ -165,21 +165,21 @@ def value_axis(
     return out
 
 
-#: The page's CSS for event marks: a group per event, classed by its kind (``e-dr``; a
-#: kind without a colour of its own is grey), coloured here rather than on each shape.
+#: The page's CSS for event marks: a group per event, classed ``e-<kind>`` (``e`` for a
+#: kind without a colour of its own: grey), coloured here rather than on each shape.
 EVENT_CSS = (
-    "svg.chart g.e{fill:#525252;color:#525252}svg.chart g.e rect{fill-opacity:.12}"
-    "svg.chart g.e line{stroke:currentColor;stroke-dasharray:3 2}"
+    "svg.chart g[class|=e]{fill:#525252;color:#525252}svg.chart g[class|=e] rect{fill-opacity:.12}"
+    "svg.chart g[class|=e] path{stroke:currentColor;stroke-dasharray:3 2}"
     + "".join(f"svg.chart .e-{k}{{fill:{c};color:{c}}}" for k, c in EVENT_COLOURS.items())
 )
 
 
 def event_marks(frame: Frame, events: Sequence[Event]) -> list[str]:
-    """Each event as a group of CSS class ``e e-<kind>`` or ``e`` (:data:`EVENT_CSS`): a shaded
-    window with its label as a tooltip, a dashed line where it begins, its kind."""
+    """Each event as a group of CSS class ``e-<kind>`` or ``e`` (:data:`EVENT_CSS`): a
+    shaded window with its label as a tooltip, a dashed line where it begins, its kind."""
     out = []
     for event in events:
-        group = f"e e-{event.kind}" if event.kind in EVENT_COLOURS else "e"
+        group = f"e-{event.kind}" if event.kind in EVENT_COLOURS else "e"
         x = round(frame.x(min(max(event.t, frame.t0), frame.t1)))
         what = escape(f"{event.kind.upper()} {event.label}".strip())
         window = ""
@@ -190,8 +190,8 @@ def event_marks(frame: Frame, events: Sequence[Event]) -> list[str]:
                 f'height="{frame.bottom - frame.top}"><title>{what}</title></rect>'
             )
         out.append(
-            f'<g class="{group}">{window}'
-            f'<line x1="{x}" y1="{frame.top}" x2="{x}" y2="{frame.bottom}"/>'
+            f"<g class={group}>{window}"
+            f'<path d="M{x} {frame.top}V{frame.bottom}"/>'
             f'<text x="{x + 2}" y="{frame.top + 10}">{escape(event.kind.upper())}</text></g>'
         )
     return out

@@ -57,6 +57,12 @@ def moment(t: dt.datetime) -> str:
     return f"{t.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}Z"
 
 
+def since(later: str, earlier: dt.datetime) -> str:
+    """``later`` (a :func:`moment`) without its date when it is ``earlier``'s date."""
+    day = moment(earlier)[:11]
+    return later.removeprefix(day) if later.startswith(day) else later
+
+
 def clock(t: dt.datetime) -> str:
     """The time of day only, UTC: ``16:00:00``."""
     return t.astimezone(dt.UTC).time().isoformat("seconds")
