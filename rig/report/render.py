@@ -47,7 +47,7 @@ from rig.report.charts import STYLE_CSS, Shared
 from rig.report.executive import Signers, executive
 from rig.report.model import PlanView, Report, RunView
 from rig.report.templating import environment
-from rig.report.text import clock, moment, since, value, with_unit
+from rig.report.text import clock, minute, moment, since, value, with_unit
 
 #: Above this many covering plans a matrix cell names only those that did not pass.
 LIST_ALL_UP_TO = 12
@@ -75,7 +75,13 @@ def _frames(shared: Shared) -> Markup:
 _LOADER = PackageLoader("rig.report", "templates")
 _ENV = environment(_LOADER)
 _ENV.filters.update(
-    render_plan.FILTERS, moment=moment, since=since, clock=clock, value=value, with_unit=with_unit
+    render_plan.FILTERS,
+    moment=moment,
+    since=since,
+    clock=clock,
+    minute=minute,
+    value=value,
+    with_unit=with_unit,
 )
 _ENV.tests.update(render_plan.TESTS)
 _ENV.globals.update(

@@ -11,9 +11,11 @@ Reading order follows what a reviewer needs first:
    own message when it never ended;
 3. the charts (:mod:`rig.report.plan_charts`), and the series a measurement rests
    on that were never recorded (``billed energy`` when nothing was billed);
-4. the steps with their time stamps and outcomes;
-5. every measurement: value, unit, limits, marginal band, verdict, and under its
-   name the series it rests on that were not recorded;
+4. the steps with their start and duration, and, when some step did not pass or
+   said something, their outcomes and messages;
+5. every measurement: value, unit, limits with the marginal band, verdict (when
+   some measurement did not pass: otherwise the heading says all passed), and
+   under its name the series it rests on that were not recorded;
 6. the interval table (metered vs billed kWh, rate period, rate, each interval's own
    amount, a bill line's rounding to the cent on a row of its own) and the
    records the utility, clearinghouse and ESI held for the session.
@@ -33,7 +35,7 @@ from markupsafe import Markup
 from rig.report.charts import Shared
 from rig.report.model import PlanView
 from rig.report.plan_charts import charts_for
-from rig.report.text import clock, duration, limits, marginal, value, with_unit
+from rig.report.text import duration, limits, marginal, value, with_unit
 from rig.results import MeasurementRecord, ServiceRecord, StepRecord
 from rig.results.measurements import Verdict
 
@@ -41,12 +43,6 @@ from rig.results.measurements import Verdict
 def charts(view: PlanView, shared: Shared) -> list[tuple[str, Markup]]:
     """The plan's charts, title and SVG; their frames go to ``shared``."""
     return [(title, Markup(svg)) for title, svg in charts_for(view.results, shared)]
-
-
-def span(step: StepRecord) -> str:
-    """``16:00:00–16:00:07``; one time for a step that began and ended within it."""
-    start, end = clock(step.started_at), clock(step.ended_at)
-    return start if start == end else f"{start}–{end}"
 
 
 def took(step: StepRecord) -> str:
@@ -99,7 +95,6 @@ def by_source(records: Iterable[ServiceRecord]) -> list[ServiceRecord]:
 
 
 FILTERS: dict[str, Callable[..., str | list[ServiceRecord] | None]] = {
-    "span": span,
     "took": took,
     "expected": expected,
     "limits_or_expected": limits_or_expected,

@@ -68,6 +68,12 @@ def clock(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).time().isoformat("seconds")
 
 
+def minute(t: dt.datetime) -> str:
+    """The time of day, UTC, to the minute when on one (an interval's edge): ``16:15``."""
+    on_minute = t.second == 0 and t.microsecond == 0
+    return clock(t)[:5] if on_minute else clock(t)
+
+
 def duration(seconds: float) -> str:
     """``42 s``, ``12 min 5 s``, ``2 h 30 min``."""
     whole = round(seconds)
