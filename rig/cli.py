@@ -83,6 +83,16 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: Who signs the report: ``--operator`` ran the tests, ``--approver`` approves them.
+SIGNERS = ("operator", "approver")
+
+
+def add_signers(parser: argparse.ArgumentParser, where: str) -> None:
+    """``--operator NAME`` and ``--approver NAME``, ``where`` saying what they do."""
+    for who in SIGNERS:
+        parser.add_argument(f"--{who}", metavar="NAME", help=f"the {who}, {where}")
+
+
 # --------------------------------------------------------------------------- rig sim
 
 
@@ -267,15 +277,6 @@ def add_serve(commands: Any, load: bool) -> None:
 
 
 # --------------------------------------------------------------------------- rig report
-
-#: Who signs the report: ``--operator`` ran the tests, ``--approver`` approves them.
-SIGNERS = ("operator", "approver")
-
-
-def add_signers(parser: argparse.ArgumentParser, where: str) -> None:
-    """``--operator NAME`` and ``--approver NAME``, ``where`` saying what they do."""
-    for who in SIGNERS:
-        parser.add_argument(f"--{who}", metavar="NAME", help=f"the {who}, {where}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
