@@ -24,6 +24,7 @@ Names come from the ``run`` records (``--operator``, ``--approver``); ``rig repo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -65,6 +66,10 @@ class Executive:
     """The values of the summary page."""
 
     benches: tuple[Bench, ...]
+    began: dt.datetime | None
+    """The first run's start; ``None`` without a run."""
+    ended: dt.datetime | None
+    """The last run's end; ``None`` when no run recorded its end."""
     data_sets: tuple[str, ...]
     protocols: tuple[str, ...]
     plan_files: int
@@ -116,8 +121,11 @@ def executive(report: Report, signers: Signers | None = None) -> Executive:
         for v in Verdict
         if v is not Verdict.PASS
     }
+    ends = [r.results.ended_at for r in report.runs if r.results.ended_at is not None]
     return Executive(
         benches=_benches(report.runs),
+        began=min((r.started_at for r in runs), default=None),
+        ended=max(ends, default=None),
         data_sets=_distinct(s.utility_data for s in starts),
         protocols=_distinct(s.utility_protocol for s in starts),
         plan_files=len({s.file for s in starts if s.file}),
