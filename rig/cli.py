@@ -10,22 +10,26 @@ Subcommands:
     Open every instrument (starting the simulators when the bench is simulated),
     print its identity and one live reading; exit 1 naming any instrument it cannot
     reach and what to check.
-``rig demo [--bench FILE] [--report DIR] [--utility-protocol rest|ieee2030.5] [-- PYTEST-ARGS]``
+``rig demo [--bench FILE] [--report DIR] [--utility-protocol rest|ieee2030.5]
+[--operator NAME] [--approver NAME] [-- PYTEST-ARGS]``
     The compliance suite: every plan under ``test_plans/`` in the working directory,
     else every plan the rig ships (:mod:`rig.bundled`), through pytest and the
     plan plugin (:mod:`rig.pytest_plugin`), on the simulated bench with the services
     embedded; prints the summary table and where the results file went. Exit status
     is pytest's (0 every plan passed, 1 a plan failed, 2 a plan file has errors).
-    ``--utility-protocol`` is pytest's: how the ESI talks to its utility.
+    ``--utility-protocol`` is pytest's: how the ESI talks to its utility;
+    ``--operator`` and ``--approver`` are pytest's too: who ran the tests and who
+    approves them, recorded and named in the report's signature blocks.
     ``--one-charge``: instead, one short simulated charge with a table of what the
     pilot, load and meter saw at each step.
 ``rig serve``
     The utility and clearinghouse services (:mod:`rig.services.serve`, imported only
     when it is the command asked for). It serves both utility protocols at once (the
     endpoints file lists ``HPL`` and ``HPL:2030.5``), so the choice is the client's.
-``rig report RESULTS... -o report.html``
+``rig report RESULTS... -o report.html [--operator NAME] [--approver NAME]``
     Merge results files (runs, benches, pytest-xdist workers) into one
-    self-contained HTML compliance report (:mod:`rig.report`).
+    self-contained HTML compliance report (:mod:`rig.report`); ``--operator`` and
+    ``--approver`` name the signatories instead of the names the results recorded.
 
 Exit status: 0 success; 1 the bench or the run failed (an instrument unreachable,
 a check failed); 2 bad input (a bench file with errors: every problem is printed
@@ -77,6 +81,16 @@ def default_bench() -> str:
 
 def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+#: Who signs the report: ``--operator`` ran the tests, ``--approver`` approves them.
+SIGNERS = ("operator", "approver")
+
+
+def add_signers(parser: argparse.ArgumentParser, where: str) -> None:
+    """``--operator NAME`` and ``--approver NAME``, ``where`` saying what they do."""
+    for who in SIGNERS:
+        parser.add_argument(f"--{who}", metavar="NAME", help=f"the {who}, {where}")
 
 
 # --------------------------------------------------------------------------- rig sim
@@ -206,6 +220,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     options = [f"--bench={args.bench}", *([f"--report={args.report}"] if args.report else [])]
     if args.utility_protocol:
         options.append(f"--utility-protocol={args.utility_protocol}")
+    options += [f"--{who}={getattr(args, who)}" for who in SIGNERS if getattr(args, who)]
     # Plans are judged by the oracle, not by Python asserts, so pytest need not rewrite
     # any: it would rewrite every module of the rig (a plugin's distribution), and warn
     # that `rig`, which imported them before pytest ran, cannot have them rewritten.
@@ -231,6 +246,7 @@ def add_demo(commands: Any) -> None:
         help="how the ESI talks to its utility: rest (JSON API) or ieee2030.5 "
         "(default: the data set's, else rest)",
     )
+    add_signers(parser, "recorded in the results file and named in the report")
     parser.add_argument(
         "--one-charge",
         action="store_true",
@@ -264,11 +280,12 @@ def add_serve(commands: Any, load: bool) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from rig.report import write_report
+    from rig.report import Signers, write_report
     from rig.results import ResultsFileError
 
+    signers = Signers(operator=args.operator or "", approver=args.approver or "")
     try:
-        out = write_report([Path(p) for p in args.results], Path(args.output))
+        out = write_report([Path(p) for p in args.results], Path(args.output), signers=signers)
     except (ResultsFileError, OSError) as error:
         _err(f"rig report: {error}")
         return EXIT_BAD_INPUT
@@ -287,6 +304,7 @@ def add_report(commands: Any) -> None:
     parser.add_argument(
         "-o", "--output", default="reports/report.html", help="the HTML file to write"
     )
+    add_signers(parser, "named in the signature blocks instead of the results' names")
     parser.set_defaults(run=cmd_report)
 
 

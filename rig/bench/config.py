@@ -13,6 +13,7 @@ meters the accuracy class. A short example::
       accuracy_class: "C12.20 0.5"
       serial_number: "SDM-220417"
       calibration_due: 2027-03-31
+      calibration_certificate: "DKD-K-12345 2026-0117"   # any instrument may name one
     load:
       dialect: chroma63800             # SCPI dialect (drivers.load registry)
       resource: "TCPIP0::10.0.0.21::5025::SOCKET"
@@ -82,6 +83,7 @@ ACCURACY_PCT: dict[str, float] = {
 class _Traceable(Strict):
     """What a calibration audit asks of every instrument."""
 
+    calibration_certificate: str = Field(default="", description="the certificate's ID")
     serial_number: str = ""
     calibration_due: dt.date | None = None
 

@@ -35,6 +35,7 @@ def _instrument(
         role=check.role,
         driver=spec.map if isinstance(spec, MeterConfig) else spec.dialect,
         idn=f"{said.manufacturer} {said.model}".strip() if said else "",
+        calibration_certificate=spec.calibration_certificate,
         serial=(said.serial if said else "") or spec.serial_number,
         firmware=said.firmware if said else "",
         calibration_due=spec.calibration_due,

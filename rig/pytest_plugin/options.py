@@ -27,6 +27,9 @@ Options (``pytest --help``, group *rig test plans*):
     Where the run's results file goes; default ``reports/`` under the rootdir.
 ``--operator NAME``
     Who ran the suite, for the results file; default ``$USER``.
+``--approver NAME``
+    Who is to approve the results, for the results file and the report's signature
+    block; default none (the block's name line is left to be written by hand).
 ``--profile NAME|FILE``
     A lab-time profile (:mod:`rig.plans.labtime`): ``lab-2h`` is
     ``fixtures/profiles/lab-2h.yaml``. Every plan runs shortened by it, keeping its
@@ -129,6 +132,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--operator",
         default=None,
         help="who runs the suite, recorded in the results file (default: $USER)",
+    )
+    group.addoption(
+        "--approver",
+        default=None,
+        help="who approves the results: recorded, and named in the report's signature block",
     )
     group.addoption(
         "--profile",

@@ -11,7 +11,8 @@ the framework's unit tests writes none — as
 ``<report dir>/results-<UTC start>-<run id>.jsonl`` (plus ``-<worker>`` under
 pytest-xdist, whose workers share the run id). It starts with the ``run`` record:
 the bench's identity (:mod:`rig.pytest_plugin.identity`), ``git describe``, the
-simulation seed, the operator (``--operator``, else ``$USER``) and the host.
+simulation seed, the operator (``--operator``, else ``$USER``), the approver
+(``--approver``) and the host.
 The runner appends each plan's records; ``pytest_sessionfinish`` writes ``run_end``.
 
 Before the first plan of a run on a real (not simulated) bench, the run takes the
@@ -65,7 +66,7 @@ from rig.results import (
     RunRecord,
     host_name,
     new_run_id,
-    software_version,
+    software,
 )
 from rig.runner.api import DEFAULT_BENCH, ServiceTarget
 from rig.services.sep2_tls import ESI_FIELD, Sep2Tls
@@ -105,6 +106,8 @@ class RunSession:
     plan_files: dict[str, Path] = field(default_factory=dict)
     """Plan ID → the file that defined it first (IDs are unique within a run)."""
     allow_expired_calibration: bool = False
+    approver: str = ""
+    """``--approver``: who is to approve the results (empty: not named)."""
     profile: LabProfile | None = None
     """The lab-time profile (``--profile``) applied to every plan at collection."""
     report_path: Path | None = None
@@ -162,11 +165,13 @@ class RunSession:
             worker = f"-{self.worker}" if self.worker else ""
             name = f"results-{started:%Y%m%dT%H%M%SZ}-{self.run_id[:8]}{worker}.jsonl"
             self._writer = ResultsWriter(self.report_dir / name)
+            code = software()
             self._writer.write(
                 RunRecord(
                     run_id=self.run_id,
                     started_at=started,
-                    software_version=software_version(),
+                    software_version=code.version,
+                    software_dirty=code.dirty,
                     bench=bench_identity(self.bench_file, self.bench),
                     seed=self.bench.simulation.seed if self.bench.simulation else None,
                     operator=self.operator,
@@ -174,6 +179,7 @@ class RunSession:
                     worker=self.worker,
                     allowed_expired_calibration=self.allow_expired_calibration,
                     lab_profile=self.profile.name if self.profile is not None else "",
+                    approver=self.approver,
                 )
             )
         return self._writer
@@ -290,6 +296,7 @@ def _session(config: pytest.Config) -> RunSession:
         services=_services(config),
         report_dir=here / report if report else config.rootpath / "reports",
         operator=config.getoption("operator") or os.environ.get("USER", ""),
+        approver=config.getoption("approver") or "",
         run_id=workerinput.get("testrunuid")
         or getattr(config.option, "testrunuid", None)
         or new_run_id(),

@@ -18,6 +18,8 @@ The package, one concept per module:
 
 :mod:`~rig.report.model`          results → view model (verdicts, failures first,
                                   scenarios, calibration status)
+:mod:`~rig.report.executive`      the one-page executive summary and signature blocks
+:mod:`~rig.report.uncertainty`    the uncertainty statement, from J-04's budgets
 :mod:`~rig.report.traceability`   requirement → covering plans → verdict
 :mod:`~rig.report.charts`         dependency-free SVG time charts and step timelines
 :mod:`~rig.report.axes`           a chart's frame: scales, axes, legend, event marks
@@ -40,17 +42,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rig.domain.requirements import catalogue
+from rig.report.executive import Signers
 from rig.report.model import Report, build_report
 from rig.report.render import render
 from rig.results import ResultSet, collector_paused, merge_results
 
-__all__ = ["Report", "build_report", "render", "write_report", "write_run_report"]
+__all__ = ["Report", "Signers", "build_report", "render", "write_report", "write_run_report"]
 
 
 def write_report(
-    results_files: Sequence[Path], out: Path, *, now: dt.datetime | None = None
+    results_files: Sequence[Path],
+    out: Path,
+    *,
+    now: dt.datetime | None = None,
+    signers: Signers | None = None,
 ) -> Path:
     """Read, validate and merge ``results_files``; write the HTML report to ``out``.
+
+    ``signers`` name the operator and the approver of the signature blocks instead of
+    the names the ``run`` records carry.
 
     ``out`` is written atomically (a reader never sees half a report) and its parent
     directory is created. Returns ``out``. Raises
@@ -60,10 +70,16 @@ def write_report(
     if not results_files:
         raise ValueError("write_report needs at least one results file")
     with collector_paused():
-        return _write(merge_results(results_files), results_files, out, now)
+        return _write(merge_results(results_files), results_files, out, now, signers)
 
 
-def _write(results: ResultSet, files: Sequence[Path], out: Path, now: dt.datetime | None) -> Path:
+def _write(
+    results: ResultSet,
+    files: Sequence[Path],
+    out: Path,
+    now: dt.datetime | None,
+    signers: Signers | None = None,
+) -> Path:
     """Render ``results`` to ``out``; called with the garbage collector paused.
 
     Neither the records nor the report's view of them hold reference cycles, so a
@@ -74,7 +90,7 @@ def _write(results: ResultSet, files: Sequence[Path], out: Path, now: dt.datetim
     report = build_report(results, catalogue(), sources=[p.name for p in files], now=now)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    partial.write_text(render(report), encoding="utf-8")
+    partial.write_text(render(report, signers), encoding="utf-8")
     partial.replace(out)
     return out
 

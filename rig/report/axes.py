@@ -165,24 +165,34 @@ def value_axis(
     return out
 
 
+#: The page's CSS for event marks: a group per event, classed ``e-<kind>`` (``e`` for a
+#: kind without a colour of its own: grey), coloured here rather than on each shape.
+EVENT_CSS = (
+    "svg.chart g[class|=e]{fill:#525252;color:#525252}svg.chart g[class|=e] rect{fill-opacity:.12}"
+    "svg.chart g[class|=e] path{stroke:currentColor;stroke-dasharray:3 2}"
+    + "".join(f"svg.chart .e-{k}{{fill:{c};color:{c}}}" for k, c in EVENT_COLOURS.items())
+)
+
+
 def event_marks(frame: Frame, events: Sequence[Event]) -> list[str]:
+    """Each event as a group of CSS class ``e-<kind>`` or ``e`` (:data:`EVENT_CSS`): a
+    shaded window with its label as a tooltip, a dashed line where it begins, its kind."""
     out = []
     for event in events:
-        colour = EVENT_COLOURS.get(event.kind, "#525252")
-        x = frame.x(min(max(event.t, frame.t0), frame.t1))
+        group = f"e-{event.kind}" if event.kind in EVENT_COLOURS else "e"
+        x = round(frame.x(min(max(event.t, frame.t0), frame.t1)))
         what = escape(f"{event.kind.upper()} {event.label}".strip())
+        window = ""
         if event.t_end is not None and event.t_end > event.t:
             x2 = frame.x(min(max(event.t_end, frame.t0), frame.t1))
-            out.append(
-                f'<rect x="{x:.1f}" y="{frame.top}" width="{max(x2 - x, 1.0):.1f}" '
-                f'height="{frame.bottom - frame.top}" fill="{colour}" fill-opacity="0.12">'
-                f"<title>{what}</title></rect>"
+            window = (
+                f'<rect x="{x}" y="{frame.top}" width="{max(round(x2 - x), 1)}" '
+                f'height="{frame.bottom - frame.top}"><title>{what}</title></rect>'
             )
         out.append(
-            f'<line x1="{x:.1f}" y1="{frame.top}" x2="{x:.1f}" y2="{frame.bottom}" '
-            f'stroke="{colour}" stroke-dasharray="3 2"/>'
-            f'<text x="{x + 2:.1f}" y="{frame.top + 10}" fill="{colour}">'
-            f"{escape(event.kind.upper())}</text>"
+            f"<g class={group}>{window}"
+            f'<path d="M{x} {frame.top}V{frame.bottom}"/>'
+            f'<text x="{x + 2}" y="{frame.top + 10}">{escape(event.kind.upper())}</text></g>'
         )
     return out
 

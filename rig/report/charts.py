@@ -37,6 +37,7 @@ from operator import itemgetter
 from typing import Literal
 
 from rig.report.axes import (
+    EVENT_CSS,
     LEFT_PAD,
     PLOT_BOTTOM_PAD,
     PLOT_TOP,
@@ -67,11 +68,15 @@ STYLES: tuple[tuple[str, str], ...] = (
     ("#7e22ce", "8 3 2 3"),
     ("#334155", "4 4"),
 )
-#: The page's CSS for the series classes ``c0`` … (colour and dash of each slot); a
-#: series path is the only chart element with a class.
-STYLE_CSS = "svg.chart path[class]{fill:none;stroke-width:1.6}" + "".join(
-    f"svg.chart .c{i}{{stroke:{colour}{f';stroke-dasharray:{dash}' if dash else ''}}}"
-    for i, (colour, dash) in enumerate(STYLES)
+#: The page's CSS for the series classes ``c0`` … (colour and dash of each slot) and
+#: for the event marks (:data:`~rig.report.axes.EVENT_CSS`).
+STYLE_CSS = (
+    "svg.chart path[class]{fill:none;stroke-width:1.6}"
+    + "".join(
+        f"svg.chart .c{i}{{stroke:{colour}{f';stroke-dasharray:{dash}' if dash else ''}}}"
+        for i, (colour, dash) in enumerate(STYLES)
+    )
+    + EVENT_CSS
 )
 OUTCOME_COLOURS = {
     "passed": "#16a34a",

@@ -7,8 +7,8 @@ of several benches or pytest-xdist workers into one report. :func:`build_report`
 therefore takes only a :class:`~rig.results.ResultSet` (read and validated by
 :func:`~rig.results.merge_results`) plus the requirement catalogue, and works out:
 
-* one :class:`PlanView` per plan per run, **failures first** (FAIL, then
-  MARGINAL, then PASS; by run start and plan ID within each);
+* one :class:`PlanView` per plan per run, **failures first** (worst verdict first,
+  by :data:`~rig.report.traceability.RANK`; by run start and plan ID within each);
 * per scenario (``sc1`` … ``sc6``, from the plan's ``scenario`` or else its
   ``SC-n`` tag) the worst verdict of its plans;
 * the traceability matrix (:mod:`rig.report.traceability`);
@@ -17,7 +17,9 @@ therefore takes only a :class:`~rig.results.ResultSet` (read and validated by
 * the services a plan could not reach (``unreachable`` on ``plan_end``), per
   service, and the series a measurement rests on that were never recorded.
 
-Verdicts rank FAIL < MARGINAL < PASS; MARGINAL passes but is shown, so a lab looks.
+Verdicts rank FAIL < INCONCLUSIVE < MARGINAL < PASS (:data:`~rig.report.traceability.RANK`);
+MARGINAL passes but is shown, so a lab looks; INCONCLUSIVE, once the results have it,
+is never shown as a pass.
 """
 
 from __future__ import annotations

@@ -9,6 +9,11 @@ in-page anchors (``#plan-3``).
 Sections, in the order a reviewer reads them, each a template in
 ``rig/report/templates/``:
 
+``Executive summary``  one printed page to sign: what was tested, the verdict and
+                   its counts, requirements covered and not passed, instruments
+                   and their calibration certificates, the uncertainty statement,
+                   the operator's and approver's blocks (``executive.html.j2``,
+                   :mod:`rig.report.executive`).
 ``Summary``        overall verdict and counts; the services some plan could not
                    reach (which, URL, first error, the plans); the runs; verdict
                    per scenario; every plan, failures first, each linking to its
@@ -21,7 +26,8 @@ Sections, in the order a reviewer reads them, each a template in
                    (``bench.html.j2``).
 ``Plans``          one section per plan (``plan.html.j2``, :mod:`rig.report.render_plan`).
 
-Printing (or "Save as PDF"): the navigation is hidden, every plan starts on a new
+Printing (or "Save as PDF"): the navigation is hidden, the executive summary is
+the first page and the rest starts on the next, every plan starts on a new
 page, charts and table rows do not split across pages, and nothing relies on a dark
 background or on colour alone — verdicts are words, series have dash patterns.
 
@@ -38,9 +44,10 @@ from markupsafe import Markup
 
 from rig.report import render_plan
 from rig.report.charts import STYLE_CSS, Shared
+from rig.report.executive import Signers, executive
 from rig.report.model import PlanView, Report, RunView
 from rig.report.templating import environment
-from rig.report.text import clock, moment, value, with_unit
+from rig.report.text import clock, minute, moment, since, value, with_unit
 
 #: Above this many covering plans a matrix cell names only those that did not pass.
 LIST_ALL_UP_TO = 12
@@ -68,8 +75,15 @@ def _frames(shared: Shared) -> Markup:
 _LOADER = PackageLoader("rig.report", "templates")
 _ENV = environment(_LOADER)
 _ENV.filters.update(
-    render_plan.FILTERS, moment=moment, clock=clock, value=value, with_unit=with_unit
+    render_plan.FILTERS,
+    moment=moment,
+    since=since,
+    clock=clock,
+    minute=minute,
+    value=value,
+    with_unit=with_unit,
 )
+_ENV.tests.update(render_plan.TESTS)
 _ENV.globals.update(
     covering=_covering,
     plan_files=_plan_files,
@@ -80,7 +94,13 @@ _ENV.globals.update(
 _CSS = Markup(_LOADER.get_source(_ENV, "report.css")[0] + STYLE_CSS)
 
 
-def render(report: Report) -> str:
-    """The whole report as one HTML document."""
+def render(report: Report, signers: Signers | None = None) -> str:
+    """The whole report as one HTML document; ``signers`` name who signs it."""
     page = _ENV.get_template("report.html.j2")
-    return page.render(report=report, several=len(report.runs) > 1, shared=Shared(), css=_CSS)
+    return page.render(
+        report=report,
+        summary=executive(report, signers),
+        several=len(report.runs) > 1,
+        shared=Shared(),
+        css=_CSS,
+    )

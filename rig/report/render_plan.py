@@ -11,9 +11,11 @@ Reading order follows what a reviewer needs first:
    own message when it never ended;
 3. the charts (:mod:`rig.report.plan_charts`), and the series a measurement rests
    on that were never recorded (``billed energy`` when nothing was billed);
-4. the steps with their time stamps and outcomes;
-5. every measurement: value, unit, limits, marginal band, verdict, and under its
-   name the series it rests on that were not recorded;
+4. the steps with their start and duration, and, when some step did not pass or
+   said something, their outcomes and messages;
+5. every measurement: value, unit, limits with the marginal band, verdict (when
+   some measurement did not pass: otherwise the heading says all passed), and
+   under its name the series it rests on that were not recorded;
 6. the interval table (metered vs billed kWh, rate period, rate, each interval's own
    amount, a bill line's rounding to the cent on a row of its own) and the
    records the utility, clearinghouse and ESI held for the session.
@@ -33,19 +35,14 @@ from markupsafe import Markup
 from rig.report.charts import Shared
 from rig.report.model import PlanView
 from rig.report.plan_charts import charts_for
-from rig.report.text import clock, duration, limits, marginal, value, with_unit
+from rig.report.text import duration, limits, marginal, value, with_unit
 from rig.results import MeasurementRecord, ServiceRecord, StepRecord
+from rig.results.measurements import Verdict
 
 
 def charts(view: PlanView, shared: Shared) -> list[tuple[str, Markup]]:
     """The plan's charts, title and SVG; their frames go to ``shared``."""
     return [(title, Markup(svg)) for title, svg in charts_for(view.results, shared)]
-
-
-def span(step: StepRecord) -> str:
-    """``16:00:00–16:00:07``; one time for a step that began and ended within it."""
-    start, end = clock(step.started_at), clock(step.ended_at)
-    return start if start == end else f"{start}–{end}"
 
 
 def took(step: StepRecord) -> str:
@@ -60,14 +57,33 @@ def expected(m: MeasurementRecord) -> str:
 
 
 def limits_or_expected(m: MeasurementRecord) -> str:
-    """The measurements table's cell: the limits, or ``= value``; the unit is the value's."""
-    return limits(m.limits, "") if m.mode == "limits" else f"= {value(m.expected)}"
+    """The measurements table's cell, in the value's unit: the limits with the marginal
+    band in brackets (``[0, 3] (≤ 2.7)``); ``= expected``; or ``=`` alone for an equality
+    that passed, whose value is the expected one by definition of its verdict."""
+    if m.mode == "equals":
+        return "=" if m.verdict is Verdict.PASS else f"= {value(m.expected)}"
+    band = marginal(m.limits, "")
+    return f"{limits(m.limits, '')} ({band})" if band else limits(m.limits, "")
+
+
+def all_passed(records: Iterable[MeasurementRecord | StepRecord]) -> bool:
+    """Every measurement PASS, or every step passed: the table needs no verdict column."""
+    return all(
+        r.verdict is Verdict.PASS if isinstance(r, MeasurementRecord) else r.outcome == "passed"
+        for r in records
+    )
 
 
 def total(values: Iterable[Decimal | None]) -> str:
     """The sum of the values recorded; empty when none was."""
     present = [v for v in values if v is not None]
     return str(sum(present, Decimal(0))) if present else ""
+
+
+def uniform(records: Iterable[object], attribute: str) -> str | None:
+    """The ``attribute`` every record shares, or ``None`` when they differ."""
+    found = {str(getattr(r, attribute)) for r in records}
+    return found.pop() if len(found) == 1 else None
 
 
 def by_source(records: Iterable[ServiceRecord]) -> list[ServiceRecord]:
@@ -78,12 +94,12 @@ def by_source(records: Iterable[ServiceRecord]) -> list[ServiceRecord]:
     return [r for group in groups.values() for r in group]
 
 
-FILTERS: dict[str, Callable[..., str | list[ServiceRecord]]] = {
-    "span": span,
+FILTERS: dict[str, Callable[..., str | list[ServiceRecord] | None]] = {
     "took": took,
     "expected": expected,
     "limits_or_expected": limits_or_expected,
-    "marginal": marginal,
     "total": total,
     "by_source": by_source,
+    "uniform": uniform,
 }
+TESTS: dict[str, Callable[..., bool]] = {"all_passed": all_passed}

@@ -92,6 +92,7 @@ def _bench(expired_calibration: bool) -> BenchIdentity:
                 firmware="1.7",
                 calibration_due=due_ok,
                 accuracy_class="C12.20 0.5",
+                calibration_certificate="CAL-EUMD-2026-0117",
             ),
             InstrumentIdentity(
                 role="premise_meter",
@@ -108,6 +109,7 @@ def _bench(expired_calibration: bool) -> BenchIdentity:
                 idn="Chroma,63803,SIM-LOAD-1,1.02",
                 serial="SIM-LOAD-1",
                 firmware="1.02",
+                calibration_certificate="CAL-LOAD-2026-0042",
             ),
             InstrumentIdentity(role="pilot", driver="can", idn="rig pilot sim", serial="SIM-P-1"),
         ),
@@ -271,6 +273,8 @@ def _write_plan(
             scenario=template.scenario,
             requirements=(*template.covers, *ELECTRICAL),
             started_at=begin,
+            utility_protocol="rest",
+            utility_data="two_utilities",
         )
     )
     clock = begin
@@ -431,6 +435,8 @@ def write_sample_run(
                 bench=_bench(expired_calibration),
                 seed=seed,
                 operator="sample",
+                approver="sample approver",
+                software_dirty=False,
                 host="sample-host",
                 worker=worker,
             )

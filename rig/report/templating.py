@@ -11,7 +11,8 @@ hand-written HTML (a 1,000-plan report is measured against a size budget,
   ``{% … %}``, ``{# … #}``) and one space within text. So templates are written one
   element a line, indented, and the page carries none of it; where a space must
   stand beside a tag, the template writes ``{{ " " }}``. The page's HTML also omits
-  the optional ``</td>``/``</tr>`` end tags, as HTML allows.
+  the optional ``</td>``/``</tr>`` end tags, and a plan's tables their
+  ``<thead>``/``<tbody>``, as HTML allows.
 * **A value is escaped as text** (:func:`_text`): ``&``, ``<`` and ``>``. Quotes
   mean nothing in text and are left as they are (JSON fields are full of them). A
   value inside a quoted attribute goes through the ``quoted`` filter, which escapes

@@ -57,9 +57,21 @@ def moment(t: dt.datetime) -> str:
     return f"{t.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}Z"
 
 
+def since(later: str, earlier: dt.datetime) -> str:
+    """``later`` (a :func:`moment`) without its date when it is ``earlier``'s date."""
+    day = moment(earlier)[:11]
+    return later.removeprefix(day) if later.startswith(day) else later
+
+
 def clock(t: dt.datetime) -> str:
     """The time of day only, UTC: ``16:00:00``."""
     return t.astimezone(dt.UTC).time().isoformat("seconds")
+
+
+def minute(t: dt.datetime) -> str:
+    """The time of day, UTC, to the minute when on one (an interval's edge): ``16:15``."""
+    on_minute = t.second == 0 and t.microsecond == 0
+    return clock(t)[:5] if on_minute else clock(t)
 
 
 def duration(seconds: float) -> str:

@@ -44,7 +44,14 @@ The package follows the data:
 from rig.results.base import JsonValue
 from rig.results.measurement_record import LimitsModel, MeasurementRecord
 from rig.results.measurements import Limits, Measurement, Number, Value, Verdict, overall_verdict
-from rig.results.provenance import file_sha256, host_name, new_run_id, software_version
+from rig.results.provenance import (
+    Software,
+    file_sha256,
+    host_name,
+    new_run_id,
+    software,
+    software_version,
+)
 from rig.results.reader import (
     PlanResults,
     ResultSet,
@@ -105,6 +112,7 @@ __all__ = [
     "SeriesKind",
     "SeriesRecord",
     "ServiceRecord",
+    "Software",
     "StepRecord",
     "UnreachableService",
     "Value",
@@ -116,5 +124,6 @@ __all__ = [
     "new_run_id",
     "overall_verdict",
     "read_results",
+    "software",
     "software_version",
 ]

@@ -13,9 +13,10 @@ A measurement is stored as a :class:`~rig.results.measurement_record.Measurement
 Compatibility: record types and fields added after schema version 1 (``event``,
 ``interval``, ``service``; a plan's ``title``, ``scenario`` and ``file_sha256``; a
 step's ``source``; a measurement's ``source`` and ``unrecorded``; ``interrupted`` and
-``unreachable`` on ``plan_end``, ``interrupted`` on ``run_end``, and the step outcome
-``interrupted``) are optional with empty defaults, so every file written before them
-still reads.
+``unreachable`` on ``plan_end``, ``interrupted`` on ``run_end``, the step outcome
+``interrupted``; a run's ``approver`` and ``software_dirty``, an instrument's
+``calibration_certificate``, a plan's ``utility_data``) are optional with empty
+defaults, so every file written before them still reads.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class InstrumentIdentity(FrozenModel):
     firmware: str = ""
     calibration_due: dt.date | None = None
     accuracy_class: str = ""
+    calibration_certificate: str = Field(
+        default="", description="the calibration certificate's ID, as the bench file gives it"
+    )
 
 
 class BenchIdentity(FrozenModel):
@@ -76,6 +80,13 @@ class RunRecord(RunScoped):
     lab_profile: str = Field(
         default="", description="the lab-time profile (--profile) every plan ran shortened by"
     )
+    approver: str = Field(
+        default="", description="who is to approve the results (--approver); empty: not named"
+    )
+    software_dirty: bool | None = Field(
+        default=None,
+        description="the checkout had uncommitted changes; null: not a checkout, or not recorded",
+    )
 
 
 class RunEndRecord(RunScoped):
@@ -96,6 +107,7 @@ class PlanStartRecord(RunScoped):
     utility_protocol: str = Field(
         default="", description="how the ESI talked to its utility: rest or ieee2030.5"
     )
+    utility_data: str = Field(default="", description="the utility data set the plan ran on")
 
 
 class SafeStateModel(FrozenModel):

@@ -101,6 +101,7 @@ class PlanRecords:
                 requirements=tuple(plan.covers),
                 started_at=to_datetime(started_at) if started_at is not None else datetime.now(UTC),
                 utility_protocol=utility_protocol,
+                utility_data=plan.utility_data,
             )
         )
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from plugin.support import Project
+from rig.results import RunRecord, read_results
 
 RIG = str(Path(sys.executable).with_name("rig"))
 
@@ -16,7 +17,10 @@ def test_rig_demo_runs_the_plans_prints_the_summary_and_fails_when_a_plan_fails(
     project.plan("a_home")
     project.plan("b_fail")
     project.plan("c_other")
-    result = project.pytester.run(RIG, "demo", "--report", "runs", "--", "-k", "home or fail")
+    result = project.pytester.run(
+        RIG, "demo", "--report", "runs", "--operator", "O. Perator", "--approver", "A. Prover",
+        "--", "-k", "home or fail",
+    )  # fmt: skip
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
@@ -27,3 +31,7 @@ def test_rig_demo_runs_the_plans_prints_the_summary_and_fails_when_a_plan_fails(
             "results: runs/results-*.jsonl",
         ]
     )
+    [results] = (project.pytester.path / "runs").glob("results-*.jsonl")
+    run = read_results(results)[0]
+    assert isinstance(run, RunRecord)
+    assert (run.operator, run.approver) == ("O. Perator", "A. Prover")

@@ -19,12 +19,14 @@ def test_one_results_file_per_run_with_run_metadata(
     monkeypatch.setenv("USER", "lab-tech")
     project.plan("sc1_home")
     project.plan("sc1_fail")
-    project.pytester.runpytest("--report", "out/results")
+    project.pytester.runpytest("--report", "out/results", "--approver", "Q. A. Lead")
     [path] = (project.pytester.path / "out" / "results").glob("results-*.jsonl")
     records = read_results(path)
     run = records[0]
     assert isinstance(run, RunRecord)
     assert run.operator == "lab-tech"
+    assert run.approver == "Q. A. Lead"
+    assert run.software_dirty is not None  # run from this checkout
     assert run.software_version not in ("", "unknown")
     simulation = load_bench(DEFAULT_BENCH).simulation
     assert simulation is not None

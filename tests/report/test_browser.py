@@ -96,3 +96,17 @@ def test_prints_to_pdf_one_page_per_plan_at_least(browser: Chromium, report_html
     assert pdf.startswith(b"%PDF")
     assert pages > 12  # summary, matrix and bench pages, then each plan on pages of its own
     assert browser.problems() == []
+
+
+def test_executive_summary_prints_on_one_page(browser: Chromium, report_html: Path) -> None:
+    """Page 1 of the printed report is the executive summary, signature blocks included."""
+    browser.open(report_html.as_uri())
+    browser.evaluate(  # what printing puts after page 1's break goes
+        "(() => { const e = document.getElementById('executive');"
+        " while (e.nextElementSibling) e.nextElementSibling.remove(); })()"
+    )
+    pdf = base64.b64decode(
+        browser.call("Page.printToPDF", printBackground=True, preferCSSPageSize=True)["data"]
+    )
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    assert browser.problems() == []
