@@ -282,6 +282,7 @@ def _finish(world: World) -> list[Judged]:
         energy_kwh=energy_kwh(world) if world.recorder.first_eumd else None,
         grant_delay_s=esi.start_delay_s,
         published=world.published,
+        protocol=world.protocol,
     )
     judged = judge(world.plan, record, world.place.data.tariffs, evidence)
     refused = refusals_measurement(esi)

@@ -36,6 +36,8 @@ class Evidence:
     raw_session: dict[str, Any] | None
     energy_kwh: float | None
     grant_delay_s: float = 0.0
+    protocol: str = "rest"
+    """The protocol the ESI spoke to its utility (``rest`` or ``ieee2030.5``)."""
     published: list[Publication] = field(default_factory=list)
     """The grid signals the plan's steps published (DR events, ALM limits, hourly prices)."""
 
