@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from rig.plans import load_plan
 from rig.runner.api import run_plan
 from rig.runner.outcome import PlanOutcome
 from rig.services import api_models as m
 from rig.services.auth import Caller
 from rig.services.utility_signals import SignalDesk
-from tests.runner.support import write_plan
+from tests.runner.support import EXAMPLES, write_plan
 
 DR = """\
 plan: dr-window
@@ -38,29 +39,6 @@ steps:
   - include: common/end_session.yaml
 checks:
   - payer: ACC-ALICE
-  - amount
-"""
-
-RTP = """\
-plan: rtp-hour
-title: a price published ahead for 22:00
-scenario: sc1
-covers: [PG-RTP, SC-1]
-utility_data: two_utilities
-pev:
-  id: PEV-ERIN
-  max_current: 32 A
-  preferences: {energy: 12 kWh, max_power: 7.68 kW, departure_in: 8 h}
-premise: PREM-ERIN
-portal: EP-ERIN-240
-start: 2026-03-02T20:50:00-06:00
-steps:
-  - include: common/plug_in_and_bind.yaml
-  - price: {after: 70 min, per_kwh: [0.040]}
-  - charge: 75 min
-  - include: common/end_session.yaml
-checks:
-  - payer: ACC-ERIN
   - amount
 """
 
@@ -108,7 +86,8 @@ def test_an_hourly_price_announced_for_the_wrong_hour_fails(
     tmp_path: Path, in_process: pytest.MonkeyPatch
 ) -> None:
     in_process.setattr(SignalDesk, "publish_signal", _shifting("price", timedelta(hours=-1)))
-    shifted = _run(tmp_path, RTP)
+    path = EXAMPLES / "pg_rtp_hourly.yaml"  # 0.040 published ahead for 22:00
+    shifted = run_plan(load_plan(path), plan_file=path)
     assert shifted.verdict == "fail"
     failing = {x.name for x in shifted.measurements if not x.passed}
     assert {"rate per interval", "bill lines"} <= failing, failing

@@ -12,7 +12,9 @@ oracle judged what the ESI heard. So the oracle judges what was published:
   limit (:func:`judged_events`). From the ESI's hearing it takes only *when* the ESI
   learnt of it (``received_at``: an EVSE cannot apply a limit it has not heard of,
   :attr:`~rig.record.GridEvent.binding_from`), from the heard event of the same kind
-  and limit nearest in time; a publication never heard binds from its own start.
+  nearest in time, one with the same limit first (a wrong limit heard is this
+  publication heard wrongly, not another event); a publication never heard binds
+  from its own start.
   Heard events the plan did not publish (the data set's standing DR events and ALM
   limits) are judged as heard;
 - **hourly prices** (PG-RTP): the published prices by tariff, in order
@@ -50,11 +52,17 @@ def judged_events(published: Sequence[Publication], heard: Sequence[GridEvent]) 
         event = publication.event
         if event.kind == "price":
             continue
-        same = [h for h in unmatched if (h.kind, h.limit_kw) == (event.kind, event.limit_kw)]
+        same = [h for h in unmatched if h.kind == event.kind]
         if not same:
             judged.append(event)
             continue
-        nearest = min(same, key=lambda h: abs(h.effective_from - event.effective_from))
+        nearest = min(
+            same,
+            key=lambda h: (
+                h.limit_kw != event.limit_kw,
+                abs(h.effective_from - event.effective_from),
+            ),
+        )
         unmatched.remove(nearest)
         judged.append(replace(event, received_at=nearest.received_at))
     return judged + [h for h in unmatched if h.kind != "price"]
