@@ -11,6 +11,7 @@ head-end and the same checks hold it to account. One concept per module:
 - :mod:`~rig.oracle.settlement` — SC-4: customer price, settlement price, difference
 - :mod:`~rig.oracle.energy` — J-04: EUMD, load and bill agree within a worked tolerance
 - :mod:`~rig.oracle.electrical` — J-01, J-02, J-03, J-05, J-06 from the timelines
+- :mod:`~rig.oracle.duty` — J-02: the pilot's duty is the one the EVSE was commanded
 - :mod:`~rig.oracle.grid` — PG-DLC, PG-ALM: the load within the grid's limits
 - :mod:`~rig.oracle.compare` — expected against recorded, as named measurements
 - :mod:`~rig.oracle.compare_roaming` — SC-4: the clearinghouse's records against the oracle's

@@ -2,9 +2,12 @@
 
 A demand-response event (PG-DLC) limits or stops charging for its window; an
 active-load-management change (PG-ALM) lowers the allowed charging power during the
-session. Either way the session record holds the event with its effective times and
-its ``limit_kw`` (a DR event without a limit stops charging: 0 kW), and the load's
-own power readings say what was drawn.
+session. Either way the events judged here carry their effective times and their
+``limit_kw`` (a DR event without a limit stops charging: 0 kW), and the load's own
+power readings say what was drawn. The runner hands over the events *as the plan
+published them* (:mod:`rig.runner.judging.published`), not as the utility announced
+them, so a utility that announces a shifted window fails here; only ``received_at``
+comes from the ESI's hearing.
 
 From ``effective_from`` — or, when the ESI only received the event later (the
 utility was unreachable at plug-in, so a standing limit could not be known), from

@@ -25,6 +25,7 @@ from rig.oracle.compare import (
     compare_treatment,
 )
 from rig.oracle.compare_roaming import compare_settlement
+from rig.oracle.duty import check_commanded_duty
 from rig.oracle.electrical import ElectricalLimits, check_electrical
 from rig.oracle.energy import EnergyTolerances, check_contiguous, check_energy
 from rig.oracle.grid import check_grid_limits
@@ -84,6 +85,7 @@ def check_session(
     limits = electrical or ElectricalLimits()
     if record.pilot:
         measurements += check_electrical(record.pilot, record.contactor, record.load, limits)
+        measurements += check_commanded_duty(record.pilot, record.ampacity)
     return measurements + check_grid_limits(record.grid_events, record.load, limits)
 
 

@@ -281,7 +281,8 @@ def _finish(world: World) -> list[Judged]:
         raw_session=raw,
         energy_kwh=energy_kwh(world) if world.recorder.first_eumd else None,
         grant_delay_s=esi.start_delay_s,
-        prices=[signal for signal in world.signals if signal.kind == "price"],
+        published=world.published,
+        protocol=world.protocol,
     )
     judged = judge(world.plan, record, world.place.data.tariffs, evidence)
     refused = refusals_measurement(esi)

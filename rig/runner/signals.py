@@ -18,6 +18,7 @@ from rig.plans.units import Current, Power
 from rig.record import GridEvent
 from rig.runner.acting import Unsupported, act
 from rig.runner.actors.evse import GridLimit
+from rig.runner.judging.published import Publication
 from rig.runner.world import World
 
 #: The utility's signal kinds as the session record names grid events.
@@ -58,7 +59,9 @@ def _kw(world: World, limit: Current | Power) -> Decimal:
     return Decimal(str(round(kw, 6)))
 
 
-def _publish(world: World, signals: list[dict[str, object]]) -> None:
+def _publish(world: World, signals: list[dict[str, object]], declared: list[Publication]) -> None:
+    """Post ``signals``; keep what they ``declared``, which the oracle judges by."""
+    world.published += declared
     operator = world.operator(world.place.utility.id)
     try:
         for signal in signals:
@@ -73,16 +76,21 @@ def publish_limit(
 ) -> str:
     now = world.clock.now()
     start = to_datetime(now + after_s)
+    until = start + timedelta(seconds=duration_s) if duration_s is not None else None
+    kw = _kw(world, limit)
     signal: dict[str, object] = {
         "signal_id": f"{world.esi.session_id}-{kind}-{len(world.record.grid_events)}",
         "kind": kind,
         "premise_id": world.place.premise.id,
         "effective_from": start.isoformat(),
-        "limit_kw": str(_kw(world, limit)),
+        "limit_kw": str(kw),
     }
-    if duration_s is not None:
-        signal["effective_until"] = (start + timedelta(seconds=duration_s)).isoformat()
-    _publish(world, [signal])
+    if until is not None:
+        signal["effective_until"] = until.isoformat()
+    declared = GridEvent(
+        kind=_EVENT_KIND[kind], effective_from=start, effective_until=until, limit_kw=kw
+    )
+    _publish(world, [signal], [Publication(declared)])
     return act(world, f"{kind} published: {limit} from {start.isoformat()}")
 
 
@@ -94,16 +102,25 @@ def publish_prices(world: World, price: s.PriceArgs) -> str:
     first = to_datetime(math.floor((world.clock.now() + price.after.seconds) / hour) * hour)
     # One ID per publication, as for limits: a later step may re-publish an hour (PG-RTP).
     published = len(world.record.grid_events)
+    hours = [
+        GridEvent(
+            kind="price",
+            effective_from=first + timedelta(hours=hour),
+            effective_until=first + timedelta(hours=hour + 1),
+            price=value,
+        )
+        for hour, value in enumerate(price.per_kwh)
+    ]
     signals: list[dict[str, object]] = [
         {
             "signal_id": f"{world.esi.session_id}-price-{published}-{hour}",
             "kind": "price",
             "tariff_id": tariff,
-            "effective_from": (first + timedelta(hours=hour)).isoformat(),
-            "effective_until": (first + timedelta(hours=hour + 1)).isoformat(),
-            "price": str(value),
+            "effective_from": event.effective_from.isoformat(),
+            "effective_until": (event.effective_from + timedelta(hours=1)).isoformat(),
+            "price": str(event.price),
         }
-        for hour, value in enumerate(price.per_kwh)
+        for hour, event in enumerate(hours)
     ]
-    _publish(world, signals)
+    _publish(world, signals, [Publication(event, tariff) for event in hours])
     return f"{len(signals)} hourly price(s) published for {tariff}"

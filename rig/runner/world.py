@@ -68,6 +68,7 @@ from rig.record import SessionRecord
 from rig.runner.actors.evse import EvseControl
 from rig.runner.actors.pev import PevAgent
 from rig.runner.facts import Place, initial_facts, place_of
+from rig.runner.judging.published import Publication
 from rig.runner.loop import Loop, Sampling
 from rig.runner.outcome import ServiceTarget
 from rig.runner.recorder import Recorder, meter_timeline, register_wrap
@@ -154,6 +155,8 @@ class World:
     loop: Loop
     signals: list[Signal] = field(default_factory=list)
     """Every grid signal the ESI received, in order."""
+    published: list[Publication] = field(default_factory=list)
+    """Every grid signal the plan's steps published, in order (what the oracle judges by)."""
     clearinghouse_reachable: bool = True
     """Cleared by ``clearinghouse_unreachable``, set again by ``clearinghouse_back``."""
     unreachable: UnreachableLog = field(default_factory=UnreachableLog)

@@ -3,7 +3,10 @@
 ``POST /sessions/{id}/intervals`` carries any batch of EUMD intervals, in any
 order, optionally with the close (date, time, duration, energy). Each interval is
 keyed by ``(session, start)``: an exact repeat is counted as a duplicate, a changed
-one is refused (409), an overlap is refused; a batch is all or nothing. Every check
+one is refused (409), an overlap is refused — within the session, and across
+sessions on the same portal or EUMD (409 naming the other session), so one meter's
+energy is never recorded, and billed, under two session IDs; a batch is all or
+nothing. Every check
 runs before anything is written, and the write is one transaction under the
 service's write lock, so concurrent identical posts land once.
 
@@ -26,7 +29,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from rig.services import api_models as m
 from rig.services.auth import Caller
@@ -72,6 +75,7 @@ class SessionDesk(UtilityBase):
                 for r in conn.execute(self.q_intervals, {"id": session_id})
             }
             fresh, duplicates = self._classify(existing, new)
+            self._check_other_sessions(conn, session_id, brow.portal_id, body.eumd_id, fresh)
             closed = close is not None or (session is not None and session.status == "closed")
             window = self._window(session, close)
             if window is not None:
@@ -266,6 +270,45 @@ class SessionDesk(UtilityBase):
                     )
             fresh.append((s, e, k))
         return fresh, duplicates
+
+    def _check_other_sessions(
+        self,
+        conn: Connection,
+        session_id: str,
+        portal_id: str | None,
+        eumd_id: str | None,
+        fresh: list[tuple[int, int, Decimal]],
+    ) -> None:
+        """409 when a fresh interval overlaps one another session recorded on the same
+        portal or EUMD: one meter's energy is billed under one session only."""
+        if not fresh:
+            return
+        iv, ss, bd = self.t.intervals, self.t.sessions, self.t.bindings
+        same = [bd.c.portal_id == portal_id] if portal_id else []
+        same += [ss.c.eumd_id == eumd_id] if eumd_id else []
+        if not same:
+            return
+        lo, hi = fresh[0][0], max(e for _, e, _ in fresh)
+        rows = conn.execute(
+            select(iv.c.session_id, iv.c.start_ms, iv.c.end_ms, bd.c.portal_id, ss.c.eumd_id)
+            .join(ss, ss.c.session_id == iv.c.session_id)
+            .join(bd, bd.c.binding_id == ss.c.binding_id)
+            .where(iv.c.session_id != session_id, iv.c.start_ms < hi, iv.c.end_ms > lo, or_(*same))
+        ).all()
+        for s, e, _ in fresh:
+            for row in rows:
+                if row.start_ms < e and s < row.end_ms:
+                    where = (
+                        f"portal '{portal_id}'"
+                        if portal_id and row.portal_id == portal_id
+                        else f"EUMD '{eumd_id}'"
+                    )
+                    raise conflict(
+                        f"interval {from_ms(s)}–{from_ms(e)} overlaps interval "
+                        f"{from_ms(row.start_ms)}–{from_ms(row.end_ms)} of session "
+                        f"'{row.session_id}' on {where}: the same metered energy is "
+                        "recorded under one session only"
+                    )
 
     @staticmethod
     def _window(session: Any, close: m.SessionCloseIn | None) -> tuple[int, int] | None:

@@ -17,9 +17,14 @@ Two sources, kept apart on purpose:
    ``tariff: {rates: …}``, ``binding: refused``, ``intervals: 15 min``, …), each
    compared with what was recorded, so a plan can hold the oracle itself to a
    hand-computed figure. Some checks answer questions only the runner can: what
-   the PEV was told (BR-12), whether the utility's interval records carry the PEV
+   the PEV was told (BR-12, the end-of-session summary against the oracle's
+   :mod:`rig.oracle.summary`), whether the utility's interval records carry the PEV
    and premise IDs at the utility's interval length (BR-09), whether the ESI's
-   audit log holds every transaction the utility saw from it (BR-10).
+   audit log holds every transaction the utility saw from it and the utility's every
+   one it answered (BR-10).
+
+The grid windows the oracle judges are those the plan's steps published
+(:mod:`.published`), not those the utility announced.
 
 Every pin carries the requirement IDs its check type declares (``evidences``),
 limited to those the plan covers, so the traceability matrix reads straight off the
@@ -33,6 +38,7 @@ results. One module per concern:
 :mod:`.records`    pins of ``clearinghouse``, ``settlement``, ``intervals``,
                    ``session_flagged``, ``audit_log``
 :mod:`.energy`     pins of ``energy``
+:mod:`.published`  the grid signals the plan published, as the oracle judges them
 """
 
 from rig.runner.judging.judge import Judged, judge

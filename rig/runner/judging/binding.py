@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
+from rig.clock import to_seconds
+from rig.oracle.summary import TIME_TOLERANCE_S, expected_summary
 from rig.plans import checks as c
 from rig.plans.checks import PlanCheck
 from rig.results.measurements import Limits, Measurement
@@ -64,6 +69,39 @@ def _pev_notified(check: c.PevNotified, seen: Seen) -> list[Measurement]:
         summary = ", ".join(sorted(told.summary)) or "nothing"
         everything = "duration_s, ended_at, energy_kwh, started_at"
         found.append(equal(check, seen, "session summary", summary, everything, "told"))
+        if summary == everything:
+            found += _summary_figures(check, seen)
+    return found
+
+
+def _summary_figures(check: c.PevNotified, seen: Seen) -> list[Measurement]:
+    """The summary's figures against the oracle's (:mod:`rig.oracle.summary`)."""
+    told, record = seen.evidence.told.summary, seen.record
+    expected = expected_summary(record.pilot, record.intervals)
+    energy = Decimal(str(told["energy_kwh"]))
+    started = to_seconds(datetime.fromisoformat(str(told["started_at"])))
+    ended = to_seconds(datetime.fromisoformat(str(told["ended_at"])))
+    span = float(told["duration_s"])
+    found = [
+        equal(check, seen, "summary energy", energy, expected.energy_kwh, "told kWh"),
+        within(
+            check,
+            seen,
+            "summary duration against its times",
+            span - (ended - started),
+            "s",
+            Limits(low=-0.01, high=0.01),
+            f"told {span:g} s, from {told['started_at']} to {told['ended_at']}",
+        ),
+    ]
+    times = (("start", started, expected.started_s), ("end", ended, expected.ended_s))
+    for name, at, pilot_at in times:
+        off = None if pilot_at is None else at - pilot_at
+        where = "no pilot reading shows it" if pilot_at is None else f"pilot at t={pilot_at:.3f} s"
+        limits = Limits(low=-TIME_TOLERANCE_S, high=TIME_TOLERANCE_S)
+        found.append(
+            within(check, seen, f"summary {name}", off, "s", limits, f"told t={at:.3f} s, {where}")
+        )
     return found
 
 

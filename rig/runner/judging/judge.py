@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from rig.domain.checks import CheckKind
-from rig.domain.tariff import HourlyPrice, Tariff
-from rig.esi.session import Signal
+from rig.domain.tariff import Tariff
 from rig.oracle import check_session
 from rig.oracle.electrical import ElectricalLimits
 from rig.oracle.tariff import as_published
@@ -22,6 +21,7 @@ from rig.results import SeriesKind
 from rig.results.measurements import Measurement
 from rig.runner.judging import billing, binding, energy, records
 from rig.runner.judging.pins import Evidence, Seen
+from rig.runner.judging.published import judged_events, published_prices
 
 #: Every check type's pins, by check type.
 PINS = billing.PINS | binding.PINS | records.PINS | energy.PINS
@@ -55,11 +55,12 @@ def judge(
     where = {check.kind: index for index, check in reversed(list(enumerate(checks)))}
     electrical = next((x.electrical for x in checks if isinstance(x, c.Electrical)), None)
     agreement = next((x.energy_agreement for x in checks if isinstance(x, c.EnergyAgreement)), None)
-    judged = record
+    # the grid windows as the plan published them, not as the utility announced them
+    judged = replace(record, grid_events=judged_events(evidence.published, record.grid_events))
     if agreement is not None and agreement.tolerance_pct is not None and record.eumd:
-        judged = replace(record, eumd=replace(record.eumd, accuracy_pct=agreement.tolerance_pct))
+        judged = replace(judged, eumd=replace(record.eumd, accuracy_pct=agreement.tolerance_pct))
     limits = ElectricalLimits(follow_s=electrical.follow_within.seconds if electrical else 5.0)
-    published = publications(evidence.prices)
+    published = published_prices(evidence.published)
     priced = {
         tariff_id: as_published(tariff, published[tariff_id]) if tariff_id in published else tariff
         for tariff_id, tariff in tariffs.items()
@@ -85,18 +86,3 @@ def _chosen(kind: CheckKind, check: PlanCheck | None, m: Measurement) -> bool:
     if not c.CHECK_TYPES[kind].chooses:
         return True
     return check is not None and check.selects(m.requirements)
-
-
-def publications(prices: list[Signal]) -> dict[str, list[HourlyPrice]]:
-    """The hourly prices published during the session by tariff, each publication once, in order.
-
-    A signal heard again at a later poll is the same publication, not a newer one; the
-    oracle prices the session from the tariff as it stood after them
-    (:func:`~rig.oracle.tariff.as_published`).
-    """
-    published: dict[str, list[HourlyPrice]] = {}
-    for signal in dict.fromkeys(prices):
-        if signal.kind == "price" and signal.tariff_id and signal.price is not None:
-            hour = HourlyPrice(start=signal.effective_from, price=signal.price)
-            published.setdefault(signal.tariff_id, []).append(hour)
-    return published

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from rig.esi.audit import AuditEntry
-from rig.esi.session import Signal
 from rig.plans.checks import PlanCheck
 from rig.record import SessionRecord
 from rig.results.measurements import Limits, Measurement
 from rig.runner.actors.pev import Told
+from rig.runner.judging.published import Publication
 
 
 @dataclass
@@ -36,8 +36,10 @@ class Evidence:
     raw_session: dict[str, Any] | None
     energy_kwh: float | None
     grant_delay_s: float = 0.0
-    prices: list[Signal] = field(default_factory=list)
-    """Hourly prices published during the session (PG-RTP)."""
+    protocol: str = "rest"
+    """The protocol the ESI spoke to its utility (``rest`` or ``ieee2030.5``)."""
+    published: list[Publication] = field(default_factory=list)
+    """The grid signals the plan's steps published (DR events, ALM limits, hourly prices)."""
 
 
 @dataclass(frozen=True)

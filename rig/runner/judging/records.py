@@ -4,6 +4,7 @@ intervals, flags and the ESI's audit log."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from rig.plans import checks as c
 from rig.plans.checks import PlanCheck
@@ -83,25 +84,51 @@ def _session_flagged(check: c.SessionFlagged, seen: Seen) -> list[Measurement]:
 
 
 def _audit_log(check: c.AuditLog, seen: Seen) -> list[Measurement]:
-    """Every request the utility logged from this ESI has a ``sent`` entry in the ESI's log."""
+    """BR-10 on both sides: what the utility logged from this ESI the ESI logged, and back.
+
+    Each side's transactions are counted by method and resource. The utility's 5xx
+    answers are left out (the ESI logs those attempts ``failed``); so are the ESI's
+    ``failed`` attempts, which never reached the utility or got no answer from it: the
+    second measurement names how many, and why the first of them failed.
+    """
     ev = seen.evidence
     if ev.utility_audit is None:
         return [equal(check, seen, "utility audit log", "unreachable", "read", "utility audit")]
     theirs = Counter(
         (e["method"], e["path"].split("?")[0]) for e in ev.utility_audit if e["status"] < 500
     )
+    answered = [e for e in ev.esi_audit if e.outcome in ("sent", "rejected")]
     ours = Counter(
-        ("GET" if e.kind == "signals" else "POST", e.target)
-        for e in ev.esi_audit
-        if e.outcome in ("sent", "rejected")
+        ("GET" if e.kind == "signals" else "POST", e.target.split("?")[0]) for e in answered
     )
-    problems = [
+    missing = [
         f"{method} {path}: utility logged {count}, ESI logged {ours[(method, path)]}"
         for (method, path), count in sorted(theirs.items())
         if ours[(method, path)] < count
     ]
-    name = "utility transactions missing from the ESI's log"
-    return [none_of(check, seen, name, problems, "transactions")]
+    found = [
+        none_of(
+            check, seen, "utility transactions missing from the ESI's log", missing, "transactions"
+        )
+    ]
+    if ev.protocol != "rest":  # the ESI names JSON resources; the utility logged 2030.5 ones
+        return found
+    unseen = [
+        f"{method} {path}: ESI logged {count} answered, utility logged {theirs[(method, path)]}"
+        for (method, path), count in sorted(ours.items())
+        if theirs[(method, path)] < count
+    ]
+    failed = [e for e in ev.esi_audit if e.outcome == "failed"]
+    never = (
+        f"{len(failed)} failed attempt(s) left out, never answered by the utility "
+        f"(first: {failed[0].kind} {failed[0].target}: {failed[0].detail or 'no reason given'})"
+        if failed
+        else ""
+    )
+    name = "ESI transactions missing from the utility's log"
+    measured = none_of(check, seen, name, unseen, "transactions")
+    detail = "; ".join(x for x in (measured.detail, never) if x)
+    return [*found, replace(measured, detail=detail)]
 
 
 PINS: dict[type[PlanCheck], Pin] = dict(
