@@ -37,7 +37,7 @@ from drivers.kinds import Load, Meter, Pilot, Watchdog
 from drivers.load import open_load
 from drivers.meter import LinkSettings, open_meter, rtu_link, tcp_link
 from drivers.pilot import open_pilot, pilot_keywords
-from rig.bench.config import BenchConfig, LoadConfig, MeterConfig, PilotConfig, ReferenceConfig
+from rig.bench.config import BenchConfig, LoadConfig, ModbusMeterConfig, PilotConfig
 from rig.bench.safe import Bench
 from rig.bench.transports import CanLink, ModbusRtu, ModbusTcp
 from rig.clock import Clock
@@ -65,9 +65,7 @@ def meter_link(transport: ModbusTcp | ModbusRtu) -> LinkSettings:
     )
 
 
-def build_meter(
-    role: str, spec: MeterConfig | ReferenceConfig, clock: Clock | None = None
-) -> Meter:
+def build_meter(role: str, spec: ModbusMeterConfig, clock: Clock | None = None) -> Meter:
     t = spec.transport
     options: dict[str, Any] = {}
     if role == "eumd" and clock is not None:

@@ -99,19 +99,25 @@ class _Traceable(Strict):
     calibration_due: dt.date | None = None
 
 
-class _ModbusMeter(_Traceable):
+class ModbusMeterConfig(_Traceable):
     """A meter on Modbus: its register map and how to reach it."""
 
     map: str = Field(description="register map name in the drivers.meter registry")
     transport: ModbusTransport
+    accuracy_class: str
 
     @property
     def accuracy_pct(self) -> float:
         """The accuracy class as ± % of reading."""
         raise NotImplementedError
 
+    def describe(self) -> str:
+        """The meter as a J-04 message names it: ``sdm630 @ modbus_tcp 10.0.0.5:502 unit 1``."""
+        serial = f", SN {self.serial_number}" if self.serial_number else ""
+        return f"{self.map} @ {self.transport.describe()}{serial}"
 
-class MeterConfig(_ModbusMeter):
+
+class MeterConfig(ModbusMeterConfig):
     """An energy meter on Modbus: the EUMD or the premise revenue meter."""
 
     accuracy_class: AccuracyClass = "C12.20 0.5"
@@ -121,7 +127,7 @@ class MeterConfig(_ModbusMeter):
         return ACCURACY_PCT[self.accuracy_class]
 
 
-class ReferenceConfig(_ModbusMeter):
+class ReferenceConfig(ModbusMeterConfig):
     """A reference standard wired in series with the EUMD: it counts the same energy,
     some ten times more accurately, so J-04 can tell whether the EUMD is in its class."""
 
@@ -233,10 +239,10 @@ class BenchConfig(Strict):
     def simulated(self) -> bool:
         return self.simulation is not None
 
-    def meters(self) -> dict[str, MeterConfig | ReferenceConfig]:
+    def meters(self) -> dict[str, ModbusMeterConfig]:
         """The meters by role name (``eumd``, then ``premise_meter`` and ``reference``
         when present)."""
-        out: dict[str, MeterConfig | ReferenceConfig] = {"eumd": self.eumd}
+        out: dict[str, ModbusMeterConfig] = {"eumd": self.eumd}
         if self.premise_meter is not None:
             out["premise_meter"] = self.premise_meter
         if self.reference is not None:
@@ -307,7 +313,7 @@ def simulation_problems(config: BenchConfig) -> list[Problem]:
                 "add one or remove simulation.premise",
             )
         )
-    pairs: list[tuple[str, SimMeter | None, MeterConfig | ReferenceConfig | None]] = [
+    pairs: list[tuple[str, SimMeter | None, ModbusMeterConfig | None]] = [
         ("eumd", sim.eumd, config.eumd),
         ("premise", sim.premise, config.premise_meter),
         ("reference", sim.reference, config.reference),

@@ -42,8 +42,7 @@ from drivers.sim.runtime import SimLoop
 from rig.bench.config import (
     AUTO,
     BenchConfig,
-    MeterConfig,
-    ReferenceConfig,
+    ModbusMeterConfig,
     SimMeter,
     SimPremise,
     Simulation,
@@ -73,7 +72,7 @@ def model_config(config: BenchConfig) -> ModelConfig:
     if sim is None:
         raise NotSimulated(f"bench '{config.bench}' is not simulated (no `simulation:` section)")
 
-    def meter(spec: SimMeter, meter: MeterConfig | ReferenceConfig) -> sim_model.MeterConfig:
+    def meter(spec: SimMeter, meter: ModbusMeterConfig) -> sim_model.MeterConfig:
         return sim_model.MeterConfig(
             accuracy_pct=meter.accuracy_pct,
             bias_pct=spec.bias_pct,
@@ -147,9 +146,7 @@ class SimulatedBench:
 
     # -- starting each simulator ----------------------------------------------------------
 
-    def _start_meter(
-        self, role: str, spec: MeterConfig | ReferenceConfig
-    ) -> MeterConfig | ReferenceConfig:
+    def _start_meter(self, role: str, spec: ModbusMeterConfig) -> ModbusMeterConfig:
         t = spec.transport
         which = _MODEL_METER[role]
         sim_spec = {
