@@ -5,7 +5,7 @@ the requirement catalogue (``rig/domain/requirements.yaml``, the project's copy 
 ``requirements.md``), which plans exercised it and how they ended. A plan covers
 a requirement when it tags it — in its ``covers:`` list (the results file's
 ``plan_start.requirements``) or on one of its measurements. The requirement's
-verdict is the worst of its plans' verdicts (FAIL < MARGINAL < PASS), a
+verdict is the worst of its plans' verdicts (FAIL < INCONCLUSIVE < MARGINAL < PASS), a
 requirement no plan tags is *uncovered*, and an ID that plans tag but the
 catalogue lacks gets a row of its own so a typo cannot quietly drop a requirement
 from the matrix.
@@ -22,7 +22,7 @@ from typing import Generic, Protocol, TypeVar
 
 from rig.results.measurements import Verdict
 
-RANK = {Verdict.FAIL: 0, Verdict.MARGINAL: 1, Verdict.PASS: 2}
+RANK = {Verdict.FAIL: 0, Verdict.INCONCLUSIVE: 1, Verdict.MARGINAL: 2, Verdict.PASS: 3}
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict | None:
