@@ -158,7 +158,7 @@ def _reference(
             register_term("reference register", reference),
             read_timing(eumd, reference, load),
         )
-        return Counted(f"reference {named(reference)}", counted, terms), "reference"
+        return Counted(named(reference), counted, terms), "reference"
     if len(load) < 2:
         return None
     load_wh, sampling_wh = load_energy(load)
