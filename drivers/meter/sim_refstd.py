@@ -11,7 +11,13 @@ from typing import Final
 
 from drivers.meter import refstd
 from drivers.meter.sim_faults import MeterFaults
-from drivers.meter.sim_image import IMAGES, Block, ImageSettings, MeterReadingLike, faulted
+from drivers.meter.sim_image import (
+    IMAGES,
+    Block,
+    ImageSettings,
+    MeterReadingLike,
+    measured_points,
+)
 
 MODEL: Final = "SimReference 0.05"
 _WORDS: Final = struct.Struct(f">{refstd.SNAPSHOT_COUNT}H")
@@ -41,16 +47,8 @@ class ReferenceImage:
     def fill(
         self, regs: list[int], at: int, reading: MeterReadingLike, faults: MeterFaults
     ) -> None:
-        values = faults.values
-        voltage, current, power = reading.voltage_v, reading.current_a, reading.power_w
-        hz, wh = reading.frequency_hz, reading.import_wh + faults.energy_offset_wh
-        if values:
-            voltage = faulted(voltage, values.get("voltage"))
-            current = faulted(current, values.get("current"))
-            power = faulted(power, values.get("power"))
-            hz = faulted(hz, values.get("frequency"))
-            wh = faulted(wh, values.get("energy"))
-        words = _WORDS.unpack(refstd.SNAPSHOT.pack(voltage, current, power, hz, wh))
+        points = measured_points(reading, faults)
+        words = _WORDS.unpack(refstd.SNAPSHOT.pack(*points))
         start = refstd.VOLTAGE - at
         regs[start : start + refstd.SNAPSHOT_COUNT] = words
 
