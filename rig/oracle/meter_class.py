@@ -98,7 +98,7 @@ def class_decision(
     eumd: Counted, reference: Counted, class_pct: float, against: str
 ) -> Measurement:
     """The guard-banded measurement of the EUMD's error against ``reference`` (see the module)."""
-    error = (eumd.wh - reference.wh) / reference.wh * 100
+    error = round((eumd.wh - reference.wh) / reference.wh * 100, 4)  # judged as recorded
     budget = Uncertainty(tuple(_pct(t, reference.wh) for t in (*reference.terms, *eumd.terms)))
     limits = Limits(low=-class_pct, high=class_pct)
     verdict = limits.judge_guarded(error, budget.expanded)
@@ -106,7 +106,7 @@ def class_decision(
     ratio = f"TUR {tur:.1f}:1" if tur is not None else "TUR ∞"
     return Measurement.within(
         f"J-04 EUMD accuracy vs {against}",
-        round(error, 4),
+        error,
         "%",
         limits,
         requirements=("J-04",),
