@@ -154,6 +154,8 @@ class MeterTimeline:
     resolution_wh: float
     rollover_wh: float | None = None
     samples: list[MeterSample] = field(default_factory=list)
+    instrument: str = ""
+    """Which instrument this is, for messages: ``sdm630 @ modbus_tcp 10.0.0.5:502 unit 1``."""
 
 
 # --------------------------------------------------------------------- actors and grid
@@ -328,6 +330,8 @@ class SessionRecord:
     """The load's power measurement accuracy, ± % of reading, as the bench file declares it."""
     eumd: MeterTimeline | None = None
     premise_meter: MeterTimeline | None = None
+    reference: MeterTimeline | None = None
+    """The bench's reference standard, read right after every EUMD read (J-04's yardstick)."""
     intervals: list[MeteringInterval] = field(default_factory=list)
     grid_events: list[GridEvent] = field(default_factory=list)
     binding: BindingAnswer | None = None

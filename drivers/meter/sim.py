@@ -73,7 +73,7 @@ from drivers.meter.sim_image import (
 from drivers.sim.runtime import SimLoop
 
 Framing = Literal["tcp", "rtu"]
-MeterWhich = Literal["eumd", "premise"]
+MeterWhich = Literal["eumd", "premise", "reference"]
 _ALL_INTERFACES: Final = {"", "0.0.0.0", "::"}
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from drivers.meter.sim_faults import MeterFaults, ValueFault
+from drivers.meter.sim_faults import MeterFaults, Quantity, ValueFault
 from drivers.registry import Registry
 
 NOT_IMPLEMENTED_INT16: Final = 0x8000
@@ -118,6 +118,20 @@ ImageFactory = Callable[[ImageSettings], RegisterImage]
 
 #: Register images by map name, one module per map.
 IMAGES: Registry[ImageFactory] = Registry("meter image", "drivers.meter", simulators=True)
+
+
+def measured_points(
+    reading: MeterReadingLike, faults: MeterFaults, energy_per_wh: float = 1.0
+) -> tuple[float, float, float, float, float]:
+    """V, I, P, f and the energy total (Wh × ``energy_per_wh``) as the faults show them."""
+    energy = (reading.import_wh + faults.energy_offset_wh) * energy_per_wh
+    points = (reading.voltage_v, reading.current_a, reading.power_w, reading.frequency_hz, energy)
+    values = faults.values
+    if not values:
+        return points
+    names: tuple[Quantity, ...] = ("voltage", "current", "power", "frequency", "energy")
+    v, i, p, f, e = (faulted(x, values.get(n)) for x, n in zip(points, names, strict=True))
+    return v, i, p, f, e
 
 
 def faulted(value: float, fault: ValueFault | None) -> float:

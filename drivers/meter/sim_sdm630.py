@@ -12,7 +12,13 @@ from typing import Final
 
 from drivers.meter import sdm630
 from drivers.meter.sim_faults import MeterFaults
-from drivers.meter.sim_image import IMAGES, Block, ImageSettings, MeterReadingLike, faulted
+from drivers.meter.sim_image import (
+    IMAGES,
+    Block,
+    ImageSettings,
+    MeterReadingLike,
+    measured_points,
+)
 
 _F32: Final = struct.Struct(">f")
 _WORDS: Final = struct.Struct(">HH")
@@ -43,15 +49,7 @@ class Sdm630Image:
     def fill(
         self, regs: list[int], at: int, reading: MeterReadingLike, faults: MeterFaults
     ) -> None:
-        values = faults.values
-        voltage, current, power = reading.voltage_v, reading.current_a, reading.power_w
-        hz, kwh = reading.frequency_hz, (reading.import_wh + faults.energy_offset_wh) / 1000.0
-        if values:
-            voltage = faulted(voltage, values.get("voltage"))
-            current = faulted(current, values.get("current"))
-            power = faulted(power, values.get("power"))
-            hz = faulted(hz, values.get("frequency"))
-            kwh = faulted(kwh, values.get("energy"))
+        voltage, current, power, hz, kwh = measured_points(reading, faults, 1 / 1000.0)
         for register, value in (
             (sdm630.VOLTAGE_L1, voltage),
             (sdm630.CURRENT_L1, current),

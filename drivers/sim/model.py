@@ -14,8 +14,9 @@ shows, what the load draws and what the meters count always agree:
   ampacity reaches the load ``load_follow_s`` later (the charger's reaction time).
 - **Meters**: the EUMD integrates the PEV's energy with a fixed accuracy-class gain
   error (``bias_pct``) from its starting total; the optional premise revenue meter
-  counts the premise base load plus the PEV. Instantaneous readings carry seeded
-  noise.
+  counts the premise base load plus the PEV; the optional reference standard
+  (``reference``) counts what the EUMD counts, with its own, much smaller, gain
+  error. Instantaneous readings carry seeded noise.
 
 Time is discrete at ``resolution_s``: within one step the line voltage is constant,
 and events (state changes, contactor moves, ampacity changes) fall at their exact
@@ -42,7 +43,7 @@ from drivers.kinds import LoadReading, PilotState, PilotStatus
 from drivers.sim.noise import gaussian
 
 Supply = Literal["cordset_120", "evse_240"]
-MeterName = Literal["eumd", "premise"]
+MeterName = Literal["eumd", "premise", "reference"]
 
 NOMINAL_VOLTAGE_V: dict[str, float] = {"cordset_120": 120.0, "evse_240": 240.0}
 CHARGING_STATES = frozenset({PilotState.C, PilotState.D})
@@ -86,6 +87,7 @@ class ModelConfig:
     eumd: MeterConfig = field(default_factory=MeterConfig)
     premise_meter: MeterConfig | None = None
     premise_base_load_w: float = 1200.0
+    reference: MeterConfig | None = None
 
     @property
     def nominal_voltage_v(self) -> float:
@@ -336,13 +338,14 @@ class BenchModel:
     # -- meters -------------------------------------------------------------------------
 
     def meter(self, which: MeterName) -> MeterReading:
-        """What the EUMD (``"eumd"``) or premise revenue meter (``"premise"``) reads now."""
+        """What the EUMD (``"eumd"``), premise revenue meter (``"premise"``) or reference
+        standard (``"reference"``, in series with the EUMD) reads now."""
         with self._lock:
             self._advance()
             c = self.config
-            spec = c.eumd if which == "eumd" else c.premise_meter
+            spec = {"eumd": c.eumd, "premise": c.premise_meter, "reference": c.reference}[which]
             if spec is None:
-                raise LookupError("this bench has no premise revenue meter")
+                raise LookupError(f"this bench has no {which} meter")
             step = self._step(self._t)
             current = self._current()
             voltage = self._line_voltage(step, current)

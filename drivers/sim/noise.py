@@ -22,7 +22,7 @@ def _mix64(value: int) -> int:
 _CHANNELS = {
     name: index
     for index, name in enumerate(
-        ["line", "freq", "eumd", "premise", "load", "pilot_hi", "pilot_lo", "duty"]
+        ["line", "freq", "eumd", "premise", "load", "pilot_hi", "pilot_lo", "duty", "reference"]
     )
 }
 

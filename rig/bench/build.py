@@ -8,15 +8,15 @@ constructor arguments:
 ==============  =================================  ======================================
 section         transport                          driver call
 ==============  =================================  ======================================
-eumd, premise   ``modbus_tcp`` host, port, unit    ``open_meter(map, tcp_link(host, port))``
-                ``modbus_rtu`` port, baud, parity  ``open_meter(map, rtu_link(port, ...))``
+eumd, premise,  ``modbus_tcp`` host, port, unit    ``open_meter(map, tcp_link(host, port))``
+reference       ``modbus_rtu`` port, baud, parity  ``open_meter(map, rtu_link(port, ...))``
 load            VISA ``resource``                  ``open_load(dialect, resource)``
 pilot           ``can`` interface/channel/bitrate  ``open_pilot({"dialect": "can", ...})``
                 ``serial`` port, baudrate          ``open_pilot({"dialect": ..., "url": port})``
 ==============  =================================  ======================================
 
 Every driver is named after its role in the bench file (``eumd``, ``premise_meter``,
-``load``, ``pilot``), so every error says which instrument it is about.
+``reference``, ``load``, ``pilot``), so every error says which instrument it is about.
 
 Opening the load and the pilot also arms their communication watchdogs with the bench
 file's ``watchdog_ms`` (docs/bench.md, "Watchdogs"); :func:`open_role` returns what
@@ -37,7 +37,7 @@ from drivers.kinds import Load, Meter, Pilot, Watchdog
 from drivers.load import open_load
 from drivers.meter import LinkSettings, open_meter, rtu_link, tcp_link
 from drivers.pilot import open_pilot, pilot_keywords
-from rig.bench.config import BenchConfig, LoadConfig, MeterConfig, PilotConfig
+from rig.bench.config import BenchConfig, LoadConfig, ModbusMeterConfig, PilotConfig
 from rig.bench.safe import Bench
 from rig.bench.transports import CanLink, ModbusRtu, ModbusTcp
 from rig.clock import Clock
@@ -65,7 +65,7 @@ def meter_link(transport: ModbusTcp | ModbusRtu) -> LinkSettings:
     )
 
 
-def build_meter(role: str, spec: MeterConfig, clock: Clock | None = None) -> Meter:
+def build_meter(role: str, spec: ModbusMeterConfig, clock: Clock | None = None) -> Meter:
     t = spec.transport
     options: dict[str, Any] = {}
     if role == "eumd" and clock is not None:
@@ -108,10 +108,7 @@ def build_pilot(spec: PilotConfig) -> Pilot:
 
 def roles(config: BenchConfig) -> list[str]:
     """The instrument roles of ``config``, in bench-file order."""
-    found = ["eumd"]
-    if config.premise_meter is not None:
-        found.append("premise_meter")
-    return [*found, "load", "pilot"]
+    return [*config.meters(), "load", "pilot"]
 
 
 def open_role(
@@ -162,12 +159,14 @@ def open_bench(config: BenchConfig, clock: Clock | None = None, **bench_options:
         raise
     eumd: Meter = opened["eumd"]  # type: ignore[assignment]
     premise: Meter | None = opened.get("premise_meter")  # type: ignore[assignment]
+    reference: Meter | None = opened.get("reference")  # type: ignore[assignment]
     load: Load = opened["load"]  # type: ignore[assignment]
     pilot: Pilot = opened["pilot"]  # type: ignore[assignment]
     return Bench(
         config.bench,
         eumd=eumd,
         premise_meter=premise,
+        reference=reference,
         load=load,
         pilot=pilot,
         watchdogs=watchdogs,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from drivers.errors import InstrumentError
 from drivers.kinds import Identity, Load, Meter, Pilot, Watchdog
 from rig.bench.build import open_role, roles
-from rig.bench.config import BenchConfig, LoadConfig, MeterConfig, PilotConfig
+from rig.bench.config import BenchConfig, LoadConfig, ModbusMeterConfig, PilotConfig
 
 
 @dataclass(frozen=True)
@@ -45,15 +45,15 @@ class InstrumentCheck:
         return not self.problem
 
 
-def _where(spec: MeterConfig | LoadConfig | PilotConfig) -> str:
+def _where(spec: ModbusMeterConfig | LoadConfig | PilotConfig) -> str:
     if isinstance(spec, LoadConfig):
         return f"{spec.dialect} at {spec.describe()}"
-    driver = spec.map if isinstance(spec, MeterConfig) else spec.dialect
+    driver = spec.map if isinstance(spec, ModbusMeterConfig) else spec.dialect
     return f"{driver} at {spec.transport.describe()}"
 
 
-def _hint(role: str, spec: MeterConfig | LoadConfig | PilotConfig) -> str:
-    if isinstance(spec, MeterConfig):
+def _hint(role: str, spec: ModbusMeterConfig | LoadConfig | PilotConfig) -> str:
+    if isinstance(spec, ModbusMeterConfig):
         return (
             "check the meter is powered and wired (RS-485 A/B, termination) or on the "
             f"network, and that {role}.transport (host/port or serial port, baud rate, "
@@ -71,7 +71,7 @@ def _hint(role: str, spec: MeterConfig | LoadConfig | PilotConfig) -> str:
 
 
 def _reading(instrument: Meter | Load | Pilot, role: str, spec: object) -> str:
-    if isinstance(spec, MeterConfig):
+    if isinstance(spec, ModbusMeterConfig):
         meter: Meter = instrument  # type: ignore[assignment]
         s = meter.snapshot()
         return (
@@ -95,7 +95,9 @@ def _reading(instrument: Meter | Load | Pilot, role: str, spec: object) -> str:
     )
 
 
-def _warnings(spec: MeterConfig | LoadConfig | PilotConfig, today: dt.date) -> tuple[str, ...]:
+def _warnings(
+    spec: ModbusMeterConfig | LoadConfig | PilotConfig, today: dt.date
+) -> tuple[str, ...]:
     due = spec.calibration_due
     if due is not None and due < today:
         return (f"calibration was due {due.isoformat()}: recalibrate before a compliance run",)

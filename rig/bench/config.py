@@ -4,7 +4,10 @@ A bench file is YAML, written by hand, one per physical bench (or one for the
 simulated bench CI uses). It names, per instrument, the driver (a meter register
 map, a load dialect, a pilot dialect), the transport settings that reach it, and
 the facts a lab audit asks for: serial number and calibration due date, and for
-meters the accuracy class. A short example::
+meters and the reference standard the accuracy class; for the load its power
+accuracy. Every instrument's accuracy is the bench file's to state, never a constant
+in the checks: J-04 builds its uncertainty budget from them (:mod:`rig.oracle.energy`).
+A short example::
 
     bench: lab-2                       # a name for reports
     eumd:                              # the End Use Measurement Device
@@ -14,9 +17,14 @@ meters the accuracy class. A short example::
       serial_number: "SDM-220417"
       calibration_due: 2027-03-31
       calibration_certificate: "DKD-K-12345 2026-0117"   # any instrument may name one
+    reference:                         # optional: a reference standard in series with the EUMD
+      map: refstd
+      transport: {kind: modbus_tcp, host: 10.0.0.22, port: 502, unit: 1}
+      accuracy_class: "0.05"           # ± % of reading: what J-04 judges the EUMD against
     load:
       dialect: chroma63800             # SCPI dialect (drivers.load registry)
       resource: "TCPIP0::10.0.0.21::5025::SOCKET"
+      power_accuracy_pct: 0.5          # the load's datasheet power accuracy, ± % of reading
     pilot:
       dialect: can                     # pilot dialect (drivers.pilot registry)
       transport: {kind: can, interface: pcan, channel: PCAN_USBBUS1, bitrate: 500000}
@@ -80,6 +88,11 @@ ACCURACY_PCT: dict[str, float] = {
 }
 
 
+#: Accuracy classes a reference standard may declare (IEC 60736 / IEC 62057-1 style):
+#: the class is its maximum permissible error, ± % of reading.
+ReferenceClass = Literal["0.01", "0.02", "0.05", "0.1", "0.2"]
+
+
 class _Traceable(Strict):
     """What a calibration audit asks of every instrument."""
 
@@ -88,16 +101,44 @@ class _Traceable(Strict):
     calibration_due: dt.date | None = None
 
 
-class MeterConfig(_Traceable):
-    """An energy meter on Modbus: the EUMD or the premise revenue meter."""
+class ModbusMeterConfig(_Traceable):
+    """A meter on Modbus: its register map and how to reach it."""
 
     map: str = Field(description="register map name in the drivers.meter registry")
     transport: ModbusTransport
+    accuracy_class: str
+
+    @property
+    def accuracy_pct(self) -> float:
+        """The accuracy class as ± % of reading."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The meter as a J-04 message names it: ``sdm630 @ modbus_tcp 10.0.0.5:502 unit 1``."""
+        serial = f", SN {self.serial_number}" if self.serial_number else ""
+        return f"{self.map} @ {self.transport.describe()}{serial}"
+
+
+class MeterConfig(ModbusMeterConfig):
+    """An energy meter on Modbus: the EUMD or the premise revenue meter."""
+
     accuracy_class: AccuracyClass = "C12.20 0.5"
 
     @property
     def accuracy_pct(self) -> float:
         return ACCURACY_PCT[self.accuracy_class]
+
+
+class ReferenceConfig(ModbusMeterConfig):
+    """A reference standard wired in series with the EUMD: it counts the same energy,
+    some ten times more accurately, so J-04 can tell whether the EUMD is in its class."""
+
+    map: str = Field(default="refstd", description="register map in the drivers.meter registry")
+    accuracy_class: ReferenceClass = "0.05"
+
+    @property
+    def accuracy_pct(self) -> float:
+        return float(self.accuracy_class)
 
 
 class LoadConfig(_Traceable):
@@ -169,6 +210,7 @@ class Simulation(Strict):
     evse_max_a: float = Field(default=32.0, ge=6, le=80, description="EVSE ampacity limit")
     eumd: SimMeter = SimMeter()
     premise: SimPremise | None = None
+    reference: SimMeter = SimMeter(bias_pct=0.01, noise_pct=0.005)
     rtu_line_timing: bool = Field(default=True, description="emulate the baud rate's byte timing")
     clock: Literal["virtual", "wall"] = "virtual"
     start: dt.datetime | None = Field(default=None, description="virtual clock start (UTC)")
@@ -184,6 +226,7 @@ class BenchConfig(Strict):
     description: str = ""
     eumd: MeterConfig
     premise_meter: MeterConfig | None = None
+    reference: ReferenceConfig | None = None
     load: LoadConfig
     pilot: PilotConfig
     watchdog_ms: int = Field(
@@ -198,11 +241,14 @@ class BenchConfig(Strict):
     def simulated(self) -> bool:
         return self.simulation is not None
 
-    def meters(self) -> dict[str, MeterConfig]:
-        """The meters by role name (``eumd``, and ``premise_meter`` when present)."""
-        out = {"eumd": self.eumd}
+    def meters(self) -> dict[str, ModbusMeterConfig]:
+        """The meters by role name (``eumd``, then ``premise_meter`` and ``reference``
+        when present)."""
+        out: dict[str, ModbusMeterConfig] = {"eumd": self.eumd}
         if self.premise_meter is not None:
             out["premise_meter"] = self.premise_meter
+        if self.reference is not None:
+            out["reference"] = self.reference
         return out
 
 
@@ -269,9 +315,10 @@ def simulation_problems(config: BenchConfig) -> list[Problem]:
                 "add one or remove simulation.premise",
             )
         )
-    pairs: list[tuple[str, SimMeter | None, MeterConfig | None]] = [
+    pairs: list[tuple[str, SimMeter | None, ModbusMeterConfig | None]] = [
         ("eumd", sim.eumd, config.eumd),
         ("premise", sim.premise, config.premise_meter),
+        ("reference", sim.reference, config.reference),
     ]
     for key, spec, meter in pairs:
         if spec is None or meter is None:

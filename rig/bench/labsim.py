@@ -57,6 +57,15 @@ def lab_bench_text(endpoints: dict[str, Any], *, name: str = "lab-under-test") -
             f"  transport: {{kind: modbus_tcp, host: {p_host}, port: {p_port}, unit: 1}}",
             '  accuracy_class: "C12.20 0.2"',
         ]
+    reference = endpoints.get("reference")
+    if reference is not None:
+        r_host, r_port = reference["modbus_tcp"].rsplit(":", 1)
+        lines += [
+            "reference:",
+            f"  map: {reference['map']}",
+            f"  transport: {{kind: modbus_tcp, host: {r_host}, port: {r_port}, unit: 1}}",
+            '  accuracy_class: "0.05"',
+        ]
     lines += [
         "load:",
         f"  dialect: {endpoints['load']['dialect']}",

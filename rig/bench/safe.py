@@ -93,7 +93,7 @@ def _confirm(
 class Bench:
     """The bench's instruments, and the promise that every exit leaves them safe.
 
-    ``eumd`` and ``premise_meter`` are only read; ``load`` and ``pilot`` are driven
+    ``eumd``, ``premise_meter`` and ``reference`` are only read; ``load`` and ``pilot`` are driven
     and made safe. On ``__enter__`` the bench is first brought to safe state (a run
     starts from a known state); on ``__exit__`` — whatever the reason — safe state
     runs again and then every driver is closed.
@@ -107,6 +107,7 @@ class Bench:
         load: Load,
         pilot: Pilot,
         premise_meter: Meter | None = None,
+        reference: Meter | None = None,
         confirm_timeout_s: float = 3.0,
         poll_s: float = 0.02,
         safe_on_enter: bool = True,
@@ -117,6 +118,7 @@ class Bench:
         self.load = load
         self.pilot = pilot
         self.premise_meter = premise_meter
+        self.reference = reference
         self.confirm_timeout_s = confirm_timeout_s
         self.poll_s = poll_s
         self.safe_on_enter = safe_on_enter
@@ -133,6 +135,8 @@ class Bench:
         }
         if self.premise_meter is not None:
             found["premise_meter"] = self.premise_meter
+        if self.reference is not None:
+            found["reference"] = self.reference
         return found
 
     # -- safe state ---------------------------------------------------------------------

@@ -5,7 +5,8 @@ Given a bench file with a ``simulation:`` section, :class:`SimulatedBench`
 1. makes the clock (virtual: simulated time moves only when someone sleeps on it;
    wall: real time, for ``rig sim`` and third-party tools),
 2. makes one :class:`~drivers.sim.model.BenchModel` from the ``simulation`` section and
-   the meters' accuracy classes,
+   the meters' accuracy classes (a ``reference`` standard, when the bench has one,
+   counts what the EUMD counts with ``simulation.reference``'s own small error),
 3. starts every simulator on one :class:`~drivers.sim.runtime.SimLoop`, on 127.0.0.1,
    each on the wire its bench-file section names: the meters as Modbus TCP, or RTU
    framing over a socket (an RS-485 line, with the baud rate's timing when
@@ -31,14 +32,21 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from drivers.load.sim import LoadSimulator
-from drivers.meter.sim import MeterSim
+from drivers.meter.sim import MeterSim, MeterWhich
 from drivers.meter.sim_image import SimIdentity, SunSpecScales
 from drivers.pilot.sim import PilotSim, start_pilot_sim
 from drivers.pilot.sim_device import SIM_IDENTITY
 from drivers.sim import model as sim_model
 from drivers.sim.model import BenchModel, ModelConfig
 from drivers.sim.runtime import SimLoop
-from rig.bench.config import AUTO, BenchConfig, MeterConfig, SimMeter, SimPremise, Simulation
+from rig.bench.config import (
+    AUTO,
+    BenchConfig,
+    ModbusMeterConfig,
+    SimMeter,
+    SimPremise,
+    Simulation,
+)
 from rig.bench.transports import CanLink, ModbusRtu, ModbusTcp, SerialLine
 from rig.clock import Clock, VirtualClock, WallClock
 
@@ -46,6 +54,12 @@ HOST = "127.0.0.1"
 #: Endpoint names in ``rig sim``'s JSON: the EUMD is "the meter" to a third-party tool.
 ENDPOINT_KEYS = {"eumd": "meter"}
 ClockKind = Literal["virtual", "wall"]
+#: Which of the model's meters each bench-file meter role reads.
+_MODEL_METER: dict[str, MeterWhich] = {
+    "eumd": "eumd",
+    "premise_meter": "premise",
+    "reference": "reference",
+}
 
 
 class NotSimulated(ValueError):
@@ -58,7 +72,7 @@ def model_config(config: BenchConfig) -> ModelConfig:
     if sim is None:
         raise NotSimulated(f"bench '{config.bench}' is not simulated (no `simulation:` section)")
 
-    def meter(spec: SimMeter, meter: MeterConfig) -> sim_model.MeterConfig:
+    def meter(spec: SimMeter, meter: ModbusMeterConfig) -> sim_model.MeterConfig:
         return sim_model.MeterConfig(
             accuracy_pct=meter.accuracy_pct,
             bias_pct=spec.bias_pct,
@@ -70,6 +84,9 @@ def model_config(config: BenchConfig) -> ModelConfig:
     premise = None
     if config.premise_meter is not None:
         premise = meter(premise_sim, config.premise_meter)
+    reference = None
+    if config.reference is not None:
+        reference = meter(sim.reference, config.reference)
     return ModelConfig(
         seed=sim.seed,
         supply=sim.supply,
@@ -77,6 +94,7 @@ def model_config(config: BenchConfig) -> ModelConfig:
         eumd=meter(sim.eumd, config.eumd),
         premise_meter=premise,
         premise_base_load_w=premise_sim.base_load_w,
+        reference=reference,
     )
 
 
@@ -128,11 +146,14 @@ class SimulatedBench:
 
     # -- starting each simulator ----------------------------------------------------------
 
-    def _start_meter(self, role: str, spec: MeterConfig) -> MeterConfig:
+    def _start_meter(self, role: str, spec: ModbusMeterConfig) -> ModbusMeterConfig:
         t = spec.transport
-        which: Literal["eumd", "premise"] = "eumd" if role == "eumd" else "premise"
-        sim_spec = self.simulation.eumd if role == "eumd" else self.simulation.premise
-        sim_spec = sim_spec or SimMeter()
+        which = _MODEL_METER[role]
+        sim_spec = {
+            "eumd": self.simulation.eumd,
+            "premise": self.simulation.premise,
+            "reference": self.simulation.reference,
+        }[which] or SimMeter()
         identity = SimIdentity(
             serial=spec.serial_number or SimIdentity.serial,
             sdm_serial=_digits(spec.serial_number) or SimIdentity.sdm_serial,

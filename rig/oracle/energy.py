@@ -15,6 +15,12 @@ The tolerance of each comparison is the sum of what can honestly separate the tw
 figures, and it is *recorded as the measurement's limits* (centre: the EUMD), so a
 report shows not only that they agreed but how closely they had to:
 
+These are *agreement* checks: they catch a session that lost, doubled or misbilled
+energy. Whether the EUMD itself is within its accuracy class is a separate,
+guard-banded decision against the bench's reference standard (or the load), with a
+stated uncertainty: :mod:`rig.oracle.meter_class`, the last measurement
+:func:`check_energy` returns ("J-04 EUMD accuracy vs reference").
+
 =============  ==================================================================
 term           value
 =============  ==================================================================
@@ -22,7 +28,8 @@ meter class    accuracy class % × EUMD energy (C12.20 0.5: ±0.5 %)
 register       (step at first reading + step at last reading) / 2 — a float32 kWh
                register at 1,000,000 kWh steps 62.5 Wh, so a session there can
                be off by that much without any fault
-load           the load's measurement accuracy % × load energy (load vs EUMD)
+load           the load's measurement accuracy % × load energy (load vs EUMD), as the
+               bench file declares it (``load.power_accuracy_pct``): no default here
 sampling       Σ |P₂ − P₁| × Δt / 2 over successive load readings: the most the
                trapezoid can be off if power stepped anywhere between two readings
 billing        ½ Wh per interval (the ESI reports whole Wh) (billed vs EUMD)
@@ -67,10 +74,11 @@ _REQUIREMENTS = ("J-04",)
 
 @dataclass(frozen=True)
 class EnergyTolerances:
-    load_accuracy_pct: float = 0.5
+    load_accuracy_pct: float
     """The load's power measurement accuracy, ± % of reading (its datasheet); the runner
     passes the bench file's ``load.power_accuracy_pct``
-    (:attr:`rig.record.SessionRecord.load_accuracy_pct`)."""
+    (:attr:`rig.record.SessionRecord.load_accuracy_pct`). No default: an instrument's
+    accuracy is the bench's to state."""
     interval_rounding_wh: float = 0.5
     """Half the resolution the ESI reports interval energy in."""
     marginal_fraction: float = 0.2
@@ -189,8 +197,8 @@ def check_energy(
     billed_kwh: Decimal | None,
     *,
     intervals: int,
+    tolerances: EnergyTolerances,
     step_extra_kwh: Decimal = Decimal(0),
-    tolerances: EnergyTolerances = EnergyTolerances(),
 ) -> list[Measurement]:
     """J-04 measurements: load vs EUMD, and (when billed) billed vs EUMD + ``step_extra_kwh``.
 

@@ -29,6 +29,7 @@ from rig.oracle.duty import check_commanded_duty
 from rig.oracle.electrical import ElectricalLimits, check_electrical
 from rig.oracle.energy import EnergyTolerances, check_contiguous, check_energy
 from rig.oracle.grid import check_grid_limits
+from rig.oracle.meter_class import check_meter_class
 from rig.oracle.netting import check_premise_meter, expected_netting
 from rig.oracle.payer import expected_treatment
 from rig.oracle.settlement import expected_settlement
@@ -81,6 +82,9 @@ def check_session(
             intervals=len(record.intervals),
             step_extra_kwh=step_extra,
             tolerances=energy or EnergyTolerances(load_accuracy_pct=record.load_accuracy_pct),
+        )
+        measurements += check_meter_class(
+            record.eumd, record.reference, record.load, record.load_accuracy_pct
         )
     limits = electrical or ElectricalLimits()
     if record.pilot:

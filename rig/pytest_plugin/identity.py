@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rig.bench.check import InstrumentCheck, check_bench
-from rig.bench.config import BenchConfig, LoadConfig, MeterConfig, PilotConfig
+from rig.bench.config import BenchConfig, LoadConfig, ModbusMeterConfig, PilotConfig
 from rig.bench.simulated import SimulatedBench
 from rig.results import BenchIdentity, InstrumentIdentity, file_sha256
 
@@ -28,18 +28,18 @@ def _checks(bench: BenchConfig) -> list[InstrumentCheck]:
 
 
 def _instrument(
-    check: InstrumentCheck, spec: MeterConfig | LoadConfig | PilotConfig
+    check: InstrumentCheck, spec: ModbusMeterConfig | LoadConfig | PilotConfig
 ) -> InstrumentIdentity:
     said = check.identity
     return InstrumentIdentity(
         role=check.role,
-        driver=spec.map if isinstance(spec, MeterConfig) else spec.dialect,
+        driver=spec.map if isinstance(spec, ModbusMeterConfig) else spec.dialect,
         idn=f"{said.manufacturer} {said.model}".strip() if said else "",
         calibration_certificate=spec.calibration_certificate,
         serial=(said.serial if said else "") or spec.serial_number,
         firmware=said.firmware if said else "",
         calibration_due=spec.calibration_due,
-        accuracy_class=spec.accuracy_class if isinstance(spec, MeterConfig) else "",
+        accuracy_class=spec.accuracy_class if isinstance(spec, ModbusMeterConfig) else "",
     )
 
 

@@ -10,11 +10,16 @@ went::
     results: reports/results-20261126T021500Z-3f2a9c1e.jsonl
     report:  reports/report-20261126T021500Z-3f2a9c1e.html
 
-``measurements`` counts the plan's measurements that passed (MARGINAL included)
-out of all it recorded; ``wall`` is the wall time of the whole plan, bench set-up
-and safe state included. The printing hook shows the table unless ``-q`` is
-given, and the results and report lines always (a report that could not be
-written says why, and the table is still printed). A run a stop signal ended adds
+``measurements`` counts the plan's measurements that passed (MARGINAL included,
+INCONCLUSIVE not) out of all it recorded; ``wall`` is the wall time of the whole
+plan, bench set-up and safe state included. The printing hook shows the table
+unless ``-q`` is given, and the results and report lines always (a report that
+could not be written says why, and the table is still printed).
+
+A plan whose only shortfall is an INCONCLUSIVE measurement (the bench could not
+tell: J-04's guard band, docs/oracle.md) is counted as ``inconclusive``, apart from
+``pass`` and ``fail``; its pytest outcome is *failed* and the run exits 1, so no lab
+or CI can read it as a pass. A run a stop signal ended adds
 what the stop did (:meth:`rig.bench.safe.Stop.describe`), always::
 
     ========================= stopped by SIGTERM =========================
@@ -45,7 +50,7 @@ from rig.pytest_plugin.pool import Controller, worker_number
 from rig.pytest_plugin.session import RUN, PlanRow
 
 HEADER = ("plan", "scenario", "verdict", "measurements", "wall", "requirements")
-VERDICTS = ("pass", "fail", "error", "interrupted")
+VERDICTS = ("pass", "inconclusive", "fail", "error", "interrupted")
 
 
 def table(rows: Sequence[PlanRow]) -> list[str]:

@@ -74,6 +74,8 @@ class Executive:
     protocols: tuple[str, ...]
     plan_files: int
     software: tuple[str, ...]
+    counts: dict[Verdict, int]
+    """Plans per verdict, every verdict named (an auditor reads "INCONCLUSIVE 0" too)."""
     by_verdict: dict[Verdict, tuple[str, ...]]
     """Requirement IDs whose verdict is not PASS, by verdict, in :class:`Verdict`'s order."""
     uncovered: tuple[str, ...]
@@ -128,6 +130,7 @@ def executive(report: Report, signers: Signers | None = None) -> Executive:
         ended=max(ends, default=None),
         data_sets=_distinct(s.utility_data for s in starts),
         protocols=_distinct(s.utility_protocol for s in starts),
+        counts={v: report.counts.get(v, 0) for v in Verdict},
         plan_files=len({s.file for s in starts if s.file}),
         software=_distinct(software(r) for r in report.runs),
         by_verdict={v: ids for v, ids in by_verdict.items() if ids},

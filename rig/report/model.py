@@ -216,6 +216,8 @@ def build_report(
         for s in scenario_ids
     )
     counts = {v: sum(1 for p in plans if p.verdict is v) for v in Verdict}
+    if not counts[Verdict.INCONCLUSIVE]:
+        del counts[Verdict.INCONCLUSIVE]  # shown only when a plan could not be decided
     return Report(
         runs=runs,
         plans=plans,

@@ -16,6 +16,8 @@ Reading order follows what a reviewer needs first:
 5. every measurement: value, unit, limits with the marginal band, verdict (when
    some measurement did not pass: otherwise the heading says all passed), and
    under its name the series it rests on that were not recorded;
+   a guard-banded one (J-04's EUMD class) with a row of its own under it: decision
+   rule, U, TUR and budget;
 6. the interval table (metered vs billed kWh, rate period, rate, each interval's own
    amount, a bill line's rounding to the cent on a row of its own) and the
    records the utility, clearinghouse and ESI held for the session.
@@ -74,6 +76,22 @@ def all_passed(records: Iterable[MeasurementRecord | StepRecord]) -> bool:
     )
 
 
+def budget(m: MeasurementRecord) -> str:
+    """A guard-banded measurement's uncertainty line: rule, U, TUR and each term (J-04)."""
+    u = m.uncertainty
+    if u is None:
+        return ""
+    unit = f" {m.unit}" if m.unit else ""
+    ratio = f", TUR {u.tur:.1f}:1" if u.tur is not None else ""
+    terms = "; ".join(
+        f"{t.name} {t.standard:.4f}{unit}" + (f" ({t.note})" if t.note else "") for t in u.terms
+    )
+    return (
+        f"decision rule: {u.rule}; U = {u.expanded:.4f}{unit} (k={u.coverage_k:g}){ratio}; "
+        f"standard uncertainties: {terms}"
+    )
+
+
 def total(values: Iterable[Decimal | None]) -> str:
     """The sum of the values recorded; empty when none was."""
     present = [v for v in values if v is not None]
@@ -98,6 +116,7 @@ FILTERS: dict[str, Callable[..., str | list[ServiceRecord] | None]] = {
     "took": took,
     "expected": expected,
     "limits_or_expected": limits_or_expected,
+    "budget": budget,
     "total": total,
     "by_source": by_source,
     "uniform": uniform,

@@ -11,16 +11,14 @@ lab reads for it, so the statement is made from them:
   that was in use — simple acceptance against the recorded limits — and that no
   budget was recorded, so no guard band was applied.
 
-A J-04 measurement carries its budget in optional fields of its record, read here
-only if present: ``uncertainty`` (``U``, in the measurement's unit), ``tur`` (the
-test uncertainty ratio), ``decision_rule`` (one line) and ``budget`` (its
-components, each a mapping or an object with a ``name``).
+A J-04 measurement carries its budget in its record's ``uncertainty``
+(:class:`~rig.results.measurement_record.UncertaintyModel`: the decision rule, the
+budget's terms, the expanded ``U`` and the test uncertainty ratio).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from rig.report.text import value
 from rig.results import MeasurementRecord
@@ -34,33 +32,25 @@ SIMPLE_ACCEPTANCE = (
 )
 
 
-def _field(m: MeasurementRecord, name: str) -> Any:
-    return getattr(m, name, None)
-
-
 def _span(numbers: list[float], unit: str) -> str:
     low, high = min(numbers), max(numbers)
     text = value(low) if low == high else f"{value(low)} to {value(high)}"
     return f"{text} {unit}".rstrip()
 
 
-def _component(part: object) -> str:
-    name = part.get("name") if isinstance(part, dict) else getattr(part, "name", None)
-    return str(name or part)
-
-
 def _budgeted(checks: list[MeasurementRecord]) -> str:
-    rules = sorted({str(_field(m, "decision_rule") or "guard-banded") for m in checks})
+    budgets = [m.uncertainty for m in checks if m.uncertainty is not None]
+    rules = sorted({u.rule for u in budgets})
     units = sorted({m.unit for m in checks})
-    u = [float(_field(m, "uncertainty")) for m in checks]
     text = (
         f"{len(checks)} J-04 energy measurement(s) carry an uncertainty budget; decision "
-        f"rule: {'; '.join(rules)}. Expanded uncertainty U {_span(u, ', '.join(units))}"
+        f"rule: {'; '.join(rules)}. Expanded uncertainty U "
+        f"{_span([u.expanded for u in budgets], ', '.join(units))}"
     )
-    tur = [float(t) for m in checks if (t := _field(m, "tur")) is not None]
+    tur = [u.tur for u in budgets if u.tur is not None]
     if tur:
         text += f", test uncertainty ratio {_span(tur, '')}"
-    parts = sorted({_component(p) for m in checks for p in _field(m, "budget") or ()})
+    parts = sorted({t.name for u in budgets for t in u.terms})
     if parts:
         text += f"; budget components: {', '.join(parts)}"
     counts = [f"{sum(m.verdict is v for m in checks)} {v.value}" for v in Verdict]
@@ -72,7 +62,7 @@ def statement(measurements: Iterable[MeasurementRecord]) -> str:
     checks = [m for m in measurements if REQUIREMENT in m.requirements]
     if not checks:
         return "No J-04 energy measurement in these results: no uncertainty statement applies."
-    budgeted = [m for m in checks if _field(m, "uncertainty") is not None]
+    budgeted = [m for m in checks if m.uncertainty is not None]
     plain = len(checks) - len(budgeted)
     parts = [_budgeted(budgeted)] if budgeted else []
     if plain:

@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from rig.results.base import FrozenModel, JsonValue, RunScoped
 from rig.results.measurements import Limits, Measurement, Value, Verdict
+from rig.results.uncertainty import Term, Uncertainty
 
 
 class LimitsModel(FrozenModel):
@@ -22,6 +23,49 @@ class LimitsModel(FrozenModel):
     high: JsonValue = None
     marginal_low: JsonValue = None
     marginal_high: JsonValue = None
+
+
+class TermModel(FrozenModel):
+    name: str
+    half_width: float
+    divisor: float
+    standard: float = Field(description="half_width / divisor, for readers")
+    note: str = ""
+
+
+class UncertaintyModel(FrozenModel):
+    """A measurement's uncertainty budget (:mod:`rig.results.uncertainty`) as stored."""
+
+    rule: str
+    coverage_k: float
+    terms: tuple[TermModel, ...]
+    expanded: float = Field(description="U = k × u_c, in the measurement's unit")
+    tur: float | None = Field(default=None, description="test uncertainty ratio")
+
+    @classmethod
+    def of(cls, u: Uncertainty, limits: Limits | None) -> UncertaintyModel:
+        low = None if limits is None or limits.low is None else float(limits.low)
+        high = None if limits is None or limits.high is None else float(limits.high)
+        return cls(
+            rule=u.rule,
+            coverage_k=u.coverage_k,
+            terms=tuple(
+                TermModel(
+                    name=t.name,
+                    half_width=t.half_width,
+                    divisor=t.divisor,
+                    standard=t.standard,
+                    note=t.note,
+                )
+                for t in u.terms
+            ),
+            expanded=u.expanded,
+            tur=u.tur(low, high),
+        )
+
+    def to_uncertainty(self) -> Uncertainty:
+        terms = tuple(Term(t.name, t.half_width, t.divisor, t.note) for t in self.terms)
+        return Uncertainty(terms, self.coverage_k, self.rule)
 
 
 class MeasurementRecord(RunScoped):
@@ -48,6 +92,9 @@ class MeasurementRecord(RunScoped):
     )
     source: str = Field(
         default="", description="for a check after the steps: the plan check's YAML"
+    )
+    uncertainty: UncertaintyModel | None = Field(
+        default=None, description="uncertainty budget; given, the verdict is guard-banded"
     )
 
     @model_validator(mode="after")
@@ -92,6 +139,9 @@ class MeasurementRecord(RunScoped):
             detail=m.detail,
             message=m.message,
             series=m.series,
+            uncertainty=None
+            if m.uncertainty is None
+            else UncertaintyModel.of(m.uncertainty, m.limits),
         )
 
     def to_measurement(self) -> Measurement:
@@ -121,6 +171,7 @@ class MeasurementRecord(RunScoped):
             requirements=self.requirements,
             detail=self.detail,
             series=self.series,
+            uncertainty=None if self.uncertainty is None else self.uncertainty.to_uncertainty(),
         )
 
 

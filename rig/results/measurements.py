@@ -25,6 +25,15 @@ a plan; :func:`overall_verdict` says so in one place.
 tariff ID, whether an incentive applied. PASS when measured equals expected,
 otherwise FAIL; never marginal.
 
+**Limits with an uncertainty** (:meth:`Measurement.within` given ``uncertainty=``), for
+a measurement that a lab signs: the verdict follows the guard-banded rule of
+:mod:`rig.results.uncertainty` — PASS only when the value is inside the limits by at
+least the expanded uncertainty U, FAIL when it is outside them by more than U, and
+**INCONCLUSIVE** in between: the bench cannot tell. INCONCLUSIVE is never a pass
+(:attr:`Verdict.passed` is false) and never a failure: a plan with one and no FAIL is
+INCONCLUSIVE (:func:`overall_verdict`). No marginal band applies there: the guard
+band is the margin.
+
 A failing measurement explains itself: :attr:`Measurement.message` names the
 measured and the expected value, or the check's own ``detail`` where a bare pair of
 values would not say enough ("interval 3: billed rate 0.31 USD/kWh at on_peak,
@@ -44,6 +53,7 @@ from itertools import pairwise
 from typing import Any, Literal, TypedDict, TypeVar, Unpack
 
 from rig.domain.checks import Answers
+from rig.results.uncertainty import Uncertainty
 
 Number = int | float | Decimal
 #: What a measurement may hold: a number, a text (an account ID), a flag, or nothing.
@@ -52,15 +62,17 @@ N = TypeVar("N", float, Decimal)
 
 
 class Verdict(StrEnum):
-    """The outcome of one measurement. MARGINAL passes; only FAIL fails."""
+    """The outcome of one measurement. MARGINAL passes; FAIL fails; INCONCLUSIVE does neither."""
 
     PASS = "PASS"
     MARGINAL = "MARGINAL"
     FAIL = "FAIL"
+    INCONCLUSIVE = "INCONCLUSIVE"
 
     @property
     def passed(self) -> bool:
-        return self is not Verdict.FAIL
+        """PASS or MARGINAL. INCONCLUSIVE is not a pass: nobody may read it as one."""
+        return self in (Verdict.PASS, Verdict.MARGINAL)
 
 
 def _is_number(value: Value) -> bool:
@@ -125,6 +137,23 @@ class Limits:
             return Verdict.MARGINAL
         return Verdict.PASS
 
+    def judge_guarded(self, value: Number, expanded: float) -> Verdict:
+        """The guard-banded verdict for ``value`` measured with expanded uncertainty ``expanded``.
+
+        PASS when ``[value − U, value + U]`` lies within the limits, FAIL when it lies
+        wholly outside them, INCONCLUSIVE otherwise (ILAC-G8, ISO 14253-1). NaN fails.
+        """
+        if value != value:  # NaN
+            return Verdict.FAIL
+        v = float(value)
+        low = None if self.low is None else float(self.low)
+        high = None if self.high is None else float(self.high)
+        if (low is not None and v + expanded < low) or (high is not None and v - expanded > high):
+            return Verdict.FAIL
+        if (low is not None and v - expanded < low) or (high is not None and v + expanded > high):
+            return Verdict.INCONCLUSIVE
+        return Verdict.PASS
+
     def describe(self, unit: str = "") -> str:
         """The limits as a reader would write them: ``[9, 11] V``, ``≤ 5 s``, ``≥ 0 A``."""
         suffix = f" {unit}" if unit else ""
@@ -144,6 +173,7 @@ class About(TypedDict, total=False):
     detail: str
     series: Iterable[str]
     answers: Answers | None
+    uncertainty: Uncertainty | None
 
 
 def _told(about: About) -> dict[str, Any]:
@@ -176,6 +206,8 @@ class Measurement:
     detail: str = ""
     series: tuple[str, ...] = ()
     answers: Answers | None = None
+    uncertainty: Uncertainty | None = None
+    """The measurement's uncertainty budget; given, the verdict is guard-banded."""
     verdict: Verdict = field(init=False)
 
     def __post_init__(self) -> None:
@@ -187,6 +219,8 @@ class Measurement:
         if not _is_number(self.value):
             return Verdict.FAIL  # nothing (or no number) measured against numeric limits
         assert isinstance(self.value, int | float | Decimal)
+        if self.uncertainty is not None:
+            return (self.limits or Limits()).judge_guarded(self.value, self.uncertainty.expanded)
         return (self.limits or Limits()).judge(self.value)
 
     @classmethod
@@ -243,7 +277,10 @@ class Measurement:
             what = f"measured {self.value!s}{unit}, expected {self.expected!s}{unit}"
         else:
             limits = (self.limits or Limits()).describe(self.unit)
-            band = "near the edge of" if self.verdict is Verdict.MARGINAL else "expected within"
+            band = {
+                Verdict.MARGINAL: "near the edge of",
+                Verdict.INCONCLUSIVE: "too close to tell (guard-banded) for",
+            }.get(self.verdict, "expected within")
             what = f"measured {self.value!s}{unit}, {band} {limits}"
         return f"{self.verdict.value} {self.name}: {what}"
 
@@ -251,9 +288,14 @@ class Measurement:
 def overall_verdict(measurements: Iterable[Measurement]) -> Verdict:
     """A plan's verdict: FAIL if any measurement fails *or none was recorded*.
 
-    Otherwise MARGINAL if any is marginal (the plan passes, with a warning), else PASS.
+    Otherwise INCONCLUSIVE if any is inconclusive (the plan neither passes nor fails:
+    the bench could not tell), then MARGINAL if any is marginal (the plan passes, with
+    a warning), else PASS.
     """
     verdicts = {m.verdict for m in measurements}
     if not verdicts or Verdict.FAIL in verdicts:
         return Verdict.FAIL
-    return Verdict.MARGINAL if Verdict.MARGINAL in verdicts else Verdict.PASS
+    for verdict in (Verdict.INCONCLUSIVE, Verdict.MARGINAL):
+        if verdict in verdicts:
+            return verdict
+    return Verdict.PASS

@@ -21,8 +21,11 @@ from rig.services.sep2_tls import Sep2Tls
 #: ``pass`` (every measurement passed, MARGINAL included, and at least one was
 #: recorded), ``fail`` (a step failed or a check failed), ``error`` (the run itself
 #: broke: an exception in a step, a service that never started, a failed teardown),
-#: ``interrupted`` (a stop signal ended it; see :class:`PlanInterrupted`).
-PlanVerdict = Literal["pass", "fail", "error", "interrupted"]
+#: ``interrupted`` (a stop signal ended it; see :class:`PlanInterrupted`),
+#: ``inconclusive`` (every step passed and no measurement failed, but at least one was
+#: INCONCLUSIVE: the bench could not tell, e.g. J-04's EUMD class within the
+#: uncertainty of the reference. Not a pass: :attr:`PlanOutcome.passed` is false).
+PlanVerdict = Literal["pass", "fail", "error", "interrupted", "inconclusive"]
 StepResult = Literal["passed", "failed", "error", "skipped", "interrupted"]
 
 

@@ -133,10 +133,10 @@ def execute(
     measurements = [m for m, _ in judged]
     if verdict == "pass":
         failure = _check_failure(judged, checks_at, plan)
-        verdict = "pass" if failure is None else "fail"
+        verdict = _checked(failure, measurements)
     report.measurements(_filed(judged, plan, checks_at), record, outcomes)
     report.end(
-        Verdict.FAIL if verdict != "pass" else overall_verdict(measurements),
+        overall_verdict(measurements) if verdict in ("pass", "inconclusive") else Verdict.FAIL,
         failure.message if failure else "",
         ended,
         interruption,
@@ -322,6 +322,16 @@ def _esi_calls(world: World) -> list[dict[str, Any]] | None:
     return [e for e in entries if world.place.esi_id in str(e["caller"])]
 
 
+def _checked(failure: Failure | None, measurements: list[Measurement]) -> PlanVerdict:
+    """A plan whose steps passed: ``pass``, ``fail``, or ``inconclusive`` (no FAIL, but a
+    measurement the bench could not decide)."""
+    if failure is None:
+        return "pass"
+    if overall_verdict(measurements) is Verdict.INCONCLUSIVE:
+        return "inconclusive"
+    return "fail"
+
+
 def _check_failure(judged: list[Judged], checks: list[Located], plan: Plan) -> Failure | None:
     """The first failing measurement, with the plan check it answers; or none recorded."""
     if not judged:
@@ -329,6 +339,7 @@ def _check_failure(judged: list[Judged], checks: list[Located], plan: Plan) -> F
     failing = [(m, index) for m, index in judged if not m.passed]
     if not failing:
         return None
+    failing.sort(key=lambda judged: judged[0].verdict is not Verdict.FAIL)  # FAIL first
     first, index = failing[0]
     more = f" (and {len(failing) - 1} more failing)" if len(failing) > 1 else ""
     where = checks[index] if index is not None else None

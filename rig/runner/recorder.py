@@ -11,7 +11,8 @@ clock's time of the read:
   timing is as fine as the runner's sampling around changes);
 - :meth:`Recorder.load` — a :class:`~rig.record.LoadSample`;
 - :meth:`Recorder.eumd` and :meth:`Recorder.premise` — a
-  :class:`~rig.record.MeterSample` of the register total and its resolution. A
+  :class:`~rig.record.MeterSample` of the register total and its resolution (after
+  each EUMD read, the bench's reference standard too, :meth:`Recorder.reference`). A
   meter that does not answer gives ``None`` (and no sample): the EUMD unavailable
   of BR-04 is a state of the session, not an exception.
 
@@ -25,6 +26,7 @@ load's input state (:meth:`Recorder.load_input`), which supervision
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from drivers.errors import InstrumentError
 from drivers.kinds import LoadReading, Meter, MeterSnapshot, PilotStatus
@@ -43,14 +45,16 @@ from rig.runner.supervision import MeterLook
 log = logging.getLogger("rig.runner")
 
 
-def meter_timeline(meter_id: str, meter: Meter, accuracy_pct: float) -> MeterTimeline:
+def meter_timeline(
+    meter_id: str, meter: Meter, accuracy_pct: float, instrument: str = ""
+) -> MeterTimeline:
     """An empty timeline describing ``meter``'s register (acc32 if it rolls over).
 
     A SunSpec driver knows where its acc32 counter wraps only once it has walked the
     map (at its first read), so :func:`_read` describes the register again from the
     driver after every read; what is known here is only a first guess.
     """
-    timeline = MeterTimeline(meter_id, accuracy_pct, "float32", 0.0)
+    timeline = MeterTimeline(meter_id, accuracy_pct, "float32", 0.0, instrument=instrument)
     _describe_register(timeline, meter)
     return timeline
 
@@ -121,7 +125,15 @@ class Recorder:
         self.eumd_look = MeterLook(t, snapshot.current_a)
         self.first_eumd = self.first_eumd or snapshot
         self.last_eumd = snapshot
+        self.reference()
         return snapshot
+
+    def reference(self) -> None:
+        """The reference standard, read right after the EUMD so both count the same span."""
+        if self.bench.reference is None:
+            return
+        with suppress(InstrumentError):  # a missing reading widens J-04's timing term
+            _read(self.bench.reference, self.record.reference, self.clock)
 
     def premise(self) -> MeterSnapshot | None:
         if self.bench.premise_meter is None:

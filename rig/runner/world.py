@@ -319,10 +319,17 @@ def _actors(
         facts=initial_facts(plan, place),
         load_accuracy_pct=config.load.power_accuracy_pct,
     )
-    record.eumd = meter_timeline(place.eumd_id or "EUMD", bench.eumd, config.eumd.accuracy_pct)
+    wired = sim.config if sim is not None else config  # where the simulators listen
+    record.eumd = meter_timeline(
+        place.eumd_id or "EUMD", bench.eumd, config.eumd.accuracy_pct, wired.eumd.describe()
+    )
     if bench.premise_meter is not None and config.premise_meter is not None:
         record.premise_meter = meter_timeline(
             f"{place.premise.id}-revenue", bench.premise_meter, config.premise_meter.accuracy_pct
+        )
+    if bench.reference is not None and wired.reference is not None:
+        record.reference = meter_timeline(
+            "reference", bench.reference, wired.reference.accuracy_pct, wired.reference.describe()
         )
     recorder = Recorder(bench, clock, record)
     unreachable = UnreachableLog()

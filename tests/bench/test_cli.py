@@ -68,11 +68,11 @@ pilot:
 def test_bench_check_on_the_simulated_bench(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "check", "--bench", str(SIM_BENCH)]) == EXIT_OK
     out = capsys.readouterr().out
-    for role in ("eumd", "premise_meter", "load", "pilot"):
+    for role in ("eumd", "premise_meter", "reference", "load", "pilot"):
         assert f"[ok  ] {role}:" in out
     assert "Chroma ATE" in out and "serial 22040001" in out
     assert "state A" in out and "240." in out
-    assert "bench check passed: 4 instruments reachable" in out
+    assert "bench check passed: 5 instruments reachable" in out  # the reference standard too
 
 
 def test_bench_check_reports_each_watchdog_and_warns_where_there_is_none(

@@ -51,6 +51,12 @@ def sc3_record(lines: list) -> SessionRecord:  # type: ignore[type-arg]
             samples=[MeterSample(start, 1_000_000.0, 0.06),
                      MeterSample(start + 1800, 1_004_000.0, 0.06)],
         ),
+        # The bench's class 0.05 reference standard in series counted the same 4.000 kWh.
+        reference=MeterTimeline(
+            "reference", 0.05, "float32", 1e-6,
+            samples=[MeterSample(start, 500_000.0, 1e-6),
+                     MeterSample(start + 1800, 504_000.0, 1e-6)],
+        ),
         intervals=list(STRADDLE),
         binding=BindingAnswer(True, True, "SC-3", "ACC-PEV-1", "TOU-PEV"),
         services=ServiceRecords(

@@ -12,7 +12,8 @@ from rig.cli import EXIT_OK, main
 from rig.report import Signers, write_report
 from rig.report.sample import write_sample_run
 from rig.report.uncertainty import statement
-from rig.results import MeasurementRecord, RunRecord, merge_results, read_results, software
+from rig.results import RunRecord, merge_results, read_results, software
+from rig.results.measurement_record import TermModel, UncertaintyModel
 from rig.results.measurements import Verdict
 
 
@@ -65,27 +66,22 @@ def test_uncertainty_statement_without_a_budget(page: Page) -> None:
     assert "simple acceptance" in text and "No uncertainty budget was recorded" in text
 
 
-class _Budgeted(MeasurementRecord):
-    """A J-04 measurement as it reads once the budget fields are recorded."""
-
-    uncertainty: float | None = None
-    tur: float | None = None
-    decision_rule: str = ""
-    budget: tuple[dict[str, str], ...] = ()
+def _budget(expanded: float) -> UncertaintyModel:
+    """A J-04 budget as the oracle records it (the figures are the test's own)."""
+    terms = tuple(
+        TermModel(name=name, half_width=0.05, divisor=3**0.5, standard=0.05 / 3**0.5)
+        for name in ("reference class", "resolution")
+    )
+    return UncertaintyModel(
+        rule="guard-banded (ILAC-G8)", coverage_k=2.0, terms=terms, expanded=expanded, tur=8.0
+    )
 
 
 def test_uncertainty_statement_from_budgets(sample_run: Path) -> None:
     [run] = merge_results([sample_run]).runs
     j04 = [m for p in run.plans.values() for m in p.measurements if "J-04" in m.requirements]
     budgeted = [
-        _Budgeted(
-            **m.model_dump(),
-            uncertainty=0.05 + i / 100,
-            tur=8.0,
-            decision_rule="guard-banded (ILAC-G8)",
-            budget=({"name": "reference class"}, {"name": "resolution"}),
-        )
-        for i, m in enumerate(j04[:3])
+        m.model_copy(update={"uncertainty": _budget(0.05 + i / 100)}) for i, m in enumerate(j04[:3])
     ]
     text = statement(budgeted)
     assert "3 J-04 energy measurement(s) carry an uncertainty budget" in text
