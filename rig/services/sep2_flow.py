@@ -238,7 +238,7 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         return {
             mrid(service.id, "edc", s.signal_id): s.signal_id
             for s in page.signals
-            if s.kind == "dlc"
+            if s.kind in ("dlc", "alm")
         }
 
     @app.post(RESPONSES)
