@@ -52,6 +52,7 @@ from typing import Any, Literal, Protocol, get_args
 import httpx
 
 from rig.delivery import refused
+from rig.esi.audit import AuditLog
 from rig.esi.outbox import OutboxMessage, Rejected
 
 
@@ -93,6 +94,8 @@ class UtilityLink(Protocol):
     protocol: UtilityProtocol
     reachable: bool
     """Cleared by a plan's ``utility_unreachable``: every request fails at the ESI's edge."""
+    resolution_s: float
+    """The finest time the protocol carries: the ESI records its session's instants so."""
 
     def bind(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -101,6 +104,10 @@ class UtilityLink(Protocol):
     def signals(self, since: int, premise_id: str) -> dict[str, Any]: ...
 
     def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def log_to(self, audit: AuditLog) -> None:
+        """Where the link notes the transactions the ESI does not note itself (BR-10)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -233,6 +240,7 @@ class ServiceLink(HttpLink):
     """
 
     protocol: UtilityProtocol = "rest"
+    resolution_s = 0.001
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         reply: dict[str, Any] = self.exchange("POST", path, json=body).json()
@@ -240,6 +248,9 @@ class ServiceLink(HttpLink):
 
     def get(self, path: str, **params: str | int) -> Any:
         return self.exchange("GET", path, params=params).json()
+
+    def log_to(self, audit: AuditLog) -> None:
+        """Nothing to note: each JSON request is one transaction the ESI notes itself."""
 
     def bind(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.post("/bindings", body)

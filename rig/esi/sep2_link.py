@@ -36,6 +36,12 @@ What a 2030.5 client does, in order, and what the link does:
    (``responseRequired`` bit 0) is acknowledged once with a Response, status 1
    (event received), ``POST``-ed to its ``replyTo``.
 
+**Audit (BR-10).** One ESI transaction is several 2030.5 requests (a binding is a
+``POST`` and a ``GET``; a poll reads every function set), so the link notes each in
+the ESI's audit log (:meth:`Sep2Link.log_to`): key ``METHOD path``, target the path,
+kind ``signals`` for a ``GET`` (a read of the utility's resources, as the JSON link's
+signal polls are) and the ESI's transaction kind for a ``POST``.
+
 A function set the server does not link raises :class:`~rig.esi.link.NotOffered`,
 naming the 2030.5 resource it needs — never a fallback to the JSON API.
 """
@@ -46,6 +52,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import httpx
 from envoy_schema.server.schema.sep2.device_capability import DeviceCapabilityResponse
 from envoy_schema.server.schema.sep2.end_device import (
     EndDeviceListResponse,
@@ -61,6 +68,7 @@ from pydantic_xml.errors import ParsingError
 from sep2tools.cert_id import get_sfdi
 
 from rig.esi import sep2_bodies as bodies
+from rig.esi.audit import AuditLog, Outcome
 from rig.esi.link import HttpLink, NotOffered, Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import Rejected
 from rig.esi.sep2_signals import dr_events, prices
@@ -88,6 +96,8 @@ class Sep2Link(HttpLink):
     """The ``ieee2030.5`` utility protocol; see the module docstring."""
 
     protocol: UtilityProtocol = "ieee2030.5"
+    resolution_s = 1.0
+    """2030.5 times are whole epoch seconds."""
 
     def __init__(
         self,
@@ -117,8 +127,32 @@ class Sep2Link(HttpLink):
         """Session ID → its MirrorUsagePoint's href."""
         self._interval_s: int | None = None
         """The utility's metering interval, from the last binding answer."""
+        self._audit: AuditLog | None = None
+        self._kind = "registration"
+        """The ESI transaction the link's POSTs are part of (for the audit log)."""
 
     # ----------------------------------------------------------------- resources
+
+    def log_to(self, audit: AuditLog) -> None:
+        self._audit = audit
+
+    def exchange(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request (:meth:`HttpLink.exchange`), noted in the ESI's audit log."""
+        kind = "signals" if method == "GET" else self._kind
+        try:
+            response = super().exchange(method, path, **options)
+        except Unreachable as error:
+            self._note(kind, method, path, "failed", str(error))
+            raise
+        except Rejected as error:
+            self._note(kind, method, path, "rejected", str(error))
+            raise
+        self._note(kind, method, path, "sent", "")
+        return response
+
+    def _note(self, kind: str, method: str, path: str, outcome: Outcome, detail: str) -> None:
+        if self._audit is not None:
+            self._audit.record(kind, f"{method} {path}", path, outcome, attempt=1, detail=detail)
 
     def read(self, href: str, model: type[M]) -> M:
         """``GET href`` as ``model``; an answer that is not that resource is ``Rejected``."""
@@ -181,6 +215,7 @@ class Sep2Link(HttpLink):
     def bind(self, body: dict[str, Any]) -> dict[str, Any]:
         """The binding as a PEVBinding under the ESI's EndDevice, read back answered."""
         self.discover()
+        self._kind = "binding"
         assert self.device is not None
         where = self.write(f"{self.device.href}/{BINDINGS}", bodies.pev_binding(body))
         answer = bodies.binding_answer(self.read(where, PEVBinding), body)
@@ -190,6 +225,7 @@ class Sep2Link(HttpLink):
     def request_energy(self, binding_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """The energy request as a FlowReservationRequest; the grant its response."""
         self.discover()
+        self._kind = "energy_request"
         assert self.device is not None
         asked = bodies.flow_request(binding_id, body, self._now())
         self.write(
@@ -210,6 +246,7 @@ class Sep2Link(HttpLink):
     def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Intervals or the close as a MirrorMeterReading on the session's mirror."""
         dcap = self.discover()
+        self._kind = "close" if body.get("close") else "interval"
         mirror = self._mirrors.get(session_id)
         if mirror is None:
             mirror = self.write(
@@ -244,6 +281,7 @@ class Sep2Link(HttpLink):
         one is tried again at the next poll)."""
         if reply_to is None or not required & 1 or mrid in self._acknowledged:
             return
+        self._kind = "response"
         received = ResponseIn(
             createdDateTime=int(self._now()),
             endDeviceLFDI=self.lfdi,

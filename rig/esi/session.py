@@ -113,7 +113,10 @@ class Esi:
         self.meter = IntervalMeter(
             clock, read_eumd, eumd_rollover_wh, setup.interval_s, self._put_interval
         )
-        """The EUMD's reads cut into interval records (:mod:`rig.esi.metering`)."""
+        """The EUMD's reads cut into interval records (:mod:`rig.esi.metering`), their
+        instants as finely as the utility's protocol carries them."""
+        self.meter.resolution_s = utility.resolution_s
+        utility.log_to(audit)
         self._signals_since = 0
 
     @property
@@ -165,7 +168,8 @@ class Esi:
             "roaming_option": roaming_option,
             # the utility accepts intervals from here, even if this arrives late
             "session_start": instant(
-                self.meter.started_at if self.meter.started_at is not None else self.clock.now()
+                self.meter.started_at if self.meter.started_at is not None else self.clock.now(),
+                self.meter.resolution_s,
             ).isoformat(),
         }
         self.state = "pending"
@@ -272,8 +276,6 @@ class Esi:
 
     # ----------------------------------------------------------------- metering
 
-    # ----------------------------------------------------------------- metering
-
     def start_metering(self) -> None:
         """The session starts now: the first EUMD read, the first interval opens."""
         self.meter.start()
@@ -323,7 +325,8 @@ class Esi:
         if self.meter.closed or started_at is None:
             raise RuntimeError("the ESI has no open session to close")
         self.meter.finish()
-        started, ended = instant(started_at), instant(self.clock.now())
+        resolution = self.meter.resolution_s
+        started, ended = instant(started_at, resolution), instant(self.clock.now(), resolution)
         energy = sum((i.kwh for i in self.intervals), Decimal(0))
         summary = {
             "started_at": started.isoformat(),
