@@ -6,7 +6,8 @@ server's ``pollRate``:
 - **DRLC**: every DemandResponseProgram's EndDeviceControls become signals of
   kind ``alm`` when the programme's description names PG-ALM, else ``dlc``; the
   event's interval is the signal's, its ``TargetReduction`` (W or kW) the
-  ``limit_kw`` (:func:`rig.services.sep2_drlc.limit_kw`). Each event is returned
+  ``limit_kw`` (:func:`rig.services.sep2_drlc.limit_kw`); an event lasting
+  :data:`~rig.services.sep2_drlc.UNTIL_FURTHER_NOTICE` has no end. Each event is returned
   with its ``replyTo`` and ``responseRequired`` so the link can acknowledge it;
 - **Pricing**: every TimeTariffInterval on the hourly tier (``touTier`` TOU_D, the
   bundled server's mark for PG-RTP prices) becomes a ``price`` signal, its price
@@ -32,7 +33,7 @@ from envoy_schema.server.schema.sep2.pricing import (
 from pydantic_xml import BaseXmlModel, element
 
 from rig.domain.tariff import RatePeriod
-from rig.services.sep2_drlc import EndDeviceControlListResponse, limit_kw
+from rig.services.sep2_drlc import UNTIL_FURTHER_NOTICE, EndDeviceControlListResponse, limit_kw
 from rig.services.sep2_pricing import TOU_TIERS
 from rig.services.sep2_pricing import TariffProfile as PlainTariffProfile
 from rig.services.sep2_pricing import TimeTariffInterval as PlainTimeTariffInterval
@@ -78,8 +79,8 @@ def dr_events(
         kind = "alm" if "PG-ALM" in (program.description or "").upper() else "dlc"
         controls = read(program.EndDeviceControlListLink.href, EndDeviceControlListResponse)
         for control in controls.EndDeviceControl_ or []:
-            start = control.interval.start
-            end = start + control.interval.duration
+            start, duration = control.interval.start, control.interval.duration
+            end = None if duration == UNTIL_FURTHER_NOTICE else start + duration
             event = Event(control.mRID, control.replyTo, int(control.responseRequired or "0", 16))
             limit = limit_kw(control.TargetReduction_)
             found.append((event, signal(kind, start, end, limit, None, None)))
@@ -121,7 +122,7 @@ def prices(read: Read[Any], dcap: DeviceCapabilityResponse) -> list[dict[str, An
 def signal(
     kind: str,
     start: int,
-    end: int,
+    end: int | None,
     limit_kw: Decimal | None,
     price: Decimal | None,
     tariff_id: str | None,
@@ -130,7 +131,7 @@ def signal(
     return {
         "kind": kind,
         "effective_from": datetime.fromtimestamp(start, UTC).isoformat(),
-        "effective_until": datetime.fromtimestamp(end, UTC).isoformat(),
+        "effective_until": None if end is None else datetime.fromtimestamp(end, UTC).isoformat(),
         "limit_kw": None if limit_kw is None else str(_plain(limit_kw)),
         "price": None if price is None else str(_plain(price)),
         "tariff_id": tariff_id,

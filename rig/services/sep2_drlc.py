@@ -14,7 +14,8 @@ RECOMMENDED threshold that a device/premises should maintain its consumption
 below", in a unit of ``UnitType``. The signal's limit *is* such a threshold, so it
 is a ``TargetReduction``: ``type`` 2 (Watts) with the limit in W while it fits the
 UInt16 ``value`` (≤ 65 535 W), else ``type`` 1 (kW) rounded to the kW. A limit
-of 0 stops charging, as over JSON.
+of 0 stops charging, as over JSON. A signal without an end (a standing ALM
+limit) is an event of duration :data:`UNTIL_FURTHER_NOTICE`.
 """
 
 from decimal import Decimal
@@ -40,6 +41,9 @@ from rig.services.utility_service import UtilityService
 
 PROGRAMS = {"dlc": "PG-DLC direct load control", "alm": "PG-ALM load management"}
 """The DemandResponsePrograms, by the signal kind their events are (``/dr/{kind}``)."""
+UNTIL_FURTHER_NOTICE = 0xFFFFFFFF
+"""An event's duration when the signal has no end (the UInt32 maximum, ~136 years):
+2030.5 events always have one; the ESI reads this one back as "no end"."""
 WATTS, KILOWATTS = 2, 1
 """UnitType of a TargetReduction."""
 
@@ -97,11 +101,10 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
             primacy=PrimacyType(0),
         )
 
-    def control(kind: str, sig: SignalOut, at: int) -> EndDeviceControl | None:
-        if sig.effective_until is None:
-            return None
+    def control(kind: str, sig: SignalOut, at: int) -> EndDeviceControl:
         start = int(sig.effective_from.timestamp())
-        end = int(sig.effective_until.timestamp())
+        until = sig.effective_until
+        end = start + UNTIL_FURTHER_NOTICE if until is None else int(until.timestamp())
         status = EventStatusType.Active if start <= at < end else EventStatusType.Scheduled
         return EndDeviceControl(
             href=f"/dr/{kind}/edc/{sig.seq}",
@@ -137,9 +140,9 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
     async def controls(caller: caller_dep, kind: Kind) -> Response:
         at = now()
         found = [
-            c
+            control(kind, sig, at)
             for sig in service.signals(caller, None, 0).signals
-            if sig.kind == kind and (c := control(kind, sig, at)) is not None
+            if sig.kind == kind
         ]
         return sep_xml(
             EndDeviceControlListResponse(
