@@ -109,6 +109,11 @@ class UtilityLink(Protocol):
         """Where the link notes the transactions the ESI does not note itself (BR-10)."""
         ...
 
+    def next_poll(self) -> float | None:
+        """When :meth:`signals` next reads the utility anew (rig clock); ``None``: at
+        every call (the ESI then polls only at its own steps)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -251,6 +256,9 @@ class ServiceLink(HttpLink):
 
     def log_to(self, audit: AuditLog) -> None:
         """Nothing to note: each JSON request is one transaction the ESI notes itself."""
+
+    def next_poll(self) -> float | None:
+        return None
 
     def bind(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.post("/bindings", body)

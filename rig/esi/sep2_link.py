@@ -122,6 +122,9 @@ class Sep2Link(HttpLink):
         self.server_offset_s = 0.0
         self._next_poll = float("-inf")
         self._signals: list[dict[str, Any]] = []
+        self._prices: list[dict[str, Any]] = []
+        self._next_price_poll = float("-inf")
+        """Prices are read at the TariffProfileList's pollRate, DRLC events at pollRate."""
         self._acknowledged: set[str] = set()
         self._mirrors: dict[str, str] = {}
         """Session ID → its MirrorUsagePoint's href."""
@@ -269,12 +272,20 @@ class Sep2Link(HttpLink):
         """
         dcap = self.discover()
         if self._now() >= self._next_poll:
+            self._next_poll = self._now() + self.poll_rate_s  # a failed poll waits too
             events = dr_events(self.read, dcap)
-            self._signals = [heard for _, heard in events] + prices(self.read, dcap)
-            self._next_poll = self._now() + self.poll_rate_s
+            if self._now() >= self._next_price_poll:
+                self._next_price_poll = self._now() + self.poll_rate_s
+                self._prices, rate = prices(self.read, dcap)
+                self._next_price_poll += max(0, rate - self.poll_rate_s)
+            self._signals = [heard for _, heard in events] + self._prices
             for event, _ in events:
                 self._acknowledge(event.mrid, event.reply_to, event.response_required)
         return {"signals": list(self._signals), "next_since": since}
+
+    def next_poll(self) -> float | None:
+        """The next poll at ``pollRate`` once polling has begun (before: at once)."""
+        return self._next_poll if self.dcap is not None and self.poll_rate_s > 0 else None
 
     def _acknowledge(self, mrid: str, reply_to: str | None, required: int) -> None:
         """Response "event received" to an event that asks for one, once (a failed

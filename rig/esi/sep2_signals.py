@@ -9,9 +9,10 @@ server's ``pollRate``:
   ``limit_kw`` (:func:`rig.services.sep2_drlc.limit_kw`); an event lasting
   :data:`~rig.services.sep2_drlc.UNTIL_FURTHER_NOTICE` has no end. Each event is returned
   with its ``replyTo`` and ``responseRequired`` so the link can acknowledge it;
-- **Pricing**: every TimeTariffInterval on the hourly tier (``touTier`` TOU_D, the
-  bundled server's mark for PG-RTP prices) becomes a ``price`` signal, its price
-  from its ConsumptionTariffInterval (``price`` × 10^``pricePowerOfTenMultiplier``).
+- **Pricing**, at the TariffProfileList's own ``pollRate``: every TimeTariffInterval
+  on the hourly tier (``touTier`` TOU_D, the bundled server's mark for PG-RTP prices)
+  becomes a ``price`` signal, its price from its ConsumptionTariffInterval
+  (``price`` × 10^``pricePowerOfTenMultiplier``).
 """
 
 from __future__ import annotations
@@ -87,12 +88,14 @@ def dr_events(
     return found
 
 
-def prices(read: Read[Any], dcap: DeviceCapabilityResponse) -> list[dict[str, Any]]:
-    """Every hourly price the server's tariffs list, as a signal."""
+def prices(read: Read[Any], dcap: DeviceCapabilityResponse) -> tuple[list[dict[str, Any]], int]:
+    """Every hourly price the server's tariffs list, as a signal; and the
+    TariffProfileList's ``pollRate`` (0: none given)."""
     if dcap.TariffProfileListLink is None:
-        return []
+        return [], 0
     found = []
-    for profile in read(dcap.TariffProfileListLink.href, TariffProfileList).TariffProfile or []:
+    profiles = read(dcap.TariffProfileListLink.href, TariffProfileList)
+    for profile in profiles.TariffProfile or []:
         if profile.RateComponentListLink is None:
             continue
         scale = Decimal(10) ** (profile.pricePowerOfTenMultiplier or 0)
@@ -116,7 +119,7 @@ def prices(read: Read[Any], dcap: DeviceCapabilityResponse) -> list[dict[str, An
                 end = start + tti.interval.duration
                 price = Decimal(ctis[0].price) * scale
                 found.append(signal("price", start, end, None, price, tariff_id))
-    return found
+    return found, int(profiles.pollRate or 0)
 
 
 def signal(

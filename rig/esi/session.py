@@ -282,16 +282,22 @@ class Esi:
 
     def next_wake(self) -> float | None:
         """When the ESI next has something to do: just before an interval boundary (the
-        pre-read, wall clock), the boundary, or the outbox's next delivery attempt."""
+        pre-read, wall clock), the boundary, the outbox's next delivery attempt, or the
+        link's next signal poll (a 2030.5 link polls at the server's ``pollRate``)."""
         times = [message.next_attempt_at for message in self.outbox.messages("pending")[:1]]
-        meter = self.meter.next_wake()
-        return min([*times, meter] if meter is not None else times, default=None)
+        times += [t for t in (self.meter.next_wake(), self._next_poll()) if t is not None]
+        return min(times, default=None)
+
+    def _next_poll(self) -> float | None:
+        return self.utility.next_poll() if self.asked else None
 
     def on_time(self) -> bool:
-        """Cut the interval if a boundary has come (True), and deliver what is due."""
+        """Cut the interval if a boundary has come, and deliver what is due. True when
+        the signals are due a poll: at a boundary, or at the link's next poll."""
         cut = self.meter.on_time()
         self.outbox.deliver_due()
-        return cut
+        poll = self._next_poll()
+        return cut or (poll is not None and self.clock.now() >= poll)
 
     def _put_interval(self, interval: MeteringInterval) -> None:
         record = {"start": interval.start.isoformat(), "end": interval.end.isoformat()}
