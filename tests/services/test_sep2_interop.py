@@ -34,7 +34,8 @@ from py20305.models.sep import (
 from sep2tools.cert_id import get_sfdi
 
 from rig.services.endpoints import ServiceEndpoints
-from rig.services.sep2_api import pin
+from rig.services.sep2_api import POLL_RATE_S, pin
+from rig.services.sep2_drlc import UNTIL_FURTHER_NOTICE
 
 
 def val(x: Any) -> Any:
@@ -103,7 +104,7 @@ def test_py20305_walks_the_server_and_agrees_with_the_json_api(svc: ServiceEndpo
         health = c.get("/health").json()
         signals = c.get("/signals").json()["signals"]
 
-    assert seen["poll_rate"] == 60
+    assert seen["poll_rate"] == POLL_RATE_S
     assert abs(seen["time"] - datetime.fromisoformat(health["now"]).timestamp()) <= 1
 
     location, sfdi, shown_pin = seen["registration"]
@@ -126,9 +127,11 @@ def test_py20305_walks_the_server_and_agrees_with_the_json_api(svc: ServiceEndpo
         (
             s["signal_id"],
             stamp(s["effective_from"]),
-            stamp(s["effective_until"]) - stamp(s["effective_from"]),
+            UNTIL_FURTHER_NOTICE
+            if s["effective_until"] is None
+            else stamp(s["effective_until"]) - stamp(s["effective_from"]),
         )
         for s in signals
-        if s["kind"] == "dlc"
+        if s["kind"] in ("dlc", "alm")
     }
     assert expected and seen["events"] == expected
