@@ -48,7 +48,8 @@ from starlette.concurrency import run_in_threadpool
 from rig.services import api_models as m
 from rig.services.auth import Caller
 from rig.services.errors import invalid, not_found
-from rig.services.sep2_common import created, own_device, parse_body, sep_xml
+from rig.services.sep2_common import created, parse_body, sep_xml
+from rig.services.sep2_flow import device_at
 from rig.services.times import from_s
 from rig.services.utility_service import UtilityService
 
@@ -130,12 +131,7 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
     Sfdi = Path(ge=0, le=10**12)
 
     def device_of(caller: Caller, request: Request, sfdi: int) -> Any:
-        table = service.t.end_devices
-        with service.db.read() as conn:
-            row = conn.execute(select(table.c.lfdi).where(table.c.sfdi == sfdi)).first()
-        if row is None or caller.kind != "esi":
-            raise not_found("end device", str(sfdi))
-        return own_device(service, caller, request, row.lfdi)
+        return device_at(service, caller, request, sfdi)
 
     @app.post(f"/edev/{{sfdi}}/{BINDINGS}")
     async def bind(caller: caller_dep, request: Request, sfdi: int = Sfdi) -> Response:
