@@ -113,10 +113,8 @@ class Esi:
         self.meter = IntervalMeter(
             clock, read_eumd, eumd_rollover_wh, setup.interval_s, self._put_interval
         )
-        """The EUMD's reads cut into interval records (:mod:`rig.esi.metering`), their
-        instants as finely as the utility's protocol carries them."""
-        self.meter.resolution_s = utility.resolution_s
-        utility.log_to(audit)
+        """The EUMD's reads cut into interval records (:mod:`rig.esi.metering`)."""
+        self._wired = False
         self._signals_since = 0
 
     @property
@@ -153,6 +151,7 @@ class Esi:
         the utility (so it can be billed to the premise), but nothing was asked of or
         told to the PEV: the state stays ``none`` and the answer is ``None``.
         """
+        self._wire()
         self.asked = True
         self.pev_id = pev_id
         self.communication = communication
@@ -227,6 +226,7 @@ class Esi:
 
     def poll_signals(self) -> list[Signal]:
         """Grid signals announced for this premise since the last poll (none if unreachable)."""
+        self._wire()
         key = f"signals:{self._signals_since}"
         try:
             page = self.utility.signals(self._signals_since, self.setup.premise_id)
@@ -250,6 +250,15 @@ class Esi:
             )
             for s in page["signals"]
         ]
+
+    def _wire(self) -> None:
+        """Before the first call on the link: tell it where to note the transactions the
+        ESI does not note itself, and record instants as finely as its protocol carries
+        them (the ESI polls and binds before it cuts its first interval)."""
+        if not self._wired:
+            self._wired = True
+            self.meter.resolution_s = self.utility.resolution_s
+            self.utility.log_to(self.audit)
 
     def _call(
         self,
