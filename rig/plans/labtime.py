@@ -27,6 +27,8 @@ The rules, one per kind of quantity (:func:`apply`):
 * **Energy** follows time at the same power: ``until`` targets and ``energy`` bounds
   are divided by ``speedup``. Amounts, rates, payers and the J-04 agreement need no
   change: the oracle computes them from the metered intervals (design principle 4).
+  A hand-computed ``amount`` total is the plan's as written (rounded per line, it
+  does not scale): under a profile the oracle's line amounts are compared without it.
 * **Timeouts** (``within``) are upper bounds, not plan time. The instruments' and
   services' response times do not get faster (a contactor closes in 3 s, the ESI's
   outbox retries with a backoff of up to 300 s), so a timeout becomes
@@ -194,6 +196,8 @@ class _Scale:
                         at_most=at_most and self.energy(at_most),
                     )
                 )
+            case c.Amount(amount=args) if args.total is not None:
+                return c.Amount()  # a hand-computed total is the plan's as written
             case c.Grant(grant=args) if args.starts_after is not None:
                 update = {"starts_after": self.time(args.starts_after)}
                 return c.Grant(grant=args.model_copy(update=update))

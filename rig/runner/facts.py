@@ -70,6 +70,7 @@ def _pev_facts(plan: Plan, data: LoadedDataset) -> PevFacts:
         home_utility_id=data.utility_of[pev.id],
         owner_account_id=pev.account_id,
         program_tariff_id=enrolment.tariff_id if enrolment else None,
+        validated=pev.validates,
     )
 
 

@@ -92,9 +92,11 @@ def publish_prices(world: World, price: s.PriceArgs) -> str:
         raise Unsupported("price: no binding, so no tariff to publish hourly prices for")
     hour = 3600.0
     first = to_datetime(math.floor((world.clock.now() + price.after.seconds) / hour) * hour)
+    # One ID per publication, as for limits: a later step may re-publish an hour (PG-RTP).
+    published = len(world.record.grid_events)
     signals: list[dict[str, object]] = [
         {
-            "signal_id": f"{world.esi.session_id}-price-{hour}",
+            "signal_id": f"{world.esi.session_id}-price-{published}-{hour}",
             "kind": "price",
             "tariff_id": tariff,
             "effective_from": (first + timedelta(hours=hour)).isoformat(),

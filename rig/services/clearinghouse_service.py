@@ -105,7 +105,7 @@ class ClearinghouseService:
                 account_id=pev.account_id,
                 program_tariff_id=enrolment.tariff_id if enrolment else None,
                 program_ids=list(enrolment.program_ids) if enrolment else [],
-                validated=True,
+                validated=pev.validates,
                 off_peak_preference=enrolment.off_peak_preference if enrolment else False,
             )
         with self.db.write() as conn:

@@ -134,6 +134,8 @@ class Pev(Strict):
     id: Id
     account_id: Id
     communicating: bool = True
+    validates: bool = True
+    """``False``: its home utility's validation of it fails, e.g. a revoked credential (BR-01)."""
 
 
 class Program(Strict):

@@ -54,7 +54,7 @@ def local_pev_record(ds: LoadedDataset, utility: Utility, pev_id: str) -> PevRec
         home_utility_id=utility.id,
         owner_account_id=pev.account_id,
         program_tariff_id=enrolment.tariff_id if enrolment else None,
-        validated=True,
+        validated=pev.validates,
     )
 
 
