@@ -52,6 +52,7 @@ from typing import Any, Literal, Protocol, get_args
 import httpx
 
 from rig.delivery import refused
+from rig.esi.audit import AuditLog
 from rig.esi.outbox import OutboxMessage, Rejected
 
 
@@ -93,6 +94,8 @@ class UtilityLink(Protocol):
     protocol: UtilityProtocol
     reachable: bool
     """Cleared by a plan's ``utility_unreachable``: every request fails at the ESI's edge."""
+    resolution_s: float
+    """The finest time the protocol carries: the ESI records its session's instants so."""
 
     def bind(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -101,6 +104,15 @@ class UtilityLink(Protocol):
     def signals(self, since: int, premise_id: str) -> dict[str, Any]: ...
 
     def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def log_to(self, audit: AuditLog) -> None:
+        """Where the link notes the transactions the ESI does not note itself (BR-10)."""
+        ...
+
+    def next_poll(self) -> float | None:
+        """When :meth:`signals` next reads the utility anew (rig clock); ``None``: at
+        every call (the ESI then polls only at its own steps)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -234,6 +246,7 @@ class ServiceLink(HttpLink):
     """
 
     protocol: UtilityProtocol = "rest"
+    resolution_s = 0.001
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         reply: dict[str, Any] = self.exchange("POST", path, json=body).json()
@@ -241,6 +254,12 @@ class ServiceLink(HttpLink):
 
     def get(self, path: str, **params: str | int) -> Any:
         return self.exchange("GET", path, params=params).json()
+
+    def log_to(self, audit: AuditLog) -> None:
+        """Nothing to note: each JSON request is one transaction the ESI notes itself."""
+
+    def next_poll(self) -> float | None:
+        return None
 
     def bind(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.post("/bindings", body)

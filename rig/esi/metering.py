@@ -96,9 +96,11 @@ class _Edge:
         return self.spent_wh != 0.0 or self.error_wh != 0.0
 
 
-def instant(t: float) -> datetime:
-    """A clock reading as an aware UTC datetime, to the millisecond (as the utility keeps it)."""
+def instant(t: float, resolution_s: float = 0.001) -> datetime:
+    """A clock reading as an aware UTC datetime, to the millisecond (as the utility keeps
+    it), or floored to a coarser ``resolution_s`` (IEEE 2030.5 carries whole seconds)."""
     ms = round(t * 1000)
+    ms -= ms % max(1, round(resolution_s * 1000))
     return datetime.fromtimestamp(ms // 1000, UTC) + timedelta(milliseconds=ms % 1000)
 
 
@@ -126,6 +128,8 @@ class IntervalMeter:
         """Told each interval as it is cut."""
         self.available = True
         """The EUMD answers (cleared when it stays silent too long, BR-04)."""
+        self.resolution_s = 0.001
+        """How finely interval instants are recorded: the utility link's (:func:`instant`)."""
         self.intervals: list[MeteringInterval] = []
         self.started_at: float | None = None
         self.closed = False
@@ -233,8 +237,8 @@ class IntervalMeter:
             wh = self._wh(edge.base, before) - edge.spent_wh + share
         self._edge = new_edge
         interval = MeteringInterval(
-            instant(edge.t),
-            instant(end),
+            instant(edge.t, self.resolution_s),
+            instant(end, self.resolution_s),
             _kwh(max(wh, 0.0)),
             interpolated=edge.interpolated or new_edge.interpolated,
             edge_error_wh=edge.error_wh + new_edge.error_wh,

@@ -25,41 +25,38 @@ What a 2030.5 client does, in order, and what the link does:
    client certificate and *is* that certificate's device: the LFDI is the
    certificate's fingerprint (``sep2tools``), the SFDI follows from it. Without TLS it
    stands in an LFDI made from the ESI's ID (:func:`stand_in_lfdi`).
-4. **Signals**, polled at ``pollRate`` on the rig's clock (a poll before then answers
-   what the last one read): every DemandResponseProgram's EndDeviceControls become
-   ``dlc`` signals (the event's interval; 2030.5's EndDeviceControl carries no
-   absolute kW cap, so ``limit_kw`` is ``None``), and every TimeTariffInterval on
-   the hourly tier (``touTier`` TOU_D, the bundled server's mark for PG-RTP prices)
-   becomes a ``price`` signal, its price from its ConsumptionTariffInterval
-   (``price`` × 10^``pricePowerOfTenMultiplier``).
+4. **The session's messages**, each as the 2030.5 resource :mod:`rig.esi.sep2_bodies`
+   maps it to: the **binding** a ``PEVBinding`` posted under the ESI's EndDevice (the
+   rig's one extension: 2030.5 has no binding resource) and read back with the
+   answer; the **energy request** a FlowReservationRequest to the EndDevice's
+   ``FlowReservationRequestListLink``, the grant the FlowReservationResponse with
+   its mRID as ``subject`` in ``FlowReservationResponseListLink``; each **interval
+   report** and the **close** a MirrorMeterReading posted to the session's
+   MirrorUsagePoint (``POST`` to ``MirrorUsagePointListLink`` once per session: the
+   server's ``Location`` is where its readings go).
+5. **Signals**, polled at ``pollRate`` on the rig's clock (a poll before then answers
+   what the last one read): DRLC events (DLC and ALM, with their kW limit) and
+   hourly prices (:mod:`rig.esi.sep2_signals`). Each event that asks for it
+   (``responseRequired`` bit 0) is acknowledged once with a Response, status 1
+   (event received), ``POST``-ed to its ``replyTo``.
 
-Operations the server does not offer raise :class:`~rig.esi.link.NotOffered`,
-naming the 2030.5 resource they need — never a fallback to the JSON API:
+**Audit (BR-10).** One ESI transaction is several 2030.5 requests (a binding is a
+``POST`` and a ``GET``; a poll reads every function set), so the link notes each in
+the ESI's audit log (:meth:`Sep2Link.log_to`): key ``METHOD path``, target the path,
+kind ``signals`` for a ``GET`` (a read of the utility's resources, as the JSON link's
+signal polls are) and the ESI's transaction kind for a ``POST``.
 
-- **binding** (BR-05, BR-12: bound, incentive, scenario, payer account, tariff):
-  2030.5 validates the *device* (registration, done first), but the binding's
-  answer has no 2030.5 resource on the bundled server (the billing function set,
-  CustomerAccount/CustomerAgreement, is not linked from its DeviceCapability);
-- **energy request** (BR-07): FlowReservationRequest/Response, linked from the
-  EndDevice (``FlowReservationRequestListLink``);
-- **interval reports and the session's close** (BR-09, BR-12): the metering mirror,
-  ``MirrorUsagePointListLink`` on the DeviceCapability.
-
-The message says whether the server links the resource: when it does, the client
-side is the piece still to write.
+A function set the server does not link raises :class:`~rig.esi.link.NotOffered`,
+naming the 2030.5 resource it needs — never a fallback to the JSON API.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
-from envoy_schema.server.schema.sep2.der import (
-    DemandResponseProgramListResponse,
-)
+import httpx
 from envoy_schema.server.schema.sep2.device_capability import DeviceCapabilityResponse
 from envoy_schema.server.schema.sep2.end_device import (
     EndDeviceListResponse,
@@ -67,43 +64,24 @@ from envoy_schema.server.schema.sep2.end_device import (
     EndDeviceResponse,
     RegistrationResponse,
 )
-from envoy_schema.server.schema.sep2.pricing import (
-    ConsumptionTariffIntervalListResponse,
-    RateComponentListResponse,
-    TariffProfileListResponse,
-    TimeTariffIntervalListResponse,
-)
+from envoy_schema.server.schema.sep2.response import ResponseType
 from envoy_schema.server.schema.sep2.time import TimeResponse
 from pydantic import ValidationError
-from pydantic_xml import BaseXmlModel, element
+from pydantic_xml import BaseXmlModel
 from pydantic_xml.errors import ParsingError
 from sep2tools.cert_id import get_sfdi
 
-from rig.domain.tariff import RatePeriod
-from rig.esi.link import HttpLink, NotOffered, UnreachableLog, UtilityProtocol
+from rig.esi import sep2_bodies as bodies
+from rig.esi.audit import AuditLog, Outcome
+from rig.esi.link import HttpLink, NotOffered, Unreachable, UnreachableLog, UtilityProtocol
 from rig.esi.outbox import Rejected
+from rig.esi.sep2_signals import dr_events, prices
+from rig.services.sep2_binding import BINDINGS, PEVBinding
 from rig.services.sep2_common import SEP_XML
-from rig.services.sep2_drlc import EndDeviceControlListResponse
-from rig.services.sep2_pricing import TOU_TIERS
-from rig.services.sep2_pricing import TariffProfile as PlainTariffProfile
-from rig.services.sep2_pricing import TimeTariffInterval as PlainTimeTariffInterval
+from rig.services.sep2_flow import FlowReservationResponseList, ResponseIn
 from rig.services.sep2_tls import Sep2Tls
 
 M = TypeVar("M", bound=BaseXmlModel)
-HOURLY_TIER = TOU_TIERS[RatePeriod.HOURLY]
-"""The touTier the bundled server gives hourly (PG-RTP) prices."""
-
-
-class TariffProfileList(TariffProfileListResponse, tag="TariffProfileList"):
-    """envoy's list, holding the plain-2030.5 TariffProfile (no CSIP-AUS link required)."""
-
-    TariffProfile: list[PlainTariffProfile] | None = element(default=None)  # type: ignore[assignment]
-
-
-class TimeTariffIntervalList(TimeTariffIntervalListResponse, tag="TimeTariffIntervalList"):
-    """envoy's list, holding the plain-2030.5 TimeTariffInterval."""
-
-    TimeTariffInterval: list[PlainTimeTariffInterval] | None = element(default=None)  # type: ignore[assignment]
 
 
 class RegistrationFailed(Rejected):
@@ -123,6 +101,8 @@ class Sep2Link(HttpLink):
     """The ``ieee2030.5`` utility protocol; see the module docstring."""
 
     protocol: UtilityProtocol = "ieee2030.5"
+    resolution_s = 1.0
+    """2030.5 times are whole epoch seconds."""
 
     def __init__(
         self,
@@ -149,8 +129,40 @@ class Sep2Link(HttpLink):
         self.server_offset_s = 0.0
         self._next_poll = float("-inf")
         self._signals: list[dict[str, Any]] = []
+        self._prices: list[dict[str, Any]] = []
+        self._next_price_poll = float("-inf")
+        """Prices are read at the TariffProfileList's pollRate, DRLC events at pollRate."""
+        self._acknowledged: set[str] = set()
+        self._mirrors: dict[str, str] = {}
+        """Session ID → its MirrorUsagePoint's href."""
+        self._interval_s: int | None = None
+        """The utility's metering interval, from the last binding answer."""
+        self._audit: AuditLog | None = None
+        self._kind = "registration"
+        """The ESI transaction the link's POSTs are part of (for the audit log)."""
 
     # ----------------------------------------------------------------- resources
+
+    def log_to(self, audit: AuditLog) -> None:
+        self._audit = audit
+
+    def exchange(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request (:meth:`HttpLink.exchange`), noted in the ESI's audit log."""
+        kind = "signals" if method == "GET" else self._kind
+        try:
+            response = super().exchange(method, path, **options)
+        except Unreachable as error:
+            self._note(kind, method, path, "failed", str(error))
+            raise
+        except Rejected as error:
+            self._note(kind, method, path, "rejected", str(error))
+            raise
+        self._note(kind, method, path, "sent", "")
+        return response
+
+    def _note(self, kind: str, method: str, path: str, outcome: Outcome, detail: str) -> None:
+        if self._audit is not None:
+            self._audit.record(kind, f"{method} {path}", path, outcome, attempt=1, detail=detail)
 
     def read(self, href: str, model: type[M]) -> M:
         """``GET href`` as ``model``; an answer that is not that resource is ``Rejected``."""
@@ -196,40 +208,70 @@ class Sep2Link(HttpLink):
         listed = self.read(edev_href, EndDeviceListResponse).EndDevice or []
         return next((d for d in listed if (d.lFDI or "").upper() == self.lfdi), None)
 
+    def write(self, href: str, body: BaseXmlModel) -> str:
+        """``POST`` ``body`` to ``href``; the ``Location`` the server answers (else ``href``)."""
+        xml = body.to_xml(skip_empty=True, exclude_none=True)
+        response = self.exchange("POST", href, content=xml, headers={"Content-Type": SEP_XML})
+        return str(response.headers.get("Location", href))
+
+    def _linked(self, link: Any, what: str) -> str:
+        """The href of a link the server returned; :class:`NotOffered` if it has none."""
+        if link is None:
+            raise NotOffered(f"{self.name} (IEEE 2030.5): the server links no {what}")
+        return str(link.href)
+
     # ----------------------------------------------------------------- UtilityLink
 
     def bind(self, body: dict[str, Any]) -> dict[str, Any]:
-        dcap = self.discover()
-        linked = "links" if dcap.CustomerAccountListLink else "does not link"
-        raise NotOffered(
-            f"{self.name} (IEEE 2030.5): binding PEV {body.get('pev_id')} at premise "
-            f"{body.get('premise_id')}: the ESI's EndDevice {self.lfdi} is registered (PIN "
-            "checked), but no 2030.5 resource answers the binding (bound, incentive, "
-            "scenario, payer account, tariff); the billing function set "
-            f"(CustomerAccountList), which the server {linked}, is not read by this client yet"
-        )
+        """The binding as a PEVBinding under the ESI's EndDevice, read back answered."""
+        self.discover()
+        self._kind = "binding"
+        assert self.device is not None
+        where = self.write(f"{self.device.href}/{BINDINGS}", bodies.pev_binding(body))
+        answer = bodies.binding_answer(self.read(where, PEVBinding), body)
+        self._interval_s = int(answer["interval_s"])
+        return answer
 
     def request_energy(self, binding_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The energy request as a FlowReservationRequest; the grant its response."""
         self.discover()
+        self._kind = "energy_request"
         assert self.device is not None
-        linked = "links" if self.device.FlowReservationRequestListLink else "does not link"
-        raise NotOffered(
-            f"{self.name} (IEEE 2030.5): energy request of {binding_id}: needs "
-            f"FlowReservationRequest/Response, which the server's EndDevice {linked}; "
-            "not written in this client yet"
+        asked = bodies.flow_request(binding_id, body, self._now())
+        self.write(
+            self._linked(self.device.FlowReservationRequestListLink, "FlowReservationRequestList"),
+            asked,
         )
+        answers = self.read(
+            self._linked(
+                self.device.FlowReservationResponseListLink, "FlowReservationResponseList"
+            ),
+            FlowReservationResponseList,
+        )
+        for answer in answers.FlowReservationResponse_ or []:
+            if answer.subject.upper() == asked.mRID:
+                return bodies.grant(asked, answer)
+        raise Rejected(f"{self.name}: no FlowReservationResponse answers request {asked.mRID}")
 
     def report(self, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Intervals or the close as a MirrorMeterReading on the session's mirror."""
         dcap = self.discover()
-        linked = "links" if dcap.MirrorUsagePointListLink else "does not link"
-        raise NotOffered(
-            f"{self.name} (IEEE 2030.5): report of session {session_id}: needs the metering "
-            f"mirror (MirrorUsagePoint, MirrorMeterReading), which the server's "
-            f"DeviceCapability {linked}; not written in this client yet"
-        )
+        self._kind = "close" if body.get("close") else "interval"
+        mirror = self._mirrors.get(session_id)
+        if mirror is None:
+            mirror = self.write(
+                self._linked(
+                    dcap.MirrorUsagePointListLink, "MirrorUsagePointList (metering mirror)"
+                ),
+                bodies.usage_point(session_id, self.lfdi, self._interval_s),
+            )
+            self._mirrors[session_id] = mirror
+        self.write(mirror, bodies.meter_reading(session_id, body, self._interval_s))
+        return {"session_id": session_id}
 
     def signals(self, since: int, premise_id: str) -> dict[str, Any]:
-        """DLC events and hourly prices as a JSON ``SignalsPage`` (see the module docstring).
+        """DLC and ALM events and hourly prices as a JSON ``SignalsPage`` (see the
+        module docstring); each new event that asks for it is acknowledged.
 
         2030.5 has no cursor: each poll reads the function sets whole, and ``next_since``
         stays ``since`` (the ESI takes a signal heard again as the same signal). The
@@ -237,86 +279,35 @@ class Sep2Link(HttpLink):
         """
         dcap = self.discover()
         if self._now() >= self._next_poll:
-            self._signals = self._dlc(dcap) + self._prices(dcap)
-            self._next_poll = self._now() + self.poll_rate_s
+            self._next_poll = self._now() + self.poll_rate_s  # a failed poll waits too
+            events = dr_events(self.read, dcap)
+            if self._now() >= self._next_price_poll:
+                self._next_price_poll = self._now() + self.poll_rate_s
+                self._prices, rate = prices(self.read, dcap)
+                self._next_price_poll += max(0, rate - self.poll_rate_s)
+            self._signals = [heard for _, heard in events] + self._prices
+            for event, _ in events:
+                self._acknowledge(event.mrid, event.reply_to, event.response_required)
         return {"signals": list(self._signals), "next_since": since}
 
-    def _dlc(self, dcap: DeviceCapabilityResponse) -> list[dict[str, Any]]:
-        if dcap.DemandResponseProgramListLink is None:
-            return []
-        programs = self.read(
-            dcap.DemandResponseProgramListLink.href, DemandResponseProgramListResponse
+    def next_poll(self) -> float | None:
+        """The next poll at ``pollRate`` once polling has begun (before: at once)."""
+        return self._next_poll if self.dcap is not None and self.poll_rate_s > 0 else None
+
+    def _acknowledge(self, mrid: str, reply_to: str | None, required: int) -> None:
+        """Response "event received" to an event that asks for one, once (a failed
+        one is tried again at the next poll)."""
+        if reply_to is None or not required & 1 or mrid in self._acknowledged:
+            return
+        self._kind = "response"
+        received = ResponseIn(
+            createdDateTime=int(self._now()),
+            endDeviceLFDI=self.lfdi,
+            status=ResponseType.EVENT_RECEIVED,
+            subject=mrid,
         )
-        found = []
-        for program in programs.DemandResponseProgram or []:
-            if program.EndDeviceControlListLink is None:
-                continue
-            controls = self.read(
-                program.EndDeviceControlListLink.href, EndDeviceControlListResponse
-            )
-            for control in controls.EndDeviceControl or []:
-                start = control.interval.start
-                found.append(
-                    _signal("dlc", start, start + control.interval.duration, None, None, None)
-                )
-        return found
-
-    def _prices(self, dcap: DeviceCapabilityResponse) -> list[dict[str, Any]]:
-        if dcap.TariffProfileListLink is None:
-            return []
-        found = []
-        for profile in (
-            self.read(dcap.TariffProfileListLink.href, TariffProfileList).TariffProfile or []
-        ):
-            if profile.RateComponentListLink is None:
-                continue
-            scale = Decimal(10) ** (profile.pricePowerOfTenMultiplier or 0)
-            tariff_id = profile.description or profile.rateCode
-            components = self.read(profile.RateComponentListLink.href, RateComponentListResponse)
-            for component in components.RateComponent or []:
-                intervals = self.read(
-                    component.TimeTariffIntervalListLink.href, TimeTariffIntervalList
-                )
-                for tti in intervals.TimeTariffInterval or []:
-                    if tti.touTier != HOURLY_TIER:
-                        continue
-                    ctis = (
-                        self.read(
-                            tti.ConsumptionTariffIntervalListLink.href,
-                            ConsumptionTariffIntervalListResponse,
-                        ).ConsumptionTariffInterval
-                        or []
-                    )
-                    if not ctis or ctis[0].price is None:
-                        continue
-                    start = tti.interval.start
-                    end = start + tti.interval.duration
-                    price = Decimal(ctis[0].price) * scale
-                    found.append(_signal("price", start, end, None, price, tariff_id))
-        return found
-
-
-def _signal(
-    kind: str,
-    start: int,
-    end: int,
-    limit_kw: Decimal | None,
-    price: Decimal | None,
-    tariff_id: str | None,
-) -> dict[str, Any]:
-    """One signal in the JSON API's ``SignalOut`` shape (the fields the ESI reads)."""
-    return {
-        "kind": kind,
-        "effective_from": datetime.fromtimestamp(start, UTC).isoformat(),
-        "effective_until": datetime.fromtimestamp(end, UTC).isoformat(),
-        "limit_kw": None if limit_kw is None else str(limit_kw),
-        "price": None if price is None else str(_plain(price)),
-        "tariff_id": tariff_id,
-    }
-
-
-def _plain(value: Decimal) -> Decimal:
-    """``0.250000`` → ``0.25``, ``1E+1`` → ``10``: the price as the data set writes it."""
-    value = value.normalize()
-    exponent = value.as_tuple().exponent
-    return value.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else value
+        try:
+            self.write(reply_to, received)
+        except (Unreachable, Rejected):
+            return
+        self._acknowledged.add(mrid)

@@ -114,6 +114,7 @@ class Esi:
             clock, read_eumd, eumd_rollover_wh, setup.interval_s, self._put_interval
         )
         """The EUMD's reads cut into interval records (:mod:`rig.esi.metering`)."""
+        self._wired = False
         self._signals_since = 0
 
     @property
@@ -150,6 +151,7 @@ class Esi:
         the utility (so it can be billed to the premise), but nothing was asked of or
         told to the PEV: the state stays ``none`` and the answer is ``None``.
         """
+        self._wire()
         self.asked = True
         self.pev_id = pev_id
         self.communication = communication
@@ -165,7 +167,8 @@ class Esi:
             "roaming_option": roaming_option,
             # the utility accepts intervals from here, even if this arrives late
             "session_start": instant(
-                self.meter.started_at if self.meter.started_at is not None else self.clock.now()
+                self.meter.started_at if self.meter.started_at is not None else self.clock.now(),
+                self.meter.resolution_s,
             ).isoformat(),
         }
         self.state = "pending"
@@ -223,6 +226,7 @@ class Esi:
 
     def poll_signals(self) -> list[Signal]:
         """Grid signals announced for this premise since the last poll (none if unreachable)."""
+        self._wire()
         key = f"signals:{self._signals_since}"
         try:
             page = self.utility.signals(self._signals_since, self.setup.premise_id)
@@ -246,6 +250,15 @@ class Esi:
             )
             for s in page["signals"]
         ]
+
+    def _wire(self) -> None:
+        """Before the first call on the link: tell it where to note the transactions the
+        ESI does not note itself, and record instants as finely as its protocol carries
+        them (the ESI polls and binds before it cuts its first interval)."""
+        if not self._wired:
+            self._wired = True
+            self.meter.resolution_s = self.utility.resolution_s
+            self.utility.log_to(self.audit)
 
     def _call(
         self,
@@ -272,24 +285,28 @@ class Esi:
 
     # ----------------------------------------------------------------- metering
 
-    # ----------------------------------------------------------------- metering
-
     def start_metering(self) -> None:
         """The session starts now: the first EUMD read, the first interval opens."""
         self.meter.start()
 
     def next_wake(self) -> float | None:
         """When the ESI next has something to do: just before an interval boundary (the
-        pre-read, wall clock), the boundary, or the outbox's next delivery attempt."""
+        pre-read, wall clock), the boundary, the outbox's next delivery attempt, or the
+        link's next signal poll (a 2030.5 link polls at the server's ``pollRate``)."""
         times = [message.next_attempt_at for message in self.outbox.messages("pending")[:1]]
-        meter = self.meter.next_wake()
-        return min([*times, meter] if meter is not None else times, default=None)
+        times += [t for t in (self.meter.next_wake(), self._next_poll()) if t is not None]
+        return min(times, default=None)
+
+    def _next_poll(self) -> float | None:
+        return self.utility.next_poll() if self.asked else None
 
     def on_time(self) -> bool:
-        """Cut the interval if a boundary has come (True), and deliver what is due."""
+        """Cut the interval if a boundary has come, and deliver what is due. True when
+        the signals are due a poll: at a boundary, or at the link's next poll."""
         cut = self.meter.on_time()
         self.outbox.deliver_due()
-        return cut
+        poll = self._next_poll()
+        return cut or (poll is not None and self.clock.now() >= poll)
 
     def _put_interval(self, interval: MeteringInterval) -> None:
         record = {"start": interval.start.isoformat(), "end": interval.end.isoformat()}
@@ -323,7 +340,8 @@ class Esi:
         if self.meter.closed or started_at is None:
             raise RuntimeError("the ESI has no open session to close")
         self.meter.finish()
-        started, ended = instant(started_at), instant(self.clock.now())
+        resolution = self.meter.resolution_s
+        started, ended = instant(started_at, resolution), instant(self.clock.now(), resolution)
         energy = sum((i.kwh for i in self.intervals), Decimal(0))
         summary = {
             "started_at": started.isoformat(),

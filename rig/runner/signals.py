@@ -7,6 +7,7 @@ and the session record keeps each as a grid event.
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import timedelta
 from decimal import Decimal
@@ -27,6 +28,11 @@ _EVENT_KIND: dict[str, Literal["dr", "price", "alm"]] = {
     "price": "price",
     "alm": "alm",
 }
+
+
+_PUBLICATIONS = itertools.count()
+"""Numbers each publication of a session's signals apart (whatever the ESI has heard of
+them yet: a 2030.5 ESI hears at the server's pollRate)."""
 
 
 def sync_signals(world: World) -> None:
@@ -79,7 +85,7 @@ def publish_limit(
     until = start + timedelta(seconds=duration_s) if duration_s is not None else None
     kw = _kw(world, limit)
     signal: dict[str, object] = {
-        "signal_id": f"{world.esi.session_id}-{kind}-{len(world.record.grid_events)}",
+        "signal_id": f"{world.esi.session_id}-{kind}-{next(_PUBLICATIONS)}",
         "kind": kind,
         "premise_id": world.place.premise.id,
         "effective_from": start.isoformat(),
@@ -101,7 +107,7 @@ def publish_prices(world: World, price: s.PriceArgs) -> str:
     hour = 3600.0
     first = to_datetime(math.floor((world.clock.now() + price.after.seconds) / hour) * hour)
     # One ID per publication, as for limits: a later step may re-publish an hour (PG-RTP).
-    published = len(world.record.grid_events)
+    published = next(_PUBLICATIONS)
     hours = [
         GridEvent(
             kind="price",

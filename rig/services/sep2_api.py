@@ -13,7 +13,8 @@ validate every answer against the official 2030.5 XSD.
 
 This module serves the device resources (``/dcap``, ``/tm``, ``/edev``) and gathers
 the rest, one module each: pricing (:mod:`rig.services.sep2_pricing`), demand
-response (:mod:`rig.services.sep2_drlc`), mirror usage points
+response (:mod:`rig.services.sep2_drlc`), PEV bindings (:mod:`rig.services.sep2_binding`),
+mirror usage points
 (:mod:`rig.services.sep2_mirror`) and flow reservations (:mod:`rig.services.sep2_flow`).
 
 ==================================  ========================================================
@@ -30,9 +31,10 @@ resource                            what it holds (the JSON API's equivalent)
 ``GET  …/rc/1/tti``                 TimeTariffInterval per priced span (TOU periods, hourly
                                     prices) from the utility's day start to two days on
 ``GET  …/tti/{start}/cti``          ConsumptionTariffInterval: the span's price
-``GET  /dr``, ``/dr/dlc``           DemandResponseProgram PG-DLC
-``GET  /dr/dlc/edc``                EndDeviceControl per DLC event visible to the caller
-                                    (``GET /signals`` ``kind=dlc``)
+``GET  /dr``, ``/dr/{dlc,alm}``     DemandResponsePrograms PG-DLC and PG-ALM
+``GET  /dr/{kind}/edc``             EndDeviceControl per event of that kind visible to the
+                                    caller (``GET /signals``), its kW limit a TargetReduction
+``…/edev/{sfdi}/pevb``              PEV bindings (:mod:`rig.services.sep2_binding`)
 ==================================  ========================================================
 
 Who calls: on plain HTTP the caller presents its bearer token from the data set, as
@@ -69,7 +71,7 @@ from sep2tools.cert_id import get_sfdi
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
-from rig.services import sep2_drlc, sep2_flow, sep2_mirror, sep2_pricing
+from rig.services import sep2_binding, sep2_drlc, sep2_flow, sep2_mirror, sep2_pricing
 from rig.services.app_common import MAX_BODY_BYTES
 from rig.services.audit import AuditMiddleware, AuditWriter
 from rig.services.auth import Caller
@@ -255,4 +257,5 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
     sep2_drlc.add_routes(app, service, CallerDep)
     sep2_mirror.add_routes(app, service, CallerDep)
     sep2_flow.add_routes(app, service, CallerDep)
+    sep2_binding.add_routes(app, service, CallerDep)
     return app

@@ -43,8 +43,8 @@ from rig.services.utility_service import UtilityService
 M = TypeVar("M", bound=BaseXmlModel)
 
 SEP_XML = "application/sep+xml"
-POLL_RATE_S = 60
-"""The pollRate the server asks for (seconds); the bench's plans run in minutes."""
+POLL_RATE_S = 300
+"""The pollRate the server asks for (seconds): DRLC events are announced minutes ahead."""
 
 
 def sep_xml(model: BaseXmlModel, status: int = 200, location: str | None = None) -> Response:

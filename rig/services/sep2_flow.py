@@ -122,17 +122,23 @@ def active_power(kw: Decimal) -> ActivePower:
     raise ValueError(f"{kw} kW does not fit an ActivePower")
 
 
+def device_at(service: UtilityService, caller: Any, request: Request, sfdi: int) -> Any:
+    """The EndDevice row at ``/edev/{sfdi}``, if the caller (an ESI) may act for it: 404
+    for a device nobody registered, 403 for another's (:func:`own_device`)."""
+    table = service.t.end_devices
+    with service.db.read() as conn:
+        row = conn.execute(select(table.c.lfdi).where(table.c.sfdi == sfdi)).first()
+    if row is None or caller.kind != "esi":
+        raise not_found("end device", str(sfdi))
+    return own_device(service, caller, request, row.lfdi)
+
+
 def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
     """``/edev/{sfdi}/frq``, ``/edev/{sfdi}/frp`` and ``/rsps/dlc/rsp``."""
     Sfdi = Path(ge=0, le=10**12)
 
     def device_of(caller: Any, request: Request, sfdi: int) -> Any:
-        table = service.t.end_devices
-        with service.db.read() as conn:
-            row = conn.execute(select(table.c.lfdi).where(table.c.sfdi == sfdi)).first()
-        if row is None or caller.kind != "esi":
-            raise not_found("end device", str(sfdi))
-        return own_device(service, caller, request, row.lfdi)
+        return device_at(service, caller, request, sfdi)
 
     def grants_at(premise_id: str) -> list[Any]:
         g, b = service.t.grants, service.t.bindings
@@ -242,7 +248,7 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         return {
             mrid(service.id, "edc", s.signal_id): s.signal_id
             for s in page.signals
-            if s.kind == "dlc"
+            if s.kind in ("dlc", "alm")
         }
 
     @app.post(RESPONSES)

@@ -92,7 +92,7 @@ def kwh(value: int, power_of_ten: int) -> Decimal:
     return scaled(value, power_of_ten, -3)
 
 
-def reading_type(interval_s: int) -> ReadingType:
+def reading_type(interval_s: int | None) -> ReadingType:
     """The ReadingType of the session's interval energy, read back in mWh."""
     return ReadingType(
         accumulationBehaviour=AccumulationBehaviourType.DELTA_DATA,

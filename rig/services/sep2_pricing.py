@@ -42,9 +42,14 @@ from pydantic_xml import element
 from rig.domain.tariff import RatePeriod
 from rig.domain.vocabulary import ID_PATTERN
 from rig.services.errors import not_found
-from rig.services.sep2_common import POLL_RATE_S, mrid, sep_xml
+from rig.services.sep2_common import mrid, sep_xml
 from rig.services.tariffs import price_spans
 from rig.services.utility_service import UtilityService
+
+PRICE_POLL_RATE_S = 900
+"""The TariffProfileList's pollRate: hourly prices are published ahead of their hour
+(PG-RTP), so a quarter of an hour hears them in time, and a client need not read every
+priced span each minute as it does the DRLC events."""
 
 PRICE_POWER_OF_TEN = -6
 PRICE_WINDOW = timedelta(days=2)
@@ -123,7 +128,7 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
                 href="/tp",
                 all_=len(found),
                 results=len(found),
-                pollRate=POLL_RATE_S,
+                pollRate=PRICE_POLL_RATE_S,
                 TariffProfile=found,
             )
         )

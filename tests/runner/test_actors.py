@@ -107,10 +107,17 @@ class FakeUtility:
     operations as JSON API posts), or not at all while ``reachable`` is False."""
 
     name = "HPL"
+    resolution_s = 0.001
 
     def __init__(self) -> None:
         self.reachable = True
         self.posts: list[tuple[str, dict[str, Any]]] = []
+
+    def log_to(self, audit: object) -> None:
+        """The ESI notes every JSON post itself."""
+
+    def next_poll(self) -> float | None:
+        return None
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         if not self.reachable:

