@@ -223,7 +223,9 @@ class IntervalMeter:
             self._lost(edge, boundary if boundary is not None else now, before, after)
             return True
         end = after.t if boundary is None else boundary
-        if end - edge.t < 1e-3:  # nothing to report: the energy goes to the next interval
+        if instant(end, self.resolution_s) == instant(edge.t, self.resolution_s):
+            # shorter than the link's resolution (1 ms; a whole second over 2030.5): nothing
+            # to report, the energy goes to the next interval
             self._edge = _Edge(end, edge.base, edge.spent_wh, edge.error_wh)
             return True
         if after.t - end <= 1e-6 or before is None or before.t > end:
