@@ -78,6 +78,7 @@ from rig.services.auth import Caller
 from rig.services.errors import ServiceError, conflict, forbidden, invalid, not_found
 from rig.services.sep2_common import (
     POLL_RATE_S,
+    PageDep,
     normal_lfdi,
     parse_body,
     sep2_authenticator,
@@ -194,15 +195,16 @@ def create_app(service: UtilityService, audit: AuditWriter) -> FastAPI:
         )
 
     @app.get("/edev")
-    async def edev_list(caller: CallerDep) -> Response:
+    async def edev_list(caller: CallerDep, window: PageDep) -> Response:
         found = devices(caller)
+        shown = window.of(found)
         return sep_xml(
             EndDeviceListResponse(
                 href="/edev",
                 all_=len(found),
-                results=len(found),
+                results=len(shown),
                 pollRate=POLL_RATE_S,
-                EndDevice=found,
+                EndDevice=shown,
             )
         )
 

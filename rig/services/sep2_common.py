@@ -14,17 +14,22 @@
 * :func:`own_device` is the rule behind "a device acts only for its own premise": the
   named LFDI must be an EndDevice registered by the caller, and when the request came
   with a client certificate, it must be *that* certificate's device.
+* :class:`Page` (the :data:`PageDep` dependency) is a list request's window: 2030.5
+  ``?s=`` (first item, from 0) and ``?l=`` (at most that many). ``all`` counts the
+  whole list, ``results`` the items sent. Without ``l`` the rest of the list is sent
+  (2030.5 would send one item: the rig's own clients ask for whole lists).
 """
 
 import contextlib
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
@@ -41,6 +46,31 @@ from rig.services.times import from_s
 from rig.services.utility_service import UtilityService
 
 M = TypeVar("M", bound=BaseXmlModel)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page:
+    """The window ``?s=&l=`` of a list request (see the module docstring)."""
+
+    start: int = 0
+    limit: int | None = None
+
+    def of(self, items: list[T]) -> list[T]:
+        """The items of the whole list ``items`` that this window shows."""
+        end = None if self.limit is None else self.start + self.limit
+        return items[self.start : end]
+
+
+def page(
+    start: Annotated[int, Query(alias="s", ge=0)] = 0,
+    limit: Annotated[int | None, Query(alias="l", ge=0)] = None,
+) -> Page:
+    """The :class:`Page` a list request asks for."""
+    return Page(start, limit)
+
+
+PageDep = Annotated[Page, Depends(page)]
 
 SEP_XML = "application/sep+xml"
 POLL_RATE_S = 300

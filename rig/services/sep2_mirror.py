@@ -71,6 +71,7 @@ from rig.services.auth import Caller
 from rig.services.errors import conflict, invalid, not_found
 from rig.services.sep2_common import (
     POLL_RATE_S,
+    PageDep,
     binding_of,
     created,
     instant,
@@ -257,15 +258,16 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
             service.report(caller, row.session_id, body)
 
     @app.get("/mup")
-    async def mup_list(caller: caller_dep) -> Response:
+    async def mup_list(caller: caller_dep, window: PageDep) -> Response:
         found = [usage_point(r, None) for r in mirrors(caller)]
+        shown = window.of(found)
         return sep_xml(
             MirrorUsagePointListResponse(
                 href="/mup",
                 all_=len(found),
-                results=len(found),
+                results=len(shown),
                 pollRate=POLL_RATE_S,
-                mirrorUsagePoints=found,
+                mirrorUsagePoints=shown,
             )
         )
 

@@ -117,6 +117,19 @@ def test_registration_with_pin(
     assert (sum(map(int, digits[:5])) + int(digits[5])) % 10 == 0  # 2030.5 checksum digit
 
 
+def test_edev_list_pages_by_s_and_l(alice: httpx.Client, schema: xmlschema.XMLSchema) -> None:
+    for name in ("alice-page-1", "alice-page-2"):
+        assert post(alice, "/edev", end_device(lfdi_of(name))).status_code == 201
+    whole = devices(alice)
+    paged = []
+    for start in range(len(whole) + 1):
+        page = get(alice, schema, f"/edev?s={start}&l=1")
+        assert page.get("all") == str(len(whole))
+        assert page.get("results") == ("1" if start < len(whole) else "0")
+        paged += [e.findtext("s:lFDI", namespaces=NS) for e in page.findall("s:EndDevice", NS)]
+    assert paged == whole  # a client paging through the list sees each device once
+
+
 def test_bad_registrations_get_a_4xx_error_and_change_nothing(
     svc: ServiceEndpoints, alice: httpx.Client, schema: xmlschema.XMLSchema
 ) -> None:
