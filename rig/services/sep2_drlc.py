@@ -36,7 +36,7 @@ from pydantic_xml import element
 
 from rig.services import sep2_flow
 from rig.services.api_models import SignalOut
-from rig.services.sep2_common import mrid, sep_xml
+from rig.services.sep2_common import PageDep, mrid, sep_xml
 from rig.services.utility_service import UtilityService
 
 PROGRAMS = {"dlc": "PG-DLC direct load control", "alm": "PG-ALM load management"}
@@ -124,11 +124,12 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         )
 
     @app.get("/dr")
-    async def programs(_caller: caller_dep) -> Response:
+    async def programs(_caller: caller_dep, window: PageDep) -> Response:
         listed = [program(kind) for kind in PROGRAMS]
+        shown = window.of(listed)
         return sep_xml(
             DemandResponseProgramListResponse(
-                href="/dr", all_=len(listed), results=len(listed), DemandResponseProgram=listed
+                href="/dr", all_=len(listed), results=len(shown), DemandResponseProgram=shown
             )
         )
 
@@ -137,18 +138,19 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         return sep_xml(program(kind))
 
     @app.get("/dr/{kind}/edc")
-    async def controls(caller: caller_dep, kind: Kind) -> Response:
+    async def controls(caller: caller_dep, window: PageDep, kind: Kind) -> Response:
         at = now()
         found = [
             control(kind, sig, at)
             for sig in service.signals(caller, None, 0).signals
             if sig.kind == kind
         ]
+        shown = window.of(found)
         return sep_xml(
             EndDeviceControlListResponse(
                 href=f"/dr/{kind}/edc",
                 all_=len(found),
-                results=len(found),
-                EndDeviceControl_=found,
+                results=len(shown),
+                EndDeviceControl_=shown,
             )
         )

@@ -55,6 +55,7 @@ from sqlalchemy import select
 from rig.services import api_models as m
 from rig.services.errors import invalid, not_found
 from rig.services.sep2_common import (
+    PageDep,
     binding_of,
     created,
     instant,
@@ -213,30 +214,34 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         return created(f"/edev/{sfdi}/frq/{energy.request_id}")
 
     @app.get("/edev/{sfdi}/frq")
-    async def flow_requests(caller: caller_dep, request: Request, sfdi: int = Sfdi) -> HttpResponse:
+    async def flow_requests(
+        caller: caller_dep, request: Request, window: PageDep, sfdi: int = Sfdi
+    ) -> HttpResponse:
         device = device_of(caller, request, sfdi)
         found = [as_request(sfdi, r) for r in grants_at(device.premise_id)]
+        shown = window.of(found)
         return sep_xml(
             FlowReservationRequestList(
                 href=f"/edev/{sfdi}/frq",
                 all_=len(found),
-                results=len(found),
-                FlowReservationRequest_=found,
+                results=len(shown),
+                FlowReservationRequest_=shown,
             )
         )
 
     @app.get("/edev/{sfdi}/frp")
     async def flow_responses(
-        caller: caller_dep, request: Request, sfdi: int = Sfdi
+        caller: caller_dep, request: Request, window: PageDep, sfdi: int = Sfdi
     ) -> HttpResponse:
         device = device_of(caller, request, sfdi)
         found = [as_response(sfdi, r) for r in grants_at(device.premise_id)]
+        shown = window.of(found)
         return sep_xml(
             FlowReservationResponseList(
                 href=f"/edev/{sfdi}/frp",
                 all_=len(found),
-                results=len(found),
-                FlowReservationResponse_=found,
+                results=len(shown),
+                FlowReservationResponse_=shown,
             )
         )
 
@@ -277,7 +282,7 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         return created(f"{RESPONSES}/{inserted[0]}")
 
     @app.get(RESPONSES)
-    async def responses(caller: caller_dep) -> HttpResponse:
+    async def responses(caller: caller_dep, window: PageDep) -> HttpResponse:
         table = service.t.sep2_responses
         query = select(table).order_by(table.c.seq)
         if caller.kind == "esi":
@@ -294,8 +299,9 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
             )
             for r in rows
         ]
+        shown = window.of(found)
         return sep_xml(
             ResponseListResponse(
-                href=RESPONSES, all_=len(found), results=len(found), Response_=found
+                href=RESPONSES, all_=len(found), results=len(shown), Response_=shown
             )
         )

@@ -42,7 +42,7 @@ from pydantic_xml import element
 from rig.domain.tariff import RatePeriod
 from rig.domain.vocabulary import ID_PATTERN
 from rig.services.errors import not_found
-from rig.services.sep2_common import mrid, sep_xml
+from rig.services.sep2_common import PageDep, mrid, sep_xml
 from rig.services.tariffs import price_spans
 from rig.services.utility_service import UtilityService
 
@@ -121,15 +121,16 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         return int(rate.scaleb(-PRICE_POWER_OF_TEN).to_integral_value())
 
     @app.get("/tp")
-    async def tariffs(_caller: caller_dep) -> Response:
+    async def tariffs(_caller: caller_dep, window: PageDep) -> Response:
         found: list[TariffProfileResponse] = [profile(t.id) for t in u.tariffs]
+        shown = window.of(found)
         return sep_xml(
             TariffProfileListResponse(
                 href="/tp",
                 all_=len(found),
-                results=len(found),
+                results=len(shown),
                 pollRate=PRICE_POLL_RATE_S,
-                TariffProfile=found,
+                TariffProfile=shown,
             )
         )
 
@@ -175,7 +176,9 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
         )
 
     @app.get("/tp/{tariff_id}/rc/1/tti")
-    async def time_tariff_intervals(_caller: caller_dep, tariff_id: TariffId) -> Response:
+    async def time_tariff_intervals(
+        _caller: caller_dep, window: PageDep, tariff_id: TariffId
+    ) -> Response:
         known_tariff(tariff_id)
         at = now()
         base = f"/tp/{tariff_id}/rc/1/tti"
@@ -198,13 +201,14 @@ def add_routes(app: FastAPI, service: UtilityService, caller_dep: Any) -> None:
             )
             for start, duration, period, _rate in spans(tariff_id)
         ]
+        shown = window.of(found)
         return sep_xml(
             TimeTariffIntervalListResponse(
                 href=base,
                 all_=len(found),
-                results=len(found),
+                results=len(shown),
                 pollRate=None,
-                TimeTariffInterval=found,
+                TimeTariffInterval=shown,
             )
         )
 

@@ -130,6 +130,17 @@ def test_edev_list_pages_by_s_and_l(alice: httpx.Client, schema: xmlschema.XMLSc
     assert paged == whole  # a client paging through the list sees each device once
 
 
+@pytest.mark.parametrize("path", ["/tp", "/dr"])
+def test_other_lists_page_by_s_and_l(
+    alice: httpx.Client, schema: xmlschema.XMLSchema, path: str
+) -> None:
+    whole = [item.get("href") for item in get(alice, schema, path)]
+    assert len(whole) >= 2
+    page = get(alice, schema, f"{path}?s=1&l=1")
+    assert (page.get("all"), page.get("results")) == (str(len(whole)), "1")
+    assert [item.get("href") for item in page] == whole[1:2]
+
+
 def test_bad_registrations_get_a_4xx_error_and_change_nothing(
     svc: ServiceEndpoints, alice: httpx.Client, schema: xmlschema.XMLSchema
 ) -> None:
