@@ -103,6 +103,26 @@ def _tokens() -> dict[str, str]:
     return {esi: pair[0].token for esi, pair in ds.esis.items()}
 
 
+def session_days(bindings: list[Any], first_day: int = 0) -> list[datetime]:
+    """Each binding's session start: its own day on its portal, from ``T0 + first_day``.
+
+    A portal meters one session at a time, and the utility refuses an interval that
+    overlaps one of another session on the same portal (BR-09), so the k-th session of
+    a portal runs on day k; the clock must then stand past the last day.
+    """
+    seen: dict[str, int] = {}
+    starts = []
+    for _, _, premise, _ in bindings:
+        day = seen[premise] = seen.get(premise, -1) + 1
+        starts.append(T0 + timedelta(days=first_day + day))
+    return starts
+
+
+def days_spanned(starts: list[datetime]) -> int:
+    """How many days from T0 the sessions starting at ``starts`` reach (whole days)."""
+    return max((s - T0).days for s in starts) + 1
+
+
 def _session_body(binding_id: str, premise: str, pev: str, start: datetime) -> bytes:
     step = timedelta(minutes=15)
     intervals = [
@@ -293,15 +313,17 @@ def main(argv: list[str] | None = None) -> int:
         # warm-up (not timed): a few bindings and sessions
         warm = asyncio.run(_make_bindings(base, tokens, 50, "W"))
         bindings = asyncio.run(_make_bindings(base, tokens, args.sessions, "I"))
-        parent.send(("advance", 86400 + 600))
+        warm_starts = session_days(warm)
+        starts = session_days(bindings, days_spanned(warm_starts))
+        parent.send(("advance", 86400 * days_spanned(starts) + 600))
         parent.recv()
-        start = T0
         bodies = [
             (f"S-{b}", esi, _session_body(b, premise, pev, start))
-            for b, esi, premise, pev in bindings
+            for (b, esi, premise, pev), start in zip(bindings, starts, strict=True)
         ]
         warm_bodies = [
-            (f"S-{b}", esi, _session_body(b, premise, pev, start)) for b, esi, premise, pev in warm
+            (f"S-{b}", esi, _session_body(b, premise, pev, start))
+            for (b, esi, premise, pev), start in zip(warm, warm_starts, strict=True)
         ]
         asyncio.run(_ingest(base, tokens, warm_bodies, args.ingest_concurrency))
         cpu0, me0 = _cpu(parent), time.process_time()

@@ -29,14 +29,15 @@ from typing import Any
 
 from bench_services import (
     BINDERS,
-    T0,
     Post,
     _cpu,
     _make_bindings,
     _session_body,
     _tokens,
+    days_spanned,
     post_all,
     services_process,
+    session_days,
 )
 
 from rig.services.sep2_common import SEP_XML
@@ -64,7 +65,8 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
         legs = 4
         per_leg = max(1, sessions // legs)
         bindings = asyncio.run(_make_bindings(json_base, tokens, per_leg * legs + 20, "M"))
-        parent.send(("advance", 86400 + 600))
+        day = dict(zip((b for b, *_ in bindings), session_days(bindings), strict=True))
+        parent.send(("advance", 86400 * days_spanned(list(day.values())) + 600))
         parent.recv()
         warm, bindings = bindings[:20], bindings[20:]
 
@@ -73,7 +75,7 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
                 (
                     f"/sessions/S-{b}/intervals",
                     esi,
-                    _session_body(b, premise, pev, T0),
+                    _session_body(b, premise, pev, day[b]),
                     "application/json",
                 )
                 for b, esi, premise, pev in chunk
@@ -81,7 +83,7 @@ def measure(sessions: int, concurrency: int) -> dict[str, Any]:
 
         def mirror_posts(chunk: list[Any], first: int) -> list[Post]:
             return [
-                ("/mup", esi, _mirror_body(first + k, b, devices[esi], pev, T0), SEP_XML)
+                ("/mup", esi, _mirror_body(first + k, b, devices[esi], pev, day[b]), SEP_XML)
                 for k, (b, esi, _premise, pev) in enumerate(chunk)
             ]
 
