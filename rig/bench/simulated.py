@@ -4,8 +4,9 @@ Given a bench file with a ``simulation:`` section, :class:`SimulatedBench`
 
 1. makes the clock (virtual: simulated time moves only when someone sleeps on it;
    wall: real time, for ``rig sim`` and third-party tools),
-2. makes one :class:`~drivers.sim.model.BenchModel` from the ``simulation`` section and
-   the meters' accuracy classes,
+2. makes one :class:`~drivers.sim.model.BenchModel` from the ``simulation`` section,
+   the meters' accuracy classes and the simulator-side defects of a ``defects:``
+   section (:mod:`rig.bench.defects`),
 3. starts every simulator on one :class:`~drivers.sim.runtime.SimLoop`, on 127.0.0.1,
    each on the wire its bench-file section names: the meters as Modbus TCP, or RTU
    framing over a socket (an RS-485 line, with the baud rate's timing when
@@ -70,7 +71,7 @@ def model_config(config: BenchConfig) -> ModelConfig:
     premise = None
     if config.premise_meter is not None:
         premise = meter(premise_sim, config.premise_meter)
-    return ModelConfig(
+    model = ModelConfig(
         seed=sim.seed,
         supply=sim.supply,
         evse_max_a=sim.evse_max_a,
@@ -78,6 +79,7 @@ def model_config(config: BenchConfig) -> ModelConfig:
         premise_meter=premise,
         premise_base_load_w=premise_sim.base_load_w,
     )
+    return config.defects.model(model) if config.defects is not None else model
 
 
 def _port(value: int | str) -> int:
