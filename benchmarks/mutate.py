@@ -36,8 +36,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mutation import ast_mutants, curated
@@ -45,7 +43,8 @@ from mutation.workspace import ROOT, SuiteRun, Workspace
 
 T = TypeVar("T")
 R = TypeVar("R")
-SEED_BENCH = "fixtures/benches/mutate-seed.yaml"
+#: The accuracy classes (%) of the default bench's EUMD (C12.20 0.5) and premise meter (0.2).
+CLASSES = (0.5, 0.2)
 
 
 def in_parallel(jobs: int, items: Sequence[T], work: Callable[[Workspace, T], R]) -> list[R]:
@@ -75,14 +74,10 @@ def in_parallel(jobs: int, items: Sequence[T], work: Callable[[Workspace, T], R]
 
 def seed_bench(workspace: Workspace, seed: int) -> str:
     """The default bench on ``seed`` with a random in-class bias on each meter."""
-    config = yaml.safe_load((workspace.dir / curated.DEFAULT_BENCH).read_text("utf-8"))
     rng = random.Random(seed)
-    classes = {"eumd": 0.5, "premise": 0.2}  # C12.20 0.5 and 0.2 in the default bench
-    config["simulation"]["seed"] = seed
-    for meter, limit in classes.items():
-        config["simulation"][meter]["bias_pct"] = round(rng.uniform(-0.9, 0.9) * limit, 3)
-    workspace.write(SEED_BENCH, yaml.safe_dump(config))
-    return SEED_BENCH
+    eumd, premise = (round(rng.uniform(-0.9, 0.9) * limit, 3) for limit in CLASSES)
+    simulation = {"seed": seed, "eumd": {"bias_pct": eumd}, "premise": {"bias_pct": premise}}
+    return workspace.bench(simulation=simulation)
 
 
 class SeedRun:

@@ -253,7 +253,7 @@ def run_mutant(
     """Apply one mutant to the copy, run the suite (``-x``); a survivor is probed."""
     try:
         workspace.write(mutant.file, mutated_source(workspace.dir, mutant))
-        run = workspace.run_suite("-x")
+        run = workspace.run_suite("-x", "--bench", workspace.bench())
         if not run.passed:
             return MutantOutcome(mutant, run, "killed")
         manual = manual_equivalents().get(mutant.id)

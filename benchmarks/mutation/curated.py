@@ -116,19 +116,11 @@ def catalogue(path: Path = CATALOGUE) -> list[Defect]:
     return defects
 
 
-def defect_bench(workspace: Workspace, config: dict[str, Any]) -> str:
-    """The default simulated bench with this ``defects:`` section, written into the copy."""
-    text = (workspace.dir / DEFAULT_BENCH).read_text("utf-8")
-    workspace.write(DEFECT_BENCH, text + "\n" + yaml.safe_dump({"defects": config}))
-    return DEFECT_BENCH
-
-
 def run_defect(workspace: Workspace, defect: Defect, *pytest_args: str) -> Outcome:
     """Apply one defect to the copy, run the suite with ``-x``, restore the copy."""
     try:
-        args = list(pytest_args)
-        if defect.config is not None:
-            args += ["--bench", defect_bench(workspace, defect.config)]
+        changes = {} if defect.config is None else {"defects": defect.config}
+        args = [*pytest_args, "--bench", workspace.bench(**changes)]
         for patch in defect.patches:
             workspace.patch(patch.file, patch.old, patch.new)
         return Outcome(defect, workspace.run_suite("-x", *args))

@@ -5,9 +5,12 @@ the project's files (what git tracks, plus new files not ignored) into a tempora
 directory once; each defect then rewrites a few files there, the plan suite runs
 with that copy first on ``PYTHONPATH`` (the editable install's finder comes after
 it, so ``rig`` and ``drivers`` are imported from the copy, the pytest plugin too),
-and the files are restored before the next defect. A defect that is configuration
-rather than code (a bench file's ``defects:`` section) runs the same suite with
-``--bench`` pointing at a bench file written into the copy.
+and the files are restored before the next defect. Every suite runs on a bench file written into the
+copy (:meth:`Workspace.bench`): the default simulated bench with its communication
+watchdogs disarmed (``watchdog_ms: 0``) — they are wall-clock safety nets, not
+anything a plan judges, and on a loaded machine (2 cores shared by many suites)
+they trip and would be counted as catches or false fails — plus, for a defect
+that is configuration rather than code, a ``defects:`` section.
 
 :func:`run_suite` runs ``python -m pytest test_plans -q -x`` there and returns a
 :class:`SuiteRun`: passed or not, the first failing plan, the failure text.
@@ -24,8 +27,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BENCH = "fixtures/benches/sim.yaml"
+MUTATE_BENCH = "fixtures/benches/mutate.yaml"
 #: A plan run by the suite must end well within this; a hung mutant is "killed (timeout)".
 SUITE_TIMEOUT_S = 600.0
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+?)(?:::(\S+))?(?: - |$)", re.M)
@@ -85,6 +93,22 @@ class Workspace:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
 
+    def bench(self, **changes: Any) -> str:
+        """The default bench, watchdogs disarmed, with ``changes`` (top-level keys, or
+        ``simulation`` keys merged into that section), written into the copy."""
+        config = yaml.safe_load((self.dir / DEFAULT_BENCH).read_text("utf-8"))
+        config["watchdog_ms"] = 0
+        for key, value in changes.items():
+            if key == "simulation":
+                for name, setting in value.items():
+                    section = config["simulation"].get(name)
+                    merged = {**section, **setting} if isinstance(section, dict) else setting
+                    config["simulation"][name] = merged
+            else:
+                config[key] = value
+        self.write(MUTATE_BENCH, yaml.safe_dump(config, sort_keys=False))
+        return MUTATE_BENCH
+
     def patch(self, name: str, old: str, new: str) -> None:
         """Replace ``old`` by ``new`` in one file; ``old`` must occur exactly once."""
         text = (self.dir / name).read_text("utf-8")
@@ -102,7 +126,8 @@ class Workspace:
         self._saved.clear()
 
     def run_suite(self, *args: str, timeout_s: float = SUITE_TIMEOUT_S) -> SuiteRun:
-        """``pytest test_plans -q -x`` in the copy, with extra pytest ``args``."""
+        """``pytest test_plans -q`` in the copy, with extra pytest ``args`` (give it a
+        ``--bench``: :meth:`bench`)."""
         report = self.dir / "reports" / "mutate"
         shutil.rmtree(report, ignore_errors=True)
         command = [sys.executable, "-m", "pytest", "test_plans", "-q", "-p", "no:cacheprovider"]
