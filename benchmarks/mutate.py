@@ -18,9 +18,10 @@ copies of the tree (:mod:`mutation.workspace`; the working tree is never touched
 
 Goals, printed as ratios: at least 95 % of curated defects caught, at least 90 % of
 non-equivalent mutants killed, 0 false fails. ``--json FILE`` writes every figure.
-``--curated N`` / ``--sample N`` / ``--seeds N`` shrink a part (0 skips it); CI runs
-two of each (``tests/benchmarks/test_mutate_sample.py``). The figures of a full run
-are in docs/benchmarks.md.
+``--curated N`` / ``--sample N`` / ``--seeds N`` shrink a part (0 skips it) and ``-k
+EXPR`` runs only the plans it selects; CI runs two curated defects and two mutants,
+drawn at random, against one plan (``tests/benchmarks/test_mutate_sample.py``).
+The figures of a full run are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -47,11 +48,13 @@ R = TypeVar("R")
 CLASSES = (0.5, 0.2)
 
 
-def in_parallel(jobs: int, items: Sequence[T], work: Callable[[Workspace, T], R]) -> list[R]:
+def in_parallel(
+    jobs: int, items: Sequence[T], work: Callable[[Workspace, T], R], pytest_args: list[str]
+) -> list[R]:
     """``work(workspace, item)`` for every item, ``jobs`` at a time, each job its own copy;
     each result is printed (its ``line()``) as it comes."""
     spaces: queue.Queue[Workspace] = queue.Queue()
-    made = [Workspace() for _ in range(max(1, min(jobs, len(items))))]
+    made = [Workspace(pytest_args) for _ in range(max(1, min(jobs, len(items))))]
     for space in made:
         spaces.put(space)
 
@@ -110,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20, help="bench seeds without a defect")
     parser.add_argument("--jobs", type=int, default=2, help="suites run at a time")
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
+    parser.add_argument("-k", dest="plans", default=None, help="only the plans pytest -k selects")
     args = parser.parse_args(argv)
+    select = ["-k", args.plans] if args.plans else []
     began = time.monotonic()
     rng = random.Random(args.seed)
     figures: dict[str, Any] = {"seed": args.seed}
@@ -123,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         defects = rng.sample(defects, min(args.curated, len(defects)))
     if defects:
         print(f"curated defects ({len(defects)}), pytest test_plans -q -x each:", flush=True)
-        outcomes = in_parallel(args.jobs, defects, curated.run_defect)
+        outcomes = in_parallel(args.jobs, defects, curated.run_defect, select)
         applied = [o for o in outcomes if not o.error]
         caught = [o for o in applied if o.caught]
         named = [o for o in caught if o.named]
@@ -139,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         baseline = ast_mutants.probe(ROOT, args.seed)
         print(f"automated mutants ({len(mutants)} of {len(ast_mutants.all_mutants(ROOT))}):")
         results = in_parallel(
-            args.jobs, mutants, lambda ws, m: ast_mutants.run_mutant(ws, m, baseline, args.seed)
+            args.jobs,
+            mutants,
+            lambda ws, m: ast_mutants.run_mutant(ws, m, baseline, args.seed),
+            select,
         )
         killed = sum(r.verdict == "killed" for r in results)
         equivalent = sum(r.verdict == "equivalent" for r in results)
@@ -151,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.seeds:
         print(f"false fails: the suite on {args.seeds} seeds, in-class biases, no defect:")
-        runs = in_parallel(args.jobs, list(range(1, args.seeds + 1)), run_seed)
+        runs = in_parallel(args.jobs, list(range(1, args.seeds + 1)), run_seed, select)
         false = [r for r in runs if not r.run.passed]
         ok &= not false
         print(f"false fails: {len(false)} of {len(runs)} runs (goal 0)")

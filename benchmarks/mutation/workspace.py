@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,11 @@ class PatchError(ValueError):
 
 
 class Workspace:
-    """A private copy of the tree (use as a context manager)."""
+    """A private copy of the tree (use as a context manager); ``pytest_args`` go to every
+    suite run in it (``-k EXPR`` to run a few plans only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pytest_args: Sequence[str] = ()) -> None:
+        self.pytest_args = tuple(pytest_args)
         self.dir = Path(tempfile.mkdtemp(prefix="rig-mutate-"))
         listed = subprocess.run(
             ["git", "ls-files", "-co", "--exclude-standard", "-z"],
@@ -131,7 +134,7 @@ class Workspace:
         report = self.dir / "reports" / "mutate"
         shutil.rmtree(report, ignore_errors=True)
         command = [sys.executable, "-m", "pytest", "test_plans", "-q", "-p", "no:cacheprovider"]
-        command += ["--report", str(report), *args]
+        command += ["--report", str(report), *self.pytest_args, *args]
         env = {**os.environ, "PYTHONPATH": str(self.dir), "PYTHONDONTWRITEBYTECODE": "1"}
         began = time.monotonic()
         try:
