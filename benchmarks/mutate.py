@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
 
     defects = curated.catalogue()
     if args.only:
-        defects = [d for d in defects if d.id in args.only.split(",")]
+        by_id = {d.id: d for d in defects}
+        defects = [by_id[name] for name in args.only.split(",")]  # in the order given
     elif args.curated is not None:
         defects = rng.sample(defects, min(args.curated, len(defects)))
     if defects:

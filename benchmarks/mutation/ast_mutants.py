@@ -243,6 +243,7 @@ class MutantOutcome:
             "verdict": self.verdict,
             "plan": self.run.plan,
             "why": self.why,
+            "message": self.run.failure[:2000],
             "seconds": round(self.run.seconds, 1),
         }
 

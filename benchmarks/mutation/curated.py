@@ -104,6 +104,7 @@ class Outcome:
             "named": self.named,
             "seconds": round(self.run.seconds, 1) if self.run else 0.0,
             "error": self.error,
+            "message": self.run.failure[:2000] if self.run else "",
         }
 
 

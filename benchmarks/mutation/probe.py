@@ -8,7 +8,8 @@ of :func:`~rig.services.tariffs.price_session`, :func:`~rig.services.tariffs.pri
 :func:`~rig.services.billing.roaming_charge` for a few hundred random cases drawn
 from ``SEED`` — every tariff of the fixture data sets, sessions starting any minute of
 2026 (weekends, holidays and DST days included), intervals of 1 s to 15 min, energies
-to the Wh and below, every combination of the decision table's facts — plus the
+to the Wh and below (one case in ten with a broken interval: empty, negative or
+overlapping), every combination of the decision table's facts — plus the
 default values of the decision's fact types. A surviving mutant whose list equals
 the original's is classified *equivalent on these inputs* (:mod:`.ast_mutants`).
 """
@@ -54,6 +55,16 @@ def _intervals(rng: random.Random) -> list[tariffs.MeteredInterval]:
         kwh = Decimal(rng.randint(0, 4000)) / rng.choice([Decimal(1000), Decimal(1000000)])
         out.append(tariffs.MeteredInterval(start, start + timedelta(seconds=length), kwh))
         start += timedelta(seconds=length)
+    if rng.random() < 0.1:  # one broken interval: the code under test must refuse it
+        i = rng.randrange(len(out))
+        bad = out[i]
+        out[i] = rng.choice(
+            [
+                tariffs.MeteredInterval(bad.start, bad.start, bad.kwh),
+                tariffs.MeteredInterval(bad.start, bad.end, -bad.kwh - Decimal("0.001")),
+                tariffs.MeteredInterval(bad.start - timedelta(seconds=30), bad.end, bad.kwh),
+            ]
+        )
     return out
 
 
