@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= not false
         print(f"false fails: {len(false)} of {len(runs)} runs (goal 0)")
         figures["seeds"] = [
-            {"seed": r.seed, "passed": r.run.passed, "plan": r.run.plan} for r in runs
+            {"seed": r.seed, "passed": r.run.passed, "plan": r.run.plan, "message": r.run.failure}
+            for r in runs
         ]
 
     figures["seconds"] = round(time.monotonic() - began)
