@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: setup demo test lint bench clean lock
+.PHONY: setup demo test lint bench mutate clean lock
 
 # The exact versions of everything in .[dev] come from the lock; the rig itself is
 # installed editable on top, without dependencies (built by the locked setuptools);
@@ -46,6 +46,11 @@ bench: setup
 	$(BIN)/python benchmarks/bench_services.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_plans.py
+
+# The mutation self-test: the curated defects, an AST-mutant sample, 20 false-fail seeds
+# (benchmarks/mutate.py; its figures in docs/benchmarks.md). MUTATE_FLAGS=--sample 120 …
+mutate: setup
+	$(BIN)/python benchmarks/mutate.py $(MUTATE_FLAGS)
 
 clean:
 	rm -rf $(VENV) reports/*

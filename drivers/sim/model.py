@@ -17,6 +17,11 @@ shows, what the load draws and what the meters count always agree:
   counts the premise base load plus the PEV; the optional reference standard
   (``reference``) counts what the EUMD counts, with its own, much smaller, gain
   error. Instantaneous readings carry seeded noise.
+- **Defects** (:mod:`rig.bench.defects`, a bench file's ``defects:`` section): a meter
+  gain error beyond its class (``MeterConfig.defect_bias_pct``, never checked against
+  the class), an EVSE whose PWM is off the commanded duty (``duty_offset_pct``), pilot
+  levels off the J1772 values (``pilot_level_offset_v``); slow contactors and a slow
+  load are the timing fields above. All act here, at the wire; nothing else knows.
 
 Time is discrete at ``resolution_s``: within one step the line voltage is constant,
 and events (state changes, contactor moves, ampacity changes) fall at their exact
@@ -57,6 +62,13 @@ class MeterConfig:
     bias_pct: float = 0.1
     noise_pct: float = 0.02
     start_wh: float = 0.0
+    defect_bias_pct: float = 0.0
+    """A further gain error injected as a defect: it may take the meter out of class."""
+
+    @property
+    def gain(self) -> float:
+        """The factor the meter reads the truth with: its bias and any injected defect."""
+        return 1.0 + (self.bias_pct + self.defect_bias_pct) / 100.0
 
     def __post_init__(self) -> None:
         if abs(self.bias_pct) > self.accuracy_pct:
@@ -88,6 +100,10 @@ class ModelConfig:
     premise_meter: MeterConfig | None = None
     premise_base_load_w: float = 1200.0
     reference: MeterConfig | None = None
+    duty_offset_pct: float = 0.0
+    """Defect: the EVSE's PWM is this far off the duty it was commanded (0 and 100 stay)."""
+    pilot_level_offset_v: float = 0.0
+    """Defect: the pilot's high level is this far off the J1772 level of its state."""
 
     @property
     def nominal_voltage_v(self) -> float:
@@ -247,6 +263,8 @@ class BenchModel:
             raise ValueError(f"duty cycle must be 0–100 %, got {duty_pct}")
         with self._lock:
             self._advance()
+            if 0.0 < duty_pct < 100.0:
+                duty_pct = min(max(duty_pct + self.config.duty_offset_pct, 0.1), 99.9)
             if duty_pct != self._duty:
                 self._duty = duty_pct
                 self.events.append(ModelEvent(self._t, "duty_pct", duty_pct))
@@ -273,7 +291,8 @@ class BenchModel:
             pwm = 0.0 < self._duty < 100.0 and state not in (PilotState.E, PilotState.F)
             # 0 % duty is the EVSE holding the pilot low: the steady −12 V of state F.
             level_of = PilotState.F if self._duty == 0.0 and state != PilotState.E else state
-            high = HIGH_LEVEL_V[level_of] + c.pilot_noise_v * gaussian(c.seed, "pilot_hi", step)
+            high = HIGH_LEVEL_V[level_of] + c.pilot_level_offset_v
+            high += c.pilot_noise_v * gaussian(c.seed, "pilot_hi", step)
             if pwm:
                 low = LOW_LEVEL_V + c.pilot_noise_v * gaussian(c.seed, "pilot_lo", step)
                 duty = round(self._duty + 0.02 * gaussian(c.seed, "duty", step), 2)
@@ -355,7 +374,7 @@ class BenchModel:
                 power += c.premise_base_load_w
                 current = power / voltage
                 energy += self._base_energy_wh
-            gain = 1.0 + spec.bias_pct / 100.0
+            gain = spec.gain
             noise = 1.0 + spec.noise_pct / 100.0 * gaussian(c.seed, which, step)
             frequency = c.line_frequency_hz + 0.01 * gaussian(c.seed, "freq", step)
             return MeterReading(

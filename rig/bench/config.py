@@ -34,6 +34,10 @@ starts a simulator for each instrument on 127.0.0.1, all fed by one physical mod
 and rewrites the transports to point at them. In a simulated bench a TCP port of 0
 (or a serial/CAN channel of ``auto``) means "wherever the simulator listens".
 
+A simulated bench may also have a ``defects:`` section (:mod:`rig.bench.defects`):
+defects injected on purpose, for the mutation self-test; such a bench is recorded
+as defect-injected. Only there may a meter's gain error lie outside its class.
+
 The schema is strict (``extra="forbid"``) so a mistyped key is an error, not a
 silently ignored setting. The transports (``transport:``) are in
 :mod:`rig.bench.transports`; the driver names are checked against the drivers'
@@ -50,6 +54,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from rig.bench.defects import Defects
 from rig.bench.registry import Problem, driver_problems
 from rig.bench.transports import (
     CanLink,
@@ -236,6 +241,14 @@ class BenchConfig(Strict):
         description="communication watchdog armed in the load and the pilot; 0 disarms",
     )
     simulation: Simulation | None = None
+    defects: Defects | None = Field(
+        default=None, description="defects injected on purpose (simulated benches only)"
+    )
+
+    @property
+    def defect_names(self) -> tuple[str, ...]:
+        """The defects this bench injects, ``field=value`` each (empty: none)."""
+        return self.defects.names() if self.defects is not None else ()
 
     @property
     def simulated(self) -> bool:
@@ -305,7 +318,9 @@ def simulation_problems(config: BenchConfig) -> list[Problem]:
     """A simulated bench's model settings must agree with its instruments."""
     sim = config.simulation
     if sim is None:
-        return []
+        if config.defects is None:
+            return []
+        return [(("defects",), "only a simulated bench (with a `simulation:` section) has defects")]
     problems: list[Problem] = []
     if sim.premise is not None and config.premise_meter is None:
         problems.append(

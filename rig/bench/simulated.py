@@ -4,9 +4,10 @@ Given a bench file with a ``simulation:`` section, :class:`SimulatedBench`
 
 1. makes the clock (virtual: simulated time moves only when someone sleeps on it;
    wall: real time, for ``rig sim`` and third-party tools),
-2. makes one :class:`~drivers.sim.model.BenchModel` from the ``simulation`` section and
+2. makes one :class:`~drivers.sim.model.BenchModel` from the ``simulation`` section,
    the meters' accuracy classes (a ``reference`` standard, when the bench has one,
-   counts what the EUMD counts with ``simulation.reference``'s own small error),
+   counts what the EUMD counts with ``simulation.reference``'s own small error) and the
+   simulator-side defects of a ``defects:`` section (:mod:`rig.bench.defects`),
 3. starts every simulator on one :class:`~drivers.sim.runtime.SimLoop`, on 127.0.0.1,
    each on the wire its bench-file section names: the meters as Modbus TCP, or RTU
    framing over a socket (an RS-485 line, with the baud rate's timing when
@@ -87,7 +88,7 @@ def model_config(config: BenchConfig) -> ModelConfig:
     reference = None
     if config.reference is not None:
         reference = meter(sim.reference, config.reference)
-    return ModelConfig(
+    model = ModelConfig(
         seed=sim.seed,
         supply=sim.supply,
         evse_max_a=sim.evse_max_a,
@@ -96,6 +97,7 @@ def model_config(config: BenchConfig) -> ModelConfig:
         premise_base_load_w=premise_sim.base_load_w,
         reference=reference,
     )
+    return config.defects.model(model) if config.defects is not None else model
 
 
 def _port(value: int | str) -> int:

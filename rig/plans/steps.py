@@ -21,6 +21,7 @@ Grid signals (``dr_event``, ``price``, ``alm_change``) are *published* when the 
 runs and take effect ``after`` later (0: at once), so a plan can notify ahead as the
 programs require. Faults and recoveries (``utility_unreachable`` / ``utility_back``,
 ``clearinghouse_unreachable`` / ``clearinghouse_back``, ``meter_unavailable``,
+``utility_loses_reply``,
 ``pilot_fault``, ``pev_stops_communicating``) change the world between two steps;
 an ``unplug`` while charging is the mid-session unplug.
 
@@ -302,6 +303,19 @@ class ClearinghouseBack(FaultEnd):
     clearinghouse_back: None = None
 
 
+class UtilityLosesReplyArgs(Strict):
+    count: int = Field(default=1, ge=1, le=100, description="how many interval deliveries")
+
+
+class UtilityLosesReply(Fault):
+    """The premise's utility records the next interval deliveries, but each reply is lost
+    on its way back (the ESI sees 502): the ESI delivers again, the utility records once."""
+
+    utility_loses_reply: Annotated[UtilityLosesReplyArgs, Shorthand("count")] = (
+        UtilityLosesReplyArgs()
+    )
+
+
 class MeterUnavailable(Fault):
     """The EUMD stops answering for the rest of the plan (BR-04)."""
 
@@ -325,6 +339,7 @@ Step = Annotated[
     | ClearinghouseUnreachable
     | ClearinghouseBack
     | MeterUnavailable
+    | UtilityLosesReply
     | PilotFault
     | PevStopsCommunicating,
     OneKey("step"),

@@ -50,6 +50,7 @@ def bench_identity(bench_file: Path, bench: BenchConfig) -> BenchIdentity:
         file=str(bench_file),
         file_sha256=file_sha256(bench_file),
         simulated=bench.simulated,
+        defects=bench.defect_names,
         instruments=tuple(
             _instrument(check, getattr(bench, check.role)) for check in _checks(bench)
         ),

@@ -60,6 +60,11 @@ class BenchIdentity(FrozenModel):
     file_sha256: str = ""
     simulated: bool
     instruments: tuple[InstrumentIdentity, ...] = ()
+    defects: tuple[str, ...] = Field(
+        default=(),
+        description="defects injected on purpose (the bench file's defects: section), "
+        "field=value each; empty: a bench without defects",
+    )
 
 
 class RunRecord(RunScoped):

@@ -1,4 +1,5 @@
-"""The fault steps: cut and restore the utility and the clearinghouse, silence the EUMD."""
+"""The fault steps: cut and restore the utility and the clearinghouse, silence the EUMD,
+lose the utility's replies."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rig.runner.signals import sync_signals
 from rig.runner.world import World
 from rig.services.cluster import CLEARINGHOUSE
 from rig.services.endpoints import NoFaultSwitch
+from rig.services.faults import LostReply, ServiceDefects
 
 #: Modbus exception 0x0B: gateway target device failed to respond.
 _NO_DEVICE = 0x0B
@@ -50,6 +52,17 @@ def reach_clearinghouse(world: World, reachable: bool) -> str:
         ) from None
     world.clearinghouse_reachable = reachable
     return f"clearinghouse {'reachable again' if reachable else 'unreachable'} from the utilities"
+
+
+def lose_replies(world: World, count: int) -> str:
+    """The premise's utility records the next ``count`` interval deliveries, and the
+    ESI gets 502 instead of each reply (:class:`~rig.services.faults.ServiceDefects`)."""
+    utility = world.place.utility.id
+    try:
+        world.endpoints.inject(utility, ServiceDefects(lost_reply=LostReply(count)))
+    except NoFaultSwitch as exc:
+        raise Unsupported(f"utility_loses_reply: {exc}") from None
+    return f"{utility} loses its reply to the next {count} interval deliveries"
 
 
 def meter_unavailable(world: World) -> str:

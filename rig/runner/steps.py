@@ -39,6 +39,8 @@ step                           what the runner does
 /``clearinghouse_back``        answers again (the services' outboxes retry at once)
 ``meter_unavailable``          the simulated EUMD answers every request with a
                                Modbus exception (BR-04)
+``utility_loses_reply``        the utility records the next interval deliveries,
+                               their replies are lost (502): the ESI re-delivers
 ``pilot_fault``                pilot forced to E or F
 ``pev_stops_communicating``    the PEV says nothing more to the ESI
 =============================  ===============================================
@@ -55,7 +57,7 @@ from rig.clock import to_datetime
 from rig.domain.vocabulary import Communication
 from rig.plans import steps as s
 from rig.runner.acting import ProgressSink, Unsupported, act, supervised
-from rig.runner.faults import meter_unavailable, reach, reach_clearinghouse
+from rig.runner.faults import lose_replies, meter_unavailable, reach, reach_clearinghouse
 from rig.runner.signals import publish_limit, publish_prices, sync_signals
 from rig.runner.waiting import charge, wait_for
 from rig.runner.world import World
@@ -97,6 +99,8 @@ def run_step(world: World, step: s.Step, report: ProgressSink) -> str:
             return reach_clearinghouse(world, isinstance(step, s.ClearinghouseBack))
         case s.MeterUnavailable():
             return meter_unavailable(world)
+        case s.UtilityLosesReply(utility_loses_reply=lost):
+            return lose_replies(world, lost.count)
         case s.PilotFault(pilot_fault=fault):
             world.pev.fault(PilotState(fault.state))
             return act(world, f"pilot forced to {fault.state}")

@@ -19,7 +19,8 @@ whatever the exit:
    clock with the plan's data set (parsed once per process) — started one plan
    ahead by the services host (:mod:`rig.services.host`) on a virtual
    clock, in-process otherwise — or reached by URL. The bench and the services
-   start in parallel.
+   start in parallel. A defect-injected bench (:mod:`rig.bench.defects`) makes every
+   utility's front door defective as its bench file says.
 5. **The actors** on top (:mod:`rig.runner.actors`, :mod:`rig.esi.session`), with
    the ESI's outbox and audit log in a scratch directory (in RAM where possible).
 
@@ -262,6 +263,9 @@ def open_world(
     try:
         _raise_first(started)
         (bench, sim), endpoints = started[0].result(), started[1].result()
+        if config.defects is not None and config.defects.services():
+            for utility in data.utilities:  # a defect-injected bench: every utility's door
+                endpoints.inject(utility, config.defects.services())
         try:
             with (
                 tempfile.TemporaryDirectory(prefix="rig-plan-", dir=_scratch_root()) as scratch,

@@ -40,7 +40,7 @@ from rig.services import clearinghouse_api, sep2_api, utility_api
 from rig.services.clearinghouse_service import ClearinghouseService
 from rig.services.dataset import LoadedDataset, load_dataset
 from rig.services.db import Database, sqlite_url
-from rig.services.faults import Reachability
+from rig.services.faults import Reachability, ServiceDefects
 from rig.services.sep2_tls import Sep2Tls
 from rig.services.utility_service import UtilityService
 
@@ -209,6 +209,14 @@ class Cluster:
         if found:
             return
         raise KeyError(f"no service '{name}' in this cluster ({', '.join(self.endpoints)})")
+
+    def inject(self, name: str, defects: ServiceDefects) -> None:
+        """Make one service defective on purpose (:class:`~rig.services.faults.ServiceDefects`)."""
+        found = [r for r in self._running if r.name in (name, sep2_name(name))]
+        for r in found:
+            r.switch.inject(defects)
+        if not found:
+            raise KeyError(f"no service '{name}' in this cluster ({', '.join(self.endpoints)})")
 
     def reachable(self, name: str) -> bool:
         return next(r.switch.reachable for r in self._running if r.name == name)

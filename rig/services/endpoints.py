@@ -23,7 +23,7 @@ import httpx
 from rig.clock import Clock
 from rig.services.cluster import CLEARINGHOUSE, SEP2_SUFFIX, Cluster
 from rig.services.dataset import LoadedDataset
-from rig.services.faults import FAULT_PATH
+from rig.services.faults import DEFECTS_PATH, FAULT_PATH, ServiceDefects
 from rig.services.http import peer_client
 from rig.services.sep2_tls import Sep2Tls
 
@@ -93,19 +93,30 @@ class ServiceEndpoints:
         if self.cluster is not None:
             self.cluster.set_reachable(service, reachable)
             return
+        self._fault_switch(service, FAULT_PATH, {"reachable": reachable})
+
+    def inject(self, service: str, defects: ServiceDefects) -> None:
+        """Make one service defective on purpose, in-process or over HTTP (``PUT
+        /_fault/defects``); :class:`NoFaultSwitch` where the service has no such door."""
+        if self.cluster is not None:
+            self.cluster.inject(service, defects)
+            return
+        self._fault_switch(service, DEFECTS_PATH, defects.to_json())
+
+    def _fault_switch(self, service: str, path: str, body: dict[str, object]) -> None:
         try:
             with peer_client([self.urls[service]], timeout=10.0) as c:
                 r = c.put(
-                    self.urls[service].rstrip("/") + FAULT_PATH,
-                    json={"reachable": reachable},
+                    self.urls[service].rstrip("/") + path,
+                    json=body,
                     headers={"Authorization": f"Bearer {self.token(service)}"},
                 )
         except httpx.HTTPError as exc:
             raise NoFaultSwitch(f"{service}: {type(exc).__name__}: {exc}") from None
         if r.status_code != 200:
             raise NoFaultSwitch(
-                f"{service} at {self.urls[service]} has no reachability switch "
-                f"(PUT {FAULT_PATH} answered {r.status_code})"
+                f"{service} at {self.urls[service]} has no fault switch "
+                f"(PUT {path} answered {r.status_code})"
             )
 
 

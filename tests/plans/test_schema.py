@@ -32,7 +32,7 @@ def test_schema_offers_every_step_and_check_and_include() -> None:
     }
     step_keys = {action.key() for action in get_args(get_args(steps.Step)[0])}
     check_keys = {action.key() for action in get_args(get_args(checks.Check)[0])}
-    assert len(step_keys) == 17 and len(check_keys) == 16
+    assert len(step_keys) == 18 and len(check_keys) == 16
     assert step_keys | check_keys <= names
     assert "include" in schema["properties"]
     assert schema["else"]["required"][:2] == ["plan", "title"]
