@@ -36,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,7 +114,7 @@ def session_days(bindings: list[Any], first_day: int = 0) -> list[datetime]:
     starts = []
     for _, _, premise, _ in bindings:
         day = seen[premise] = seen.get(premise, -1) + 1
-        starts.append(T0 + timedelta(days=first_day + day))
+        starts.append(T0.astimezone(UTC) + timedelta(days=first_day + day))
     return starts
 
 
