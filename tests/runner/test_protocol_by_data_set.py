@@ -21,7 +21,7 @@ from tests.runner.test_example_plans import RUN
 
 
 def test_the_data_sets_protocol_is_used_when_the_run_names_none(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     text = (UTILITY_DATA / "two_utilities.yaml").read_text(encoding="utf-8")
     home = "  - id: HPL\n"
@@ -32,6 +32,8 @@ def test_the_data_sets_protocol_is_used_when_the_run_names_none(
         text.replace(home, home + "    protocol: ieee2030.5\n"), encoding="utf-8"
     )
     monkeypatch.setattr(world, "UTILITY_DATA", data)
+    world.dataset.cache_clear()  # data sets are read once per process, by name
+    request.addfinalizer(world.dataset.cache_clear)  # the next test reads the real one
     path = EXAMPLES / "sc1_home.yaml"
     results = tmp_path / "results.jsonl"
     with ResultsWriter(results) as writer:
